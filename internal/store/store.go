@@ -262,3 +262,18 @@ func FromNullMillis(n sql.NullInt64) time.Time {
 	}
 	return FromMillis(n.Int64)
 }
+
+// Serialize makes concurrent transactions that call it with the same key run
+// one after another, for writes that validate a whole set of rows first (a
+// dependency cycle check must not race another write). SQLite's write
+// transactions are already serial; PostgreSQL takes a transaction-scoped
+// advisory lock.
+func (db *DB) Serialize(ctx context.Context, tx *sql.Tx, key string) error {
+	if db.engine != Postgres {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtext($1))`, key); err != nil {
+		return fmt.Errorf("store: lock %q: %w", key, err)
+	}
+	return nil
+}

@@ -1,0 +1,117 @@
+// Package apperr holds the few kinds of error every domain package returns
+// and the HTTP layer turns into answers: not found, conflict, forbidden and
+// invalid input that names its fields. Domain packages wrap the kinds with
+// their own words ("service \"payroll\": not found"); those words are meant
+// for the user. Any other error is internal and its text stays in the log.
+package apperr
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// The kinds of error a user may be told about.
+var (
+	ErrNotFound  = errors.New("not found")
+	ErrConflict  = errors.New("conflict")
+	ErrForbidden = errors.New("forbidden")
+)
+
+// NotFound says that the named object does not exist.
+func NotFound(format string, args ...any) error {
+	return fmt.Errorf("%s: %w", fmt.Sprintf(format, args...), ErrNotFound)
+}
+
+// Conflict says that the request clashes with the stored state, e.g. a name
+// already taken or an object still in use.
+func Conflict(format string, args ...any) error {
+	return fmt.Errorf("%s: %w", fmt.Sprintf(format, args...), ErrConflict)
+}
+
+// Field is one problem with one input field. Path uses dots and [i]
+// ("objective.availability", "depends_on[0].service"), the way the YAML
+// config and the JSON body both spell it.
+type Field struct {
+	Path string
+	Msg  string
+}
+
+// Invalid is bad input: one or more fields and why each is wrong.
+type Invalid struct {
+	Fields []Field
+}
+
+// Error lists every field problem on its own line.
+func (e *Invalid) Error() string {
+	var b strings.Builder
+	for i, f := range e.Fields {
+		if i > 0 {
+			b.WriteString("; ")
+		}
+		if f.Path != "" {
+			b.WriteString(f.Path)
+			b.WriteString(": ")
+		}
+		b.WriteString(f.Msg)
+	}
+	return b.String()
+}
+
+// Add records a problem at path.
+func (e *Invalid) Add(path, format string, args ...any) {
+	e.Fields = append(e.Fields, Field{Path: path, Msg: fmt.Sprintf(format, args...)})
+}
+
+// Err returns e when it holds any problem, and nil otherwise, so that a
+// validator can collect into an Invalid and return inv.Err().
+func (e *Invalid) Err() error {
+	if e == nil || len(e.Fields) == 0 {
+		return nil
+	}
+	return e
+}
+
+// Prefixed returns the problems with prefix joined before each path, for a
+// validator that checks a part of a larger document.
+func Prefixed(prefix string, fields []Field) []Field {
+	out := make([]Field, len(fields))
+	for i, f := range fields {
+		out[i] = Field{Path: Join(prefix, f.Path), Msg: f.Msg}
+	}
+	return out
+}
+
+// Join appends a path element: Join("services[0]", "name") is
+// "services[0].name", Join("a", "[2]") is "a[2]".
+func Join(prefix, path string) string {
+	switch {
+	case prefix == "":
+		return path
+	case path == "":
+		return prefix
+	case strings.HasPrefix(path, "["):
+		return prefix + path
+	default:
+		return prefix + "." + path
+	}
+}
+
+// Pointer turns a path such as "depends_on[0].service" into the JSON Pointer
+// "/depends_on/0/service" used in problem details.
+func Pointer(path string) string {
+	if path == "" {
+		return ""
+	}
+	var b strings.Builder
+	for _, part := range strings.Split(strings.ReplaceAll(path, "[", ".["), ".") {
+		if part == "" {
+			continue
+		}
+		part = strings.TrimSuffix(strings.TrimPrefix(part, "["), "]")
+		part = strings.ReplaceAll(strings.ReplaceAll(part, "~", "~0"), "/", "~1")
+		b.WriteByte('/')
+		b.WriteString(part)
+	}
+	return b.String()
+}

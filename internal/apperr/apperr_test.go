@@ -1,0 +1,39 @@
+package apperr
+
+import (
+	"errors"
+	"testing"
+)
+
+func TestPointer(t *testing.T) {
+	cases := map[string]string{
+		"":                           "",
+		"name":                       "/name",
+		"objective.availability":     "/objective/availability",
+		"depends_on[0].service":      "/depends_on/0/service",
+		"services[2].maintenance[1]": "/services/2/maintenance/1",
+		"a/b":                        "/a~1b",
+	}
+	for in, want := range cases {
+		if got := Pointer(in); got != want {
+			t.Errorf("Pointer(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestKinds(t *testing.T) {
+	if err := NotFound("service %q", "x"); !errors.Is(err, ErrNotFound) || err.Error() != `service "x": not found` {
+		t.Fatalf("NotFound = %v", err)
+	}
+	var inv Invalid
+	if inv.Err() != nil {
+		t.Fatal("empty Invalid is an error")
+	}
+	inv.Add("tier", "must be between %d and %d", 1, 5)
+	if inv.Err() == nil || inv.Error() != "tier: must be between 1 and 5" {
+		t.Fatalf("Invalid = %v", inv.Err())
+	}
+	if got := Prefixed("services[1]", inv.Fields)[0].Path; got != "services[1].tier" {
+		t.Fatalf("Prefixed path = %q", got)
+	}
+}

@@ -1,0 +1,439 @@
+package auth
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"github.com/sextant-ops/sextant/internal/apperr"
+	"github.com/sextant-ops/sextant/internal/audit"
+	"github.com/sextant-ops/sextant/internal/catalog"
+	"github.com/sextant-ops/sextant/internal/store"
+)
+
+// SessionLifetime is how long a UI session lasts after login.
+const SessionLifetime = 12 * time.Hour
+
+// TokenPrefix starts every API token, so that secret scanners and people can
+// recognise one.
+const TokenPrefix = "sxt_"
+
+// Errors a caller tells apart.
+var (
+	ErrBadCredentials  = errors.New("wrong user name or password")
+	ErrRateLimited     = errors.New("too many failed logins; wait a minute and try again")
+	ErrUnauthenticated = errors.New("not signed in, or the session or token has expired")
+)
+
+// Principal is who is making a request.
+type Principal struct {
+	Kind   string // "user" or "token"
+	Name   string
+	Role   Role
+	UserID int64
+	// CSRF is the session's anti-forgery token; empty for API tokens, which
+	// browsers never send on their own.
+	CSRF string
+}
+
+// Actor names the principal in the audit log: "user:alice", "token:ci".
+func (p Principal) Actor() string { return p.Kind + ":" + p.Name }
+
+// User is an account, without its password hash.
+type User struct {
+	ID          int64     `json:"id"`
+	Name        string    `json:"name"`
+	DisplayName string    `json:"display_name,omitempty"`
+	Email       string    `json:"email,omitempty"`
+	Role        Role      `json:"role"`
+	Disabled    bool      `json:"disabled"`
+	CreatedAt   time.Time `json:"created_at"`
+	UpdatedAt   time.Time `json:"updated_at"`
+}
+
+// Token is an API token's record; the secret itself is shown once, at
+// creation, and never stored.
+type Token struct {
+	ID         int64     `json:"id"`
+	Name       string    `json:"name"`
+	Prefix     string    `json:"prefix"`
+	Role       Role      `json:"role"`
+	CreatedBy  string    `json:"created_by"`
+	CreatedAt  time.Time `json:"created_at"`
+	LastUsedAt time.Time `json:"last_used_at,omitzero"`
+	RevokedAt  time.Time `json:"revoked_at,omitzero"`
+}
+
+// Service manages accounts, sessions and tokens.
+type Service struct {
+	db  *store.DB
+	now func() time.Time
+
+	mu       sync.Mutex
+	limiters map[string]*rate.Limiter
+}
+
+// NewService returns the auth service on db; now nil means time.Now.
+func NewService(db *store.DB, now func() time.Time) *Service {
+	if now == nil {
+		now = time.Now
+	}
+	return &Service{db: db, now: now, limiters: map[string]*rate.Limiter{}}
+}
+
+// NewUser is what creating an account takes.
+type NewUser struct {
+	Name        string `json:"name"`
+	Password    string `json:"password"`
+	Role        Role   `json:"role"`
+	DisplayName string `json:"display_name,omitempty"`
+	Email       string `json:"email,omitempty"`
+}
+
+func (u NewUser) validate() error {
+	var inv apperr.Invalid
+	if !catalog.ValidName(u.Name) {
+		inv.Add("name", "%q must be lower-case letters, digits, '-' or '_' (at most 64)", u.Name)
+	}
+	if len(u.Password) < MinPasswordLen {
+		inv.Add("password", "must be at least %d characters", MinPasswordLen)
+	}
+	if len(u.Password) > 1024 {
+		inv.Add("password", "must be at most 1024 characters")
+	}
+	if _, err := ParseRole(string(u.Role)); err != nil {
+		inv.Add("role", "%v", err)
+	}
+	if len(u.DisplayName) > 200 {
+		inv.Add("display_name", "is longer than 200 characters")
+	}
+	if u.Email != "" && (!strings.Contains(u.Email, "@") || len(u.Email) > 254) {
+		inv.Add("email", "%q is not an e-mail address", u.Email)
+	}
+	return inv.Err()
+}
+
+// CreateUser adds an account.
+func (s *Service) CreateUser(ctx context.Context, actor string, nu NewUser) (User, error) {
+	if err := nu.validate(); err != nil {
+		return User{}, err
+	}
+	hash, err := HashPassword(nu.Password)
+	if err != nil {
+		return User{}, err
+	}
+	now := s.now()
+	u := User{Name: nu.Name, DisplayName: nu.DisplayName, Email: nu.Email, Role: nu.Role, CreatedAt: now.UTC().Truncate(time.Millisecond), UpdatedAt: now.UTC().Truncate(time.Millisecond)}
+	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
+		err := tx.QueryRowContext(ctx, `INSERT INTO users (name, display_name, email, role, password_hash, disabled, created_at, updated_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING id`, u.Name, u.DisplayName, u.Email, u.Role, hash, false, store.Millis(now)).Scan(&u.ID)
+		if store.IsUniqueViolation(err) {
+			return apperr.Conflict("user %q already exists", u.Name)
+		}
+		if err != nil {
+			return fmt.Errorf("auth: create user: %w", err)
+		}
+		return audit.Record(ctx, tx, now, actor, audit.Create, "user", u.Name, nil, u)
+	})
+	return u, err
+}
+
+// SetPassword replaces a user's password and ends their sessions.
+func (s *Service) SetPassword(ctx context.Context, actor, name, password string) error {
+	if len(password) < MinPasswordLen {
+		return &apperr.Invalid{Fields: []apperr.Field{{Path: "password", Msg: fmt.Sprintf("must be at least %d characters", MinPasswordLen)}}}
+	}
+	hash, err := HashPassword(password)
+	if err != nil {
+		return err
+	}
+	return s.db.Tx(ctx, func(tx *sql.Tx) error {
+		u, err := getUser(ctx, tx, name)
+		if err != nil {
+			return err
+		}
+		now := s.now()
+		if _, err := tx.ExecContext(ctx, `UPDATE users SET password_hash = $2, updated_at = $3 WHERE id = $1`, u.ID, hash, store.Millis(now)); err != nil {
+			return fmt.Errorf("auth: set password: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = $1`, u.ID); err != nil {
+			return fmt.Errorf("auth: end sessions: %w", err)
+		}
+		return audit.Record(ctx, tx, now, actor, audit.Update, "user", name, map[string]string{"password": "[redacted]"}, map[string]string{"password": "[changed]"})
+	})
+}
+
+const userColumns = `id, name, display_name, email, role, disabled, created_at, updated_at`
+
+func scanUser(sc interface{ Scan(...any) error }, extra ...any) (User, error) {
+	var u User
+	var c, up int64
+	err := sc.Scan(append([]any{&u.ID, &u.Name, &u.DisplayName, &u.Email, &u.Role, &u.Disabled, &c, &up}, extra...)...)
+	u.CreatedAt, u.UpdatedAt = store.FromMillis(c), store.FromMillis(up)
+	return u, err
+}
+
+func getUser(ctx context.Context, q store.Querier, name string) (User, error) {
+	u, err := scanUser(q.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE name = $1`, name))
+	if errors.Is(err, sql.ErrNoRows) {
+		return u, apperr.NotFound("user %q", name)
+	}
+	if err != nil {
+		return u, fmt.Errorf("auth: get user: %w", err)
+	}
+	return u, nil
+}
+
+// GetUser returns one account.
+func (s *Service) GetUser(ctx context.Context, name string) (User, error) {
+	return getUser(ctx, s.db.Reader(), name)
+}
+
+// ListUsers returns one page of accounts by name.
+func (s *Service) ListUsers(ctx context.Context, page store.Page) ([]User, string, error) {
+	after, err := page.After()
+	if err != nil {
+		return nil, "", err
+	}
+	limit := page.Size()
+	rows, err := s.db.Reader().QueryContext(ctx, `SELECT `+userColumns+` FROM users WHERE name > $1 ORDER BY name LIMIT $2`, after, limit+1)
+	if err != nil {
+		return nil, "", fmt.Errorf("auth: list users: %w", err)
+	}
+	defer rows.Close()
+	var out []User
+	for rows.Next() {
+		u, err := scanUser(rows)
+		if err != nil {
+			return nil, "", fmt.Errorf("auth: list users: %w", err)
+		}
+		out = append(out, u)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, "", err
+	}
+	next := ""
+	if len(out) > limit {
+		out = out[:limit]
+		next = store.Cursor(out[limit-1].Name)
+	}
+	return out, next, nil
+}
+
+// CountUsers says how many accounts exist; the server creates a first admin
+// when there are none.
+func (s *Service) CountUsers(ctx context.Context) (int, error) {
+	var n int
+	err := s.db.Reader().QueryRowContext(ctx, `SELECT COUNT(*) FROM users`).Scan(&n)
+	return n, err
+}
+
+// DeleteUser removes an account and its sessions. The last admin cannot be
+// removed, or nobody could manage the server any more.
+func (s *Service) DeleteUser(ctx context.Context, actor, name string) error {
+	return s.db.Tx(ctx, func(tx *sql.Tx) error {
+		u, err := getUser(ctx, tx, name)
+		if err != nil {
+			return err
+		}
+		if u.Role == Admin {
+			var admins int
+			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM users WHERE role = $1 AND disabled = $2`, Admin, false).Scan(&admins); err != nil {
+				return err
+			}
+			if admins <= 1 {
+				return apperr.Conflict("user %q is the last admin", name)
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM users WHERE id = $1`, u.ID); err != nil {
+			return fmt.Errorf("auth: delete user: %w", err)
+		}
+		return audit.Record(ctx, tx, s.now(), actor, audit.Delete, "user", name, u, nil)
+	})
+}
+
+// limiter returns the failed-login limiter for key: five attempts at once,
+// then one a minute.
+func (s *Service) limiter(key string) *rate.Limiter {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.limiters) > 10000 {
+		// Forget full limiters rather than grow without bound under a
+		// spray of names; a full one allows the same as a new one.
+		for k, l := range s.limiters {
+			if l.TokensAt(s.now()) >= 5 {
+				delete(s.limiters, k)
+			}
+		}
+	}
+	l, ok := s.limiters[key]
+	if !ok {
+		l = rate.NewLimiter(rate.Every(time.Minute), 5)
+		s.limiters[key] = l
+	}
+	return l
+}
+
+// Login checks a user name and password from the remote address ip and, if
+// they are right, starts a session. It returns the session id for the
+// cookie. Failed attempts are limited per address and per user name.
+func (s *Service) Login(ctx context.Context, name, password, ip string) (string, Principal, error) {
+	now := s.now()
+	byIP, byName := s.limiter("ip:"+ip), s.limiter("user:"+name)
+	if byIP.TokensAt(now) < 1 || byName.TokensAt(now) < 1 {
+		return "", Principal{}, ErrRateLimited
+	}
+	fail := func() (string, Principal, error) {
+		byIP.AllowN(now, 1)
+		byName.AllowN(now, 1)
+		return "", Principal{}, ErrBadCredentials
+	}
+	var hash string
+	u, err := scanUser(s.db.Reader().QueryRowContext(ctx, `SELECT `+userColumns+`, password_hash FROM users WHERE name = $1`, name), &hash)
+	if errors.Is(err, sql.ErrNoRows) {
+		_, _ = CheckPassword(dummyHash, password)
+		return fail()
+	}
+	if err != nil {
+		return "", Principal{}, fmt.Errorf("auth: login: %w", err)
+	}
+	ok, err := CheckPassword(hash, password)
+	if err != nil {
+		return "", Principal{}, err
+	}
+	if !ok || u.Disabled {
+		return fail()
+	}
+	id, csrf := randomToken(32), randomToken(32)
+	if _, err := s.db.Writer().ExecContext(ctx, `INSERT INTO sessions (id_hash, user_id, csrf_token, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)`,
+		digest(id), u.ID, csrf, store.Millis(now), store.Millis(now.Add(SessionLifetime))); err != nil {
+		return "", Principal{}, fmt.Errorf("auth: start session: %w", err)
+	}
+	return id, Principal{Kind: "user", Name: u.Name, Role: u.Role, UserID: u.ID, CSRF: csrf}, nil
+}
+
+// Session returns the principal of a live session id.
+func (s *Service) Session(ctx context.Context, id string) (Principal, error) {
+	if id == "" {
+		return Principal{}, ErrUnauthenticated
+	}
+	var p Principal
+	var expires int64
+	var disabled bool
+	err := s.db.Reader().QueryRowContext(ctx, `SELECT u.id, u.name, u.role, u.disabled, s.csrf_token, s.expires_at
+		FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id_hash = $1`, digest(id)).
+		Scan(&p.UserID, &p.Name, &p.Role, &disabled, &p.CSRF, &expires)
+	if errors.Is(err, sql.ErrNoRows) || (err == nil && (disabled || !s.now().Before(store.FromMillis(expires)))) {
+		return Principal{}, ErrUnauthenticated
+	}
+	if err != nil {
+		return Principal{}, fmt.Errorf("auth: session: %w", err)
+	}
+	p.Kind = "user"
+	return p, nil
+}
+
+// Logout ends a session.
+func (s *Service) Logout(ctx context.Context, id string) error {
+	_, err := s.db.Writer().ExecContext(ctx, `DELETE FROM sessions WHERE id_hash = $1 OR expires_at < $2`, digest(id), store.Millis(s.now()))
+	return err
+}
+
+// CreateToken makes an API token and returns its secret, which is never
+// shown again.
+func (s *Service) CreateToken(ctx context.Context, actor, name string, role Role) (string, Token, error) {
+	var inv apperr.Invalid
+	if !catalog.ValidName(name) {
+		inv.Add("name", "%q must be lower-case letters, digits, '-' or '_' (at most 64)", name)
+	}
+	if _, err := ParseRole(string(role)); err != nil {
+		inv.Add("role", "%v", err)
+	}
+	if err := inv.Err(); err != nil {
+		return "", Token{}, err
+	}
+	secret := TokenPrefix + randomToken(32)
+	now := s.now()
+	t := Token{Name: name, Prefix: secret[:len(TokenPrefix)+6], Role: role, CreatedBy: actor, CreatedAt: now.UTC().Truncate(time.Millisecond)}
+	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
+		err := tx.QueryRowContext(ctx, `INSERT INTO api_tokens (name, token_hash, prefix, role, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
+			name, digest(secret), t.Prefix, role, actor, store.Millis(now)).Scan(&t.ID)
+		if store.IsUniqueViolation(err) {
+			return apperr.Conflict("token %q already exists", name)
+		}
+		if err != nil {
+			return fmt.Errorf("auth: create token: %w", err)
+		}
+		return audit.Record(ctx, tx, now, actor, audit.Create, "token", name, nil, t)
+	})
+	if err != nil {
+		return "", Token{}, err
+	}
+	return secret, t, nil
+}
+
+// ListTokens returns every token record, newest first.
+func (s *Service) ListTokens(ctx context.Context) ([]Token, error) {
+	rows, err := s.db.Reader().QueryContext(ctx, `SELECT id, name, prefix, role, created_by, created_at, last_used_at, revoked_at FROM api_tokens ORDER BY id DESC`)
+	if err != nil {
+		return nil, fmt.Errorf("auth: list tokens: %w", err)
+	}
+	defer rows.Close()
+	var out []Token
+	for rows.Next() {
+		var t Token
+		var c int64
+		var used, revoked sql.NullInt64
+		if err := rows.Scan(&t.ID, &t.Name, &t.Prefix, &t.Role, &t.CreatedBy, &c, &used, &revoked); err != nil {
+			return nil, err
+		}
+		t.CreatedAt, t.LastUsedAt, t.RevokedAt = store.FromMillis(c), store.FromNullMillis(used), store.FromNullMillis(revoked)
+		out = append(out, t)
+	}
+	return out, rows.Err()
+}
+
+// RevokeToken stops a token from working.
+func (s *Service) RevokeToken(ctx context.Context, actor, name string) error {
+	return s.db.Tx(ctx, func(tx *sql.Tx) error {
+		now := s.now()
+		res, err := tx.ExecContext(ctx, `UPDATE api_tokens SET revoked_at = $2 WHERE name = $1 AND revoked_at IS NULL`, name, store.Millis(now))
+		if err != nil {
+			return fmt.Errorf("auth: revoke token: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return apperr.NotFound("active token %q", name)
+		}
+		return audit.Record(ctx, tx, now, actor, audit.Update, "token", name, map[string]string{"state": "active"}, map[string]string{"state": "revoked"})
+	})
+}
+
+// Bearer returns the principal of an API token.
+func (s *Service) Bearer(ctx context.Context, secret string) (Principal, error) {
+	if !strings.HasPrefix(secret, TokenPrefix) {
+		return Principal{}, ErrUnauthenticated
+	}
+	var p Principal
+	var id int64
+	err := s.db.Reader().QueryRowContext(ctx, `SELECT id, name, role FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL`, digest(secret)).
+		Scan(&id, &p.Name, &p.Role)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Principal{}, ErrUnauthenticated
+	}
+	if err != nil {
+		return Principal{}, fmt.Errorf("auth: token: %w", err)
+	}
+	p.Kind = "token"
+	// Last use is kept to the minute so that a busy token does not write on
+	// every request.
+	now := s.now()
+	_, _ = s.db.Writer().ExecContext(ctx, `UPDATE api_tokens SET last_used_at = $2 WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < $3)`,
+		id, store.Millis(now), store.Millis(now.Add(-time.Minute)))
+	return p, nil
+}

@@ -1,0 +1,42 @@
+package auth
+
+import "fmt"
+
+// Role is what a user or token may do. Viewer reads; operator also changes
+// the catalog and works incidents; admin also manages users, tokens, the
+// audit log and config reloads. Agent is a remote check location: it may
+// use the agent endpoints and nothing else.
+type Role string
+
+// The roles.
+const (
+	Viewer   Role = "viewer"
+	Operator Role = "operator"
+	Admin    Role = "admin"
+	Agent    Role = "agent"
+)
+
+// Roles lists every role, from least to most powerful, agent last.
+var Roles = []Role{Viewer, Operator, Admin, Agent}
+
+var rank = map[Role]int{Viewer: 1, Operator: 2, Admin: 3}
+
+// ParseRole reads a role name.
+func ParseRole(s string) (Role, error) {
+	r := Role(s)
+	if _, ok := rank[r]; ok || r == Agent {
+		return r, nil
+	}
+	return "", fmt.Errorf("unknown role %q (use viewer, operator, admin or agent)", s)
+}
+
+// Allows reports whether a holder of r may use something that requires
+// need. The people roles are ordered; agent is apart: only agent routes
+// accept it, and admins may use those too.
+func (r Role) Allows(need Role) bool {
+	if need == Agent {
+		return r == Agent || r == Admin
+	}
+	have, ok := rank[r]
+	return ok && have >= rank[need]
+}

@@ -1,0 +1,122 @@
+// Package config reads Sextant's config file: the services, calendars and
+// objectives an organisation declares as code. It decodes strictly (an
+// unknown key is an error), expands ${ENV} references, validates with the
+// same rules as the API, and reports every problem with line and column.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"slices"
+	"sort"
+
+	"github.com/sextant-ops/sextant/internal/catalog"
+	"github.com/sextant-ops/sextant/internal/config/yamlpos"
+)
+
+// File is the config file's shape. Each top-level key is one area of
+// Sextant; areas arrive with the features that use them.
+type File struct {
+	Calendars map[string]catalog.CalendarSpec `yaml:"calendars"`
+	Services  []catalog.Service               `yaml:"services"`
+}
+
+// Config is a validated config file.
+type Config struct {
+	// Path is where the file was read from ("" for the embedded demo).
+	Path    string
+	Catalog catalog.Catalog
+}
+
+// Problems is every mistake found in a file, each with line and column. It
+// is an error; errors.As recovers the list.
+type Problems struct {
+	Path   string
+	Errors yamlpos.Errors
+}
+
+// Error prints one problem per line as "FILE:LINE:COL: path: message", the
+// form editors and CI logs recognise.
+func (p *Problems) Error() string {
+	var b []byte
+	for i, e := range p.Errors {
+		if i > 0 {
+			b = append(b, '\n')
+		}
+		if p.Path != "" {
+			b = append(b, p.Path...)
+			b = append(b, ':')
+		}
+		b = append(b, e.Error()...)
+	}
+	return string(b)
+}
+
+// Load reads and validates the file at path, expanding ${ENV} from the
+// process environment.
+func Load(path string) (*Config, error) {
+	src, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	cfg, err := Parse(src, os.LookupEnv)
+	if err != nil {
+		var p *Problems
+		if errors.As(err, &p) {
+			p.Path = path
+		}
+		return nil, err
+	}
+	cfg.Path = path
+	return cfg, nil
+}
+
+// Parse decodes and validates a config document. getenv resolves ${NAME}
+// references; nil turns expansion off.
+func Parse(src []byte, getenv func(string) (string, bool)) (*Config, error) {
+	var f File
+	pos, err := yamlpos.Decode(src, &f, yamlpos.Options{Getenv: getenv})
+	var problems yamlpos.Errors
+	if err != nil {
+		if !errors.As(err, &problems) {
+			return nil, fmt.Errorf("config: %w", err)
+		}
+	}
+	cat := f.catalog()
+	// Validation runs even when decoding found problems, so that one run of
+	// `sextant check` lists them all; a field that failed to decode holds
+	// its zero value and may be reported twice, which says the same thing.
+	for _, fe := range catalog.Validate(cat) {
+		e := pos.At(fe.Path, fe.Msg)
+		if !slices.ContainsFunc(problems, func(x yamlpos.Error) bool { return x.Line == e.Line && x.Column == e.Column }) {
+			problems = append(problems, e)
+		}
+	}
+	if len(problems) > 0 {
+		sort.SliceStable(problems, func(i, j int) bool {
+			if problems[i].Line != problems[j].Line {
+				return problems[i].Line < problems[j].Line
+			}
+			return problems[i].Column < problems[j].Column
+		})
+		return nil, &Problems{Errors: problems}
+	}
+	return &Config{Catalog: cat}, nil
+}
+
+// catalog turns the file's calendars map into a list in name order, so that
+// problems and writes come out the same on every run.
+func (f File) catalog() catalog.Catalog {
+	names := make([]string, 0, len(f.Calendars))
+	for n := range f.Calendars {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	var cat catalog.Catalog
+	for _, n := range names {
+		cat.Calendars = append(cat.Calendars, catalog.Calendar{Name: n, CalendarSpec: f.Calendars[n]})
+	}
+	cat.Services = f.Services
+	return cat
+}

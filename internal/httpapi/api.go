@@ -1,0 +1,193 @@
+// Package httpapi serves Sextant's REST API under /api/v1. Every route is
+// declared once in a table that carries its method, path, required role and
+// body types; the same table registers the handlers and generates the
+// OpenAPI 3.1 document, so the document cannot drift from what is served.
+package httpapi
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/sextant-ops/sextant/internal/auth"
+	"github.com/sextant-ops/sextant/internal/catalog"
+	"github.com/sextant-ops/sextant/internal/store"
+)
+
+// Param documents a path or query parameter.
+type Param struct {
+	Name        string
+	In          string // "path" or "query"
+	Description string
+	Type        string // JSON schema type; "string" when empty
+}
+
+// Route is one API operation.
+type Route struct {
+	Method  string
+	Path    string // Go 1.22 mux pattern, e.g. /api/v1/services/{name}
+	Summary string
+	Tag     string
+	// Role is the least role allowed; "" means no credentials are needed.
+	Role     auth.Role
+	Query    []Param
+	Request  any // a value of the body type, for the document; nil for none
+	Response any // a value of the answer type; nil for 204
+	Status   int // the success status
+	Handle   func(w http.ResponseWriter, r *http.Request) error
+}
+
+// Reloader applies the config file again; the app implements it.
+type Reloader interface {
+	Reload(ctx context.Context, actor string) (catalog.Changes, error)
+}
+
+// Deps is what the API needs from the rest of the server.
+type Deps struct {
+	Log     *slog.Logger
+	Auth    *auth.Service
+	Catalog *catalog.Store
+	DB      *store.DB
+	Config  Reloader
+	Version string
+}
+
+// API holds the route table.
+type API struct {
+	deps   Deps
+	routes []Route
+}
+
+// New builds the API and its route table.
+func New(d Deps) *API {
+	if d.Log == nil {
+		d.Log = slog.New(slog.DiscardHandler)
+	}
+	a := &API{deps: d}
+	a.routes = append(a.routes, a.catalogRoutes()...)
+	a.routes = append(a.routes, a.adminRoutes()...)
+	a.routes = append(a.routes, Route{Method: "GET", Path: "/api/v1/openapi.json", Summary: "This API's OpenAPI 3.1 document", Tag: "meta",
+		Response: map[string]any{}, Status: 200, Handle: a.openAPI})
+	return a
+}
+
+// Routes returns the route table, for tests that walk every route.
+func (a *API) Routes() []Route { return a.routes }
+
+// Register adds every route to mux, wrapped in authentication and the role
+// check, and a JSON 404 for the rest of /api/.
+func (a *API) Register(mux *http.ServeMux) {
+	for _, rt := range a.routes {
+		mux.Handle(rt.Method+" "+rt.Path, a.wrap(rt))
+	}
+	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
+		writeProblem(w, r, newProblem(http.StatusNotFound, "no such API endpoint: "+r.Method+" "+r.URL.Path))
+	})
+}
+
+type principalKey struct{}
+
+// PrincipalFrom returns the authenticated caller of a request.
+func PrincipalFrom(ctx context.Context) (auth.Principal, bool) {
+	p, ok := ctx.Value(principalKey{}).(auth.Principal)
+	return p, ok
+}
+
+// WithPrincipal stores the caller in ctx.
+func WithPrincipal(ctx context.Context, p auth.Principal) context.Context {
+	return context.WithValue(ctx, principalKey{}, p)
+}
+
+// SessionCookie names the UI session cookie; the API accepts it too, with
+// the session's CSRF token in an X-CSRF-Token header on unsafe methods.
+const SessionCookie = "sextant_session"
+
+// authenticate finds the caller from a bearer token or a session cookie.
+func (a *API) authenticate(r *http.Request) (auth.Principal, error) {
+	if h := r.Header.Get("Authorization"); h != "" {
+		scheme, token, ok := strings.Cut(h, " ")
+		if !ok || !strings.EqualFold(scheme, "Bearer") {
+			return auth.Principal{}, auth.ErrUnauthenticated
+		}
+		return a.deps.Auth.Bearer(r.Context(), strings.TrimSpace(token))
+	}
+	c, err := r.Cookie(SessionCookie)
+	if err != nil {
+		return auth.Principal{}, auth.ErrUnauthenticated
+	}
+	p, err := a.deps.Auth.Session(r.Context(), c.Value)
+	if err != nil {
+		return p, err
+	}
+	if r.Method != http.MethodGet && r.Method != http.MethodHead && r.Header.Get("X-CSRF-Token") != p.CSRF {
+		return auth.Principal{}, &Problem{Type: "about:blank", Title: "Forbidden", Status: http.StatusForbidden, Detail: "a session-authenticated change needs the X-CSRF-Token header"}
+	}
+	return p, nil
+}
+
+func (a *API) wrap(rt Route) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "no-store")
+		if rt.Role != "" {
+			p, err := a.authenticate(r)
+			if err != nil {
+				writeProblem(w, r, toProblem(err, a.deps.Log, r))
+				return
+			}
+			if !p.Role.Allows(rt.Role) {
+				writeProblem(w, r, newProblem(http.StatusForbidden, "this needs the "+string(rt.Role)+" role; you have "+string(p.Role)))
+				return
+			}
+			r = r.WithContext(WithPrincipal(r.Context(), p))
+		}
+		if err := rt.Handle(w, r); err != nil {
+			writeProblem(w, r, toProblem(err, a.deps.Log, r))
+		}
+	})
+}
+
+// actor names the caller for the audit log.
+func actor(r *http.Request) string {
+	if p, ok := PrincipalFrom(r.Context()); ok {
+		return p.Actor()
+	}
+	return "anonymous"
+}
+
+// List is the envelope of every list answer.
+type List[T any] struct {
+	Items []T     `json:"items"`
+	Next  *string `json:"next"`
+}
+
+func list[T any](items []T, next string) List[T] {
+	if items == nil {
+		items = []T{}
+	}
+	l := List[T]{Items: items}
+	if next != "" {
+		l.Next = &next
+	}
+	return l
+}
+
+// pageParams documents limit and cursor.
+var pageParams = []Param{
+	{Name: "limit", In: "query", Type: "integer", Description: "items per page, 1 to 1000 (default 100)"},
+	{Name: "cursor", In: "query", Description: "the next value of the previous page"},
+}
+
+// page reads limit and cursor.
+func page(r *http.Request) (store.Page, error) {
+	p := store.Page{Cursor: r.URL.Query().Get("cursor")}
+	if s := r.URL.Query().Get("limit"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > store.MaxLimit {
+			return p, badParam("limit", "must be a whole number from 1 to %d, got %q", store.MaxLimit, s)
+		}
+		p.Limit = n
+	}
+	return p, nil
+}

@@ -1,0 +1,384 @@
+package httpapi_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/sextant-ops/sextant/internal/auth"
+	"github.com/sextant-ops/sextant/internal/catalog"
+	"github.com/sextant-ops/sextant/internal/httpapi"
+	"github.com/sextant-ops/sextant/internal/store"
+	"github.com/sextant-ops/sextant/internal/store/storetest"
+)
+
+// harness is an API over a real database with one token per role.
+type harness struct {
+	t      *testing.T
+	srv    *httptest.Server
+	api    *httpapi.API
+	tokens map[auth.Role]string
+	cat    *catalog.Store
+}
+
+func newHarness(t *testing.T, db *store.DB) *harness {
+	t.Helper()
+	ctx := context.Background()
+	a := auth.NewService(db, nil)
+	h := &harness{t: t, tokens: map[auth.Role]string{}, cat: catalog.NewStore(db, nil)}
+	for _, r := range auth.Roles {
+		secret, _, err := a.CreateToken(ctx, "test", "t-"+string(r), r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h.tokens[r] = secret
+	}
+	h.api = httpapi.New(httpapi.Deps{Auth: a, Catalog: h.cat, DB: db, Version: "test"})
+	mux := http.NewServeMux()
+	h.api.Register(mux)
+	h.srv = httptest.NewServer(mux)
+	t.Cleanup(h.srv.Close)
+	return h
+}
+
+// do sends a request as role ("" for none) and returns status and body.
+func (h *harness) do(role auth.Role, method, path, body string) (int, []byte) {
+	h.t.Helper()
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	req, err := http.NewRequest(method, h.srv.URL+path, rd)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if role != "" {
+		req.Header.Set("Authorization", "Bearer "+h.tokens[role])
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode >= 400 && !strings.HasPrefix(resp.Header.Get("Content-Type"), "application/problem+json") {
+		h.t.Errorf("%s %s: %d with Content-Type %q, want problem+json", method, path, resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	return resp.StatusCode, b
+}
+
+func (h *harness) mustDo(role auth.Role, method, path, body string, want int) []byte {
+	h.t.Helper()
+	code, b := h.do(role, method, path, body)
+	if code != want {
+		h.t.Fatalf("%s %s = %d, want %d: %s", method, path, code, want, b)
+	}
+	return b
+}
+
+const officeCalendar = `{"name":"office","timezone":"Europe/Berlin","weekly":[{"days":"mon-fri","from":"09:00","to":"17:00"}],"holidays":["2026-12-25"]}`
+
+const payroll = `{"name":"payroll","title":"Payroll","owner":"hr-it","tier":2,
+ "depends_on":[{"service":"database","kind":"hard"}],
+ "objective":{"hours":"office","period":"month","availability":"99.5%","max_outage":"30m","max_outages":3,"degraded":0.5,
+   "unknown":"up","merge_gap":"5m","min_outage":"1m","downtime_cost":1200,"budget":5000},
+ "maintenance":[{"start":"2026-10-10T20:00:00+02:00","end":"2026-10-10T23:00:00+02:00"},
+   {"rrule":"FREQ=WEEKLY;BYDAY=SU;BYHOUR=2;BYMINUTE=0","duration":"2h","timezone":"Europe/Berlin"}]}`
+
+func TestServiceLifecycle(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		h := newHarness(t, db)
+		h.mustDo(auth.Operator, "POST", "/api/v1/calendars", officeCalendar, 201)
+		h.mustDo(auth.Operator, "POST", "/api/v1/services", `{"name":"database","objective":{"hours":"24x7","availability":"99.9%"}}`, 201)
+		b := h.mustDo(auth.Operator, "POST", "/api/v1/services", payroll, 201)
+		var got catalog.StoredService
+		if err := json.Unmarshal(b, &got); err != nil {
+			t.Fatal(err)
+		}
+		if got.Source != catalog.SourceAPI || got.Objective.Availability != "99.5%" || *got.Objective.MaxOutages != 3 || got.Objective.Degraded != "0.5" {
+			t.Fatalf("created service = %+v", got)
+		}
+		// Read back as a viewer, in a list and alone.
+		b = h.mustDo(auth.Viewer, "GET", "/api/v1/services", "", 200)
+		var l struct {
+			Items []catalog.StoredService `json:"items"`
+			Next  *string                 `json:"next"`
+		}
+		if err := json.Unmarshal(b, &l); err != nil {
+			t.Fatal(err)
+		}
+		if len(l.Items) != 2 || l.Items[0].Name != "database" || l.Items[1].Name != "payroll" || l.Next != nil {
+			t.Fatalf("list = %s", b)
+		}
+		h.mustDo(auth.Viewer, "GET", "/api/v1/services/payroll", "", 200)
+		// Replace, then delete in dependency order.
+		h.mustDo(auth.Operator, "PUT", "/api/v1/services/payroll", `{"title":"Payroll 2","objective":{"availability":"99%"}}`, 200)
+		b = h.mustDo(auth.Viewer, "GET", "/api/v1/services/payroll", "", 200)
+		if !bytes.Contains(b, []byte(`"Payroll 2"`)) {
+			t.Fatalf("after PUT: %s", b)
+		}
+		h.mustDo(auth.Operator, "DELETE", "/api/v1/services/payroll", "", 204)
+		h.mustDo(auth.Viewer, "GET", "/api/v1/services/payroll", "", 404)
+		// Every change is in the audit log.
+		b = h.mustDo(auth.Admin, "GET", "/api/v1/audit?object_type=service&object_id=payroll", "", 200)
+		for _, action := range []string{`"create"`, `"update"`, `"delete"`} {
+			if !bytes.Contains(b, []byte(action)) {
+				t.Errorf("audit log lacks %s: %s", action, b)
+			}
+		}
+	})
+}
+
+func TestPaging(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		h := newHarness(t, db)
+		for _, n := range []string{"a", "b", "c", "d", "e"} {
+			h.mustDo(auth.Operator, "POST", "/api/v1/services", `{"name":"`+n+`"}`, 201)
+		}
+		var names []string
+		cursor := ""
+		for pages := 0; pages < 10; pages++ {
+			b := h.mustDo(auth.Viewer, "GET", "/api/v1/services?limit=2&cursor="+cursor, "", 200)
+			var l struct {
+				Items []catalog.StoredService `json:"items"`
+				Next  *string                 `json:"next"`
+			}
+			if err := json.Unmarshal(b, &l); err != nil {
+				t.Fatal(err)
+			}
+			for _, s := range l.Items {
+				names = append(names, s.Name)
+			}
+			if l.Next == nil {
+				break
+			}
+			cursor = *l.Next
+		}
+		if strings.Join(names, ",") != "a,b,c,d,e" {
+			t.Fatalf("paged names = %v", names)
+		}
+		for _, q := range []string{"limit=0", "limit=1001", "limit=x", "cursor=%25%25"} {
+			code, b := h.do(auth.Viewer, "GET", "/api/v1/services?"+q, "")
+			if code != 400 || !bytes.Contains(b, []byte(`"parameter"`)) {
+				t.Errorf("?%s = %d %s, want 400 naming the parameter", q, code, b)
+			}
+		}
+	})
+}
+
+// TestBadInput sends mistakes and checks each gets a 4xx problem naming the
+// field, and that nothing changed.
+func TestBadInput(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		h := newHarness(t, db)
+		h.mustDo(auth.Operator, "POST", "/api/v1/calendars", officeCalendar, 201)
+		h.mustDo(auth.Operator, "POST", "/api/v1/services", `{"name":"database","objective":{"availability":"99.9%"}}`, 201)
+		cases := []struct {
+			name, method, path, body string
+			status                   int
+			pointer, detail          string
+		}{
+			{"target above 100%", "POST", "/api/v1/services", `{"name":"x","objective":{"availability":"101%"}}`, 400, "/objective/availability", "outside"},
+			{"target zero", "POST", "/api/v1/services", `{"name":"x","objective":{"availability":"0%"}}`, 400, "/objective/availability", "outside"},
+			{"missing target", "POST", "/api/v1/services", `{"name":"x","objective":{"hours":"24x7"}}`, 400, "/objective/availability", "required"},
+			{"unknown calendar", "POST", "/api/v1/services", `{"name":"x","objective":{"hours":"night","availability":"99%"}}`, 400, "/objective/hours", "unknown calendar"},
+			{"bad duration", "POST", "/api/v1/services", `{"name":"x","objective":{"availability":"99%","max_outage":"soon"}}`, 400, "/objective/max_outage", "soon"},
+			{"bad rrule", "POST", "/api/v1/services", `{"name":"x","maintenance":[{"rrule":"FREQ=SOMETIMES","duration":"1h"}]}`, 400, "/maintenance/0/rrule", ""},
+			{"bad zone", "POST", "/api/v1/services", `{"name":"x","maintenance":[{"rrule":"FREQ=DAILY","duration":"1h","timezone":"Mars/Olympus"}]}`, 400, "/maintenance/0/timezone", "unknown time zone"},
+			{"end before start", "POST", "/api/v1/services", `{"name":"x","maintenance":[{"start":"2026-10-10T23:00:00Z","end":"2026-10-10T20:00:00Z"}]}`, 400, "/maintenance/0/end", "after start"},
+			{"unknown dependency", "POST", "/api/v1/services", `{"name":"x","depends_on":[{"service":"ghost"}]}`, 400, "/depends_on/0/service", "unknown service"},
+			{"bad dependency kind", "POST", "/api/v1/services", `{"name":"x","depends_on":[{"service":"database","kind":"loose"}]}`, 400, "/depends_on/0/kind", "hard"},
+			{"bad name", "POST", "/api/v1/services", `{"name":"Pay Roll"}`, 400, "/name", "lower-case"},
+			{"unknown field", "POST", "/api/v1/services", `{"name":"x","colour":"red"}`, 400, "/colour", "unknown field"},
+			{"wrong type", "POST", "/api/v1/services", `{"name":"x","tier":"high"}`, 400, "/tier", "whole number"},
+			{"tier range", "POST", "/api/v1/services", `{"name":"x","tier":9}`, 400, "/tier", "between"},
+			{"bad degraded", "POST", "/api/v1/services", `{"name":"x","objective":{"availability":"99%","degraded":1.5}}`, 400, "/objective/degraded", "weight"},
+			{"syntax", "POST", "/api/v1/services", `{"name":`, 400, "", "ends"},
+			{"empty body", "POST", "/api/v1/services", ``, 400, "", "empty"},
+			{"two values", "POST", "/api/v1/services", `{"name":"x"} {}`, 400, "", "single"},
+			{"duplicate", "POST", "/api/v1/services", `{"name":"database"}`, 409, "", "already exists"},
+			{"rename by PUT", "PUT", "/api/v1/services/database", `{"name":"db"}`, 400, "/name", "differs"},
+			{"PUT missing", "PUT", "/api/v1/services/ghost", `{}`, 404, "", "not found"},
+			{"self cycle", "PUT", "/api/v1/services/database", `{"depends_on":[{"service":"database"}]}`, 400, "/depends_on/0/service", "itself"},
+			{"calendar without windows", "POST", "/api/v1/calendars", `{"name":"empty","timezone":"UTC"}`, 400, "/weekly", "at least one"},
+			{"calendar bad day", "POST", "/api/v1/calendars", `{"name":"c","timezone":"UTC","weekly":[{"days":"mon-fry","from":"09:00","to":"17:00"}]}`, 400, "/weekly/0/days", ""},
+			{"calendar bad zone", "POST", "/api/v1/calendars", `{"name":"c","timezone":"Europe/Gotham","weekly":[{"days":"mon","from":"09:00","to":"17:00"}]}`, 400, "/timezone", "unknown time zone"},
+			{"calendar bad holiday", "POST", "/api/v1/calendars", `{"name":"c","timezone":"UTC","weekly":[{"days":"mon","from":"09:00","to":"17:00"}],"holidays":["25.12.2026"]}`, 400, "/holidays/0", ""},
+			{"delete used calendar", "DELETE", "/api/v1/calendars/office", ``, 204, "", ""},
+			{"user short password", "POST", "/api/v1/users", `{"name":"bob","password":"short","role":"viewer"}`, 400, "/password", "at least"},
+			{"user bad role", "POST", "/api/v1/users", `{"name":"bob","password":"long-enough-1","role":"god"}`, 400, "/role", "unknown role"},
+			{"token bad role", "POST", "/api/v1/tokens", `{"name":"ci","role":"root"}`, 400, "/role", "unknown role"},
+			{"reload without file", "POST", "/api/v1/config/reload", ``, 409, "", "config file"},
+			{"not json", "POST", "/api/v1/services", `name=x`, 400, "", "invalid JSON"},
+		}
+		for _, c := range cases {
+			t.Run(c.name, func(t *testing.T) {
+				role := auth.Operator
+				if strings.Contains(c.path, "/users") || strings.Contains(c.path, "/tokens") || strings.Contains(c.path, "/config") {
+					role = auth.Admin
+				}
+				before := h.mustDo(auth.Admin, "GET", "/api/v1/audit?limit=1000", "", 200)
+				code, b := h.do(role, c.method, c.path, c.body)
+				if code != c.status {
+					t.Fatalf("status %d, want %d: %s", code, c.status, b)
+				}
+				if code < 400 {
+					return
+				}
+				var p httpapi.Problem
+				if err := json.Unmarshal(b, &p); err != nil {
+					t.Fatalf("not a problem document: %s", b)
+				}
+				if p.Status != code || p.Title == "" {
+					t.Fatalf("problem = %+v", p)
+				}
+				if c.pointer != "" {
+					found := false
+					for _, e := range p.Errors {
+						if e.Pointer == c.pointer && strings.Contains(e.Detail, c.detail) {
+							found = true
+						}
+					}
+					if !found {
+						t.Fatalf("no error at %s mentioning %q: %s", c.pointer, c.detail, b)
+					}
+				} else if !strings.Contains(string(b), c.detail) {
+					t.Fatalf("problem does not mention %q: %s", c.detail, b)
+				}
+				after := h.mustDo(auth.Admin, "GET", "/api/v1/audit?limit=1000", "", 200)
+				if !bytes.Equal(before, after) {
+					t.Fatalf("a rejected request changed something (audit log grew)")
+				}
+			})
+		}
+	})
+}
+
+// TestEveryRouteChecksTheRole walks the whole route table with no
+// credentials and with each role.
+func TestEveryRouteChecksTheRole(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		h := newHarness(t, db)
+		for _, rt := range h.api.Routes() {
+			path := strings.NewReplacer("{name}", "nothing-here").Replace(rt.Path)
+			for _, role := range append([]auth.Role{""}, auth.Roles...) {
+				name := rt.Method + " " + rt.Path + " as " + string(role)
+				if role == "" {
+					name = rt.Method + " " + rt.Path + " anonymously"
+				}
+				t.Run(name, func(t *testing.T) {
+					body := ""
+					if rt.Request != nil {
+						body = `{}`
+					}
+					code, b := h.do(role, rt.Method, path, body)
+					switch {
+					case rt.Role == "":
+						if code == 401 || code == 403 {
+							t.Fatalf("public route answered %d", code)
+						}
+					case role == "":
+						if code != 401 {
+							t.Fatalf("no credentials: %d, want 401: %s", code, b)
+						}
+					case !role.Allows(rt.Role):
+						if code != 403 {
+							t.Fatalf("role %s on a %s route: %d, want 403: %s", role, rt.Role, code, b)
+						}
+					default:
+						if code == 401 || code == 403 || code >= 500 {
+							t.Fatalf("role %s on a %s route: %d: %s", role, rt.Role, code, b)
+						}
+					}
+				})
+			}
+		}
+		// A wrong or revoked token is refused.
+		req, _ := http.NewRequest("GET", h.srv.URL+"/api/v1/services", nil)
+		req.Header.Set("Authorization", "Bearer sxt_not-a-real-token")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 401 {
+			t.Fatalf("bogus token: %d", resp.StatusCode)
+		}
+		h.mustDo(auth.Admin, "DELETE", "/api/v1/tokens/t-viewer", "", 204)
+		h.mustDo(auth.Viewer, "GET", "/api/v1/services", "", 401)
+	})
+}
+
+// TestOpenAPIMatchesRoutes checks the served document lists every route with
+// its method, and that every operation in it is served.
+func TestOpenAPIMatchesRoutes(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		h := newHarness(t, db)
+		b := h.mustDo("", "GET", "/api/v1/openapi.json", "", 200)
+		var doc struct {
+			OpenAPI string                                `json:"openapi"`
+			Paths   map[string]map[string]json.RawMessage `json:"paths"`
+			Comps   struct {
+				Schemas map[string]json.RawMessage `json:"schemas"`
+			} `json:"components"`
+		}
+		if err := json.Unmarshal(b, &doc); err != nil {
+			t.Fatal(err)
+		}
+		if doc.OpenAPI != "3.1.0" {
+			t.Fatalf("openapi = %q", doc.OpenAPI)
+		}
+		want := map[string]bool{}
+		for _, rt := range h.api.Routes() {
+			key := strings.ToLower(rt.Method) + " " + rt.Path
+			want[key] = true
+			if _, ok := doc.Paths[rt.Path][strings.ToLower(rt.Method)]; !ok {
+				t.Errorf("document lacks %s", key)
+			}
+		}
+		for p, ops := range doc.Paths {
+			for m := range ops {
+				if !want[m+" "+p] {
+					t.Errorf("document has %s %s, which is not served", m, p)
+				}
+			}
+		}
+		// Every $ref resolves.
+		for _, ref := range bytes.Split(b, []byte(`"$ref": "#/components/schemas/`))[1:] {
+			name := string(ref[:bytes.IndexByte(ref, '"')])
+			if _, ok := doc.Comps.Schemas[name]; !ok {
+				t.Errorf("dangling $ref to %s", name)
+			}
+		}
+		if _, ok := doc.Comps.Schemas["CatalogService"]; !ok {
+			t.Errorf("no CatalogService schema; have %v", keys(doc.Comps.Schemas))
+		}
+	})
+}
+
+func keys[V any](m map[string]V) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}
+
+func TestUnknownAPIPathIsAProblem(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		h := newHarness(t, db)
+		h.mustDo(auth.Viewer, "GET", "/api/v1/nothing", "", 404)
+		code, _ := h.do(auth.Operator, "PATCH", "/api/v1/services/x", "{}")
+		if code != 405 && code != 404 {
+			t.Fatalf("PATCH = %d", code)
+		}
+	})
+}

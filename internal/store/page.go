@@ -1,0 +1,50 @@
+package store
+
+import (
+	"encoding/base64"
+	"errors"
+)
+
+// MaxLimit is the most items one page of a list may hold.
+const MaxLimit = 1000
+
+// DefaultLimit is the page size when a request names none.
+const DefaultLimit = 100
+
+// Page asks for one page of a list ordered by a unique key: at most Limit
+// items whose key comes after the one encoded in Cursor.
+type Page struct {
+	Limit  int
+	Cursor string
+}
+
+// ErrBadCursor is returned for a cursor this server did not hand out.
+var ErrBadCursor = errors.New("not a cursor from a previous page")
+
+// After decodes the cursor into the key the page starts after ("" for the
+// first page).
+func (p Page) After() (string, error) {
+	if p.Cursor == "" {
+		return "", nil
+	}
+	b, err := base64.RawURLEncoding.DecodeString(p.Cursor)
+	if err != nil || len(b) == 0 {
+		return "", ErrBadCursor
+	}
+	return string(b), nil
+}
+
+// Size is the effective page size.
+func (p Page) Size() int {
+	switch {
+	case p.Limit <= 0:
+		return DefaultLimit
+	case p.Limit > MaxLimit:
+		return MaxLimit
+	}
+	return p.Limit
+}
+
+// Cursor encodes key as the cursor for the page after it. Cursors are
+// opaque to clients so that the key behind them may change later.
+func Cursor(key string) string { return base64.RawURLEncoding.EncodeToString([]byte(key)) }
