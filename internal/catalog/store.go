@@ -371,7 +371,8 @@ func focus(problems []apperr.Field, prefix string) error {
 	for _, p := range problems {
 		switch {
 		case p.Path == prefix:
-			inv.Fields = append(inv.Fields, apperr.Field{Msg: p.Msg})
+			// Only the object's name is reported at the object itself.
+			inv.Fields = append(inv.Fields, apperr.Field{Path: "name", Msg: p.Msg})
 		case strings.HasPrefix(p.Path, prefix+"."), strings.HasPrefix(p.Path, prefix+"["):
 			inv.Fields = append(inv.Fields, apperr.Field{Path: strings.TrimPrefix(strings.TrimPrefix(p.Path, prefix), "."), Msg: p.Msg})
 		default:

@@ -3,8 +3,8 @@ package catalog
 import (
 	"fmt"
 	"math"
+	"math/big"
 	"regexp"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -211,16 +211,11 @@ func checkService(s Service, names map[string]int, calendars map[string]bool) []
 			inv.Add(p+".kind", "must be %q or %q, not %q", Hard, Soft, d.Kind)
 		}
 	}
-	zone := time.UTC
 	for i, m := range s.Maintenance {
-		inv.Fields = append(inv.Fields, apperr.Prefixed(fmt.Sprintf("maintenance[%d]", i), checkMaintenance(m, zone))...)
+		_, fields := compileMaintenance(m, time.UTC)
+		inv.Fields = append(inv.Fields, apperr.Prefixed(fmt.Sprintf("maintenance[%d]", i), fields)...)
 	}
 	return inv.Fields
-}
-
-func checkMaintenance(m MaintenanceWindow, defaultZone *time.Location) []apperr.Field {
-	_, fields := compileMaintenance(m, defaultZone)
-	return fields
 }
 
 // compileMaintenance builds one maintenance window. A recurring window
@@ -367,12 +362,11 @@ func compileObjective(s Service, cals map[string]*availability.Calendar, known m
 	if obj.Hours != nil {
 		zone = obj.Hours.Location()
 	}
-	for i, m := range s.Maintenance {
-		w, _ := compileMaintenance(m, zone)
-		if w != nil {
+	// Problems with the windows are reported by checkService.
+	for _, m := range s.Maintenance {
+		if w, _ := compileMaintenance(m, zone); w != nil {
 			obj.Maintenance = append(obj.Maintenance, w)
 		}
-		_ = i
 	}
 	if len(inv.Fields) > 0 {
 		return nil, inv.Fields
@@ -386,16 +380,20 @@ func compileObjective(s Service, cals map[string]*availability.Calendar, known m
 func ParseTarget(s string) (float64, error) {
 	text := strings.TrimSpace(s)
 	percent := strings.HasSuffix(text, "%")
-	v, err := strconv.ParseFloat(strings.TrimSpace(strings.TrimSuffix(text, "%")), 64)
-	if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
+	num := strings.TrimSpace(strings.TrimSuffix(text, "%"))
+	// Exact decimal arithmetic, so that "99.9%" is the float nearest 0.999
+	// and not 99.9/100 = 0.9990000000000001: error budgets derive from it.
+	r, ok := new(big.Rat).SetString(num)
+	if !ok || strings.ContainsAny(num, "/eE") {
 		return 0, fmt.Errorf("expected a percentage such as 99.9%%, got %q", s)
 	}
-	if percent || v > 1 {
-		v /= 100
+	if percent || r.Cmp(big.NewRat(1, 1)) > 0 {
+		r.Quo(r, big.NewRat(100, 1))
 	}
-	if v <= 0 || v > 1 {
+	if r.Sign() <= 0 || r.Cmp(big.NewRat(1, 1)) > 0 {
 		return 0, fmt.Errorf("%q is outside (0%%, 100%%]", s)
 	}
+	v, _ := r.Float64()
 	return v, nil
 }
 
@@ -475,9 +473,4 @@ func findCycles(services []Service, names map[string]int) []apperr.Field {
 		}
 	}
 	return out
-}
-
-// SortServices orders services by name, the order lists are served in.
-func SortServices(s []Service) {
-	sort.Slice(s, func(i, j int) bool { return s[i].Name < s[j].Name })
 }

@@ -645,7 +645,9 @@ func (d *decoder) fieldsOf(t reflect.Type) *structFields {
 			}
 			name, opts, _ := strings.Cut(tag, ",")
 			index := append(append([]int(nil), prefix...), i)
-			inline := f.Type.Kind() == reflect.Struct && hasOption(opts, "inline")
+			// An unexported named field cannot be set through reflection;
+			// an unexported embedded one can, as encoding/json relies on.
+			inline := f.Type.Kind() == reflect.Struct && hasOption(opts, "inline") && (f.IsExported() || f.Anonymous)
 			if inline {
 				walk(f.Type, index)
 				continue

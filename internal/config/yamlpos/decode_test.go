@@ -506,6 +506,7 @@ type withInline struct {
 	Note       string // untagged: key "note" shadows the inlined one
 	MaxItems   int    // untagged: key "maxitems"
 	hidden     string
+	private    inlineBase `yaml:",inline"` // unexported and not embedded: ignored
 }
 
 // level implements yaml.Unmarshaler to check that custom types are called

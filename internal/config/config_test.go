@@ -1,0 +1,89 @@
+package config
+
+import (
+	"errors"
+	"strings"
+	"testing"
+)
+
+func TestIssueExampleIsValid(t *testing.T) {
+	cfg, err := Load("testdata/issue-example.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cfg.Catalog.Calendars) != 1 || len(cfg.Catalog.Services) != 2 {
+		t.Fatalf("catalog = %+v", cfg.Catalog)
+	}
+	p := cfg.Catalog.Services[0]
+	if p.Objective.Availability != "99.5%" || p.Objective.Degraded != "0.5" || *p.Objective.DowntimeCost != 1200 || p.Tier != 2 {
+		t.Fatalf("payroll = %+v", p.Objective)
+	}
+}
+
+func TestDemoIsValid(t *testing.T) {
+	cfg, err := Parse(Demo, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cfg.Catalog.Services) < 5 {
+		t.Fatalf("demo has %d services", len(cfg.Catalog.Services))
+	}
+}
+
+// TestEveryMistakeWithLineAndColumn is the contract of `sextant check`.
+func TestEveryMistakeWithLineAndColumn(t *testing.T) {
+	_, err := Load("testdata/mistakes.yaml")
+	var p *Problems
+	if !errors.As(err, &p) {
+		t.Fatalf("Load = %v, want *Problems", err)
+	}
+	want := []string{
+		"testdata/mistakes.yaml:3:15: calendars.office.timezone: unknown time zone \"Europe/Berlim\"",
+		"testdata/mistakes.yaml:8:11: services[0].tier: ",
+		"testdata/mistakes.yaml:12:14: services[0].objective.hours: unknown calendar \"offic\"",
+		"testdata/mistakes.yaml:13:7: services[0].objective: unknown key \"availabilty\"",
+		"testdata/mistakes.yaml:14:21: services[0].objective.availability: \"120%\" is outside",
+		"testdata/mistakes.yaml:15:19: services[0].objective.max_outage: ",
+		"testdata/mistakes.yaml:17:17: services[0].maintenance[0].rrule: ",
+		"testdata/mistakes.yaml:10:19: services[0].depends_on[0].service: dependency cycle: payroll → database → payroll",
+	}
+	lines := strings.Split(p.Error(), "\n")
+	for _, w := range want {
+		found := false
+		for _, l := range lines {
+			if strings.HasPrefix(l, w) {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("missing %q in:\n%s", w, p.Error())
+		}
+	}
+	if len(lines) != len(want) {
+		t.Errorf("%d problems, want %d:\n%s", len(lines), len(want), p.Error())
+	}
+}
+
+func TestEnvExpansion(t *testing.T) {
+	src := []byte("services:\n  - name: ${SVC}\n    owner: ${OWNER:-ops}\n")
+	env := map[string]string{"SVC": "payroll"}
+	cfg, err := Parse(src, func(k string) (string, bool) { v, ok := env[k]; return v, ok })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := cfg.Catalog.Services[0]; s.Name != "payroll" || s.Owner != "ops" {
+		t.Fatalf("service = %+v", s)
+	}
+	_, err = Parse([]byte("services:\n  - name: ${MISSING}\n"), func(string) (string, bool) { return "", false })
+	if err == nil || !strings.Contains(err.Error(), "2:11") || !strings.Contains(err.Error(), "MISSING") {
+		t.Fatalf("unset variable: %v", err)
+	}
+}
+
+func TestSyntaxError(t *testing.T) {
+	_, err := Parse([]byte("services:\n  - name: a\n   bad indent: [\n"), nil)
+	var p *Problems
+	if !errors.As(err, &p) || p.Errors[0].Line == 0 {
+		t.Fatalf("syntax error = %v", err)
+	}
+}
