@@ -26,9 +26,9 @@ type Engine struct {
 	DSN func(t testing.TB) (dsn, dataDir string)
 }
 
-// Engines lists the engines available to this test run. Without
-// SEXTANT_TEST_POSTGRES the PostgreSQL half is skipped with a message saying
-// how to run it — unless CI=true, where a missing engine fails the test.
+// Engines lists the engines of this test run. Without SEXTANT_TEST_POSTGRES
+// the PostgreSQL half skips itself with a message saying how to run it —
+// unless CI=true, where a missing engine fails the test.
 func Engines(t testing.TB) []Engine {
 	engines := []Engine{{Name: "sqlite", DSN: func(t testing.TB) (string, string) { return "", t.TempDir() }}}
 	pg := os.Getenv(EnvPostgres)
@@ -36,8 +36,10 @@ func Engines(t testing.TB) []Engine {
 		if os.Getenv("CI") == "true" {
 			t.Fatalf("%s is not set but CI=true: the PostgreSQL half of the suite must run in CI", EnvPostgres)
 		}
-		t.Logf("skipping PostgreSQL: set %s=postgres://postgres@127.0.0.1:5432/test?sslmode=disable to run it", EnvPostgres)
-		return engines
+		return append(engines, Engine{Name: "postgres", DSN: func(t testing.TB) (string, string) {
+			t.Skipf("PostgreSQL not configured: set %s=postgres://postgres@127.0.0.1:5432/test?sslmode=disable to run this test on it", EnvPostgres)
+			return "", ""
+		}})
 	}
 	return append(engines, Engine{Name: "postgres", DSN: func(t testing.TB) (string, string) { return freshSchema(t, pg), "" }})
 }
