@@ -176,13 +176,19 @@ func (s Set) Clip(from, to time.Time) Set {
 		}
 		return -1
 	})
-	var out Set
-	for _, iv := range s[lo:] {
-		if !iv.Start.Before(to) {
-			break
+	hi, _ := slices.BinarySearchFunc(s, to, func(iv Interval, t time.Time) int {
+		if iv.Start.Before(t) {
+			return -1
 		}
-		out = append(out, Interval{later(iv.Start, from), earlier(iv.End, to)})
+		return 1
+	})
+	if lo >= hi {
+		return nil
 	}
+	out := make(Set, hi-lo)
+	copy(out, s[lo:hi])
+	out[0].Start = later(out[0].Start, from)
+	out[len(out)-1].End = earlier(out[len(out)-1].End, to)
 	return out
 }
 

@@ -247,14 +247,22 @@ func Evaluate(o *Objective, tl Timeline, from, to, now time.Time) Report {
 	if len(o.Maintenance) > 0 && len(hours) > 0 {
 		var maint Set
 		for _, m := range o.Maintenance {
-			if m != nil {
-				maint = maint.Union(m.Intervals(from, to))
+			if m == nil {
+				continue
+			}
+			if iv := m.Intervals(from, to); maint == nil {
+				maint = iv
+			} else {
+				maint = maint.Union(iv)
 			}
 		}
 		counted = hours.Subtract(maint)
 	}
 	obsEnd := earlier(to, later(now, from))
-	observed := counted.Clip(from, obsEnd)
+	observed := counted
+	if obsEnd.Before(to) {
+		observed = counted.Clip(from, obsEnd)
+	}
 	T, elapsed := counted.Duration(), observed.Duration()
 
 	if !tl.wellFormed() {
