@@ -9,7 +9,8 @@ import (
 // laid end to end without double-counting the instant where they meet, which is
 // what makes "splitting a range adds up to the whole" hold exactly.
 type Interval struct {
-	Start, End time.Time
+	Start time.Time `json:"start"`
+	End   time.Time `json:"end"`
 }
 
 // Duration returns the length of the interval, or 0 when it is empty or

@@ -85,8 +85,8 @@ func (s State) Severity() int {
 // counted.
 type Segment struct {
 	Interval
-	State  State
-	Source string
+	State  State  `json:"state"`
+	Source string `json:"source"`
 }
 
 // Timeline is a service's history: segments sorted by start, not

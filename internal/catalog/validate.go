@@ -86,6 +86,8 @@ func compileCatalog(cat Catalog) (map[string]*availability.Calendar, map[string]
 			inv.Add(p+".name", "is required")
 		case !ValidName(s.Name):
 			inv.Add(p+".name", "%q must be lower-case letters, digits, '-' or '_', starting and ending with a letter or digit (at most 64)", s.Name)
+		case s.Name == "new":
+			inv.Add(p+".name", "\"new\" is reserved (it names the page that creates a service)")
 		default:
 			if j, dup := names[s.Name]; dup {
 				inv.Add(p+".name", "service %q is already declared at services[%d]", s.Name, j)

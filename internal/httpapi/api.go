@@ -14,6 +14,7 @@ import (
 	"github.com/sextant-ops/sextant/internal/auth"
 	"github.com/sextant-ops/sextant/internal/catalog"
 	"github.com/sextant-ops/sextant/internal/store"
+	"github.com/sextant-ops/sextant/internal/timeline"
 )
 
 // Param documents a path or query parameter.
@@ -46,12 +47,14 @@ type Reloader interface {
 
 // Deps is what the API needs from the rest of the server.
 type Deps struct {
-	Log     *slog.Logger
-	Auth    *auth.Service
-	Catalog *catalog.Store
-	DB      *store.DB
-	Config  Reloader
-	Version string
+	Log      *slog.Logger
+	Auth     *auth.Service
+	Catalog  *catalog.Store
+	DB       *store.DB
+	Outages  *timeline.Store
+	Reporter *timeline.Reporter
+	Config   Reloader
+	Version  string
 }
 
 // API holds the route table.
@@ -67,6 +70,7 @@ func New(d Deps) *API {
 	}
 	a := &API{deps: d}
 	a.routes = append(a.routes, a.catalogRoutes()...)
+	a.routes = append(a.routes, a.availabilityRoutes()...)
 	a.routes = append(a.routes, a.adminRoutes()...)
 	a.routes = append(a.routes, Route{Method: "GET", Path: "/api/v1/openapi.json", Summary: "This API's OpenAPI 3.1 document", Tag: "meta",
 		Response: map[string]any{}, Status: 200, Handle: a.openAPI})
@@ -146,6 +150,15 @@ func (a *API) wrap(rt Route) http.Handler {
 			writeProblem(w, r, toProblem(err, a.deps.Log, r))
 		}
 	})
+}
+
+// Require wraps a handler outside the API (such as /metrics) in the same
+// authentication and role check as the API's routes.
+func (a *API) Require(role auth.Role, h http.Handler) http.Handler {
+	return a.wrap(Route{Role: role, Handle: func(w http.ResponseWriter, r *http.Request) error {
+		h.ServeHTTP(w, r)
+		return nil
+	}})
 }
 
 // actor names the caller for the audit log.

@@ -9,13 +9,19 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/sextant-ops/sextant/internal/auth"
 	"github.com/sextant-ops/sextant/internal/catalog"
 	"github.com/sextant-ops/sextant/internal/httpapi"
 	"github.com/sextant-ops/sextant/internal/store"
 	"github.com/sextant-ops/sextant/internal/store/storetest"
+	"github.com/sextant-ops/sextant/internal/timeline"
 )
+
+// testNow is the API's clock in these tests: reports judge the past as of
+// this instant.
+var testNow = time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)
 
 // harness is an API over a real database with one token per role.
 type harness struct {
@@ -38,7 +44,9 @@ func newHarness(t *testing.T, db *store.DB) *harness {
 		}
 		h.tokens[r] = secret
 	}
-	h.api = httpapi.New(httpapi.Deps{Auth: a, Catalog: h.cat, DB: db, Version: "test"})
+	outages := timeline.NewStore(db, nil)
+	h.api = httpapi.New(httpapi.Deps{Auth: a, Catalog: h.cat, DB: db, Outages: outages,
+		Reporter: timeline.NewReporter(h.cat, outages, func() time.Time { return testNow }), Version: "test"})
 	mux := http.NewServeMux()
 	h.api.Register(mux)
 	h.srv = httptest.NewServer(mux)
@@ -221,6 +229,8 @@ func TestBadInput(t *testing.T) {
 		}
 		for _, c := range cases {
 			t.Run(c.name, func(t *testing.T) {
+				h := *h
+				h.t = t
 				role := auth.Operator
 				if strings.Contains(c.path, "/users") || strings.Contains(c.path, "/tokens") || strings.Contains(c.path, "/config") {
 					role = auth.Admin
@@ -268,7 +278,7 @@ func TestEveryRouteChecksTheRole(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, db *store.DB) {
 		h := newHarness(t, db)
 		for _, rt := range h.api.Routes() {
-			path := strings.NewReplacer("{name}", "nothing-here").Replace(rt.Path)
+			path := strings.NewReplacer("{name}", "nothing-here", "{id}", "1").Replace(rt.Path)
 			for _, role := range append([]auth.Role{""}, auth.Roles...) {
 				name := rt.Method + " " + rt.Path + " as " + string(role)
 				if role == "" {
@@ -279,7 +289,9 @@ func TestEveryRouteChecksTheRole(t *testing.T) {
 					if rt.Request != nil {
 						body = `{}`
 					}
-					code, b := h.do(role, rt.Method, path, body)
+					sub := *h
+					sub.t = t
+					code, b := sub.do(role, rt.Method, path, body)
 					switch {
 					case rt.Role == "":
 						if code == 401 || code == 403 {

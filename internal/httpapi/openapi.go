@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"encoding"
 	"encoding/json"
 	"net/http"
 	"reflect"
@@ -120,6 +121,7 @@ var (
 	timeType    = reflect.TypeOf(time.Time{})
 	rawJSONType = reflect.TypeOf(json.RawMessage{})
 	marshalerT  = reflect.TypeOf((*json.Marshaler)(nil)).Elem()
+	textT       = reflect.TypeOf((*encoding.TextMarshaler)(nil)).Elem()
 )
 
 func (g *schemaGen) schema(t reflect.Type) map[string]any {
@@ -131,6 +133,8 @@ func (g *schemaGen) schema(t reflect.Type) map[string]any {
 	case t.Kind() != reflect.Struct && t.Implements(marshalerT):
 		// Scalars that marshal themselves take a number or a string.
 		return map[string]any{"type": []string{"string", "number"}}
+	case t.Kind() != reflect.Struct && t.Implements(textT):
+		return map[string]any{"type": "string"}
 	}
 	switch t.Kind() {
 	case reflect.Pointer:

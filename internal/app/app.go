@@ -1,0 +1,317 @@
+// Package app assembles Sextant's server — store, catalog, auth, API, UI,
+// metrics and health checks — into one value with New and Run, so that the
+// command and the tests start exactly the same server.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/sextant-ops/sextant/internal/auth"
+	"github.com/sextant-ops/sextant/internal/catalog"
+	"github.com/sextant-ops/sextant/internal/config"
+	"github.com/sextant-ops/sextant/internal/httpapi"
+	"github.com/sextant-ops/sextant/internal/store"
+	"github.com/sextant-ops/sextant/internal/timeline"
+	"github.com/sextant-ops/sextant/internal/web"
+)
+
+// Options configure a server.
+type Options struct {
+	Listen     string // e.g. 127.0.0.1:8080; ":0" picks a free port
+	DataDir    string // SQLite file and first-admin password live here
+	Database   string // "" for SQLite in DataDir, or a postgres:// URL
+	ConfigPath string // the config file; "" for none
+	Demo       bool   // with no ConfigPath: serve the embedded demo catalog
+	// SecureCookies marks the session cookie Secure, for HTTPS deployments.
+	SecureCookies bool
+	Version       string
+	Log           *slog.Logger
+	// Out receives the lines a person starting the server reads: the URL
+	// and how to sign in.
+	Out io.Writer
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// App is a running (or ready to run) Sextant server.
+type App struct {
+	opts    Options
+	log     *slog.Logger
+	db      *store.DB
+	auth    *auth.Service
+	catalog *catalog.Store
+	outages *timeline.Store
+	reports *timeline.Reporter
+	metrics *metrics
+	handler http.Handler
+
+	reloadMu sync.Mutex // one reload at a time
+	ready    chan struct{}
+	addr     string
+}
+
+// New opens the database, applies migrations and the config file, creates a
+// first admin when there is no user, and builds the HTTP handler. A config
+// file with problems stops New: a server never starts on a config it cannot
+// honour.
+func New(ctx context.Context, o Options) (*App, error) {
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
+	}
+	if o.Out == nil {
+		o.Out = io.Discard
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	db, err := store.Open(ctx, o.Database, o.DataDir, o.Log)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := db.Migrate(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	a := &App{
+		opts:    o,
+		log:     o.Log,
+		db:      db,
+		auth:    auth.NewService(db, o.Now),
+		catalog: catalog.NewStore(db, o.Now),
+		outages: timeline.NewStore(db, o.Now),
+		ready:   make(chan struct{}),
+	}
+	a.reports = timeline.NewReporter(a.catalog, a.outages, o.Now)
+	a.metrics = newMetrics(o.Version, db, a.reports, o.Log)
+	if _, err := a.Reload(ctx, "config"); err != nil && !errors.Is(err, errNoConfig) {
+		db.Close()
+		return nil, err
+	}
+	if err := a.firstAdmin(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if err := a.buildHandler(); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return a, nil
+}
+
+var errNoConfig = errors.New("no config file")
+
+// loadConfig reads the config file, or the demo catalog.
+func (a *App) loadConfig() (*config.Config, error) {
+	switch {
+	case a.opts.ConfigPath != "":
+		return config.Load(a.opts.ConfigPath)
+	case a.opts.Demo:
+		return config.Parse(config.Demo, os.LookupEnv)
+	}
+	return nil, errNoConfig
+}
+
+// Reload reads the config file again and makes the catalog match it. On any
+// problem the running config and the stored catalog stay as they were and
+// the error says why (a *config.Problems with line and column).
+func (a *App) Reload(ctx context.Context, actor string) (catalog.Changes, error) {
+	a.reloadMu.Lock()
+	defer a.reloadMu.Unlock()
+	cfg, err := a.loadConfig()
+	if err != nil {
+		if !errors.Is(err, errNoConfig) {
+			a.log.Error("config rejected; keeping the running config", "path", a.opts.ConfigPath, "err", err)
+			a.metrics.reloadFailures.Inc()
+		}
+		return catalog.Changes{}, err
+	}
+	ch, err := a.catalog.ApplyFile(ctx, actor, cfg.Catalog)
+	if err != nil {
+		a.log.Error("config rejected; keeping the running config", "path", a.opts.ConfigPath, "err", err)
+		a.metrics.reloadFailures.Inc()
+		return ch, err
+	}
+	a.log.Info("config applied", "path", a.opts.ConfigPath, "demo", a.opts.ConfigPath == "" && a.opts.Demo,
+		"created", ch.Created, "updated", ch.Updated, "deleted", ch.Deleted, "unchanged", ch.Unchanged)
+	a.metrics.reloads.Inc()
+	return ch, nil
+}
+
+// firstAdmin creates the "admin" account when there is no user at all, and
+// tells the person starting the server how to sign in.
+func (a *App) firstAdmin(ctx context.Context) error {
+	n, err := a.auth.CountUsers(ctx)
+	if err != nil {
+		return err
+	}
+	pwFile := ""
+	if a.opts.DataDir != "" && a.opts.Database == "" {
+		pwFile = filepath.Join(a.opts.DataDir, "initial-admin-password")
+	}
+	if n > 0 {
+		if pwFile != "" {
+			if _, err := os.Stat(pwFile); err == nil {
+				fmt.Fprintf(a.opts.Out, "Sign in as \"admin\" with the password in %s (change it with `sextant user passwd admin`).\n", pwFile)
+			}
+		}
+		return nil
+	}
+	password := auth.GeneratePassword()
+	if _, err := a.auth.CreateUser(ctx, "system", auth.NewUser{Name: "admin", Password: password, Role: auth.Admin, DisplayName: "Administrator"}); err != nil {
+		return fmt.Errorf("create first admin: %w", err)
+	}
+	fmt.Fprintf(a.opts.Out, "Created the first user: sign in as \"admin\" with the password %s\n", password)
+	if pwFile != "" {
+		if err := os.WriteFile(pwFile, []byte(password+"\n"), 0o600); err != nil {
+			return fmt.Errorf("save first admin password: %w", err)
+		}
+		fmt.Fprintf(a.opts.Out, "(The password is also saved in %s; delete that file once you have changed it.)\n", pwFile)
+	}
+	return nil
+}
+
+func (a *App) buildHandler() error {
+	mux := http.NewServeMux()
+	api := httpapi.New(httpapi.Deps{Log: a.log, Auth: a.auth, Catalog: a.catalog, DB: a.db, Outages: a.outages, Reporter: a.reports, Config: a, Version: a.opts.Version})
+	api.Register(mux)
+	ui, err := web.New(web.Deps{Log: a.log, Auth: a.auth, Catalog: a.catalog, Version: a.opts.Version, SecureCookies: a.opts.SecureCookies})
+	if err != nil {
+		return err
+	}
+	ui.Register(mux)
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		fmt.Fprintln(w, "ok")
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		if err := a.db.Ping(ctx); err != nil {
+			a.log.Warn("not ready", "err", err)
+			w.WriteHeader(http.StatusServiceUnavailable)
+			fmt.Fprintln(w, "database unreachable")
+			return
+		}
+		fmt.Fprintln(w, "ready")
+	})
+	// Metrics name services, which are not public: scrapers authenticate
+	// with a viewer token like any API client.
+	mux.Handle("GET /metrics", api.Require(auth.Viewer, a.metrics.handler()))
+	a.handler = a.metrics.instrument(a.logRequests(securityHeaders(mux)))
+	return nil
+}
+
+// Handler is the whole HTTP surface, for tests that use httptest.
+func (a *App) Handler() http.Handler { return a.handler }
+
+// Auth returns the account service, for the CLI and tests.
+func (a *App) Auth() *auth.Service { return a.auth }
+
+// Catalog returns the catalog store.
+func (a *App) Catalog() *catalog.Store { return a.catalog }
+
+// Run serves until ctx is cancelled, then shuts down gracefully, letting
+// requests in flight finish for up to ten seconds.
+func (a *App) Run(ctx context.Context) error {
+	ln, err := net.Listen("tcp", a.opts.Listen)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", a.opts.Listen, err)
+	}
+	a.addr = ln.Addr().String()
+	srv := &http.Server{
+		Handler:           a.handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
+	}
+	a.log.Info("listening", "addr", a.addr, "engine", a.db.Engine())
+	fmt.Fprintf(a.opts.Out, "Sextant is running at http://%s/\n", displayAddr(a.addr))
+	close(a.ready)
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	a.log.Info("shutting down")
+	err = srv.Shutdown(shutdown)
+	<-errc
+	return err
+}
+
+// displayAddr turns a wildcard listen address into one a browser can open.
+func displayAddr(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return addr
+	}
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		host = "localhost"
+	}
+	return net.JoinHostPort(host, port)
+}
+
+// Ready is closed once Run listens.
+func (a *App) Ready() <-chan struct{} { return a.ready }
+
+// Addr is the address Run listens on, once Ready is closed.
+func (a *App) Addr() string { return a.addr }
+
+// Close releases the database.
+func (a *App) Close() error { return a.db.Close() }
+
+func securityHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Referrer-Policy", "same-origin")
+		h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
+		next.ServeHTTP(w, r)
+	})
+}
+
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (s *statusRecorder) WriteHeader(code int) {
+	if s.status == 0 {
+		s.status = code
+	}
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusRecorder) Write(b []byte) (int, error) {
+	if s.status == 0 {
+		s.status = http.StatusOK
+	}
+	return s.ResponseWriter.Write(b)
+}
+
+func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+
+func (a *App) logRequests(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		rec := &statusRecorder{ResponseWriter: w}
+		next.ServeHTTP(rec, r)
+		a.log.Debug("request", "method", r.Method, "path", r.URL.Path, "status", rec.status, "duration", time.Since(start))
+	})
+}

@@ -1,0 +1,441 @@
+// Package cli is the `sextant` command line: it parses arguments and calls
+// into the app and the domain packages. main only calls Main.
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"os/user"
+	"strings"
+	"syscall"
+
+	"github.com/sextant-ops/sextant/internal/app"
+	"github.com/sextant-ops/sextant/internal/auth"
+	"github.com/sextant-ops/sextant/internal/config"
+	"github.com/sextant-ops/sextant/internal/store"
+)
+
+// Version is set at build time with -ldflags "-X …/cli.Version=…".
+var Version = "dev"
+
+// Env is what a command sees of the world, so tests can run commands
+// in-process.
+type Env struct {
+	Stdin          io.Reader
+	Stdout, Stderr io.Writer
+	Getenv         func(string) string
+}
+
+const usage = `Sextant — business-aligned IT operations in one binary.
+
+Usage:
+  sextant serve   [--demo] [--config FILE] [--data DIR] [--database URL] [--listen ADDR]
+  sextant check   FILE                 validate a config file; problems with line:column
+  sextant migrate [--data DIR] [--database URL]
+  sextant user    add|passwd|list ...  manage accounts without a running server
+  sextant token   create|list|revoke ... manage API tokens without a running server
+  sextant version
+
+Run "sextant COMMAND -h" for a command's flags.
+`
+
+// Main runs the command in args (without the program name) and returns the
+// process exit code.
+func Main(args []string, env Env) int {
+	if env.Getenv == nil {
+		env.Getenv = os.Getenv
+	}
+	if len(args) == 0 {
+		fmt.Fprint(env.Stderr, usage)
+		return 2
+	}
+	var err error
+	switch args[0] {
+	case "serve":
+		err = serve(args[1:], env)
+	case "check":
+		return check(args[1:], env)
+	case "migrate":
+		err = migrate(args[1:], env)
+	case "user":
+		err = userCmd(args[1:], env)
+	case "token":
+		err = tokenCmd(args[1:], env)
+	case "version", "--version":
+		fmt.Fprintln(env.Stdout, "sextant", Version)
+	case "help", "-h", "--help":
+		fmt.Fprint(env.Stdout, usage)
+	default:
+		fmt.Fprintf(env.Stderr, "sextant: unknown command %q\n\n%s", args[0], usage)
+		return 2
+	}
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if err != nil {
+		var ue usageError
+		fmt.Fprintln(env.Stderr, "sextant:", err)
+		if errors.As(err, &ue) {
+			return 2
+		}
+		return 1
+	}
+	return 0
+}
+
+type usageError struct{ msg string }
+
+func (u usageError) Error() string { return u.msg }
+
+// dbFlags are the flags that say where the data lives.
+type dbFlags struct {
+	data     string
+	database string
+}
+
+func (d *dbFlags) register(fs *flag.FlagSet, env Env) {
+	dataDefault := env.Getenv("SEXTANT_DATA")
+	if dataDefault == "" {
+		dataDefault = "sextant-data"
+	}
+	fs.StringVar(&d.data, "data", dataDefault, "data directory for the embedded SQLite database (env SEXTANT_DATA)")
+	fs.StringVar(&d.database, "database", env.Getenv("SEXTANT_DATABASE"), "PostgreSQL URL, e.g. postgres://user@host/db; empty for SQLite in --data (env SEXTANT_DATABASE)")
+}
+
+func (d *dbFlags) open(ctx context.Context, log *slog.Logger) (*store.DB, error) {
+	db, err := store.Open(ctx, d.database, d.data, log)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := db.Migrate(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+// accounts opens the database for the account commands.
+func (d *dbFlags) accounts(ctx context.Context) (*auth.Service, func(), error) {
+	db, err := d.open(ctx, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	return auth.NewService(db, nil), func() { db.Close() }, nil
+}
+
+func newFlagSet(name string, env Env) *flag.FlagSet {
+	fs := flag.NewFlagSet("sextant "+name, flag.ContinueOnError)
+	fs.SetOutput(env.Stderr)
+	return fs
+}
+
+func serve(args []string, env Env) error {
+	fs := newFlagSet("serve", env)
+	var db dbFlags
+	db.register(fs, env)
+	cfgPath := fs.String("config", env.Getenv("SEXTANT_CONFIG"), "config file declaring services, calendars and objectives (env SEXTANT_CONFIG)")
+	demo := fs.Bool("demo", false, "serve the embedded demo catalog when no --config is given")
+	listen := fs.String("listen", envOr(env, "SEXTANT_LISTEN", "127.0.0.1:8080"), "address to listen on (env SEXTANT_LISTEN)")
+	secure := fs.Bool("secure-cookies", false, "mark session cookies Secure (serve behind HTTPS)")
+	logLevel := fs.String("log-level", envOr(env, "SEXTANT_LOG_LEVEL", "info"), "debug, info, warn or error (env SEXTANT_LOG_LEVEL)")
+	logFormat := fs.String("log-format", envOr(env, "SEXTANT_LOG_FORMAT", "text"), "text or json (env SEXTANT_LOG_FORMAT)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usageError{"serve takes no arguments; did you mean --config " + fs.Arg(0) + "?"}
+	}
+	log, err := newLogger(env.Stderr, *logLevel, *logFormat)
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	a, err := app.New(ctx, app.Options{
+		Listen: *listen, DataDir: db.data, Database: db.database, ConfigPath: *cfgPath, Demo: *demo,
+		SecureCookies: *secure, Version: Version, Log: log, Out: env.Stdout,
+	})
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	go func() {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-hup:
+				// Reload logs its own outcome; a bad file keeps the old config.
+				_, _ = a.Reload(ctx, "signal:SIGHUP")
+			}
+		}
+	}()
+	return a.Run(ctx)
+}
+
+func envOr(env Env, key, def string) string {
+	if v := env.Getenv(key); v != "" {
+		return v
+	}
+	return def
+}
+
+func newLogger(w io.Writer, level, format string) (*slog.Logger, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		return nil, usageError{fmt.Sprintf("--log-level: %q is not debug, info, warn or error", level)}
+	}
+	opts := &slog.HandlerOptions{Level: l}
+	switch format {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return nil, usageError{fmt.Sprintf("--log-format: %q is not text or json", format)}
+}
+
+// check validates a config file and prints every problem as
+// FILE:LINE:COL: path: message. Exit 0 when valid, 1 with problems, 2 on
+// misuse.
+func check(args []string, env Env) int {
+	fs := newFlagSet("check", env)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if fs.NArg() != 1 {
+		fmt.Fprintln(env.Stderr, "usage: sextant check FILE")
+		return 2
+	}
+	cfg, err := config.Load(fs.Arg(0))
+	if err != nil {
+		var p *config.Problems
+		if errors.As(err, &p) {
+			fmt.Fprintln(env.Stdout, p.Error())
+			fmt.Fprintf(env.Stderr, "%s: %d problem(s)\n", fs.Arg(0), len(p.Errors))
+			return 1
+		}
+		fmt.Fprintln(env.Stderr, "sextant:", err)
+		return 1
+	}
+	fmt.Fprintf(env.Stdout, "%s: valid (%d calendars, %d services)\n", fs.Arg(0), len(cfg.Catalog.Calendars), len(cfg.Catalog.Services))
+	return 0
+}
+
+func migrate(args []string, env Env) error {
+	fs := newFlagSet("migrate", env)
+	var d dbFlags
+	d.register(fs, env)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	ctx := context.Background()
+	db, err := store.Open(ctx, d.database, d.data, nil)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	applied, err := db.Migrate(ctx)
+	for _, m := range applied {
+		fmt.Fprintln(env.Stdout, "applied", m)
+	}
+	if err != nil {
+		return err
+	}
+	if len(applied) == 0 {
+		fmt.Fprintln(env.Stdout, "the database is up to date")
+	}
+	return nil
+}
+
+// cliActor names the person at the terminal in the audit log.
+func cliActor() string {
+	if u, err := user.Current(); err == nil {
+		return "cli:" + u.Username
+	}
+	return "cli"
+}
+
+func userCmd(args []string, env Env) error {
+	if len(args) == 0 {
+		return usageError{"usage: sextant user add|passwd|list [flags]"}
+	}
+	fs := newFlagSet("user "+args[0], env)
+	var d dbFlags
+	d.register(fs, env)
+	ctx := context.Background()
+	switch args[0] {
+	case "add":
+		name := fs.String("name", "", "user name (lower-case letters, digits, - and _)")
+		role := fs.String("role", "viewer", "viewer, operator, admin or agent")
+		email := fs.String("email", "", "e-mail address")
+		display := fs.String("display-name", "", "name shown in the UI")
+		stdin := fs.Bool("password-stdin", false, "read the password from standard input instead of generating one")
+		if err := fs.Parse(args[1:]); err != nil {
+			return err
+		}
+		if *name == "" && fs.NArg() == 1 {
+			*name = fs.Arg(0)
+		}
+		if *name == "" {
+			return usageError{"user add: --name is required"}
+		}
+		password, generated, err := readPassword(env, *stdin)
+		if err != nil {
+			return err
+		}
+		accounts, closeDB, err := d.accounts(ctx)
+		if err != nil {
+			return err
+		}
+		defer closeDB()
+		u, err := accounts.CreateUser(ctx, cliActor(), auth.NewUser{Name: *name, Password: password, Role: auth.Role(*role), Email: *email, DisplayName: *display})
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(env.Stdout, "created user %q with role %s\n", u.Name, u.Role)
+		if generated {
+			fmt.Fprintf(env.Stdout, "password: %s\n", password)
+		}
+		return nil
+	case "passwd":
+		stdin := fs.Bool("password-stdin", false, "read the new password from standard input instead of generating one")
+		if err := fs.Parse(args[1:]); err != nil {
+			return err
+		}
+		if fs.NArg() != 1 {
+			return usageError{"usage: sextant user passwd [--password-stdin] NAME"}
+		}
+		password, generated, err := readPassword(env, *stdin)
+		if err != nil {
+			return err
+		}
+		accounts, closeDB, err := d.accounts(ctx)
+		if err != nil {
+			return err
+		}
+		defer closeDB()
+		if err := accounts.SetPassword(ctx, cliActor(), fs.Arg(0), password); err != nil {
+			return err
+		}
+		fmt.Fprintf(env.Stdout, "password of %q changed; their sessions were ended\n", fs.Arg(0))
+		if generated {
+			fmt.Fprintf(env.Stdout, "password: %s\n", password)
+		}
+		return nil
+	case "list":
+		if err := fs.Parse(args[1:]); err != nil {
+			return err
+		}
+		accounts, closeDB, err := d.accounts(ctx)
+		if err != nil {
+			return err
+		}
+		defer closeDB()
+		users, _, err := accounts.ListUsers(ctx, store.Page{Limit: store.MaxLimit})
+		if err != nil {
+			return err
+		}
+		for _, u := range users {
+			fmt.Fprintf(env.Stdout, "%-24s %-9s %s\n", u.Name, u.Role, u.Email)
+		}
+		return nil
+	}
+	return usageError{fmt.Sprintf("user: unknown subcommand %q (add, passwd, list)", args[0])}
+}
+
+func readPassword(env Env, fromStdin bool) (password string, generated bool, err error) {
+	if !fromStdin {
+		return auth.GeneratePassword(), true, nil
+	}
+	b, err := io.ReadAll(io.LimitReader(env.Stdin, 4096))
+	if err != nil {
+		return "", false, err
+	}
+	return strings.TrimRight(string(b), "\r\n"), false, nil
+}
+
+func tokenCmd(args []string, env Env) error {
+	if len(args) == 0 {
+		return usageError{"usage: sextant token create|list|revoke [flags]"}
+	}
+	fs := newFlagSet("token "+args[0], env)
+	var d dbFlags
+	d.register(fs, env)
+	ctx := context.Background()
+	switch args[0] {
+	case "create":
+		name := fs.String("name", "", "token name (lower-case letters, digits, - and _)")
+		role := fs.String("role", "viewer", "viewer, operator, admin or agent")
+		if err := fs.Parse(args[1:]); err != nil {
+			return err
+		}
+		if *name == "" {
+			return usageError{"token create: --name is required"}
+		}
+		accounts, closeDB, err := d.accounts(ctx)
+		if err != nil {
+			return err
+		}
+		defer closeDB()
+		secret, t, err := accounts.CreateToken(ctx, cliActor(), *name, auth.Role(*role))
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(env.Stderr, "created token %q with role %s; it is shown only now:\n", t.Name, t.Role)
+		// The token alone on the last line, so scripts can take it with tail -n1.
+		fmt.Fprintln(env.Stdout, secret)
+		return nil
+	case "list":
+		if err := fs.Parse(args[1:]); err != nil {
+			return err
+		}
+		accounts, closeDB, err := d.accounts(ctx)
+		if err != nil {
+			return err
+		}
+		defer closeDB()
+		tokens, err := accounts.ListTokens(ctx)
+		if err != nil {
+			return err
+		}
+		for _, t := range tokens {
+			state := "active"
+			if !t.RevokedAt.IsZero() {
+				state = "revoked"
+			}
+			fmt.Fprintf(env.Stdout, "%-24s %-9s %-12s %s…\n", t.Name, t.Role, state, t.Prefix)
+		}
+		return nil
+	case "revoke":
+		if err := fs.Parse(args[1:]); err != nil {
+			return err
+		}
+		if fs.NArg() != 1 {
+			return usageError{"usage: sextant token revoke NAME"}
+		}
+		accounts, closeDB, err := d.accounts(ctx)
+		if err != nil {
+			return err
+		}
+		defer closeDB()
+		if err := accounts.RevokeToken(ctx, cliActor(), fs.Arg(0)); err != nil {
+			return err
+		}
+		fmt.Fprintf(env.Stdout, "token %q revoked\n", fs.Arg(0))
+		return nil
+	}
+	return usageError{fmt.Sprintf("token: unknown subcommand %q (create, list, revoke)", args[0])}
+}

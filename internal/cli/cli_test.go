@@ -1,0 +1,119 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/sextant-ops/sextant/internal/auth"
+	"github.com/sextant-ops/sextant/internal/store"
+	"github.com/sextant-ops/sextant/internal/store/storetest"
+)
+
+func run(t *testing.T, stdin string, env map[string]string, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := Main(args, Env{Stdin: strings.NewReader(stdin), Stdout: &out, Stderr: &errb, Getenv: func(k string) string { return env[k] }})
+	return code, out.String(), errb.String()
+}
+
+func TestCheck(t *testing.T) {
+	code, out, _ := run(t, "", nil, "check", "../config/testdata/issue-example.yaml")
+	if code != 0 || !strings.Contains(out, "valid (1 calendars, 2 services)") {
+		t.Fatalf("valid file: exit %d, %q", code, out)
+	}
+	code, out, errs := run(t, "", nil, "check", "../config/testdata/mistakes.yaml")
+	if code != 1 {
+		t.Fatalf("file with mistakes: exit %d", code)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) < 5 || !strings.Contains(errs, "problem(s)") {
+		t.Fatalf("expected several problems, got:\n%s\n%s", out, errs)
+	}
+	for _, l := range lines {
+		if !strings.HasPrefix(l, "../config/testdata/mistakes.yaml:") || strings.Count(l, ":") < 4 {
+			t.Errorf("line without FILE:LINE:COL: %q", l)
+		}
+	}
+	if code, _, _ := run(t, "", nil, "check"); code != 2 {
+		t.Errorf("check without a file: exit %d, want 2", code)
+	}
+	if code, _, _ := run(t, "", nil, "check", "/does/not/exist.yaml"); code != 1 {
+		t.Errorf("check of a missing file: exit %d, want 1", code)
+	}
+}
+
+// TestUserAndTokenWithoutServer runs the admin commands against the data
+// directory or database directly, on both engines.
+func TestUserAndTokenWithoutServer(t *testing.T) {
+	for _, e := range storetest.Engines(t) {
+		t.Run(e.Name, func(t *testing.T) {
+			dsn, dir := e.DSN(t)
+			env := map[string]string{"SEXTANT_DATABASE": dsn, "SEXTANT_DATA": dir}
+			code, out, errs := run(t, "", env, "migrate")
+			if code != 0 || !strings.Contains(out, "applied") {
+				t.Fatalf("migrate: %d %q %q", code, out, errs)
+			}
+			if code, out, _ := run(t, "", env, "migrate"); code != 0 || !strings.Contains(out, "up to date") {
+				t.Fatalf("second migrate: %d %q", code, out)
+			}
+			code, out, errs = run(t, "alice-secret-pw\n", env, "user", "add", "--name", "alice", "--role", "operator", "--password-stdin")
+			if code != 0 || !strings.Contains(out, `created user "alice"`) {
+				t.Fatalf("user add: %d %q %q", code, out, errs)
+			}
+			if code, _, errs := run(t, "x\n", env, "user", "add", "--name", "bob", "--password-stdin"); code != 1 || !strings.Contains(errs, "password") {
+				t.Fatalf("short password: %d %q", code, errs)
+			}
+			code, out, errs = run(t, "", env, "token", "create", "--name", "ci", "--role", "admin")
+			if code != 0 {
+				t.Fatalf("token create: %d %q", code, errs)
+			}
+			lines := strings.Split(strings.TrimRight(out, "\n"), "\n")
+			secret := lines[len(lines)-1]
+			if !strings.HasPrefix(secret, auth.TokenPrefix) || strings.Contains(secret, " ") {
+				t.Fatalf("last line is not the token alone: %q", out)
+			}
+			if code, _, errs := run(t, "", env, "token", "create", "--name", "ci2", "--role", "root"); code != 1 || !strings.Contains(errs, "unknown role") {
+				t.Fatalf("bad role: %d %q", code, errs)
+			}
+			// What the commands wrote is what a server on the same data sees.
+			db, err := store.Open(context.Background(), dsn, dir, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			a := auth.NewService(db, nil)
+			if p, err := a.Bearer(context.Background(), secret); err != nil || p.Role != auth.Admin {
+				t.Fatalf("token from the CLI: %+v, %v", p, err)
+			}
+			if _, _, err := a.Login(context.Background(), "alice", "alice-secret-pw", "127.0.0.1"); err != nil {
+				t.Fatalf("user from the CLI cannot log in: %v", err)
+			}
+			if code, out, _ := run(t, "", env, "user", "list"); code != 0 || !strings.Contains(out, "alice") {
+				t.Fatalf("user list: %d %q", code, out)
+			}
+			if code, out, _ := run(t, "", env, "token", "revoke", "ci"); code != 0 || !strings.Contains(out, "revoked") {
+				t.Fatalf("token revoke: %d %q", code, out)
+			}
+			if _, err := a.Bearer(context.Background(), secret); err == nil {
+				t.Fatal("revoked token still works")
+			}
+		})
+	}
+}
+
+func TestUsage(t *testing.T) {
+	if code, _, errs := run(t, "", nil); code != 2 || !strings.Contains(errs, "Usage") {
+		t.Fatalf("no args: %d", code)
+	}
+	if code, _, _ := run(t, "", nil, "frobnicate"); code != 2 {
+		t.Fatalf("unknown command: %d", code)
+	}
+	if code, out, _ := run(t, "", nil, "version"); code != 0 || !strings.Contains(out, "sextant") {
+		t.Fatalf("version: %d %q", code, out)
+	}
+	if code, _, _ := run(t, "", nil, "serve", "--log-level", "loud"); code != 2 {
+		t.Fatalf("bad log level: %d", code)
+	}
+}

@@ -1,0 +1,247 @@
+package web
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/chromedp"
+
+	"github.com/sextant-ops/sextant/internal/auth"
+	"github.com/sextant-ops/sextant/internal/catalog"
+	"github.com/sextant-ops/sextant/internal/store/storetest"
+)
+
+// findChromium returns the browser to drive: $SEXTANT_CHROMIUM,
+// /usr/bin/chromium, or chromium on PATH.
+func findChromium() string {
+	if p := os.Getenv("SEXTANT_CHROMIUM"); p != "" {
+		return p
+	}
+	if _, err := os.Stat("/usr/bin/chromium"); err == nil {
+		return "/usr/bin/chromium"
+	}
+	for _, name := range []string{"chromium", "chromium-browser"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	return ""
+}
+
+// screenshotDir returns test-output/browser at the repository root,
+// created when missing.
+func screenshotDir(t *testing.T) string {
+	t.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			break
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Fatal("no go.mod above the test's directory")
+		}
+		dir = parent
+	}
+	out := filepath.Join(dir, "test-output", "browser")
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// TestBrowser walks through the UI in headless Chromium the way a person
+// would: sign in, read the list, open a service, edit it, and meet a
+// validation error. Each step leaves a screenshot in test-output/browser.
+func TestBrowser(t *testing.T) {
+	chromium := findChromium()
+	if chromium == "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("no Chromium found but CI=true: install it (apt-get install chromium) or set SEXTANT_CHROMIUM")
+		}
+		t.Skip("no Chromium found: apt-get install chromium, or set SEXTANT_CHROMIUM to its path")
+	}
+	shots := screenshotDir(t)
+
+	db := storetest.Open(t, storetest.Engine{Name: "sqlite", DSN: func(t testing.TB) (string, string) { return "", t.TempDir() }})
+	cat, authSvc := catalog.NewStore(db, nil), auth.NewService(db, nil)
+	bg := context.Background()
+	if _, err := cat.PutCalendar(bg, "test", catalog.Calendar{Name: "office", CalendarSpec: catalog.CalendarSpec{
+		Timezone: "Europe/Berlin", Weekly: []catalog.WeeklyWindow{{Days: "mon-fri", From: "09:00", To: "17:00"}}}}, catalog.MustCreate); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []catalog.Service{
+		{Name: "database", Title: "Main database", Owner: "dba", Tier: 1, Objective: &catalog.Objective{Availability: "99.9%"}},
+		{Name: "payroll", Title: "Payroll", Owner: "finance-it", Tier: 2, Description: "Pays everyone on the 25th.",
+			DependsOn: []catalog.Dependency{{Service: "database", Kind: catalog.Hard}},
+			Objective: &catalog.Objective{Hours: "office", Availability: "99.5%", MaxOutage: "30m"}},
+	} {
+		if _, err := cat.PutService(bg, "test", s, catalog.MustCreate); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := authSvc.CreateUser(bg, "test", auth.NewUser{Name: "olivia", Password: testPassword, Role: auth.Operator}); err != nil {
+		t.Fatal(err)
+	}
+	ui, err := New(Deps{Auth: authSvc, Catalog: cat, Version: "browser-test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	ui.Register(mux)
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+
+	// The whole walk-through is bounded: a hung browser fails the test
+	// instead of the test run.
+	ctx, cancel := context.WithTimeout(bg, 40*time.Second)
+	defer cancel()
+	ctx, cancelAlloc := chromedp.NewExecAllocator(ctx,
+		chromedp.ExecPath(chromium),
+		chromedp.NoSandbox,
+		chromedp.Headless,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1280, 900),
+	)
+	defer cancelAlloc()
+	ctx, cancelTab := chromedp.NewContext(ctx)
+	defer cancelTab()
+
+	step := 0
+	shot := func(name string) {
+		t.Helper()
+		step++
+		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+		if err != nil {
+			t.Fatalf("screenshot %s: %v", name, err)
+		}
+		if err := os.WriteFile(filepath.Join(shots, fmt.Sprintf("%02d-%s.png", step, name)), png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	do := func(what string, steps ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		if err := chromedp.Do(ctx, steps...); err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+	}
+	text := func(sel string) string {
+		t.Helper()
+		s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
+		if err != nil {
+			t.Fatalf("text of %s: %v", sel, err)
+		}
+		return s
+	}
+	location := func() string {
+		t.Helper()
+		l, err := chromedp.Run(ctx, chromedp.Location())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return l
+	}
+
+	do("open the service list, which asks to sign in",
+		chromedp.Navigate(srv.URL+"/services"),
+		chromedp.WaitVisible(chromedp.ID("login-name")),
+	)
+	if l := location(); !strings.HasPrefix(l, srv.URL+"/login?next=") {
+		t.Fatalf("not sent to the login page: %s", l)
+	}
+	shot("login")
+
+	do("sign in",
+		chromedp.SendKeys(chromedp.ID("login-name"), "olivia"),
+		chromedp.SendKeys(chromedp.ID("login-password"), testPassword),
+		chromedp.Click(chromedp.CSS(`form[action="/login"] button[type="submit"]`)),
+		chromedp.WaitVisible(chromedp.CSS("table")),
+	)
+	if l := location(); l != srv.URL+"/services" {
+		t.Errorf("after sign-in at %s, want the page asked for", l)
+	}
+	if got := text("table tbody"); !strings.Contains(got, "Main database") || !strings.Contains(got, "99.5% · office · month") {
+		t.Errorf("service list shows %q", got)
+	}
+	shot("services")
+
+	do("open payroll",
+		chromedp.Click(chromedp.CSS(`th a[href="/services/payroll"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`a[href="/services/payroll/edit"]`)),
+	)
+	if got := text("h1"); !strings.Contains(got, "Payroll") {
+		t.Errorf("service page heading %q", got)
+	}
+	shot("service")
+
+	do("edit the title",
+		chromedp.Click(chromedp.CSS(`a[href="/services/payroll/edit"]`)),
+		chromedp.WaitVisible(chromedp.ID("f-title")),
+		chromedp.SetValue(chromedp.ID("f-title"), "Payroll and expenses"),
+	)
+	shot("edit")
+	do("save",
+		chromedp.Click(chromedp.CSS(`.service-form button[type="submit"]`)),
+		chromedp.WaitVisible(chromedp.CSS(".alert.success")),
+	)
+	if got := text("h1"); !strings.Contains(got, "Payroll and expenses") {
+		t.Errorf("after saving, the heading is %q", got)
+	}
+	shot("saved")
+
+	do("submit an invalid availability",
+		chromedp.Click(chromedp.CSS(`a[href="/services/payroll/edit"]`)),
+		chromedp.WaitVisible(chromedp.ID("f-objective-availability")),
+		chromedp.SetValue(chromedp.ID("f-objective-availability"), "nearly always"),
+		chromedp.Click(chromedp.CSS(`.service-form button[type="submit"]`)),
+		chromedp.WaitVisible(chromedp.ID("f-objective-availability-error")),
+	)
+	if got := text("#f-objective-availability-error"); !strings.Contains(got, `expected a percentage such as 99.9%, got "nearly always"`) {
+		t.Errorf("inline error %q", got)
+	}
+	if got := text(".summary"); !strings.Contains(got, "Availability target") {
+		t.Errorf("summary %q", got)
+	}
+	shot("invalid")
+
+	do("narrow screen",
+		chromedp.EmulateViewport(360, 740),
+		chromedp.Navigate(srv.URL+"/services"),
+		chromedp.WaitVisible(chromedp.CSS("table")),
+	)
+	shot("services-narrow")
+
+	dark := chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		_, err := cdp.Call(ctx, t, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
+			Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: "dark"}},
+		})
+		return err
+	})
+	do("dark theme",
+		dark,
+		chromedp.Navigate(srv.URL+"/services/payroll"),
+		chromedp.WaitVisible(chromedp.CSS(`a[href="/services/payroll/edit"]`)),
+	)
+	shot("service-narrow-dark")
+}

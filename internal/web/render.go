@@ -1,0 +1,131 @@
+package web
+
+import (
+	"bytes"
+	"embed"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/sextant-ops/sextant/internal/auth"
+)
+
+//go:embed templates
+var templateFS embed.FS
+
+// pageTemplate is one page's template set: the layout, the shared partials
+// and the page's own blocks.
+type pageTemplate struct {
+	t *template.Template
+}
+
+// layoutData is what the layout needs around every page.
+type layoutData struct {
+	Title   string
+	Area    string // the navigation entry to mark as current
+	User    *auth.Principal
+	CanEdit bool
+	CSRF    string
+	Version string
+	Page    any
+}
+
+func parseTemplates(a *assets) (map[string]*pageTemplate, error) {
+	funcs := template.FuncMap{
+		"asset":    a.url,
+		"fid":      fieldID,
+		"datetime": func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+		"readable": func(t time.Time) string { return t.UTC().Format("2 Jan 2006 15:04 UTC") },
+		"path":     fieldPath,
+		"add":      func(a, b int) int { return a + b },
+		"list":     func(s ...string) []string { return s },
+	}
+	names, err := fs.Glob(templateFS, "templates/*.html")
+	if err != nil {
+		return nil, err
+	}
+	pages := map[string]*pageTemplate{}
+	for _, n := range names {
+		base := strings.TrimPrefix(n, "templates/")
+		if base == "layout.html" || base == "partials.html" {
+			continue
+		}
+		t, err := template.New(base).Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/partials.html", n)
+		if err != nil {
+			return nil, fmt.Errorf("web: template %s: %w", base, err)
+		}
+		pages[base] = &pageTemplate{t: t}
+	}
+	return pages, nil
+}
+
+// render writes a whole page. It executes the template into a buffer first,
+// so that a template error becomes a clean 500 rather than half a page.
+func (u *UI) render(w http.ResponseWriter, r *http.Request, status int, name, title string, data any) {
+	pt, ok := u.pages[name]
+	if !ok {
+		u.log.ErrorContext(r.Context(), "web: no such template", "template", name)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	ld := layoutData{Title: title, Area: area(r.URL.Path), Version: u.deps.Version, Page: data}
+	if p, ok := principalOf(r); ok {
+		ld.User = &p
+		ld.CSRF = p.CSRF
+		ld.CanEdit = p.Role.Allows(auth.Operator)
+	}
+	var buf bytes.Buffer
+	if err := pt.t.ExecuteTemplate(&buf, "layout", ld); err != nil {
+		u.log.ErrorContext(r.Context(), "web: render failed", "template", name, "err", err)
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.WriteHeader(http.StatusInternalServerError)
+		_, _ = w.Write([]byte("The page could not be drawn. The problem has been logged.\n"))
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Content-Length", strconv.Itoa(buf.Len()))
+	w.WriteHeader(status)
+	if r.Method != http.MethodHead {
+		_, _ = w.Write(buf.Bytes())
+	}
+}
+
+// principalOf returns the signed-in user when the request carries one.
+func principalOf(r *http.Request) (auth.Principal, bool) {
+	p := principal(r)
+	return p, p.Name != ""
+}
+
+// area names the navigation entry a path belongs to.
+func area(p string) string {
+	for _, a := range []string{"services", "calendars"} {
+		if p == "/"+a || strings.HasPrefix(p, "/"+a+"/") {
+			return a
+		}
+	}
+	return ""
+}
+
+// fieldID turns a field path into an HTML id: "depends_on[0].service"
+// becomes "f-depends_on-0-service".
+func fieldID(path string) string {
+	if path == "" {
+		return "f-form"
+	}
+	r := strings.NewReplacer("[", "-", "]", "", ".", "-")
+	return "f-" + r.Replace(path)
+}
+
+// fieldPath builds a row field's path in templates: path "depends_on" 2
+// "service" is "depends_on[2].service".
+func fieldPath(list string, i int, field string) string {
+	p := fmt.Sprintf("%s[%d]", list, i)
+	if field != "" {
+		p += "." + field
+	}
+	return p
+}

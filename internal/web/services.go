@@ -1,0 +1,166 @@
+package web
+
+import (
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/sextant-ops/sextant/internal/catalog"
+	"github.com/sextant-ops/sextant/internal/store"
+)
+
+// servicePageSize is how many services one page of the list shows.
+const servicePageSize = 50
+
+// serviceListPage is the data of the service list.
+type serviceListPage struct {
+	Services []serviceRow
+	// Filter state, as the user chose it.
+	Tier, Owner string
+	Owners      []string
+	Filtered    bool
+	NextURL     string
+	FirstURL    string // set when this is not the first page
+	Deleted     string // the name of a service just deleted
+}
+
+// serviceRow is one line of the service list.
+type serviceRow struct {
+	catalog.StoredService
+	ObjectiveSummary string
+}
+
+func (u *UI) listServices(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	pg := store.Page{Limit: servicePageSize, Cursor: q.Get("cursor")}
+	if n, err := strconv.Atoi(q.Get("limit")); err == nil && n > 0 {
+		pg.Limit = n
+	}
+	items, next, err := u.deps.Catalog.ListServices(r.Context(), pg)
+	if err != nil {
+		return err
+	}
+	all, err := u.deps.Catalog.Load(r.Context())
+	if err != nil {
+		return err
+	}
+	lp := serviceListPage{Tier: q.Get("tier"), Owner: q.Get("owner"), Deleted: q.Get("deleted")}
+	lp.Filtered = lp.Tier != "" || lp.Owner != ""
+	for _, s := range all.Services {
+		if s.Owner != "" && !slices.Contains(lp.Owners, s.Owner) {
+			lp.Owners = append(lp.Owners, s.Owner)
+		}
+	}
+	slices.Sort(lp.Owners)
+	for _, s := range items {
+		if lp.Tier != "" && strconv.Itoa(s.Tier) != lp.Tier && !(lp.Tier == "none" && s.Tier == 0) {
+			continue
+		}
+		if lp.Owner != "" && s.Owner != lp.Owner {
+			continue
+		}
+		lp.Services = append(lp.Services, serviceRow{StoredService: s, ObjectiveSummary: objectiveSummary(s.Objective)})
+	}
+	link := func(cursor string) string {
+		v := url.Values{}
+		if lp.Tier != "" {
+			v.Set("tier", lp.Tier)
+		}
+		if lp.Owner != "" {
+			v.Set("owner", lp.Owner)
+		}
+		if cursor != "" {
+			v.Set("cursor", cursor)
+		}
+		if pg.Limit != servicePageSize {
+			v.Set("limit", strconv.Itoa(pg.Limit))
+		}
+		if len(v) == 0 {
+			return "/services"
+		}
+		return "/services?" + v.Encode()
+	}
+	if next != "" {
+		lp.NextURL = link(next)
+	}
+	if pg.Cursor != "" {
+		lp.FirstURL = link("")
+	}
+	u.render(w, r, http.StatusOK, "services.html", "Services", lp)
+	return nil
+}
+
+// objectiveSummary is a service's objective in one line: "99.5% · office ·
+// month".
+func objectiveSummary(o *catalog.Objective) string {
+	if o == nil {
+		return ""
+	}
+	hours, period := o.Hours, o.Period
+	if hours == "" {
+		hours = catalog.AlwaysOn
+	}
+	if period == "" {
+		period = "month"
+	}
+	parts := []string{}
+	if o.Availability != "" {
+		parts = append(parts, string(o.Availability))
+	}
+	return strings.Join(append(parts, hours, period), " · ")
+}
+
+// serviceDetailPage is the data of a service's page.
+type serviceDetailPage struct {
+	catalog.StoredService
+	Dependents []string
+	Saved      bool
+}
+
+func (u *UI) showService(w http.ResponseWriter, r *http.Request) error {
+	s, err := u.deps.Catalog.GetService(r.Context(), r.PathValue("name"))
+	if err != nil {
+		return err
+	}
+	all, err := u.deps.Catalog.Load(r.Context())
+	if err != nil {
+		return err
+	}
+	dp := serviceDetailPage{StoredService: s, Saved: r.URL.Query().Get("saved") != ""}
+	for _, x := range all.Services {
+		for _, d := range x.DependsOn {
+			if d.Service == s.Name {
+				dp.Dependents = append(dp.Dependents, x.Name)
+			}
+		}
+	}
+	u.render(w, r, http.StatusOK, "service.html", serviceTitle(s.Service), dp)
+	return nil
+}
+
+func serviceTitle(s catalog.Service) string {
+	if s.Title != "" {
+		return s.Title
+	}
+	return s.Name
+}
+
+func (u *UI) confirmDeleteService(w http.ResponseWriter, r *http.Request) error {
+	s, err := u.deps.Catalog.GetService(r.Context(), r.PathValue("name"))
+	if err != nil {
+		return err
+	}
+	u.render(w, r, http.StatusOK, "service_delete.html", "Delete "+serviceTitle(s.Service), s)
+	return nil
+}
+
+func (u *UI) deleteService(w http.ResponseWriter, r *http.Request) error {
+	name := r.PathValue("name")
+	if err := u.deps.Catalog.DeleteService(r.Context(), principal(r).Actor(), name); err != nil {
+		return err
+	}
+	http.Redirect(w, r, "/services?deleted="+url.QueryEscape(name), http.StatusSeeOther)
+	return nil
+}

@@ -1,0 +1,101 @@
+// Package web serves Sextant's server-rendered user interface: HTML pages
+// built with html/template, a small embedded style sheet, and plain HTML
+// forms that work without JavaScript. It authenticates with the same
+// sessions as the API (the httpapi.SessionCookie cookie) and changes the
+// catalog only through catalog.Store, so the UI and the API validate alike.
+package web
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"github.com/sextant-ops/sextant/internal/auth"
+	"github.com/sextant-ops/sextant/internal/catalog"
+)
+
+// Deps is what the UI needs from the rest of the server.
+type Deps struct {
+	Log     *slog.Logger
+	Auth    *auth.Service
+	Catalog *catalog.Store
+	Version string
+	// SecureCookies sets the Secure flag on the session cookie (HTTPS deployments).
+	SecureCookies bool
+}
+
+// UI is the web user interface. Register adds its routes to a mux.
+type UI struct {
+	deps    Deps
+	log     *slog.Logger
+	pages   map[string]*pageTemplate
+	assets  *assets
+	handler http.Handler
+}
+
+// New parses the templates and fingerprints the static files, so that a
+// broken template stops the server at start rather than on first use.
+func New(d Deps) (*UI, error) {
+	if d.Auth == nil || d.Catalog == nil {
+		return nil, errors.New("web: Auth and Catalog are required")
+	}
+	if d.Log == nil {
+		d.Log = slog.New(slog.DiscardHandler)
+	}
+	u := &UI{deps: d, log: d.Log}
+	a, err := loadAssets()
+	if err != nil {
+		return nil, err
+	}
+	u.assets = a
+	if u.pages, err = parseTemplates(a); err != nil {
+		return nil, err
+	}
+	u.handler = u.routes()
+	return u, nil
+}
+
+// Register adds the UI's routes to mux. They all go through one handler,
+// wrapped in cross-origin protection, so that a request the browser marks
+// as cross-site never reaches a page that changes anything.
+func (u *UI) Register(mux *http.ServeMux) {
+	for _, p := range []string{"/", "/login", "/logout", "/static/", "/services", "/services/", "/calendars", "/calendars/"} {
+		mux.Handle(p, u.handler)
+	}
+}
+
+// routes builds the UI's own mux.
+func (u *UI) routes() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /static/{file}", u.assets.serve)
+	mux.Handle("GET /login", u.public(u.loginForm))
+	mux.Handle("POST /login", u.public(u.login))
+	mux.Handle("POST /logout", u.public(u.logout))
+
+	mux.Handle("GET /{$}", u.page(auth.Viewer, u.home))
+	mux.Handle("GET /services", u.page(auth.Viewer, u.listServices))
+	mux.Handle("GET /services/new", u.page(auth.Operator, u.newService))
+	mux.Handle("POST /services/new", u.page(auth.Operator, u.createService))
+	mux.Handle("GET /services/{name}", u.page(auth.Viewer, u.showService))
+	mux.Handle("GET /services/{name}/edit", u.page(auth.Operator, u.editService))
+	mux.Handle("POST /services/{name}/edit", u.page(auth.Operator, u.updateService))
+	mux.Handle("GET /services/{name}/delete", u.page(auth.Operator, u.confirmDeleteService))
+	mux.Handle("POST /services/{name}/delete", u.page(auth.Operator, u.deleteService))
+	mux.Handle("GET /calendars", u.page(auth.Viewer, u.listCalendars))
+	mux.Handle("GET /calendars/{name}", u.page(auth.Viewer, u.showCalendar))
+	mux.Handle("/", u.page(auth.Viewer, func(w http.ResponseWriter, r *http.Request) error {
+		return errPageNotFound
+	}))
+
+	cop := http.NewCrossOriginProtection()
+	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		u.fail(w, r, errForbidden("This request came from another site and was refused."))
+	}))
+	return cop.Handler(mux)
+}
+
+func (u *UI) home(w http.ResponseWriter, r *http.Request) error {
+	// A dashboard comes later; until then the catalog is the front page.
+	http.Redirect(w, r, "/services", http.StatusSeeOther)
+	return nil
+}
