@@ -184,7 +184,7 @@ func (a *App) buildHandler() error {
 	mux := http.NewServeMux()
 	api := httpapi.New(httpapi.Deps{Log: a.log, Auth: a.auth, Catalog: a.catalog, DB: a.db, Outages: a.outages, Reporter: a.reports, Config: a, Version: a.opts.Version})
 	api.Register(mux)
-	ui, err := web.New(web.Deps{Log: a.log, Auth: a.auth, Catalog: a.catalog, Version: a.opts.Version, SecureCookies: a.opts.SecureCookies})
+	ui, err := web.New(web.Deps{Log: a.log, Auth: a.auth, Catalog: a.catalog, Outages: a.outages, Reports: a.reports, Version: a.opts.Version, SecureCookies: a.opts.SecureCookies})
 	if err != nil {
 		return err
 	}

@@ -38,6 +38,7 @@ Usage:
   sextant serve   [--demo] [--config FILE] [--data DIR] [--database URL] [--listen ADDR]
   sextant check   FILE                 validate a config file; problems with line:column
   sextant migrate [--data DIR] [--database URL]
+  sextant report  --service NAME [--from T --to T | --period current|previous] [--format table|json|csv]
   sextant user    add|passwd|list ...  manage accounts without a running server
   sextant token   create|list|revoke ... manage API tokens without a running server
   sextant version
@@ -63,6 +64,8 @@ func Main(args []string, env Env) int {
 		return check(args[1:], env)
 	case "migrate":
 		err = migrate(args[1:], env)
+	case "report":
+		err = report(args[1:], env)
 	case "user":
 		err = userCmd(args[1:], env)
 	case "token":

@@ -7,8 +7,10 @@ import (
 	"testing"
 
 	"github.com/sextant-ops/sextant/internal/auth"
+	"github.com/sextant-ops/sextant/internal/catalog"
 	"github.com/sextant-ops/sextant/internal/store"
 	"github.com/sextant-ops/sextant/internal/store/storetest"
+	"github.com/sextant-ops/sextant/internal/timeline"
 )
 
 func run(t *testing.T, stdin string, env map[string]string, args ...string) (int, string, string) {
@@ -115,5 +117,44 @@ func TestUsage(t *testing.T) {
 	}
 	if code, _, _ := run(t, "", nil, "serve", "--log-level", "loud"); code != 2 {
 		t.Fatalf("bad log level: %d", code)
+	}
+}
+
+func TestReportFormats(t *testing.T) {
+	dir := t.TempDir()
+	env := map[string]string{"SEXTANT_DATA": dir}
+	ctx := context.Background()
+	db, err := store.Open(ctx, "", dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := catalog.NewStore(db, nil).PutService(ctx, "test", catalog.Service{Name: "shop", Objective: &catalog.Objective{Availability: "99%", MaxOutage: "30m"}}, catalog.MustCreate); err != nil {
+		t.Fatal(err)
+	}
+	s, e, st := "2026-10-05T10:00:00Z", "2026-10-05T11:00:00Z", "down"
+	if _, err := timeline.NewStore(db, nil).Record(ctx, "test", "shop", timeline.NewOutage{Start: &s, End: &e, State: &st}); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	rng := []string{"--from", "2026-10-05T00:00:00Z", "--to", "2026-10-06T00:00:00Z"}
+	code, out, errs := run(t, "", env, append([]string{"report", "--service", "shop"}, rng...)...)
+	if code != 0 || !strings.Contains(out, "downtime_seconds") || !strings.Contains(out, "3600") || !strings.Contains(out, "max_outage") || !strings.Contains(out, "outage:1") {
+		t.Fatalf("table: %d %q %q", code, out, errs)
+	}
+	code, out, _ = run(t, "", env, append([]string{"report", "--service", "shop", "--format", "csv"}, rng...)...)
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if code != 0 || len(lines) != 2 || !strings.HasPrefix(lines[0], "service,from,to,in_hours_seconds,downtime_seconds,availability") || !strings.HasPrefix(lines[1], "shop,2026-10-05T00:00:00Z,2026-10-06T00:00:00Z,86400,3600,") {
+		t.Fatalf("csv: %d %q", code, out)
+	}
+	for _, bad := range [][]string{{"report"}, {"report", "--service", "shop", "--from", "yesterday"}, {"report", "--service", "shop", "--format", "xml"}, {"report", "--service", "shop", "--period", "current", "--from", "2026-10-05T00:00:00Z"}} {
+		if code, _, _ := run(t, "", env, bad...); code != 2 {
+			t.Errorf("%v: exit %d, want 2", bad, code)
+		}
+	}
+	if code, _, errs := run(t, "", env, "report", "--service", "ghost"); code != 1 || !strings.Contains(errs, "not found") {
+		t.Errorf("unknown service: %d %q", code, errs)
 	}
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/sextant-ops/sextant/internal/auth"
 	"github.com/sextant-ops/sextant/internal/catalog"
 	"github.com/sextant-ops/sextant/internal/store/storetest"
+	"github.com/sextant-ops/sextant/internal/timeline"
 )
 
 // findChromium returns the browser to drive: $SEXTANT_CHROMIUM,
@@ -96,7 +97,8 @@ func TestBrowser(t *testing.T) {
 	if _, err := authSvc.CreateUser(bg, "test", auth.NewUser{Name: "olivia", Password: testPassword, Role: auth.Operator}); err != nil {
 		t.Fatal(err)
 	}
-	ui, err := New(Deps{Auth: authSvc, Catalog: cat, Version: "browser-test"})
+	outages := timeline.NewStore(db, nil)
+	ui, err := New(Deps{Auth: authSvc, Catalog: cat, Outages: outages, Reports: timeline.NewReporter(cat, outages, nil), Version: "browser-test"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -209,6 +211,34 @@ func TestBrowser(t *testing.T) {
 		t.Errorf("after saving, the heading is %q", got)
 	}
 	shot("saved")
+
+	// Record an outage of the database through the form: the figures of the
+	// current period take it in.
+	now := time.Now().UTC().Truncate(time.Second)
+	start := now.Add(-time.Hour)
+	if monthStart := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC); start.Before(monthStart) {
+		start = monthStart
+	}
+	do("record an outage",
+		chromedp.Navigate(srv.URL+"/services/database"),
+		chromedp.WaitVisible(chromedp.ID("outage-start")),
+		chromedp.SetValue(chromedp.ID("outage-start"), start.Format(time.RFC3339)),
+		chromedp.SetValue(chromedp.ID("outage-end"), now.Format(time.RFC3339)),
+		chromedp.SetValue(chromedp.ID("outage-note"), "switch failure"),
+		chromedp.Click(chromedp.CSS(`#record-outage button[type="submit"]`)),
+		chromedp.WaitVisible(chromedp.CSS(".alert.success")),
+	)
+	if got := text("#fig-outages"); got != "1" {
+		t.Errorf("outages this period = %q, want 1", got)
+	}
+	if got := text(`section[aria-labelledby="outages"]`); !strings.Contains(got, "switch failure") {
+		t.Errorf("recorded outages section = %q", got)
+	}
+	shot("outage-recorded")
+	do("back to payroll",
+		chromedp.Navigate(srv.URL+"/services/payroll"),
+		chromedp.WaitVisible(chromedp.CSS(`a[href="/services/payroll/edit"]`)),
+	)
 
 	do("submit an invalid availability",
 		chromedp.Click(chromedp.CSS(`a[href="/services/payroll/edit"]`)),

@@ -15,6 +15,7 @@ import (
 	"github.com/sextant-ops/sextant/internal/catalog"
 	"github.com/sextant-ops/sextant/internal/httpapi"
 	"github.com/sextant-ops/sextant/internal/store"
+	"github.com/sextant-ops/sextant/internal/timeline"
 )
 
 // testPassword is every test user's password.
@@ -26,12 +27,13 @@ type env struct {
 	handler http.Handler
 	catalog *catalog.Store
 	auth    *auth.Service
+	outages *timeline.Store
 }
 
 func newEnv(t *testing.T, db *store.DB) *env {
 	t.Helper()
-	e := &env{t: t, catalog: catalog.NewStore(db, nil), auth: auth.NewService(db, nil)}
-	ui, err := New(Deps{Auth: e.auth, Catalog: e.catalog, Version: "test"})
+	e := &env{t: t, catalog: catalog.NewStore(db, nil), auth: auth.NewService(db, nil), outages: timeline.NewStore(db, nil)}
+	ui, err := New(Deps{Auth: e.auth, Catalog: e.catalog, Outages: e.outages, Reports: timeline.NewReporter(e.catalog, e.outages, nil), Version: "test"})
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}

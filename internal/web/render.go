@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"html/template"
 	"io/fs"
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -43,6 +44,11 @@ func parseTemplates(a *assets) (map[string]*pageTemplate, error) {
 		"path":     fieldPath,
 		"add":      func(a, b int) int { return a + b },
 		"list":     func(s ...string) []string { return s },
+		"percent":  percent,
+		"seconds":  seconds,
+		"deref":    func(f *float64) float64 { return *f },
+		"money":    func(f float64) string { return strconv.FormatFloat(math.Round(f*100)/100, 'f', -1, 64) },
+		"fixed2":   func(f float64) string { return strconv.FormatFloat(f, 'f', 2, 64) },
 	}
 	names, err := fs.Glob(templateFS, "templates/*.html")
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/sextant-ops/sextant/internal/catalog"
 	"github.com/sextant-ops/sextant/internal/store"
+	"github.com/sextant-ops/sextant/internal/timeline"
 )
 
 // servicePageSize is how many services one page of the list shows.
@@ -116,28 +117,49 @@ func objectiveSummary(o *catalog.Objective) string {
 type serviceDetailPage struct {
 	catalog.StoredService
 	Dependents []string
-	Saved      bool
+	Saved      string
+	Standing   *standing
+	Outages    []timeline.Outage
+	OutageForm outageForm
 }
 
 func (u *UI) showService(w http.ResponseWriter, r *http.Request) error {
-	s, err := u.deps.Catalog.GetService(r.Context(), r.PathValue("name"))
+	dp, err := u.servicePage(r, r.PathValue("name"))
 	if err != nil {
 		return err
 	}
-	all, err := u.deps.Catalog.Load(r.Context())
+	u.render(w, r, http.StatusOK, "service.html", serviceTitle(dp.Service), dp)
+	return nil
+}
+
+// servicePage gathers a service's page: the catalog entry, who depends on
+// it, its standing in the current period and its recorded outages.
+func (u *UI) servicePage(r *http.Request, name string) (*serviceDetailPage, error) {
+	s, err := u.deps.Catalog.GetService(r.Context(), name)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	dp := serviceDetailPage{StoredService: s, Saved: r.URL.Query().Get("saved") != ""}
-	for _, x := range all.Services {
+	snap, err := u.deps.Reports.Snapshot(r.Context())
+	if err != nil {
+		return nil, err
+	}
+	dp := &serviceDetailPage{StoredService: s, Saved: r.URL.Query().Get("saved"), OutageForm: outageForm{State: "down"}}
+	for _, x := range snap.Services {
 		for _, d := range x.DependsOn {
 			if d.Service == s.Name {
 				dp.Dependents = append(dp.Dependents, x.Name)
 			}
 		}
 	}
-	u.render(w, r, http.StatusOK, "service.html", serviceTitle(s.Service), dp)
-	return nil
+	slices.Sort(dp.Dependents)
+	if dp.Standing, err = buildStanding(snap, name); err != nil {
+		return nil, err
+	}
+	if dp.Outages, err = u.deps.Outages.List(r.Context(), name); err != nil {
+		return nil, err
+	}
+	slices.Reverse(dp.Outages)
+	return dp, nil
 }
 
 func serviceTitle(s catalog.Service) string {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/sextant-ops/sextant/internal/auth"
 	"github.com/sextant-ops/sextant/internal/catalog"
+	"github.com/sextant-ops/sextant/internal/timeline"
 )
 
 // Deps is what the UI needs from the rest of the server.
@@ -19,6 +20,9 @@ type Deps struct {
 	Log     *slog.Logger
 	Auth    *auth.Service
 	Catalog *catalog.Store
+	// Outages and Reports give the service pages their availability.
+	Outages *timeline.Store
+	Reports *timeline.Reporter
 	Version string
 	// SecureCookies sets the Secure flag on the session cookie (HTTPS deployments).
 	SecureCookies bool
@@ -36,8 +40,8 @@ type UI struct {
 // New parses the templates and fingerprints the static files, so that a
 // broken template stops the server at start rather than on first use.
 func New(d Deps) (*UI, error) {
-	if d.Auth == nil || d.Catalog == nil {
-		return nil, errors.New("web: Auth and Catalog are required")
+	if d.Auth == nil || d.Catalog == nil || d.Outages == nil || d.Reports == nil {
+		return nil, errors.New("web: Auth, Catalog, Outages and Reports are required")
 	}
 	if d.Log == nil {
 		d.Log = slog.New(slog.DiscardHandler)
@@ -81,6 +85,8 @@ func (u *UI) routes() http.Handler {
 	mux.Handle("POST /services/{name}/edit", u.page(auth.Operator, u.updateService))
 	mux.Handle("GET /services/{name}/delete", u.page(auth.Operator, u.confirmDeleteService))
 	mux.Handle("POST /services/{name}/delete", u.page(auth.Operator, u.deleteService))
+	mux.Handle("POST /services/{name}/outages", u.page(auth.Operator, u.recordOutage))
+	mux.Handle("POST /services/{name}/outages/{id}/delete", u.page(auth.Operator, u.deleteOutage))
 	mux.Handle("GET /calendars", u.page(auth.Viewer, u.listCalendars))
 	mux.Handle("GET /calendars/{name}", u.page(auth.Viewer, u.showCalendar))
 	mux.Handle("/", u.page(auth.Viewer, func(w http.ResponseWriter, r *http.Request) error {

@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -467,4 +468,51 @@ func TestFieldID(t *testing.T) {
 			t.Errorf("fieldID(%q) = %q, want %q", in, got, want)
 		}
 	}
+}
+
+func TestRecordOutageFromServicePage(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		e := newEnv(t, db)
+		e.putService(catalog.Service{Name: "shop", Objective: &catalog.Objective{Availability: "99%"}})
+		op, viewer := e.login("olivia"), e.login("victor")
+
+		_, body := e.get("/services/shop", &viewer)
+		wantContains(t, body, "Objective met", `id="fig-availability"`, "None recorded.")
+		if strings.Contains(body, `id="record-outage"`) {
+			t.Error("a viewer sees the form to record outages")
+		}
+
+		// Bad input: the page again with the problem at the field, nothing stored.
+		resp, body := e.post("/services/shop/outages", url.Values{"csrf": {op.csrf}, "start": {"2026-11-01T11:00:00Z"}, "end": {"2026-11-01T10:00:00Z"}, "state": {"down"}}, &op)
+		if resp.StatusCode != http.StatusUnprocessableEntity {
+			t.Fatalf("bad outage: %d", resp.StatusCode)
+		}
+		wantContains(t, body, `id="outage-end-error"`, "must be after start", `value="2026-11-01T11:00:00Z"`)
+		if got, _ := e.outages.List(context.Background(), "shop"); len(got) != 0 {
+			t.Fatalf("a refused outage was stored: %+v", got)
+		}
+		// A viewer cannot record one.
+		if resp, _ := e.post("/services/shop/outages", url.Values{"csrf": {viewer.csrf}, "start": {"2026-11-01T10:00:00Z"}, "end": {"2026-11-01T11:00:00Z"}, "state": {"down"}}, &viewer); resp.StatusCode != http.StatusForbidden {
+			t.Fatalf("viewer recording an outage: %d", resp.StatusCode)
+		}
+		// Good input is stored and listed.
+		resp, _ = e.post("/services/shop/outages", url.Values{"csrf": {op.csrf}, "start": {"2026-11-01T10:00:00Z"}, "end": {"2026-11-01T11:00:00Z"}, "state": {"down"}, "note": {"power cut"}}, &op)
+		if resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("record outage: %d", resp.StatusCode)
+		}
+		got, _ := e.outages.List(context.Background(), "shop")
+		if len(got) != 1 || got[0].Note != "power cut" || got[0].CreatedBy != "user:olivia" {
+			t.Fatalf("stored outages: %+v", got)
+		}
+		_, body = e.get("/services/shop", &op)
+		wantContains(t, body, "power cut", "Outage")
+		// And removed again.
+		resp, _ = e.post(fmt.Sprintf("/services/shop/outages/%d/delete", got[0].ID), url.Values{"csrf": {op.csrf}}, &op)
+		if resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("remove outage: %d", resp.StatusCode)
+		}
+		if got, _ := e.outages.List(context.Background(), "shop"); len(got) != 0 {
+			t.Fatalf("outage not removed: %+v", got)
+		}
+	})
 }

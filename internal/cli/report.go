@@ -1,0 +1,143 @@
+package cli
+
+import (
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/sextant-ops/sextant/internal/catalog"
+	"github.com/sextant-ops/sextant/internal/timeline"
+)
+
+// report prints a service's availability report from the database, with
+// the same engine and the same JSON as GET /api/v1/services/{name}/report.
+func report(args []string, env Env) error {
+	fs := newFlagSet("report", env)
+	var d dbFlags
+	d.register(fs, env)
+	service := fs.String("service", "", "the service to report on")
+	from := fs.String("from", "", "start of the range, RFC 3339 (with --to)")
+	to := fs.String("to", "", "end of the range, RFC 3339, exclusive (with --from)")
+	period := fs.String("period", "", "current or previous objective period, instead of --from/--to (default current)")
+	format := fs.String("format", "table", "table, json or csv")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *service == "" {
+		return usageError{"report: --service is required"}
+	}
+	rg := timeline.Range{Period: *period}
+	for _, p := range []struct {
+		flag string
+		val  string
+		dst  *time.Time
+	}{{"--from", *from, &rg.From}, {"--to", *to, &rg.To}} {
+		if p.val == "" {
+			continue
+		}
+		t, err := time.Parse(time.RFC3339, p.val)
+		if err != nil {
+			return usageError{fmt.Sprintf("report: %s: expected an RFC 3339 time such as 2026-11-01T00:00:00Z, got %q", p.flag, p.val)}
+		}
+		*p.dst = t
+	}
+	if rg.Period != "" && (!rg.From.IsZero() || !rg.To.IsZero()) {
+		return usageError{"report: give either --period or --from and --to"}
+	}
+	if *format != "table" && *format != "json" && *format != "csv" {
+		return usageError{fmt.Sprintf("report: --format must be table, json or csv, not %q", *format)}
+	}
+	ctx := context.Background()
+	db, err := d.open(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	cat := catalog.NewStore(db, nil)
+	rep, err := timeline.NewReporter(cat, timeline.NewStore(db, nil), nil).Report(ctx, *service, rg)
+	if err != nil {
+		return err
+	}
+	switch *format {
+	case "json":
+		enc := json.NewEncoder(env.Stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(rep)
+	case "csv":
+		return writeReportCSV(env.Stdout, rep)
+	}
+	return writeReportTable(env.Stdout, rep)
+}
+
+// reportRow is the report's headline figures as text, in one order for the
+// table and the CSV.
+func reportRow(r timeline.ServiceReport) [][2]string {
+	opt := func(f *float64) string {
+		if f == nil {
+			return ""
+		}
+		return strconv.FormatFloat(*f, 'f', -1, 64)
+	}
+	optSec := func(s interface{ String() string }, ok bool) string {
+		if !ok {
+			return ""
+		}
+		return s.String()
+	}
+	return [][2]string{
+		{"service", r.Service},
+		{"from", r.From.Format(time.RFC3339)},
+		{"to", r.To.Format(time.RFC3339)},
+		{"in_hours_seconds", r.InHours.String()},
+		{"downtime_seconds", r.Downtime.String()},
+		{"availability", opt(r.Availability)},
+		{"outages", strconv.Itoa(r.Outages)},
+		{"longest_outage_seconds", r.LongestOutage.String()},
+		{"mttr_seconds", optSec(r.MTTR, r.MTTR != nil)},
+		{"mtbf_seconds", optSec(r.MTBF, r.MTBF != nil)},
+		{"error_budget_seconds", r.ErrorBudget.String()},
+		{"error_budget_remaining_seconds", r.ErrorBudgetRemaining.String()},
+		{"burn_rate", opt(r.BurnRate)},
+		{"downtime_cost", strconv.FormatFloat(r.DowntimeCost, 'f', -1, 64)},
+		{"met", strconv.FormatBool(r.Compliance.Met)},
+		{"at_risk", strconv.FormatBool(r.Compliance.AtRisk)},
+		{"breaches", strings.Join(r.Compliance.Breaches, " ")},
+	}
+}
+
+func writeReportCSV(w io.Writer, r timeline.ServiceReport) error {
+	cw := csv.NewWriter(w)
+	row := reportRow(r)
+	head, vals := make([]string, len(row)), make([]string, len(row))
+	for i, kv := range row {
+		head[i], vals[i] = kv[0], kv[1]
+	}
+	_ = cw.Write(head)
+	_ = cw.Write(vals)
+	cw.Flush()
+	return cw.Error()
+}
+
+func writeReportTable(w io.Writer, r timeline.ServiceReport) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	for _, kv := range reportRow(r) {
+		v := kv[1]
+		if v == "" {
+			v = "—"
+		}
+		fmt.Fprintf(tw, "%s\t%s\n", kv[0], v)
+	}
+	if len(r.OutageList) > 0 {
+		fmt.Fprintln(tw, "\nstart\tend\tcounted_seconds\tstate\tsource")
+		for _, o := range r.OutageList {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", o.Start.Format(time.RFC3339), o.End.Format(time.RFC3339), o.Counted, o.State, o.Source)
+		}
+	}
+	return tw.Flush()
+}

@@ -1,0 +1,148 @@
+package web
+
+import (
+	"fmt"
+	"math"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/sextant-ops/sextant/internal/apperr"
+	"github.com/sextant-ops/sextant/internal/availability"
+	"github.com/sextant-ops/sextant/internal/duration"
+	"github.com/sextant-ops/sextant/internal/timeline"
+)
+
+// standing is a service's current-period report as the service page shows
+// it: the same report the API serves, plus a bar per day.
+type standing struct {
+	Report timeline.ServiceReport
+	Target float64 // 0 when the service has no objective
+	Days   []dayBar
+	Width  int
+}
+
+// dayBar is one day of the current period, coloured by its in-hours
+// availability.
+type dayBar struct {
+	X     int
+	Class string // none (no service hours), future, ok, warn (downtime within target), bad (below target)
+	Label string
+}
+
+const barWidth, barGap = 10, 2
+
+// buildStanding reports on the current period and on each of its days.
+func buildStanding(snap *timeline.Snapshot, name string) (*standing, error) {
+	rep, err := snap.Report(name, timeline.Range{})
+	if err != nil {
+		return nil, err
+	}
+	st := &standing{Report: rep}
+	if o := snap.Objective(name); o != nil {
+		st.Target = o.Target
+	}
+	zone := snap.Zone(name)
+	for day, i := rep.From.In(zone), 0; day.Before(rep.To) && i < 100; i++ {
+		y, m, d := day.Date()
+		next := time.Date(y, m, d+1, 0, 0, 0, 0, zone)
+		if next.After(rep.To) {
+			next = rep.To
+		}
+		bar := dayBar{X: i * (barWidth + barGap)}
+		label := day.Format("Mon 2 Jan")
+		switch {
+		case !day.Before(snap.Now):
+			bar.Class, bar.Label = "future", label+": still to come"
+		default:
+			dr, err := snap.Report(name, timeline.Range{From: day, To: next})
+			if err != nil {
+				return nil, err
+			}
+			switch {
+			case dr.Availability == nil:
+				bar.Class, bar.Label = "none", label+": no service hours"
+			case dr.Downtime == 0:
+				bar.Class, bar.Label = "ok", label+": 100%"
+			case st.Target > 0 && *dr.Availability < st.Target:
+				bar.Class, bar.Label = "bad", fmt.Sprintf("%s: %s (%s down)", label, percent(*dr.Availability), seconds(dr.Downtime))
+			default:
+				bar.Class, bar.Label = "warn", fmt.Sprintf("%s: %s (%s down)", label, percent(*dr.Availability), seconds(dr.Downtime))
+			}
+		}
+		st.Days = append(st.Days, bar)
+		day = next
+	}
+	st.Width = len(st.Days) * (barWidth + barGap)
+	return st, nil
+}
+
+// percent shows a ratio with enough digits to tell 99.95% from 99.9%.
+// It rounds down, so that a service just short of 100% never shows 100%.
+func percent(f float64) string {
+	return strconv.FormatFloat(math.Floor(f*100*1000)/1000, 'f', -1, 64) + "%"
+}
+
+// seconds shows a duration in whole seconds the way people write it.
+func seconds(s availability.Seconds) string {
+	d := s.Duration().Round(time.Second)
+	if d < 0 {
+		return "−" + duration.Format(-d)
+	}
+	return duration.Format(d)
+}
+
+// outageForm is the "record an outage" form on a service's page.
+type outageForm struct {
+	Start, End, State, Note string
+	Problems                []apperr.Field
+}
+
+// Problem returns the message for one field, for the template.
+func (f outageForm) Problem(field string) string {
+	for _, p := range f.Problems {
+		if p.Path == field {
+			return p.Msg
+		}
+	}
+	return ""
+}
+
+// servicePageForm lets fail re-render the service page with the outage
+// form's problems.
+type servicePageForm struct{ *serviceDetailPage }
+
+func (p servicePageForm) template() string  { return "service.html" }
+func (p servicePageForm) pageTitle() string { return serviceTitle(p.Service) }
+func (p servicePageForm) setProblems(fields []apperr.Field) {
+	p.OutageForm.Problems = fields
+}
+
+func (u *UI) recordOutage(w http.ResponseWriter, r *http.Request) error {
+	name := r.PathValue("name")
+	form := outageForm{Start: r.PostFormValue("start"), End: r.PostFormValue("end"), State: r.PostFormValue("state"), Note: r.PostFormValue("note")}
+	n := timeline.NewOutage{Start: &form.Start, End: &form.End, State: &form.State, Note: form.Note}
+	if _, err := u.deps.Outages.Record(r.Context(), principal(r).Actor(), name, n); err != nil {
+		page, perr := u.servicePage(r, name)
+		if perr != nil {
+			return perr
+		}
+		page.OutageForm = form
+		return &formError{err: err, form: servicePageForm{page}}
+	}
+	http.Redirect(w, r, "/services/"+name+"?saved=outage#outages", http.StatusSeeOther)
+	return nil
+}
+
+func (u *UI) deleteOutage(w http.ResponseWriter, r *http.Request) error {
+	name := r.PathValue("name")
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil {
+		return errPageNotFound
+	}
+	if err := u.deps.Outages.Delete(r.Context(), principal(r).Actor(), name, id); err != nil {
+		return err
+	}
+	http.Redirect(w, r, "/services/"+name+"#outages", http.StatusSeeOther)
+	return nil
+}
