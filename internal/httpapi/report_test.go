@@ -69,6 +69,10 @@ func TestHandWorkedReports(t *testing.T) {
 		outage("berlin247", "2026-03-29T01:30:00+01:00", "2026-03-29T03:30:00+02:00", "down")
 		// Fall back in New York: 01:30 EDT to 01:30 EST is one hour.
 		outage("newyork", "2026-11-01T01:30:00-04:00", "2026-11-01T01:30:00-05:00", "down")
+		// Fall back in Berlin: 02:30 CEST to 02:30 CET is one hour.
+		outage("berlin247", "2026-10-25T02:30:00+02:00", "2026-10-25T02:30:00+01:00", "down")
+		// Spring forward in New York: 01:30 EST to 03:30 EDT is one hour.
+		outage("newyork", "2026-03-08T01:30:00-05:00", "2026-03-08T03:30:00-04:00", "down")
 		// On the Christmas holiday (a Friday): no service hours.
 		outage("berlin", "2026-12-25T08:00:00+01:00", "2026-12-25T18:00:00+01:00", "down")
 		// Down 22:00 to 24:00 UTC; maintenance 20:00-23:00 covers the first hour.
@@ -108,6 +112,14 @@ func TestHandWorkedReports(t *testing.T) {
 			}},
 			{"fall back in New York", "newyork", "from=2026-11-01T00:00:00-04:00&to=2026-11-02T00:00:00-05:00", func(t *testing.T, r reportAnswer) {
 				eq(t, "T (a 25 h day)", r.InHours, 25*3600)
+				eq(t, "D", r.Downtime, 3600)
+			}},
+			{"fall back in Berlin", "berlin247", "from=2026-10-25T00:00:00%2B02:00&to=2026-10-26T00:00:00%2B01:00", func(t *testing.T, r reportAnswer) {
+				eq(t, "T (a 25 h day)", r.InHours, 25*3600)
+				eq(t, "D", r.Downtime, 3600)
+			}},
+			{"spring forward in New York", "newyork", "from=2026-03-08T00:00:00-05:00&to=2026-03-09T00:00:00-04:00", func(t *testing.T, r reportAnswer) {
+				eq(t, "T (a 23 h day)", r.InHours, 23*3600)
 				eq(t, "D", r.Downtime, 3600)
 			}},
 			{"holiday has no service hours", "berlin", "from=2026-12-25T00:00:00%2B01:00&to=2026-12-26T00:00:00%2B01:00", func(t *testing.T, r reportAnswer) {

@@ -3,6 +3,7 @@ package timeline
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/sextant-ops/sextant/internal/apperr"
@@ -51,6 +52,7 @@ type Snapshot struct {
 	Services map[string]catalog.Service
 	Compiled *catalog.Compiled
 	outages  map[string][]availability.Outage
+	inputs   map[string]map[string][]availability.Transition
 	memo     map[string]availability.Timeline
 }
 
@@ -78,11 +80,15 @@ func (r *Reporter) Snapshot(ctx context.Context) (*Snapshot, error) {
 	for _, o := range all {
 		s.outages[o.Service] = append(s.outages[o.Service], availability.Outage{Start: o.Start, End: o.End, State: o.State, Source: o.Source()})
 	}
+	if s.inputs, err = r.outages.transitions(ctx, names); err != nil {
+		return nil, err
+	}
 	return s, nil
 }
 
 // Timeline is the service's state timeline up to the snapshot's now: its
-// own inputs combined, then its dependencies laid over it (down while a hard
+// own inputs (recorded outages, and each input's stored transitions)
+// combined, the worst state winning, then its dependencies laid over it (down while a hard
 // dependency is down, degraded while a soft one is not up). Each interval's
 // Source names the input that caused it.
 func (s *Snapshot) Timeline(name string) availability.Timeline {
@@ -91,6 +97,18 @@ func (s *Snapshot) Timeline(name string) availability.Timeline {
 	}
 	svc := s.Services[name]
 	own := availability.FromOutages(epoch, s.Now, s.outages[name])
+	if inputs := s.inputs[name]; len(inputs) > 0 {
+		keys := make([]string, 0, len(inputs))
+		for k := range inputs {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		all := []availability.Timeline{own}
+		for _, k := range keys {
+			all = append(all, inputTimeline(inputs[k], s.Now))
+		}
+		own = availability.Combine(all...)
+	}
 	var hard, soft []availability.Timeline
 	for _, d := range svc.DependsOn {
 		dep := s.Timeline(d.Service).Relabel(d.Service)
