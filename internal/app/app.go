@@ -20,6 +20,7 @@ import (
 	"github.com/sextant-ops/sextant/internal/catalog"
 	"github.com/sextant-ops/sextant/internal/config"
 	"github.com/sextant-ops/sextant/internal/httpapi"
+	"github.com/sextant-ops/sextant/internal/monitor"
 	"github.com/sextant-ops/sextant/internal/store"
 	"github.com/sextant-ops/sextant/internal/timeline"
 	"github.com/sextant-ops/sextant/internal/web"
@@ -34,8 +35,15 @@ type Options struct {
 	Demo       bool   // with no ConfigPath: serve the embedded demo catalog
 	// SecureCookies marks the session cookie Secure, for HTTPS deployments.
 	SecureCookies bool
-	Version       string
-	Log           *slog.Logger
+	// PublicURL is how users and jobs reach the server (heartbeat ping
+	// URLs); empty means the scheme and host of each request.
+	PublicURL string
+	// RawRetention is how long raw check results are kept (default 7d).
+	RawRetention time.Duration
+	// CheckConcurrency bounds the checks run at once (default 1000).
+	CheckConcurrency int
+	Version          string
+	Log              *slog.Logger
 	// Out receives the lines a person starting the server reads: the URL
 	// and how to sign in.
 	Out io.Writer
@@ -52,6 +60,8 @@ type App struct {
 	catalog *catalog.Store
 	outages *timeline.Store
 	reports *timeline.Reporter
+	checks  *monitor.Store
+	monitor *monitor.Monitor
 	metrics *metrics
 	handler http.Handler
 
@@ -93,7 +103,14 @@ func New(ctx context.Context, o Options) (*App, error) {
 	}
 	a.reports = timeline.NewReporter(a.catalog, a.outages, o.Now)
 	a.metrics = newMetrics(o.Version, db, a.reports, o.Log)
+	a.checks = monitor.NewStore(db, o.Now)
+	a.monitor = monitor.New(monitor.Options{DB: db, Checks: a.checks, Timeline: a.outages, Log: o.Log, Now: o.Now,
+		RawRetention: o.RawRetention, Limit: o.CheckConcurrency, Registry: a.metrics.reg})
 	if _, err := a.Reload(ctx, "config"); err != nil && !errors.Is(err, errNoConfig) {
+		db.Close()
+		return nil, err
+	}
+	if err := a.monitor.Load(ctx); err != nil {
 		db.Close()
 		return nil, err
 	}
@@ -135,7 +152,10 @@ func (a *App) Reload(ctx context.Context, actor string) (catalog.Changes, error)
 		}
 		return catalog.Changes{}, err
 	}
-	ch, err := a.catalog.ApplyFile(ctx, actor, cfg.Catalog)
+	ch, err := a.catalog.ApplyFile(ctx, actor, cfg.Catalog, a.checks.FileHook(actor, cfg.Checks))
+	if err == nil {
+		err = a.monitor.Load(ctx)
+	}
 	if err != nil {
 		a.log.Error("config rejected; keeping the running config", "path", a.opts.ConfigPath, "err", err)
 		a.metrics.reloadFailures.Inc()
@@ -182,7 +202,8 @@ func (a *App) firstAdmin(ctx context.Context) error {
 
 func (a *App) buildHandler() error {
 	mux := http.NewServeMux()
-	api := httpapi.New(httpapi.Deps{Log: a.log, Auth: a.auth, Catalog: a.catalog, DB: a.db, Outages: a.outages, Reporter: a.reports, Config: a, Version: a.opts.Version})
+	api := httpapi.New(httpapi.Deps{Log: a.log, Auth: a.auth, Catalog: a.catalog, DB: a.db, Outages: a.outages, Reporter: a.reports,
+		Checks: a.checks, Monitor: a.monitor, PublicURL: a.opts.PublicURL, Config: a, Version: a.opts.Version})
 	api.Register(mux)
 	ui, err := web.New(web.Deps{Log: a.log, Auth: a.auth, Catalog: a.catalog, Outages: a.outages, Reports: a.reports, Version: a.opts.Version, SecureCookies: a.opts.SecureCookies})
 	if err != nil {
@@ -241,16 +262,28 @@ func (a *App) Run(ctx context.Context) error {
 	close(a.ready)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
+	monCtx, stopMonitor := context.WithCancel(context.WithoutCancel(ctx))
+	monDone := make(chan struct{})
+	go func() {
+		defer close(monDone)
+		_ = a.monitor.Run(monCtx)
+	}()
+	serverStopped := false
 	select {
-	case err := <-errc:
-		return err
+	case err = <-errc:
+		serverStopped = true
 	case <-ctx.Done():
 	}
 	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	a.log.Info("shutting down")
-	err = srv.Shutdown(shutdown)
-	<-errc
+	if serr := srv.Shutdown(shutdown); !serverStopped {
+		err = serr
+		<-errc
+	}
+	// The monitor stops after the server: results taken are written.
+	stopMonitor()
+	<-monDone
 	return err
 }
 

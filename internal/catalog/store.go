@@ -119,7 +119,11 @@ func (t table) update(ctx context.Context, q store.Querier, name string, spec []
 }
 
 func (t table) delete(ctx context.Context, q store.Querier, name string) error {
-	if _, err := q.ExecContext(ctx, `DELETE FROM `+t.name+` WHERE name = $1`, name); err != nil {
+	_, err := q.ExecContext(ctx, `DELETE FROM `+t.name+` WHERE name = $1`, name)
+	if store.IsForeignKeyViolation(err) {
+		return apperr.Conflict("%s %q is still used (by its checks); remove those first", t.kind, name)
+	}
+	if err != nil {
 		return fmt.Errorf("catalog: delete %s %q: %w", t.kind, name, err)
 	}
 	return nil
@@ -456,7 +460,7 @@ type Changes struct {
 // from the file but are no longer in it are removed. Objects created through
 // the API are left alone. The result is validated as a whole before anything
 // is written; on any problem nothing changes.
-func (s *Store) ApplyFile(ctx context.Context, actor string, file Catalog) (Changes, error) {
+func (s *Store) ApplyFile(ctx context.Context, actor string, file Catalog, hooks ...FileHook) (Changes, error) {
 	var ch Changes
 	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
 		ch = Changes{}
@@ -504,6 +508,13 @@ func (s *Store) ApplyFile(ctx context.Context, actor string, file Catalog) (Chan
 			return &apperr.Invalid{Fields: problems}
 		}
 		now := s.now()
+		for _, h := range hooks {
+			if h.Before != nil {
+				if err := h.Before(ctx, tx, merged); err != nil {
+					return err
+				}
+			}
+		}
 		// Services first removed, then calendars, so that nothing refers to
 		// a removed calendar; additions go the other way round.
 		if err := applyTable(ctx, tx, servicesTable, srows, nil, declaredSvc, actor, now, &ch); err != nil {
@@ -523,9 +534,28 @@ func (s *Store) ApplyFile(ctx context.Context, actor string, file Catalog) (Chan
 		for _, v := range file.Services {
 			svcSpecs[v.Name] = v
 		}
-		return applyTable(ctx, tx, servicesTable, srows, svcSpecs, nil, actor, now, &ch)
+		if err := applyTable(ctx, tx, servicesTable, srows, svcSpecs, nil, actor, now, &ch); err != nil {
+			return err
+		}
+		for _, h := range hooks {
+			if h.After != nil {
+				if err := h.After(ctx, tx, merged); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
 	})
 	return ch, err
+}
+
+// FileHook lets another area apply its part of the config file in the same
+// transaction as the catalog: Before runs before services are removed (to
+// remove what refers to them), After once the catalog is written. Both see
+// the catalog as it will be.
+type FileHook struct {
+	Before func(ctx context.Context, tx *sql.Tx, cat Catalog) error
+	After  func(ctx context.Context, tx *sql.Tx, cat Catalog) error
 }
 
 // applyTable either removes the file's objects that are no longer declared

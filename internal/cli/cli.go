@@ -18,6 +18,7 @@ import (
 	"github.com/sextant-ops/sextant/internal/app"
 	"github.com/sextant-ops/sextant/internal/auth"
 	"github.com/sextant-ops/sextant/internal/config"
+	"github.com/sextant-ops/sextant/internal/monitor"
 	"github.com/sextant-ops/sextant/internal/store"
 )
 
@@ -39,6 +40,7 @@ Usage:
   sextant check   FILE                 validate a config file; problems with line:column
   sextant migrate [--data DIR] [--database URL]
   sextant report  --service NAME [--from T --to T | --period current|previous] [--format table|json|csv]
+  sextant agent   --server URL --location NAME   run the checks of a remote location (token in SEXTANT_AGENT_TOKEN or --token)
   sextant user    add|passwd|list ...  manage accounts without a running server
   sextant token   create|list|revoke ... manage API tokens without a running server
   sextant version
@@ -66,6 +68,8 @@ func Main(args []string, env Env) int {
 		err = migrate(args[1:], env)
 	case "report":
 		err = report(args[1:], env)
+	case "agent":
+		err = agent(args[1:], env)
 	case "user":
 		err = userCmd(args[1:], env)
 	case "token":
@@ -441,4 +445,35 @@ func tokenCmd(args []string, env Env) error {
 		return nil
 	}
 	return usageError{fmt.Sprintf("token: unknown subcommand %q (create, list, revoke)", args[0])}
+}
+
+// agent runs a remote check location.
+func agent(args []string, env Env) error {
+	fs := newFlagSet("agent", env)
+	server := fs.String("server", env.Getenv("SEXTANT_SERVER"), "the Sextant server's URL (env SEXTANT_SERVER)")
+	token := fs.String("token", "", "an API token with the agent role; prefer env SEXTANT_AGENT_TOKEN, which stays out of the process list")
+	location := fs.String("location", env.Getenv("SEXTANT_LOCATION"), "this agent's location name (env SEXTANT_LOCATION)")
+	limit := fs.Int("concurrency", 1000, "checks run at once")
+	logLevel := fs.String("log-level", envOr(env, "SEXTANT_LOG_LEVEL", "info"), "debug, info, warn or error")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *token == "" {
+		*token = env.Getenv("SEXTANT_AGENT_TOKEN")
+	}
+	switch {
+	case *server == "":
+		return usageError{"agent: --server is required"}
+	case *token == "":
+		return usageError{"agent: a token is required (SEXTANT_AGENT_TOKEN or --token)"}
+	case *location == "" || *location == monitor.LocationLocal:
+		return usageError{"agent: --location is required, and \"local\" is the server's own"}
+	}
+	log, err := newLogger(env.Stderr, *logLevel, "text")
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return (&monitor.Agent{Server: *server, Token: *token, Location: *location, Limit: *limit, Log: log}).Run(ctx)
 }

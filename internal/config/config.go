@@ -11,8 +11,10 @@ import (
 	"slices"
 	"sort"
 
+	"github.com/sextant-ops/sextant/internal/apperr"
 	"github.com/sextant-ops/sextant/internal/catalog"
 	"github.com/sextant-ops/sextant/internal/config/yamlpos"
+	"github.com/sextant-ops/sextant/internal/monitor"
 )
 
 // File is the config file's shape. Each top-level key is one area of
@@ -20,6 +22,7 @@ import (
 type File struct {
 	Calendars map[string]catalog.CalendarSpec `yaml:"calendars"`
 	Services  []catalog.Service               `yaml:"services"`
+	Checks    []monitor.Check                 `yaml:"checks"`
 }
 
 // Config is a validated config file.
@@ -27,6 +30,7 @@ type Config struct {
 	// Path is where the file was read from ("" for the embedded demo).
 	Path    string
 	Catalog catalog.Catalog
+	Checks  []monitor.Check
 }
 
 // Problems is every mistake found in a file, each with line and column. It
@@ -87,7 +91,25 @@ func Parse(src []byte, getenv func(string) (string, bool)) (*Config, error) {
 	// Validation runs even when decoding found problems, so that one run of
 	// `sextant check` lists them all; a field that failed to decode holds
 	// its zero value and may be reported twice, which says the same thing.
-	for _, fe := range catalog.Validate(cat) {
+	fields := catalog.Validate(cat)
+	// Checks in the file watch services the file declares.
+	services := map[string]bool{}
+	for _, svc := range cat.Services {
+		services[svc.Name] = true
+	}
+	names := map[string]int{}
+	for i, c := range f.Checks {
+		p := fmt.Sprintf("checks[%d]", i)
+		if _, problems := monitor.Compile(c, services); len(problems) > 0 {
+			fields = append(fields, apperr.Prefixed(p, problems)...)
+		}
+		if j, dup := names[c.Name]; dup && c.Name != "" {
+			fields = append(fields, apperr.Field{Path: p + ".name", Msg: fmt.Sprintf("check %q is already declared at checks[%d]", c.Name, j)})
+		} else {
+			names[c.Name] = i
+		}
+	}
+	for _, fe := range fields {
 		e := pos.At(fe.Path, fe.Msg)
 		if !slices.ContainsFunc(problems, func(x yamlpos.Error) bool { return x.Line == e.Line && x.Column == e.Column }) {
 			problems = append(problems, e)
@@ -102,7 +124,7 @@ func Parse(src []byte, getenv func(string) (string, bool)) (*Config, error) {
 		})
 		return nil, &Problems{Errors: problems}
 	}
-	return &Config{Catalog: cat}, nil
+	return &Config{Catalog: cat, Checks: f.Checks}, nil
 }
 
 // catalog turns the file's calendars map into a list in name order, so that

@@ -13,6 +13,7 @@ import (
 
 	"github.com/sextant-ops/sextant/internal/auth"
 	"github.com/sextant-ops/sextant/internal/catalog"
+	"github.com/sextant-ops/sextant/internal/monitor"
 	"github.com/sextant-ops/sextant/internal/store"
 	"github.com/sextant-ops/sextant/internal/timeline"
 )
@@ -53,8 +54,13 @@ type Deps struct {
 	DB       *store.DB
 	Outages  *timeline.Store
 	Reporter *timeline.Reporter
+	Checks   *monitor.Store
+	Monitor  *monitor.Monitor
 	Config   Reloader
-	Version  string
+	// PublicURL is how clients reach this server (for heartbeat ping
+	// URLs); empty means the request's own scheme and host.
+	PublicURL string
+	Version   string
 }
 
 // API holds the route table.
@@ -71,6 +77,7 @@ func New(d Deps) *API {
 	a := &API{deps: d}
 	a.routes = append(a.routes, a.catalogRoutes()...)
 	a.routes = append(a.routes, a.availabilityRoutes()...)
+	a.routes = append(a.routes, a.monitorRoutes()...)
 	a.routes = append(a.routes, a.adminRoutes()...)
 	a.routes = append(a.routes, Route{Method: "GET", Path: "/api/v1/openapi.json", Summary: "This API's OpenAPI 3.1 document", Tag: "meta",
 		Response: map[string]any{}, Status: 200, Handle: a.openAPI})

@@ -14,6 +14,7 @@ import (
 	"github.com/sextant-ops/sextant/internal/auth"
 	"github.com/sextant-ops/sextant/internal/catalog"
 	"github.com/sextant-ops/sextant/internal/httpapi"
+	"github.com/sextant-ops/sextant/internal/monitor"
 	"github.com/sextant-ops/sextant/internal/store"
 	"github.com/sextant-ops/sextant/internal/store/storetest"
 	"github.com/sextant-ops/sextant/internal/timeline"
@@ -30,6 +31,8 @@ type harness struct {
 	api    *httpapi.API
 	tokens map[auth.Role]string
 	cat    *catalog.Store
+	checks *monitor.Store
+	mon    *monitor.Monitor
 }
 
 func newHarness(t *testing.T, db *store.DB) *harness {
@@ -45,8 +48,14 @@ func newHarness(t *testing.T, db *store.DB) *harness {
 		h.tokens[r] = secret
 	}
 	outages := timeline.NewStore(db, nil)
+	h.checks = monitor.NewStore(db, nil)
+	h.mon = monitor.New(monitor.Options{DB: db, Checks: h.checks, Timeline: outages})
+	if err := h.mon.Load(ctx); err != nil {
+		t.Fatal(err)
+	}
 	h.api = httpapi.New(httpapi.Deps{Auth: a, Catalog: h.cat, DB: db, Outages: outages,
-		Reporter: timeline.NewReporter(h.cat, outages, func() time.Time { return testNow }), Version: "test"})
+		Reporter: timeline.NewReporter(h.cat, outages, func() time.Time { return testNow }),
+		Checks:   h.checks, Monitor: h.mon, Version: "test"})
 	mux := http.NewServeMux()
 	h.api.Register(mux)
 	h.srv = httptest.NewServer(mux)
@@ -278,7 +287,7 @@ func TestEveryRouteChecksTheRole(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, db *store.DB) {
 		h := newHarness(t, db)
 		for _, rt := range h.api.Routes() {
-			path := strings.NewReplacer("{name}", "nothing-here", "{id}", "1").Replace(rt.Path)
+			path := strings.NewReplacer("{name}", "nothing-here", "{id}", "1", "{token}", "no-such-token", "{signal}", "start").Replace(rt.Path)
 			for _, role := range append([]auth.Role{""}, auth.Roles...) {
 				name := rt.Method + " " + rt.Path + " as " + string(role)
 				if role == "" {

@@ -240,6 +240,20 @@ func IsUniqueViolation(err error) bool {
 	return false
 }
 
+// IsForeignKeyViolation reports whether err is a refused reference (a row
+// still referred to, or a reference to a missing row), on either engine.
+func IsForeignKeyViolation(err error) bool {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		return pgErr.Code == "23503"
+	}
+	var sqErr *sqlite.Error
+	if errors.As(err, &sqErr) {
+		return sqErr.Code() == sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY
+	}
+	return false
+}
+
 // Millis is how Sextant stores an instant: integer milliseconds since the
 // Unix epoch, the same on both engines and exact to well below a second.
 func Millis(t time.Time) int64 { return t.UnixMilli() }

@@ -1,0 +1,294 @@
+package httpapi
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/sextant-ops/sextant/internal/apperr"
+	"github.com/sextant-ops/sextant/internal/auth"
+	"github.com/sextant-ops/sextant/internal/catalog"
+	"github.com/sextant-ops/sextant/internal/monitor"
+)
+
+// AgentResults is what an agent posts: the results it ran at its location.
+type AgentResults struct {
+	Location string           `json:"location"`
+	Results  []monitor.Result `json:"results"`
+}
+
+// Accepted answers a durable write.
+type Accepted struct {
+	Accepted int `json:"accepted"`
+}
+
+// PingAnswer answers a heartbeat.
+type PingAnswer struct {
+	Check string `json:"check"`
+	State string `json:"state"`
+}
+
+// MaxAgentBatch is the most results one agent post may carry.
+const MaxAgentBatch = 5000
+
+func (a *API) monitorRoutes() []Route {
+	name := Param{Name: "name", In: "path", Description: "the check's name"}
+	token := Param{Name: "token", In: "path", Description: "the heartbeat's secret token, from its ping URL"}
+	rangeParams := []Param{name,
+		{Name: "from", In: "query", Description: "RFC 3339 (default: 24 hours ago)"},
+		{Name: "to", In: "query", Description: "RFC 3339, exclusive (default: now)"},
+	}
+	return []Route{
+		{Method: "GET", Path: "/api/v1/checks", Summary: "List checks with their current state", Tag: "monitoring", Role: auth.Viewer,
+			Query:    []Param{{Name: "service", In: "query", Description: "only the checks of this service"}, {Name: "state", In: "query", Description: "only checks in this state"}},
+			Response: List[monitor.Status]{}, Status: 200, Handle: a.listChecks},
+		{Method: "POST", Path: "/api/v1/checks", Summary: "Create a check", Tag: "monitoring", Role: auth.Operator,
+			Request: monitor.Check{}, Response: monitor.Status{}, Status: 201, Handle: a.createCheck},
+		{Method: "GET", Path: "/api/v1/checks/{name}", Summary: "Get a check: state, last result with its reason, latency; a heartbeat's ping URL", Tag: "monitoring", Role: auth.Viewer,
+			Query: []Param{name}, Response: monitor.Status{}, Status: 200, Handle: a.getCheck},
+		{Method: "PUT", Path: "/api/v1/checks/{name}", Summary: "Replace a check", Tag: "monitoring", Role: auth.Operator,
+			Query: []Param{name}, Request: monitor.Check{}, Response: monitor.Status{}, Status: 200, Handle: a.replaceCheck},
+		{Method: "DELETE", Path: "/api/v1/checks/{name}", Summary: "Delete a check", Tag: "monitoring", Role: auth.Operator,
+			Query: []Param{name}, Status: 204, Handle: a.deleteCheck},
+		{Method: "GET", Path: "/api/v1/checks/{name}/results", Summary: "Raw results, newest first", Tag: "monitoring", Role: auth.Viewer,
+			Query:    append(rangeParams, Param{Name: "limit", In: "query", Type: "integer", Description: "at most this many (1 to 1000, default 100)"}),
+			Response: List[monitor.Result]{}, Status: 200, Handle: a.checkResults},
+		{Method: "GET", Path: "/api/v1/checks/{name}/rollups", Summary: "Hourly or daily rollups: count, failures, latency percentiles", Tag: "monitoring", Role: auth.Viewer,
+			Query:    append(rangeParams, Param{Name: "granularity", In: "query", Description: "hour (default) or day"}),
+			Response: List[monitor.Rollup]{}, Status: 200, Handle: a.checkRollups},
+		{Method: "GET", Path: "/api/v1/heartbeats/{token}", Summary: "Heartbeat ping: the job ran", Tag: "monitoring",
+			Query: []Param{token}, Response: PingAnswer{}, Status: 200, Handle: a.ping("")},
+		{Method: "POST", Path: "/api/v1/heartbeats/{token}", Summary: "Heartbeat ping: the job ran", Tag: "monitoring",
+			Query: []Param{token}, Response: PingAnswer{}, Status: 200, Handle: a.ping("")},
+		{Method: "GET", Path: "/api/v1/heartbeats/{token}/{signal}", Summary: "Heartbeat signal: start (a run began) or fail (it failed)", Tag: "monitoring",
+			Query: []Param{token, {Name: "signal", In: "path", Description: "start or fail"}}, Response: PingAnswer{}, Status: 200, Handle: a.ping("path")},
+		{Method: "POST", Path: "/api/v1/heartbeats/{token}/{signal}", Summary: "Heartbeat signal: start (a run began) or fail (it failed)", Tag: "monitoring",
+			Query: []Param{token, {Name: "signal", In: "path", Description: "start or fail"}}, Response: PingAnswer{}, Status: 200, Handle: a.ping("path")},
+		{Method: "GET", Path: "/api/v1/agent/checks", Summary: "The checks an agent's location runs", Tag: "agents", Role: auth.Agent,
+			Query: []Param{{Name: "location", In: "query", Description: "the agent's location"}}, Response: List[monitor.Check]{}, Status: 200, Handle: a.agentChecks},
+		{Method: "POST", Path: "/api/v1/agent/results", Summary: "Results from an agent; stored before the answer", Tag: "agents", Role: auth.Agent,
+			Request: AgentResults{}, Response: Accepted{}, Status: 202, Handle: a.agentResults},
+	}
+}
+
+// baseURL is how clients reach this server, for ping URLs.
+func (a *API) baseURL(r *http.Request) string {
+	if a.deps.PublicURL != "" {
+		return a.deps.PublicURL
+	}
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host
+}
+
+func (a *API) listChecks(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	var out []monitor.Status
+	for _, s := range a.deps.Monitor.Statuses(a.baseURL(r)) {
+		if (q.Get("service") == "" || s.Service == q.Get("service")) && (q.Get("state") == "" || s.State.String() == q.Get("state")) {
+			out = append(out, s)
+		}
+	}
+	writeJSON(w, http.StatusOK, list(out, ""))
+	return nil
+}
+
+func (a *API) getCheck(w http.ResponseWriter, r *http.Request) error {
+	s, err := a.deps.Monitor.StatusOf(r.PathValue("name"), a.baseURL(r))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, s)
+	return nil
+}
+
+func (a *API) putCheck(w http.ResponseWriter, r *http.Request, mode catalog.Mode) error {
+	var c monitor.Check
+	if err := decodeJSON(w, r, &c); err != nil {
+		return err
+	}
+	if mode == catalog.MustExist {
+		name := r.PathValue("name")
+		if c.Name == "" {
+			c.Name = name
+		}
+		if c.Name != name {
+			return badRequest("/name", "%q differs from the name in the URL (%q); renaming is not supported", c.Name, name)
+		}
+	}
+	if _, err := a.deps.Checks.Put(r.Context(), actor(r), c, mode); err != nil {
+		return err
+	}
+	if err := a.deps.Monitor.Load(r.Context()); err != nil {
+		return err
+	}
+	s, err := a.deps.Monitor.StatusOf(c.Name, a.baseURL(r))
+	if err != nil {
+		return err
+	}
+	status := http.StatusOK
+	if mode == catalog.MustCreate {
+		status = http.StatusCreated
+		w.Header().Set("Location", "/api/v1/checks/"+c.Name)
+	}
+	writeJSON(w, status, s)
+	return nil
+}
+
+func (a *API) createCheck(w http.ResponseWriter, r *http.Request) error {
+	return a.putCheck(w, r, catalog.MustCreate)
+}
+
+func (a *API) replaceCheck(w http.ResponseWriter, r *http.Request) error {
+	return a.putCheck(w, r, catalog.MustExist)
+}
+
+func (a *API) deleteCheck(w http.ResponseWriter, r *http.Request) error {
+	if err := a.deps.Checks.Delete(r.Context(), actor(r), r.PathValue("name")); err != nil {
+		return err
+	}
+	if err := a.deps.Monitor.Load(r.Context()); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// timeRange reads from and to, defaulting to the last 24 hours.
+func timeRange(r *http.Request) (time.Time, time.Time, error) {
+	to, from := time.Now().UTC(), time.Time{}
+	for _, p := range []struct {
+		name string
+		dst  *time.Time
+	}{{"from", &from}, {"to", &to}} {
+		if v := r.URL.Query().Get(p.name); v != "" {
+			t, err := time.Parse(time.RFC3339, v)
+			if err != nil {
+				return from, to, badParam(p.name, "expected an RFC 3339 time, got %q", v)
+			}
+			*p.dst = t
+		}
+	}
+	if from.IsZero() {
+		from = to.Add(-24 * time.Hour)
+	}
+	if !to.After(from) {
+		return from, to, badParam("to", "must be after from")
+	}
+	return from, to, nil
+}
+
+func (a *API) checkResults(w http.ResponseWriter, r *http.Request) error {
+	from, to, err := timeRange(r)
+	if err != nil {
+		return err
+	}
+	limit := 100
+	if s := r.URL.Query().Get("limit"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > 1000 {
+			return badParam("limit", "must be a whole number from 1 to 1000, got %q", s)
+		}
+		limit = n
+	}
+	res, err := a.deps.Monitor.Results(r.Context(), r.PathValue("name"), from, to, limit)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, list(res, ""))
+	return nil
+}
+
+func (a *API) checkRollups(w http.ResponseWriter, r *http.Request) error {
+	from, to, err := timeRange(r)
+	if err != nil {
+		return err
+	}
+	g := r.URL.Query().Get("granularity")
+	switch g {
+	case "":
+		g = "hour"
+	case "hour", "day":
+	default:
+		return badParam("granularity", "must be hour or day, not %q", g)
+	}
+	if _, err := a.deps.Checks.Get(r.Context(), r.PathValue("name")); err != nil {
+		return err
+	}
+	res, err := a.deps.Monitor.Rollups(r.Context(), r.PathValue("name"), g, from, to)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, list(res, ""))
+	return nil
+}
+
+// ping answers heartbeats: no credentials, the token in the URL is the
+// secret. signalFrom "path" takes the signal from the URL.
+func (a *API) ping(signalFrom string) func(w http.ResponseWriter, r *http.Request) error {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		signal := ""
+		if signalFrom == "path" {
+			signal = r.PathValue("signal")
+			if signal != monitor.PingStart && signal != monitor.PingFail {
+				return apperr.NotFound("heartbeat signal %q (use start or fail)", signal)
+			}
+		}
+		token := r.PathValue("token")
+		state, err := a.deps.Monitor.Ping(r.Context(), token, signal)
+		if err != nil {
+			return err
+		}
+		sc, _ := a.deps.Checks.ByToken(r.Context(), token)
+		writeJSON(w, http.StatusOK, PingAnswer{Check: sc.Name, State: state})
+		return nil
+	}
+}
+
+func (a *API) agentChecks(w http.ResponseWriter, r *http.Request) error {
+	loc := r.URL.Query().Get("location")
+	if loc == "" || !catalog.ValidName(loc) {
+		return badParam("location", "is required: the agent's location name (lower-case letters, digits, - and _)")
+	}
+	writeJSON(w, http.StatusOK, list(a.deps.Monitor.ChecksFor(loc), ""))
+	return nil
+}
+
+func (a *API) agentResults(w http.ResponseWriter, r *http.Request) error {
+	var body AgentResults
+	if err := decodeJSON(w, r, &body); err != nil {
+		return err
+	}
+	var inv apperr.Invalid
+	if body.Location == "" || !catalog.ValidName(body.Location) || body.Location == monitor.LocationLocal {
+		inv.Add("location", "is required: the agent's location (not %q, which is the server's own)", monitor.LocationLocal)
+	}
+	if len(body.Results) > MaxAgentBatch {
+		inv.Add("results", "at most %d results per request", MaxAgentBatch)
+	}
+	now := time.Now()
+	for i, res := range body.Results {
+		switch {
+		case res.Check == "":
+			inv.Add("results["+strconv.Itoa(i)+"].check", "is required")
+		case res.Location != "" && res.Location != body.Location:
+			inv.Add("results["+strconv.Itoa(i)+"].location", "differs from the request's location %q", body.Location)
+		case res.At.IsZero() || res.At.After(now.Add(5*time.Minute)):
+			inv.Add("results["+strconv.Itoa(i)+"].at", "is required and must not lie in the future")
+		case strings.TrimSpace(res.Outcome.String()) == "" || res.Outcome.String() == "unknown":
+			inv.Add("results["+strconv.Itoa(i)+"].outcome", "must be up, degraded or down")
+		}
+		body.Results[i].Location = body.Location
+	}
+	if err := inv.Err(); err != nil {
+		return err
+	}
+	if err := a.deps.Monitor.Record(r.Context(), body.Results); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusAccepted, Accepted{Accepted: len(body.Results)})
+	return nil
+}

@@ -1,0 +1,669 @@
+package monitor
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"log/slog"
+	"maps"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/sextant-ops/sextant/internal/apperr"
+	"github.com/sextant-ops/sextant/internal/availability"
+	"github.com/sextant-ops/sextant/internal/duration"
+	"github.com/sextant-ops/sextant/internal/store"
+	"github.com/sextant-ops/sextant/internal/timeline"
+)
+
+// Options configure a Monitor.
+type Options struct {
+	DB       *store.DB
+	Checks   *Store
+	Timeline *timeline.Store
+	Log      *slog.Logger
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// RawRetention is how long raw results are kept (default 7 days, at
+	// least 2); older ones survive only as hourly and daily rollups.
+	RawRetention time.Duration
+	// Limit bounds the checks run at once from this server (default 1000).
+	Limit int
+	// Registry receives the monitor's metrics; nil for none.
+	Registry prometheus.Registerer
+}
+
+// Monitor runs the local checks, takes results from agents, keeps each
+// check's state, and writes state changes to the service timelines.
+type Monitor struct {
+	o     Options
+	log   *slog.Logger
+	now   func() time.Time
+	sched *Scheduler
+	local chan Result
+
+	mu     sync.Mutex // guards the maps below and serialises Record
+	checks map[string]*Compiled
+	meta   map[string]StoredCheck
+	locs   map[string]map[string]LocationState
+	states map[string]*checkState
+
+	lag     prometheus.Histogram
+	results *prometheus.CounterVec
+
+	housekeeping sync.Mutex
+	lastHour     time.Time
+}
+
+// checkState is a check's combined state and its heartbeat pings.
+type checkState struct {
+	State    availability.State
+	Since    time.Time
+	Reason   string
+	LastPing time.Time
+	Started  time.Time
+	stored   bool
+}
+
+// New builds a Monitor; call Load, then Run.
+func New(o Options) *Monitor {
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.RawRetention == 0 {
+		o.RawRetention = 7 * duration.Day
+	}
+	o.RawRetention = max(o.RawRetention, 2*duration.Day)
+	m := &Monitor{o: o, log: o.Log, now: o.Now, local: make(chan Result, 10000),
+		checks: map[string]*Compiled{}, meta: map[string]StoredCheck{}, locs: map[string]map[string]LocationState{}, states: map[string]*checkState{}}
+	m.lag = prometheus.NewHistogram(prometheus.HistogramOpts{Name: "sextant_check_schedule_lag_seconds",
+		Help:    "Delay between a check's due time and the start of its run on this server.",
+		Buckets: []float64{.001, .005, .01, .05, .1, .25, .5, 1, 2.5, 5, 10}})
+	m.results = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "sextant_check_results_total",
+		Help: "Check results recorded, by location and outcome."}, []string{"location", "outcome"})
+	m.sched = &Scheduler{Limit: o.Limit, ObserveLag: func(d time.Duration) { m.lag.Observe(d.Seconds()) },
+		Run:  func(ctx context.Context, c *Compiled) Result { return Run(ctx, c, LocationLocal) },
+		Sink: func(r Result) { m.local <- r }}
+	if o.Registry != nil {
+		o.Registry.MustRegister(m.lag, m.results,
+			prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "sextant_checks_in_flight", Help: "Check runs under way on this server."},
+				func() float64 { return float64(m.sched.InFlight()) }),
+			prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "sextant_check_runs_skipped_total", Help: "Runs not started because the check's previous run was still going."},
+				func() float64 { return float64(m.sched.Skipped()) }),
+			&stateCollector{m: m})
+	}
+	return m
+}
+
+// Load reads every check and its stored state, and schedules the checks
+// that run from this server. Call it again after checks change.
+func (m *Monitor) Load(ctx context.Context) error {
+	stored, err := m.o.Checks.List(ctx)
+	if err != nil {
+		return err
+	}
+	checks := map[string]*Compiled{}
+	meta := map[string]StoredCheck{}
+	for _, sc := range stored {
+		c, problems := Compile(sc.Check, nil)
+		if len(problems) > 0 {
+			m.log.Error("stored check does not compile; not run", "check", sc.Name, "problems", (&apperr.Invalid{Fields: problems}).Error())
+			continue
+		}
+		checks[sc.Name], meta[sc.Name] = c, sc
+	}
+	locs, states, err := m.loadState(ctx)
+	if err != nil {
+		return err
+	}
+	m.mu.Lock()
+	removed := []string{}
+	for name := range m.checks {
+		if _, ok := checks[name]; !ok {
+			removed = append(removed, name)
+		}
+	}
+	old := m.meta
+	m.checks, m.meta, m.locs, m.states = checks, meta, locs, states
+	m.mu.Unlock()
+	// A removed check, or one moved to another service, stops speaking for
+	// its old service: its input ends in a neutral up.
+	for _, name := range removed {
+		m.endInput(ctx, old[name].Service, name)
+	}
+	for name, sc := range meta {
+		if o, ok := old[name]; ok && o.Service != sc.Service {
+			m.endInput(ctx, o.Service, name)
+		}
+	}
+	var local []*Compiled
+	for _, c := range checks {
+		if c.Type != TypeHeartbeat && containsLoc(c.Locations, LocationLocal) {
+			local = append(local, c)
+		}
+	}
+	m.sched.Sync(local)
+	return nil
+}
+
+func containsLoc(locs []string, l string) bool {
+	for _, x := range locs {
+		if x == l {
+			return true
+		}
+	}
+	return false
+}
+
+func (m *Monitor) endInput(ctx context.Context, service, check string) {
+	if service == "" {
+		return
+	}
+	err := m.o.Timeline.Append(ctx, nil, timeline.Transition{Service: service, Input: "check:" + check, At: m.now().UTC(), State: availability.Up, Source: "check:" + check + " removed"})
+	if err != nil && !store.IsForeignKeyViolation(err) {
+		m.log.Error("end a removed check's input", "check", check, "err", err)
+	}
+}
+
+func (m *Monitor) loadState(ctx context.Context) (map[string]map[string]LocationState, map[string]*checkState, error) {
+	q := m.o.DB.Reader()
+	locs := map[string]map[string]LocationState{}
+	rows, err := q.QueryContext(ctx, `SELECT check_name, location, state, failures, successes, last_result_at, last_outcome, last_reason, last_latency, streak_start FROM check_locations`)
+	if err != nil {
+		return nil, nil, fmt.Errorf("monitor: load state: %w", err)
+	}
+	for rows.Next() {
+		var name, loc, state, outcome string
+		var ls LocationState
+		var at, lat, streak int64
+		if err := rows.Scan(&name, &loc, &state, &ls.Failures, &ls.Successes, &at, &outcome, &ls.LastReason, &lat, &streak); err != nil {
+			rows.Close()
+			return nil, nil, err
+		}
+		ls.State, _ = availability.ParseState(state)
+		ls.LastOutcome, _ = availability.ParseState(outcome)
+		ls.LastResultAt, ls.LastLatency, ls.StreakStart = store.FromMillis(at), time.Duration(lat)*time.Microsecond, store.FromMillis(streak)
+		if locs[name] == nil {
+			locs[name] = map[string]LocationState{}
+		}
+		locs[name][loc] = ls
+	}
+	rows.Close()
+	states := map[string]*checkState{}
+	rows, err = q.QueryContext(ctx, `SELECT check_name, state, since, reason, last_ping_at, started_at FROM check_state`)
+	if err != nil {
+		return nil, nil, fmt.Errorf("monitor: load state: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var name, state string
+		var since int64
+		var ping, started sql.NullInt64
+		cs := &checkState{stored: true}
+		if err := rows.Scan(&name, &state, &since, &cs.Reason, &ping, &started); err != nil {
+			return nil, nil, err
+		}
+		cs.State, _ = availability.ParseState(state)
+		cs.Since, cs.LastPing, cs.Started = store.FromMillis(since), store.FromNullMillis(ping), store.FromNullMillis(started)
+		states[name] = cs
+	}
+	return locs, states, rows.Err()
+}
+
+// Run runs the local scheduler, writes its results in batches, sweeps for
+// late heartbeats and silent locations, and keeps rollups, until ctx ends.
+func (m *Monitor) Run(ctx context.Context) error {
+	var wg sync.WaitGroup
+	schedCtx, stopSched := context.WithCancel(ctx)
+	wg.Add(1)
+	go func() { defer wg.Done(); m.sched.Start(schedCtx) }()
+	writerDone := make(chan struct{})
+	go func() { defer close(writerDone); m.writeLocal(ctx) }()
+	sweep := time.NewTicker(time.Second)
+	defer sweep.Stop()
+	house := time.NewTicker(10 * time.Minute)
+	defer house.Stop()
+	m.Housekeep(ctx)
+	for {
+		select {
+		case <-ctx.Done():
+			stopSched()
+			wg.Wait()
+			<-writerDone
+			return nil
+		case <-sweep.C:
+			if err := m.Sweep(ctx); err != nil && ctx.Err() == nil {
+				m.log.Error("monitor sweep", "err", err)
+			}
+		case <-house.C:
+			m.Housekeep(ctx)
+		}
+	}
+}
+
+// writeLocal records local results in batches: one transaction for up to
+// 500 results or 200 ms, so 10,000 checks do not cost 10,000 commits.
+func (m *Monitor) writeLocal(ctx context.Context) {
+	batch := make([]Result, 0, 500)
+	flush := func() {
+		if len(batch) == 0 {
+			return
+		}
+		// A batch is written even while shutting down, so that results
+		// already taken are not dropped.
+		if err := m.Record(context.WithoutCancel(ctx), batch); err != nil {
+			m.log.Error("record check results", "results", len(batch), "err", err)
+		}
+		batch = batch[:0]
+	}
+	tick := time.NewTicker(200 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case r := <-m.local:
+			batch = append(batch, r)
+			if len(batch) >= cap(batch) {
+				flush()
+			}
+		case <-tick.C:
+			flush()
+		case <-ctx.Done():
+			for {
+				select {
+				case r := <-m.local:
+					batch = append(batch, r)
+				default:
+					flush()
+					return
+				}
+			}
+		}
+	}
+}
+
+// Record stores results and moves each check's state: durably, in one
+// transaction, before anything else sees the change. Results of unknown
+// checks, or from locations a check is not assigned to, are refused.
+func (m *Monitor) Record(ctx context.Context, results []Result) error {
+	if len(results) == 0 {
+		return nil
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	locs := map[string]map[string]LocationState{}
+	states := map[string]*checkState{}
+	var transitions []timeline.Transition
+	err := m.o.DB.Tx(ctx, func(tx *sql.Tx) error {
+		for _, r := range results {
+			c, ok := m.checks[r.Check]
+			if !ok {
+				continue // deleted since it ran
+			}
+			if !containsLoc(c.Locations, r.Location) {
+				return apperr.Conflict("check %q does not run from location %q", r.Check, r.Location)
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO check_results (check_name, location, at, outcome, latency, reason) VALUES ($1, $2, $3, $4, $5, $6)`,
+				r.Check, r.Location, store.Millis(r.At), r.Outcome.String(), r.Latency.Microseconds(), clip(r.Reason, 500)); err != nil {
+				return fmt.Errorf("monitor: record result: %w", err)
+			}
+			if locs[r.Check] == nil {
+				locs[r.Check] = maps.Clone(m.locs[r.Check])
+				if locs[r.Check] == nil {
+					locs[r.Check] = map[string]LocationState{}
+				}
+			}
+			ls := Step(locs[r.Check][r.Location], r.Outcome, r.Reason, r.At, r.Latency, c.FailAfter, c.RecoverAfter)
+			locs[r.Check][r.Location] = ls
+			if _, err := tx.ExecContext(ctx, `INSERT INTO check_locations (check_name, location, state, failures, successes, last_result_at, last_outcome, last_reason, last_latency, streak_start)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+				ON CONFLICT (check_name, location) DO UPDATE SET state = excluded.state, failures = excluded.failures, successes = excluded.successes,
+				last_result_at = excluded.last_result_at, last_outcome = excluded.last_outcome, last_reason = excluded.last_reason,
+				last_latency = excluded.last_latency, streak_start = excluded.streak_start`,
+				r.Check, r.Location, ls.State.String(), ls.Failures, ls.Successes, store.Millis(ls.LastResultAt), ls.LastOutcome.String(),
+				clip(ls.LastReason, 500), ls.LastLatency.Microseconds(), store.Millis(ls.StreakStart)); err != nil {
+				return fmt.Errorf("monitor: save location state: %w", err)
+			}
+			cs := states[r.Check]
+			if cs == nil {
+				cs = m.stateOf(r.Check)
+			}
+			next := Quorum(c, locs[r.Check], m.latest(r.At))
+			if next != cs.State {
+				at := ls.StreakStart
+				if at.Before(cs.Since) {
+					at = cs.Since
+				}
+				cs.State, cs.Since, cs.Reason = next, at, reasonFor(next, ls, c)
+				transitions = append(transitions, timeline.Transition{Service: c.Service, Input: "check:" + c.Name, At: at, State: next, Source: sourceFor(c, cs)})
+			} else if next != availability.Up {
+				cs.Reason = reasonFor(next, ls, c)
+			}
+			states[r.Check] = cs
+			m.results.WithLabelValues(r.Location, r.Outcome.String()).Inc()
+		}
+		for name, cs := range states {
+			if err := saveState(ctx, tx, name, cs); err != nil {
+				return err
+			}
+		}
+		return m.o.Timeline.Append(ctx, tx, transitions...)
+	})
+	if err != nil {
+		return err
+	}
+	for name, l := range locs {
+		m.locs[name] = l
+	}
+	for name, cs := range states {
+		cs.stored = true
+		m.states[name] = cs
+	}
+	return nil
+}
+
+// latest is the instant a quorum is judged at: the result's time, but never
+// before now minus a little, so that a late batch judges staleness fairly.
+func (m *Monitor) latest(at time.Time) time.Time {
+	if now := m.now(); now.After(at) {
+		return now
+	}
+	return at
+}
+
+// stateOf returns a copy of a check's combined state (unknown since it was
+// created, before any result).
+func (m *Monitor) stateOf(name string) *checkState {
+	if cs, ok := m.states[name]; ok {
+		c := *cs
+		return &c
+	}
+	return &checkState{State: availability.Unknown, Since: m.meta[name].CreatedAt, Reason: "no result yet"}
+}
+
+func saveState(ctx context.Context, tx *sql.Tx, name string, cs *checkState) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO check_state (check_name, state, since, reason, last_ping_at, started_at) VALUES ($1, $2, $3, $4, $5, $6)
+		ON CONFLICT (check_name) DO UPDATE SET state = excluded.state, since = excluded.since, reason = excluded.reason,
+		last_ping_at = excluded.last_ping_at, started_at = excluded.started_at`,
+		name, cs.State.String(), store.Millis(cs.Since), clip(cs.Reason, 500), store.NullMillis(cs.LastPing), store.NullMillis(cs.Started))
+	if err != nil {
+		return fmt.Errorf("monitor: save state of %q: %w", name, err)
+	}
+	return nil
+}
+
+func reasonFor(state availability.State, last LocationState, c *Compiled) string {
+	switch {
+	case state == availability.Unknown && len(c.Locations) > 1:
+		return "not enough locations reporting to decide"
+	case state == availability.Unknown:
+		return "no recent result"
+	}
+	return last.LastReason
+}
+
+func sourceFor(c *Compiled, cs *checkState) string {
+	if cs.State == availability.Up || cs.Reason == "" {
+		return "check:" + c.Name
+	}
+	return "check:" + c.Name + ": " + cs.Reason
+}
+
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}
+
+// Sweep looks for what no result reports: heartbeats whose ping is late,
+// and locations that went silent (their view turns unknown, never down).
+func (m *Monitor) Sweep(ctx context.Context) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	now := m.now().UTC()
+	changed := map[string]*checkState{}
+	var transitions []timeline.Transition
+	for name, c := range m.checks {
+		cs := m.stateOf(name)
+		var next availability.State
+		reason := cs.Reason
+		if c.Type == TypeHeartbeat {
+			last := cs.LastPing
+			if last.IsZero() {
+				last = m.meta[name].CreatedAt
+			}
+			due := heartbeatDeadline(c, last)
+			if !now.After(due) || cs.State == availability.Down {
+				continue
+			}
+			next = availability.Down
+			reason = fmt.Sprintf("late: no ping since %s (due by %s)", last.UTC().Format(time.RFC3339), due.UTC().Format(time.RFC3339))
+			if cs.LastPing.IsZero() {
+				reason = fmt.Sprintf("late: never pinged (due by %s)", due.UTC().Format(time.RFC3339))
+			}
+		} else {
+			if len(m.locs[name]) == 0 {
+				continue
+			}
+			next = Quorum(c, m.locs[name], now)
+			if next == cs.State {
+				continue
+			}
+			reason = reasonFor(next, LocationState{LastReason: cs.Reason}, c)
+		}
+		cs.State, cs.Since, cs.Reason = next, now, reason
+		changed[name] = cs
+		transitions = append(transitions, timeline.Transition{Service: c.Service, Input: "check:" + name, At: now, State: next, Source: sourceFor(c, cs)})
+	}
+	if len(changed) == 0 {
+		return nil
+	}
+	err := m.o.DB.Tx(ctx, func(tx *sql.Tx) error {
+		for name, cs := range changed {
+			if err := saveState(ctx, tx, name, cs); err != nil {
+				return err
+			}
+		}
+		return m.o.Timeline.Append(ctx, tx, transitions...)
+	})
+	if err != nil {
+		return err
+	}
+	for name, cs := range changed {
+		m.states[name] = cs
+	}
+	return nil
+}
+
+// The heartbeat signals.
+const (
+	PingSuccess = ""
+	PingStart   = "start"
+	PingFail    = "fail"
+)
+
+// Ping records a heartbeat from the job that owns token: a plain ping turns
+// the check up, /start marks a run as begun, /fail turns it down at once.
+func (m *Monitor) Ping(ctx context.Context, token, signal string) (string, error) {
+	sc, err := m.o.Checks.ByToken(ctx, token)
+	if err != nil {
+		return "", err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	c, ok := m.checks[sc.Name]
+	if !ok {
+		return "", apperr.NotFound("heartbeat")
+	}
+	now := m.now().UTC()
+	cs := m.stateOf(sc.Name)
+	var result *Result
+	switch signal {
+	case PingStart:
+		cs.Started = now
+	case PingSuccess:
+		latency := time.Duration(0)
+		if !cs.Started.IsZero() {
+			latency = now.Sub(cs.Started)
+		}
+		cs.LastPing, cs.Started = now, time.Time{}
+		result = &Result{Check: c.Name, Location: "heartbeat", At: now, Outcome: availability.Up, Latency: latency, Reason: "pinged"}
+	case PingFail:
+		cs.LastPing, cs.Started = now, time.Time{}
+		result = &Result{Check: c.Name, Location: "heartbeat", At: now, Outcome: availability.Down, Reason: "the job reported a failure"}
+	default:
+		return "", apperr.NotFound("heartbeat signal %q (use /start or /fail)", signal)
+	}
+	var transitions []timeline.Transition
+	if result != nil && result.Outcome != cs.State {
+		cs.State, cs.Since, cs.Reason = result.Outcome, now, result.Reason
+		transitions = append(transitions, timeline.Transition{Service: c.Service, Input: "check:" + c.Name, At: now, State: cs.State, Source: sourceFor(c, cs)})
+	}
+	err = m.o.DB.Tx(ctx, func(tx *sql.Tx) error {
+		if result != nil {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO check_results (check_name, location, at, outcome, latency, reason) VALUES ($1, $2, $3, $4, $5, $6)`,
+				result.Check, result.Location, store.Millis(result.At), result.Outcome.String(), result.Latency.Microseconds(), result.Reason); err != nil {
+				return err
+			}
+		}
+		if err := saveState(ctx, tx, c.Name, cs); err != nil {
+			return err
+		}
+		return m.o.Timeline.Append(ctx, tx, transitions...)
+	})
+	if err != nil {
+		return "", err
+	}
+	m.states[c.Name] = cs
+	return cs.State.String(), nil
+}
+
+// Status is a check with its current state, as the API and UI show it.
+type Status struct {
+	StoredCheck
+	State        availability.State       `json:"state"`
+	Since        time.Time                `json:"since"`
+	Reason       string                   `json:"reason"`
+	LastResultAt time.Time                `json:"last_result_at,omitzero"`
+	LatencyMS    *float64                 `json:"latency_ms"`
+	Locations    map[string]LocationState `json:"locations,omitempty"`
+	// Heartbeat checks: where to ping, when last pinged, and by when the
+	// next ping is due.
+	PingURL  string    `json:"ping_url,omitempty"`
+	LastPing time.Time `json:"last_ping_at,omitzero"`
+	DueBy    time.Time `json:"due_by,omitzero"`
+}
+
+// Statuses returns every check's status, by name; baseURL prefixes ping URLs.
+func (m *Monitor) Statuses(baseURL string) []Status {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := make([]Status, 0, len(m.meta))
+	for name := range m.meta {
+		out = append(out, m.status(name, baseURL))
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// StatusOf returns one check's status.
+func (m *Monitor) StatusOf(name, baseURL string) (Status, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if _, ok := m.meta[name]; !ok {
+		return Status{}, apperr.NotFound("check %q", name)
+	}
+	return m.status(name, baseURL), nil
+}
+
+func (m *Monitor) status(name, baseURL string) Status {
+	sc := m.meta[name]
+	cs := m.stateOf(name)
+	st := Status{StoredCheck: sc, State: cs.State, Since: cs.Since, Reason: cs.Reason, Locations: maps.Clone(m.locs[name])}
+	for _, ls := range m.locs[name] {
+		if ls.LastResultAt.After(st.LastResultAt) {
+			st.LastResultAt = ls.LastResultAt
+			ms := float64(ls.LastLatency) / float64(time.Millisecond)
+			st.LatencyMS = &ms
+		}
+	}
+	if sc.Type == TypeHeartbeat {
+		st.PingURL = strings.TrimSuffix(baseURL, "/") + HeartbeatPath(sc.HeartbeatToken)
+		st.LastPing = cs.LastPing
+		last := cs.LastPing
+		if last.IsZero() {
+			last = sc.CreatedAt
+		}
+		if c, ok := m.checks[name]; ok {
+			st.DueBy = heartbeatDeadline(c, last)
+		}
+	}
+	return st
+}
+
+// ChecksFor lists the checks a location runs, for its agent.
+func (m *Monitor) ChecksFor(location string) []Check {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []Check
+	for _, c := range m.checks {
+		if c.Type != TypeHeartbeat && containsLoc(c.Locations, location) {
+			out = append(out, c.Check)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// Results returns a check's raw results in [from, to), newest first, at
+// most limit.
+func (m *Monitor) Results(ctx context.Context, name string, from, to time.Time, limit int) ([]Result, error) {
+	if _, err := m.o.Checks.Get(ctx, name); err != nil {
+		return nil, err
+	}
+	rows, err := m.o.DB.Reader().QueryContext(ctx, `SELECT location, at, outcome, latency, reason FROM check_results
+		WHERE check_name = $1 AND at >= $2 AND at < $3 ORDER BY at DESC, id DESC LIMIT $4`, name, store.Millis(from), store.Millis(to), limit)
+	if err != nil {
+		return nil, fmt.Errorf("monitor: results: %w", err)
+	}
+	defer rows.Close()
+	out := []Result{}
+	for rows.Next() {
+		r := Result{Check: name}
+		var at, lat int64
+		var outcome string
+		if err := rows.Scan(&r.Location, &at, &outcome, &lat, &r.Reason); err != nil {
+			return nil, err
+		}
+		r.At, r.Latency = store.FromMillis(at), time.Duration(lat)*time.Microsecond
+		r.Outcome, _ = availability.ParseState(outcome)
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// stateCollector exports how many checks are in each state.
+type stateCollector struct{ m *Monitor }
+
+var descCheckStates = prometheus.NewDesc("sextant_checks", "Checks by current state.", []string{"state"}, nil)
+
+func (c *stateCollector) Describe(ch chan<- *prometheus.Desc) { ch <- descCheckStates }
+
+func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
+	c.m.mu.Lock()
+	counts := map[string]float64{"up": 0, "degraded": 0, "down": 0, "unknown": 0}
+	for name := range c.m.meta {
+		counts[c.m.stateOf(name).State.String()]++
+	}
+	c.m.mu.Unlock()
+	for s, n := range counts {
+		ch <- prometheus.MustNewConstMetric(descCheckStates, prometheus.GaugeValue, n, s)
+	}
+}
