@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/url"
 	"os"
 	"os/signal"
 	"os/user"
@@ -18,6 +19,7 @@ import (
 	"github.com/sextant-ops/sextant/internal/app"
 	"github.com/sextant-ops/sextant/internal/auth"
 	"github.com/sextant-ops/sextant/internal/config"
+	"github.com/sextant-ops/sextant/internal/duration"
 	"github.com/sextant-ops/sextant/internal/monitor"
 	"github.com/sextant-ops/sextant/internal/store"
 )
@@ -150,6 +152,9 @@ func serve(args []string, env Env) error {
 	demo := fs.Bool("demo", false, "serve the embedded demo catalog when no --config is given")
 	listen := fs.String("listen", envOr(env, "SEXTANT_LISTEN", "127.0.0.1:8080"), "address to listen on (env SEXTANT_LISTEN)")
 	secure := fs.Bool("secure-cookies", false, "mark session cookies Secure (serve behind HTTPS)")
+	publicURL := fs.String("public-url", env.Getenv("SEXTANT_PUBLIC_URL"), "how users and jobs reach this server, for heartbeat ping URLs (env SEXTANT_PUBLIC_URL)")
+	retention := fs.String("raw-retention", envOr(env, "SEXTANT_RAW_RETENTION", "7d"), "how long raw check results are kept, at least 2d (env SEXTANT_RAW_RETENTION)")
+	concurrency := fs.Int("check-concurrency", 1000, "checks run at once from this server")
 	logLevel := fs.String("log-level", envOr(env, "SEXTANT_LOG_LEVEL", "info"), "debug, info, warn or error (env SEXTANT_LOG_LEVEL)")
 	logFormat := fs.String("log-format", envOr(env, "SEXTANT_LOG_FORMAT", "text"), "text or json (env SEXTANT_LOG_FORMAT)")
 	if err := fs.Parse(args); err != nil {
@@ -162,11 +167,24 @@ func serve(args []string, env Env) error {
 	if err != nil {
 		return err
 	}
+	keep, err := duration.Parse(*retention)
+	if err != nil {
+		return usageError{"--raw-retention: " + err.Error()}
+	}
+	if *concurrency < 1 {
+		return usageError{"--check-concurrency: must be at least 1"}
+	}
+	if *publicURL != "" {
+		if u, err := url.Parse(*publicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return usageError{fmt.Sprintf("--public-url: expected an http:// or https:// URL, got %q", *publicURL)}
+		}
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	a, err := app.New(ctx, app.Options{
 		Listen: *listen, DataDir: db.data, Database: db.database, ConfigPath: *cfgPath, Demo: *demo,
-		SecureCookies: *secure, Version: Version, Log: log, Out: env.Stdout,
+		SecureCookies: *secure, PublicURL: strings.TrimSuffix(*publicURL, "/"), RawRetention: keep, CheckConcurrency: *concurrency,
+		Version: Version, Log: log, Out: env.Stdout,
 	})
 	if err != nil {
 		return err
