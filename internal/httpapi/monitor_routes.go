@@ -73,16 +73,7 @@ func (a *API) monitorRoutes() []Route {
 }
 
 // baseURL is how clients reach this server, for ping URLs.
-func (a *API) baseURL(r *http.Request) string {
-	if a.deps.PublicURL != "" {
-		return a.deps.PublicURL
-	}
-	scheme := "http"
-	if r.TLS != nil {
-		scheme = "https"
-	}
-	return scheme + "://" + r.Host
-}
+func (a *API) baseURL(r *http.Request) string { return monitor.BaseURL(a.deps.PublicURL, r) }
 
 func (a *API) listChecks(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()

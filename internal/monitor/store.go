@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"slices"
 	"strings"
 	"time"
@@ -296,6 +297,19 @@ func sameCheck(a, b Check) bool {
 	x, _ := json.Marshal(a)
 	y, _ := json.Marshal(b)
 	return string(x) == string(y)
+}
+
+// BaseURL is how clients reach this server, the prefix of ping URLs: the
+// configured public URL, or else the scheme and host of the request.
+func BaseURL(publicURL string, r *http.Request) string {
+	if publicURL != "" {
+		return publicURL
+	}
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host
 }
 
 // HeartbeatPath is where a heartbeat check's job pings.

@@ -17,7 +17,9 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/sextant-ops/sextant/internal/auth"
+	"github.com/sextant-ops/sextant/internal/availability"
 	"github.com/sextant-ops/sextant/internal/catalog"
+	"github.com/sextant-ops/sextant/internal/monitor"
 	"github.com/sextant-ops/sextant/internal/store/storetest"
 	"github.com/sextant-ops/sextant/internal/timeline"
 )
@@ -98,10 +100,74 @@ func TestBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	outages := timeline.NewStore(db, nil)
-	ui, err := New(Deps{Auth: authSvc, Catalog: cat, Outages: outages, Reports: timeline.NewReporter(cat, outages, nil), Version: "browser-test"})
+	checks := monitor.NewStore(db, nil)
+	mon := monitor.New(monitor.Options{DB: db, Checks: checks, Timeline: outages})
+	// A check with a day of history, so that the list and the chart have
+	// something to draw: mostly fine, slower in the afternoon, a few
+	// degraded results and a short outage.
+	if _, err := checks.Put(bg, "test", monitor.Check{Name: "database-port", Service: "database", Type: "tcp", Host: "127.0.0.1", Port: 1,
+		Interval: "1h", Locations: []string{"paris", "frankfurt"}}, catalog.MustCreate); err != nil {
+		t.Fatal(err)
+	}
+	// Two more, run by agents only (not by this server): one down, one degraded.
+	for _, c := range []monitor.Check{
+		{Name: "payroll-export", Service: "payroll", Type: "tcp", Host: "10.0.0.7", Port: 22, Interval: "1h", Locations: []string{"frankfurt"}},
+		{Name: "payroll-search", Service: "payroll", Type: "http", URL: "https://search.payroll.example/", Interval: "1h", Locations: []string{"paris"},
+			Conditions: []monitor.ConditionSpec{{Condition: "[RESPONSE_TIME] < 500", Degraded: true}}},
+	} {
+		if _, err := checks.Put(bg, "test", c, catalog.MustCreate); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := checks.Put(bg, "test", monitor.Check{Name: "nightly-backup", Service: "payroll", Type: "heartbeat", Cron: "0 2 * * *", Timezone: "Europe/Berlin", Grace: "30m"}, catalog.MustCreate); err != nil {
+		t.Fatal(err)
+	}
+	if err := mon.Load(bg); err != nil {
+		t.Fatal(err)
+	}
+	histNow := time.Now().UTC()
+	var hist []monitor.Result
+	for i := 95; i >= 0; i-- {
+		at := histNow.Add(-time.Duration(i)*15*time.Minute - 5*time.Second)
+		for j, loc := range []string{"paris", "frankfurt"} {
+			lat := time.Duration(4+(i*7)%5+j*11) * time.Millisecond
+			out, reason := availability.Up, "all conditions met"
+			switch {
+			case i >= 40 && i < 44 && loc == "paris":
+				out, reason, lat = availability.Down, "dial tcp 127.0.0.1:1: connection refused", 0
+			case i%23 == 5:
+				out, reason, lat = availability.Degraded, "[RESPONSE_TIME] (61) < 50", 61*time.Millisecond
+			}
+			hist = append(hist, monitor.Result{Check: "database-port", Location: loc, At: at.Add(time.Duration(j) * time.Second), Outcome: out, Latency: lat, Reason: reason})
+		}
+		export := monitor.Result{Check: "payroll-export", Location: "frankfurt", At: at, Outcome: availability.Up, Latency: time.Duration(30+i%7) * time.Millisecond, Reason: "all conditions met"}
+		if i < 6 {
+			export.Outcome, export.Latency, export.Reason = availability.Down, 10*time.Second, "dial tcp 10.0.0.7:22: i/o timeout"
+		}
+		search := monitor.Result{Check: "payroll-search", Location: "paris", At: at, Outcome: availability.Up, Latency: time.Duration(180+(i*37)%200) * time.Millisecond, Reason: "all conditions met"}
+		if i < 3 {
+			search.Outcome, search.Latency, search.Reason = availability.Degraded, time.Duration(640+i*50)*time.Millisecond, fmt.Sprintf("[RESPONSE_TIME] (%d) < 500", 640+i*50)
+		}
+		hist = append(hist, export, search)
+	}
+	if err := mon.Record(bg, hist); err != nil {
+		t.Fatal(err)
+	}
+	ui, err := New(Deps{Auth: authSvc, Catalog: cat, Outages: outages, Reports: timeline.NewReporter(cat, outages, nil),
+		Monitor: mon, Checks: checks, Version: "browser-test"})
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The monitor runs for real, so that a check created through the form
+	// probes the target below.
+	monCtx, stopMon := context.WithCancel(bg)
+	monDone := make(chan struct{})
+	go func() { defer close(monDone); _ = mon.Run(monCtx) }()
+	defer func() { stopMon(); <-monDone }()
+	target := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = w.Write([]byte("ok"))
+	}))
+	defer target.Close()
 	mux := http.NewServeMux()
 	ui.Register(mux)
 	srv := httptest.NewServer(mux)
@@ -255,12 +321,79 @@ func TestBrowser(t *testing.T) {
 	}
 	shot("invalid")
 
+	do("create an HTTP check through the form",
+		chromedp.Navigate(srv.URL+"/services/payroll"),
+		chromedp.WaitVisible(chromedp.CSS(`a[href="/checks/new?service=payroll"]`)),
+		chromedp.Click(chromedp.CSS(`a[href="/checks/new?service=payroll"]`)),
+		chromedp.WaitVisible(chromedp.ID("f-name")),
+		chromedp.SetValue(chromedp.ID("f-name"), "payroll-web"),
+		chromedp.SetValue(chromedp.ID("f-type"), "http"),
+		chromedp.SetValue(chromedp.ID("f-url"), target.URL+"/health"),
+		chromedp.SetValue(chromedp.ID("f-interval"), "2s"),
+		chromedp.SetValue(chromedp.ID("f-timeout"), "1s"),
+		chromedp.SetValue(chromedp.ID("f-conditions"), "[STATUS] == 200\ndegraded: [RESPONSE_TIME] < 500"),
+	)
+	shot("check-new")
+	do("save the check",
+		chromedp.Click(chromedp.CSS(`.check-form button[type="submit"]`)),
+		chromedp.WaitVisible(chromedp.CSS(".alert.success")),
+	)
+	if l := location(); l != srv.URL+"/checks/payroll-web?saved=1" {
+		t.Errorf("after creating the check at %s", l)
+	}
+	// The scheduler runs it within its 2 s interval; its result is written
+	// within 200 ms.
+	for deadline := time.Now().Add(8 * time.Second); ; {
+		st, err := mon.StatusOf("payroll-web", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.State == availability.Up {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the new check is still %s: %s", st.State, st.Reason)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	do("see it on the check list",
+		chromedp.Navigate(srv.URL+"/checks"),
+		chromedp.WaitVisible(chromedp.CSS(`th a[href="/checks/payroll-web"]`)),
+	)
+	if got := text(`table.checks tbody`); !strings.Contains(got, "payroll-web") || !strings.Contains(got, "database-port") {
+		t.Errorf("check list shows %q", got)
+	}
+	shot("checks")
+	do("open it",
+		chromedp.Click(chromedp.CSS(`th a[href="/checks/payroll-web"]`)),
+		chromedp.WaitVisible(chromedp.ID("check-state")),
+	)
+	if got := text("#check-state"); !strings.Contains(got, "up") {
+		t.Errorf("the new check's state reads %q", got)
+	}
+	shot("check")
+	do("open the check with history",
+		chromedp.Navigate(srv.URL+"/checks/database-port"),
+		chromedp.WaitVisible(chromedp.CSS("svg.chart")),
+	)
+	shot("check-history")
+	do("open the heartbeat",
+		chromedp.Navigate(srv.URL+"/checks/nightly-backup"),
+		chromedp.WaitVisible(chromedp.ID("ping-url")),
+	)
+	shot("check-heartbeat")
+
 	do("narrow screen",
 		chromedp.EmulateViewport(360, 740),
 		chromedp.Navigate(srv.URL+"/services"),
 		chromedp.WaitVisible(chromedp.CSS("table")),
 	)
 	shot("services-narrow")
+	do("narrow check list",
+		chromedp.Navigate(srv.URL+"/checks"),
+		chromedp.WaitVisible(chromedp.CSS("table.checks")),
+	)
+	shot("checks-narrow")
 
 	dark := chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
 		_, err := cdp.Call(ctx, t, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
@@ -274,4 +407,15 @@ func TestBrowser(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(`a[href="/services/payroll/edit"]`)),
 	)
 	shot("service-narrow-dark")
+	do("a check in the dark",
+		chromedp.Navigate(srv.URL+"/checks/database-port"),
+		chromedp.WaitVisible(chromedp.CSS("svg.chart")),
+	)
+	shot("check-narrow-dark")
+	do("the check list in the dark, wide",
+		chromedp.EmulateViewport(1280, 900),
+		chromedp.Navigate(srv.URL+"/checks"),
+		chromedp.WaitVisible(chromedp.CSS("table.checks")),
+	)
+	shot("checks-dark")
 }

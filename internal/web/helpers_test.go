@@ -14,6 +14,7 @@ import (
 	"github.com/sextant-ops/sextant/internal/auth"
 	"github.com/sextant-ops/sextant/internal/catalog"
 	"github.com/sextant-ops/sextant/internal/httpapi"
+	"github.com/sextant-ops/sextant/internal/monitor"
 	"github.com/sextant-ops/sextant/internal/store"
 	"github.com/sextant-ops/sextant/internal/timeline"
 )
@@ -28,12 +29,19 @@ type env struct {
 	catalog *catalog.Store
 	auth    *auth.Service
 	outages *timeline.Store
+	checks  *monitor.Store
+	monitor *monitor.Monitor
 }
 
 func newEnv(t *testing.T, db *store.DB) *env {
 	t.Helper()
-	e := &env{t: t, catalog: catalog.NewStore(db, nil), auth: auth.NewService(db, nil), outages: timeline.NewStore(db, nil)}
-	ui, err := New(Deps{Auth: e.auth, Catalog: e.catalog, Outages: e.outages, Reports: timeline.NewReporter(e.catalog, e.outages, nil), Version: "test"})
+	e := &env{t: t, catalog: catalog.NewStore(db, nil), auth: auth.NewService(db, nil), outages: timeline.NewStore(db, nil), checks: monitor.NewStore(db, nil)}
+	e.monitor = monitor.New(monitor.Options{DB: db, Checks: e.checks, Timeline: e.outages})
+	if err := e.monitor.Load(context.Background()); err != nil {
+		t.Fatalf("load monitor: %v", err)
+	}
+	ui, err := New(Deps{Auth: e.auth, Catalog: e.catalog, Outages: e.outages, Reports: timeline.NewReporter(e.catalog, e.outages, nil),
+		Monitor: e.monitor, Checks: e.checks, Version: "test"})
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
@@ -103,6 +111,27 @@ func (e *env) putService(s catalog.Service) {
 	e.t.Helper()
 	if _, err := e.catalog.PutService(context.Background(), "test", s, catalog.MustCreate); err != nil {
 		e.t.Fatalf("put service %s: %v", s.Name, err)
+	}
+}
+
+// putCheck stores a check directly and has the monitor load it.
+func (e *env) putCheck(c monitor.Check) monitor.StoredCheck {
+	e.t.Helper()
+	sc, err := e.checks.Put(context.Background(), "test", c, catalog.MustCreate)
+	if err != nil {
+		e.t.Fatalf("put check %s: %v", c.Name, err)
+	}
+	if err := e.monitor.Load(context.Background()); err != nil {
+		e.t.Fatal(err)
+	}
+	return sc
+}
+
+// record feeds results to the monitor, for a check's state and history.
+func (e *env) record(results ...monitor.Result) {
+	e.t.Helper()
+	if err := e.monitor.Record(context.Background(), results); err != nil {
+		e.t.Fatalf("record: %v", err)
 	}
 }
 

@@ -49,6 +49,11 @@ func parseTemplates(a *assets) (map[string]*pageTemplate, error) {
 		"deref":    func(f *float64) float64 { return *f },
 		"money":    func(f float64) string { return strconv.FormatFloat(math.Round(f*100)/100, 'f', -1, 64) },
 		"fixed2":   func(f float64) string { return strconv.FormatFloat(f, 'f', 2, 64) },
+		"ms":       ms,
+		"msptr":    msPtr,
+		"dur":      fmtDuration,
+		"ms1":      func(f float64) string { return strconv.FormatFloat(f, 'f', 1, 64) },
+		"join":     strings.Join,
 	}
 	names, err := fs.Glob(templateFS, "templates/*.html")
 	if err != nil {
@@ -108,7 +113,7 @@ func principalOf(r *http.Request) (auth.Principal, bool) {
 
 // area names the navigation entry a path belongs to.
 func area(p string) string {
-	for _, a := range []string{"services", "calendars"} {
+	for _, a := range []string{"services", "checks", "calendars"} {
 		if p == "/"+a || strings.HasPrefix(p, "/"+a+"/") {
 			return a
 		}

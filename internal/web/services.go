@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/sextant-ops/sextant/internal/catalog"
+	"github.com/sextant-ops/sextant/internal/monitor"
 	"github.com/sextant-ops/sextant/internal/store"
 	"github.com/sextant-ops/sextant/internal/timeline"
 )
@@ -121,6 +122,7 @@ type serviceDetailPage struct {
 	Standing   *standing
 	Outages    []timeline.Outage
 	OutageForm outageForm
+	Checks     []monitor.Status
 }
 
 func (u *UI) showService(w http.ResponseWriter, r *http.Request) error {
@@ -159,6 +161,7 @@ func (u *UI) servicePage(r *http.Request, name string) (*serviceDetailPage, erro
 		return nil, err
 	}
 	slices.Reverse(dp.Outages)
+	dp.Checks = u.checksOf(r, name)
 	return dp, nil
 }
 

@@ -12,6 +12,7 @@ import (
 
 	"github.com/sextant-ops/sextant/internal/auth"
 	"github.com/sextant-ops/sextant/internal/catalog"
+	"github.com/sextant-ops/sextant/internal/monitor"
 	"github.com/sextant-ops/sextant/internal/timeline"
 )
 
@@ -23,7 +24,13 @@ type Deps struct {
 	// Outages and Reports give the service pages their availability.
 	Outages *timeline.Store
 	Reports *timeline.Reporter
+	// Monitor gives the check pages their states and results; Checks
+	// stores the checks the UI creates, edits and deletes.
+	Monitor *monitor.Monitor
+	Checks  *monitor.Store
 	Version string
+	// PublicURL, when set, is how users reach the server (ping URLs).
+	PublicURL string
 	// SecureCookies sets the Secure flag on the session cookie (HTTPS deployments).
 	SecureCookies bool
 }
@@ -40,8 +47,8 @@ type UI struct {
 // New parses the templates and fingerprints the static files, so that a
 // broken template stops the server at start rather than on first use.
 func New(d Deps) (*UI, error) {
-	if d.Auth == nil || d.Catalog == nil || d.Outages == nil || d.Reports == nil {
-		return nil, errors.New("web: Auth, Catalog, Outages and Reports are required")
+	if d.Auth == nil || d.Catalog == nil || d.Outages == nil || d.Reports == nil || d.Monitor == nil || d.Checks == nil {
+		return nil, errors.New("web: Auth, Catalog, Outages, Reports, Monitor and Checks are required")
 	}
 	if d.Log == nil {
 		d.Log = slog.New(slog.DiscardHandler)
@@ -63,7 +70,7 @@ func New(d Deps) (*UI, error) {
 // wrapped in cross-origin protection, so that a request the browser marks
 // as cross-site never reaches a page that changes anything.
 func (u *UI) Register(mux *http.ServeMux) {
-	for _, p := range []string{"/", "/login", "/logout", "/static/", "/services", "/services/", "/calendars", "/calendars/"} {
+	for _, p := range []string{"/", "/login", "/logout", "/static/", "/services", "/services/", "/checks", "/checks/", "/calendars", "/calendars/"} {
 		mux.Handle(p, u.handler)
 	}
 }
@@ -87,6 +94,14 @@ func (u *UI) routes() http.Handler {
 	mux.Handle("POST /services/{name}/delete", u.page(auth.Operator, u.deleteService))
 	mux.Handle("POST /services/{name}/outages", u.page(auth.Operator, u.recordOutage))
 	mux.Handle("POST /services/{name}/outages/{id}/delete", u.page(auth.Operator, u.deleteOutage))
+	mux.Handle("GET /checks", u.page(auth.Viewer, u.listChecks))
+	mux.Handle("GET /checks/new", u.page(auth.Operator, u.newCheck))
+	mux.Handle("POST /checks/new", u.page(auth.Operator, u.createCheck))
+	mux.Handle("GET /checks/{name}", u.page(auth.Viewer, u.showCheck))
+	mux.Handle("GET /checks/{name}/edit", u.page(auth.Operator, u.editCheck))
+	mux.Handle("POST /checks/{name}/edit", u.page(auth.Operator, u.updateCheck))
+	mux.Handle("GET /checks/{name}/delete", u.page(auth.Operator, u.confirmDeleteCheck))
+	mux.Handle("POST /checks/{name}/delete", u.page(auth.Operator, u.deleteCheck))
 	mux.Handle("GET /calendars", u.page(auth.Viewer, u.listCalendars))
 	mux.Handle("GET /calendars/{name}", u.page(auth.Viewer, u.showCalendar))
 	mux.Handle("/", u.page(auth.Viewer, func(w http.ResponseWriter, r *http.Request) error {

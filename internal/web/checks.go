@@ -1,0 +1,428 @@
+package web
+
+import (
+	"cmp"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/sextant-ops/sextant/internal/availability"
+	"github.com/sextant-ops/sextant/internal/duration"
+	"github.com/sextant-ops/sextant/internal/monitor"
+)
+
+// How much history the check pages draw.
+const (
+	sparkWindow    = 24 * time.Hour
+	sparkPoints    = 100
+	chartWindow    = 24 * time.Hour
+	chartMaxPoints = 2000
+	recentResults  = 50
+	rollupWindow   = 7 * 24 * time.Hour
+	// chartDotsBelow: with fewer results than this, each is drawn as a dot
+	// too, so that one or two results are not an invisible line.
+	chartDotsBelow = 60
+)
+
+// stateOrder sorts the worst state first: down, degraded, unknown, up.
+func stateOrder(s availability.State) int { return -s.Severity() }
+
+// checkListPage is the data of the check list.
+type checkListPage struct {
+	Checks   []checkRow
+	Service  string
+	State    string
+	Services []string
+	States   []string
+	Filtered bool
+	Counts   []stateCount // of every check, before filtering
+	Deleted  string
+}
+
+type stateCount struct {
+	State string
+	Count int
+}
+
+// checkRow is one line of the check list.
+type checkRow struct {
+	monitor.Status
+	Spark *sparkline
+}
+
+func (u *UI) listChecks(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	lp := checkListPage{Service: q.Get("service"), State: q.Get("state"), Deleted: q.Get("deleted"),
+		States: []string{"down", "degraded", "unknown", "up"}}
+	lp.Filtered = lp.Service != "" || lp.State != ""
+	all := u.deps.Monitor.Statuses(monitor.BaseURL(u.deps.PublicURL, r))
+	counts := map[string]int{}
+	now := time.Now()
+	for _, s := range all {
+		counts[s.State.String()]++
+		if !slices.Contains(lp.Services, s.Service) {
+			lp.Services = append(lp.Services, s.Service)
+		}
+		if (lp.Service != "" && s.Service != lp.Service) || (lp.State != "" && s.State.String() != lp.State) {
+			continue
+		}
+		res, err := u.deps.Monitor.Results(r.Context(), s.Name, now.Add(-sparkWindow), now, sparkPoints)
+		if err != nil {
+			return err
+		}
+		lp.Checks = append(lp.Checks, checkRow{Status: s, Spark: newSparkline(res)})
+	}
+	for _, st := range lp.States {
+		if counts[st] > 0 {
+			lp.Counts = append(lp.Counts, stateCount{State: st, Count: counts[st]})
+		}
+	}
+	slices.Sort(lp.Services)
+	if lp.Service != "" && !slices.Contains(lp.Services, lp.Service) {
+		lp.Services = append(lp.Services, lp.Service)
+	}
+	slices.SortStableFunc(lp.Checks, func(a, b checkRow) int {
+		return cmp.Or(cmp.Compare(stateOrder(a.State), stateOrder(b.State)), cmp.Compare(a.Name, b.Name))
+	})
+	u.render(w, r, http.StatusOK, "checks.html", "Checks", lp)
+	return nil
+}
+
+// sparkline is a small latency line for the check list.
+type sparkline struct {
+	Points string
+	Label  string
+}
+
+const sparkW, sparkH = 120, 24
+
+// newSparkline draws results (newest first, as Monitor.Results returns
+// them) oldest to newest, evenly spaced; nil when there are too few.
+func newSparkline(res []monitor.Result) *sparkline {
+	if len(res) < 2 {
+		return nil
+	}
+	res = slices.Clone(res)
+	slices.Reverse(res)
+	var hi time.Duration
+	for _, x := range res {
+		hi = max(hi, x.Latency)
+	}
+	scale := 1.0
+	if hi > 0 {
+		scale = float64(sparkH-4) / float64(hi)
+	}
+	var b strings.Builder
+	step := float64(sparkW-2) / float64(len(res)-1)
+	for i, x := range res {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		fmt.Fprintf(&b, "%s,%s", num(1+float64(i)*step), num(float64(sparkH-2)-float64(x.Latency)*scale))
+	}
+	last := res[len(res)-1].Latency
+	return &sparkline{Points: b.String(),
+		Label: fmt.Sprintf("Latency of the last %d results: latest %s, highest %s", len(res), ms(last), ms(hi))}
+}
+
+// num writes a coordinate with one decimal.
+func num(f float64) string { return strconv.FormatFloat(f, 'f', 1, 64) }
+
+// ms shows a latency in milliseconds.
+func ms(d time.Duration) string {
+	v := float64(d) / float64(time.Millisecond)
+	switch {
+	case v >= 100:
+		return strconv.FormatFloat(v, 'f', 0, 64) + " ms"
+	case v >= 10:
+		return strconv.FormatFloat(v, 'f', 1, 64) + " ms"
+	}
+	return strconv.FormatFloat(v, 'f', 2, 64) + " ms"
+}
+
+// msPtr shows Status.LatencyMS.
+func msPtr(f *float64) string {
+	if f == nil {
+		return ""
+	}
+	return ms(time.Duration(*f * float64(time.Millisecond)))
+}
+
+// checkDetailPage is the data of a check's page.
+type checkDetailPage struct {
+	monitor.Status
+	Compiled  *monitor.Compiled // nil when the stored check no longer compiles
+	Target    string
+	Locations []locationRow
+	Chart     *latencyChart
+	Results   []monitor.Result
+	Rollups   []monitor.Rollup
+	Saved     bool
+	Curl      string
+	StartURL  string
+	FailURL   string
+}
+
+// locationRow is one location's view of the check.
+type locationRow struct {
+	Name string
+	monitor.LocationState
+	Seen bool
+}
+
+func (u *UI) showCheck(w http.ResponseWriter, r *http.Request) error {
+	name := r.PathValue("name")
+	st, err := u.deps.Monitor.StatusOf(name, monitor.BaseURL(u.deps.PublicURL, r))
+	if err != nil {
+		return err
+	}
+	dp := &checkDetailPage{Status: st, Target: targetSummary(st.Check), Saved: r.URL.Query().Get("saved") != ""}
+	dp.Compiled, _ = monitor.Compile(st.Check, nil)
+	if st.Type != monitor.TypeHeartbeat {
+		locs := []string{monitor.LocationLocal}
+		if dp.Compiled != nil {
+			locs = dp.Compiled.Locations
+		}
+		for _, l := range locs {
+			ls, ok := st.Locations[l]
+			dp.Locations = append(dp.Locations, locationRow{Name: l, LocationState: ls, Seen: ok})
+		}
+	}
+	if st.PingURL != "" {
+		dp.Curl = "curl -fsS -m 10 --retry 3 " + st.PingURL
+		dp.StartURL, dp.FailURL = st.PingURL+"/"+monitor.PingStart, st.PingURL+"/"+monitor.PingFail
+	}
+	now := time.Now()
+	res, err := u.deps.Monitor.Results(r.Context(), name, now.Add(-chartWindow), now, chartMaxPoints)
+	if err != nil {
+		return err
+	}
+	dp.Chart = newLatencyChart(res, now.Add(-chartWindow), now)
+	dp.Results = res[:min(len(res), recentResults)]
+	if len(res) < recentResults {
+		// Older results, beyond the chart's day.
+		if dp.Results, err = u.deps.Monitor.Results(r.Context(), name, time.Unix(0, 0), now, recentResults); err != nil {
+			return err
+		}
+	}
+	if dp.Rollups, err = u.deps.Monitor.Rollups(r.Context(), name, "hour", now.Add(-rollupWindow), now); err != nil {
+		return err
+	}
+	slices.Reverse(dp.Rollups)
+	u.render(w, r, http.StatusOK, "check.html", "Check "+name, dp)
+	return nil
+}
+
+// targetSummary says in one line what a check looks at.
+func targetSummary(c monitor.Check) string {
+	hostPort := func(def int) string {
+		p := c.Port
+		if p == 0 {
+			p = def
+		}
+		if p == 0 {
+			return c.Host
+		}
+		return c.Host + ":" + strconv.Itoa(p)
+	}
+	switch c.Type {
+	case monitor.TypeHTTP:
+		m := strings.ToUpper(c.Method)
+		if m == "" {
+			m = "GET"
+		}
+		return m + " " + c.URL
+	case monitor.TypeTCP:
+		return "connect to " + hostPort(0)
+	case monitor.TypeTLS:
+		return "TLS handshake with " + hostPort(443)
+	case monitor.TypeICMP:
+		return "ping " + c.Host
+	case monitor.TypeDNS:
+		rec := strings.ToUpper(c.Record)
+		if rec == "" {
+			rec = "A"
+		}
+		s := "look up " + rec + " " + c.Host
+		if c.Resolver != "" {
+			s += " at " + c.Resolver
+		}
+		if len(c.Expect) > 0 {
+			s += ", expecting " + strings.Join(c.Expect, ", ")
+		}
+		return s
+	case monitor.TypeHeartbeat:
+		var s string
+		if c.Cron != "" {
+			s = "pinged on the schedule " + c.Cron
+			if c.Timezone != "" {
+				s += " (" + c.Timezone + ")"
+			}
+		} else {
+			s = "pinged every " + c.Period
+		}
+		if c.Grace != "" {
+			s += ", with " + c.Grace + " grace"
+		}
+		return s
+	}
+	return c.Type
+}
+
+// latencyChart is the check page's chart of the last day's latency.
+type latencyChart struct {
+	W, H            int
+	Left, Right     int
+	Top, Bottom     int
+	XTicks, YTicks  []tick
+	Series          []chartSeries
+	Marks           []chartMark
+	Dots            []chartMark // every good result, when there are few
+	Count           int
+	Failed, Degrade int
+	Median, Highest string
+}
+
+type tick struct {
+	Pos   string
+	Label string
+}
+
+type chartSeries struct {
+	Location string
+	Class    string
+	Points   string
+}
+
+type chartMark struct {
+	X, Y  string
+	Class string // down or degraded
+	Label string
+}
+
+// newLatencyChart lays out results (newest first) over [from, to): time
+// across, latency up, one line per location, failed results marked.
+func newLatencyChart(res []monitor.Result, from, to time.Time) *latencyChart {
+	if len(res) == 0 {
+		return nil
+	}
+	c := &latencyChart{W: 720, H: 220, Left: 56, Right: 704, Top: 12, Bottom: 190, Count: len(res)}
+	var hi time.Duration
+	lats := make([]time.Duration, 0, len(res))
+	for _, x := range res {
+		hi = max(hi, x.Latency)
+		lats = append(lats, x.Latency)
+		switch x.Outcome {
+		case availability.Down:
+			c.Failed++
+		case availability.Degraded:
+			c.Degrade++
+		}
+	}
+	slices.Sort(lats)
+	c.Median, c.Highest = ms(lats[(len(lats)-1)/2]), ms(hi)
+	top := niceCeil(float64(hi) / float64(time.Millisecond))
+	span := to.Sub(from)
+	xOf := func(t time.Time) float64 {
+		return float64(c.Left) + float64(c.Right-c.Left)*float64(t.Sub(from))/float64(span)
+	}
+	yOf := func(d time.Duration) float64 {
+		return float64(c.Bottom) - float64(c.Bottom-c.Top)*(float64(d)/float64(time.Millisecond))/top
+	}
+	for i := 0; i <= 4; i++ {
+		v := top * float64(i) / 4
+		c.YTicks = append(c.YTicks, tick{Pos: num(yOf(time.Duration(v * float64(time.Millisecond)))), Label: strconv.FormatFloat(v, 'f', -1, 64) + " ms"})
+	}
+	first := from.UTC().Truncate(6 * time.Hour).Add(6 * time.Hour)
+	for t := first; t.Before(to); t = t.Add(6 * time.Hour) {
+		c.XTicks = append(c.XTicks, tick{Pos: num(xOf(t)), Label: t.Format("15:04")})
+	}
+	byLoc := map[string][]string{}
+	var locs []string
+	for i := len(res) - 1; i >= 0; i-- {
+		x := res[i]
+		px, py := num(xOf(x.At)), num(yOf(x.Latency))
+		if _, ok := byLoc[x.Location]; !ok {
+			locs = append(locs, x.Location)
+		}
+		byLoc[x.Location] = append(byLoc[x.Location], px+","+py)
+		label := fmt.Sprintf("%s, %s: %s, %s — %s", x.At.UTC().Format("15:04:05 UTC"), x.Location, x.Outcome, ms(x.Latency), x.Reason)
+		switch {
+		case x.Outcome == availability.Down || x.Outcome == availability.Degraded:
+			c.Marks = append(c.Marks, chartMark{X: px, Y: py, Class: x.Outcome.String(), Label: label})
+		case len(res) <= chartDotsBelow:
+			c.Dots = append(c.Dots, chartMark{X: px, Y: py, Label: label})
+		}
+	}
+	slices.Sort(locs)
+	for i, l := range locs {
+		pts := byLoc[l]
+		c.Series = append(c.Series, chartSeries{Location: l, Class: "s" + strconv.Itoa(i%4), Points: strings.Join(pts, " ")})
+	}
+	return c
+}
+
+// niceCeil rounds a maximum up to 1, 2 or 5 times a power of ten, so that
+// the axis has round labels; never below 1.
+func niceCeil(v float64) float64 {
+	if v <= 1 {
+		return 1
+	}
+	p := 1.0
+	for p*10 < v {
+		p *= 10
+	}
+	for _, m := range []float64{1, 2, 5, 10} {
+		if m*p >= v {
+			return m * p
+		}
+	}
+	return 10 * p
+}
+
+// fmtDuration shows a compiled duration the way people write it.
+func fmtDuration(d time.Duration) string {
+	if d == 0 {
+		return "0s"
+	}
+	return duration.Format(d)
+}
+
+func (u *UI) confirmDeleteCheck(w http.ResponseWriter, r *http.Request) error {
+	c, err := u.deps.Checks.Get(r.Context(), r.PathValue("name"))
+	if err != nil {
+		return err
+	}
+	u.render(w, r, http.StatusOK, "check_delete.html", "Delete check "+c.Name, c)
+	return nil
+}
+
+func (u *UI) deleteCheck(w http.ResponseWriter, r *http.Request) error {
+	name := r.PathValue("name")
+	if err := u.deps.Checks.Delete(r.Context(), principal(r).Actor(), name); err != nil {
+		return err
+	}
+	if err := u.deps.Monitor.Load(r.Context()); err != nil {
+		return err
+	}
+	http.Redirect(w, r, "/checks?deleted="+url.QueryEscape(name), http.StatusSeeOther)
+	return nil
+}
+
+// checksOf returns a service's checks, worst first, for the service page.
+func (u *UI) checksOf(r *http.Request, service string) []monitor.Status {
+	var out []monitor.Status
+	for _, s := range u.deps.Monitor.Statuses(monitor.BaseURL(u.deps.PublicURL, r)) {
+		if s.Service == service {
+			out = append(out, s)
+		}
+	}
+	slices.SortStableFunc(out, func(a, b monitor.Status) int {
+		return cmp.Or(cmp.Compare(stateOrder(a.State), stateOrder(b.State)), cmp.Compare(a.Name, b.Name))
+	})
+	return out
+}
