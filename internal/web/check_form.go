@@ -33,8 +33,7 @@ type checkForm struct {
 
 	ServiceNames []string
 
-	problems map[string][]string
-	Summary  []problemItem
+	formProblems
 }
 
 func (f *checkForm) template() string { return "check_form.html" }
@@ -44,18 +43,6 @@ func (f *checkForm) pageTitle() string {
 		return "New check"
 	}
 	return "Edit check " + f.Name
-}
-
-// Field describes the input at path for the template.
-func (f *checkForm) Field(path, label, value, hint string) field {
-	return field{Name: path, ID: fieldID(path), Label: label, Value: value, Hint: hint, Problems: f.problems[path]}
-}
-
-// Select describes a select at path with the given choices.
-func (f *checkForm) Select(path, label, value, hint string, opts []option) field {
-	fl := f.Field(path, label, value, hint)
-	fl.Options = opts
-	return fl
 }
 
 // ServiceOptions are the services a check may watch.
@@ -105,8 +92,7 @@ var checkFormFields = map[string]string{
 // setProblems files each problem under its input: an item of a list
 // ("conditions[1]") goes to the list's input, as "line 2: …".
 func (f *checkForm) setProblems(fields []apperr.Field) {
-	f.problems = map[string][]string{}
-	f.Summary = nil
+	f.reset()
 	for _, p := range fields {
 		path, msg := p.Path, p.Msg
 		if list, rest, ok := strings.Cut(path, "["); ok {
@@ -133,12 +119,7 @@ func (f *checkForm) setProblems(fields []apperr.Field) {
 				label = path
 			}
 		}
-		f.problems[path] = append(f.problems[path], msg)
-		item := problemItem{Label: label, Msg: msg}
-		if known {
-			item.Href = "#" + fieldID(path)
-		}
-		f.Summary = append(f.Summary, item)
+		f.add(path, label, msg, known)
 	}
 }
 

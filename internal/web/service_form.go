@@ -41,8 +41,7 @@ type serviceForm struct {
 	ServiceNames []string
 	Calendars    []string
 
-	problems map[string][]string
-	Summary  []problemItem
+	formProblems
 }
 
 type depRow struct {
@@ -103,21 +102,6 @@ func (f *serviceForm) pageTitle() string {
 	return "Edit " + f.Name
 }
 
-// Field describes the input at path for the template.
-func (f *serviceForm) Field(path, label, value, hint string) field {
-	return field{Name: path, ID: fieldID(path), Label: label, Value: value, Hint: hint, Problems: f.problems[path]}
-}
-
-// Select describes a select at path with the given choices.
-func (f *serviceForm) Select(path, label, value, hint string, opts []option) field {
-	fl := f.Field(path, label, value, hint)
-	fl.Options = opts
-	return fl
-}
-
-// Problems returns the problems at path (a row or a list as a whole).
-func (f *serviceForm) Problems(path string) []string { return f.problems[path] }
-
 // HoursOptions are the calendars an objective may use.
 func (f *serviceForm) HoursOptions() []option {
 	base := []option{{Value: "", Label: "Not set (24x7)"}, {Value: catalog.AlwaysOn, Label: "24x7 (every hour)"}}
@@ -176,16 +160,10 @@ func choose(opts []option, current string) []option {
 
 // setProblems files each problem under its field and builds the summary.
 func (f *serviceForm) setProblems(fields []apperr.Field) {
-	f.problems = map[string][]string{}
-	f.Summary = nil
+	f.reset()
 	known := f.knownPaths()
 	for _, p := range fields {
-		f.problems[p.Path] = append(f.problems[p.Path], p.Msg)
-		item := problemItem{Label: pathLabel(p.Path), Msg: p.Msg}
-		if known[p.Path] {
-			item.Href = "#" + fieldID(p.Path)
-		}
-		f.Summary = append(f.Summary, item)
+		f.add(p.Path, pathLabel(p.Path), p.Msg, known[p.Path])
 	}
 }
 

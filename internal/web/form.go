@@ -1,0 +1,44 @@
+package web
+
+// formProblems is what every form page carries besides its values: the
+// problems filed under each input, and the summary listed above the form
+// with links to the inputs.
+type formProblems struct {
+	problems map[string][]string
+	Summary  []problemItem
+}
+
+// reset forgets earlier problems.
+func (f *formProblems) reset() {
+	f.problems = map[string][]string{}
+	f.Summary = nil
+}
+
+// add files a problem under the input at path and in the summary; linked
+// says the form has an element for path to link to.
+func (f *formProblems) add(path, label, msg string, linked bool) {
+	if f.problems == nil {
+		f.problems = map[string][]string{}
+	}
+	f.problems[path] = append(f.problems[path], msg)
+	item := problemItem{Label: label, Msg: msg}
+	if linked {
+		item.Href = "#" + fieldID(path)
+	}
+	f.Summary = append(f.Summary, item)
+}
+
+// Problems returns the problems at path (a row or a list as a whole).
+func (f *formProblems) Problems(path string) []string { return f.problems[path] }
+
+// Field describes the input at path for the template.
+func (f *formProblems) Field(path, label, value, hint string) field {
+	return field{Name: path, ID: fieldID(path), Label: label, Value: value, Hint: hint, Problems: f.problems[path]}
+}
+
+// Select describes a select at path with the given choices.
+func (f *formProblems) Select(path, label, value, hint string, opts []option) field {
+	fl := f.Field(path, label, value, hint)
+	fl.Options = opts
+	return fl
+}
