@@ -72,6 +72,9 @@ type Check struct {
 	RecoverAfter int             `json:"recover_after,omitempty" yaml:"recover_after"`
 	Locations    []string        `json:"locations,omitempty" yaml:"locations"`
 	Quorum       int             `json:"quorum,omitempty" yaml:"quorum"`
+	// Escalation names the policy of the incidents this check opens;
+	// empty uses the policy named "default", if there is one.
+	Escalation string `json:"escalation,omitempty" yaml:"escalation"`
 }
 
 // ConditionSpec is one condition: a string ("[STATUS] == 200"), which

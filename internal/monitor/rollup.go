@@ -27,19 +27,46 @@ type Rollup struct {
 	LatencyMax  float64   `json:"latency_max_ms"`
 }
 
+// How long rollups are kept: hourly ones for a quarter, daily ones for two
+// years, so that storage stays bounded at every level.
+const (
+	HourlyRetention = 92 * duration.Day
+	DailyRetention  = 2 * 366 * duration.Day
+)
+
 // Housekeep rolls finished hours and days of raw results into rollups and
-// deletes raw results past the retention, so storage stays bounded: raw
-// rows for RawRetention, then one row per check and location per hour and
-// per day.
+// deletes what is past its retention, so storage stays bounded: raw rows
+// for RawRetention, hourly rollups for HourlyRetention, daily ones for
+// DailyRetention.
 func (m *Monitor) Housekeep(ctx context.Context) {
 	m.housekeeping.Lock()
 	defer m.housekeeping.Unlock()
-	if err := m.rollUp(ctx, m.now().UTC()); err != nil && ctx.Err() == nil {
+	now := m.now().UTC()
+	if err := m.rollUp(ctx, now); err != nil && ctx.Err() == nil {
 		m.log.Error("roll up check results", "err", err)
 	}
-	cutoff := m.now().Add(-m.o.RawRetention)
-	if _, err := m.o.DB.Writer().ExecContext(ctx, `DELETE FROM check_results WHERE at < $1`, store.Millis(cutoff)); err != nil && ctx.Err() == nil {
-		m.log.Error("delete old check results", "err", err)
+	for _, d := range []struct {
+		query  string
+		cutoff time.Time
+	}{
+		{`DELETE FROM check_results WHERE id IN (SELECT id FROM check_results WHERE at < $1 LIMIT 5000)`, now.Add(-m.o.RawRetention)},
+		{`DELETE FROM check_rollups WHERE granularity = 'hour' AND bucket < $1`, now.Add(-HourlyRetention)},
+		{`DELETE FROM check_rollups WHERE granularity = 'day' AND bucket < $1`, now.Add(-DailyRetention)},
+	} {
+		// Deleted in chunks, so the single SQLite writer is never held for
+		// long and results keep flowing in between.
+		for ctx.Err() == nil {
+			res, err := m.o.DB.Writer().ExecContext(ctx, d.query, store.Millis(d.cutoff))
+			if err != nil {
+				if ctx.Err() == nil {
+					m.log.Error("delete expired check data", "err", err)
+				}
+				break
+			}
+			if n, _ := res.RowsAffected(); n < 5000 {
+				break
+			}
+		}
 	}
 }
 
