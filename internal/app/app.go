@@ -14,13 +14,17 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/sextant-ops/sextant/internal/auth"
+	"github.com/sextant-ops/sextant/internal/availability"
 	"github.com/sextant-ops/sextant/internal/catalog"
 	"github.com/sextant-ops/sextant/internal/config"
 	"github.com/sextant-ops/sextant/internal/httpapi"
+	"github.com/sextant-ops/sextant/internal/incident"
 	"github.com/sextant-ops/sextant/internal/monitor"
+	"github.com/sextant-ops/sextant/internal/notify"
 	"github.com/sextant-ops/sextant/internal/store"
 	"github.com/sextant-ops/sextant/internal/timeline"
 	"github.com/sextant-ops/sextant/internal/web"
@@ -62,8 +66,17 @@ type App struct {
 	reports *timeline.Reporter
 	checks  *monitor.Store
 	monitor *monitor.Monitor
-	metrics *metrics
-	handler http.Handler
+
+	engine    *incident.Engine
+	ingest    *incident.Ingester
+	incidents *incident.Store
+	signer    *incident.Signer
+	outbox    *notify.Outbox
+	channels  atomic.Pointer[map[string]notify.Channel]
+	services  catalogCache
+	stop      context.CancelFunc
+	metrics   *metrics
+	handler   http.Handler
 
 	reloadMu sync.Mutex // one reload at a time
 	ready    chan struct{}
@@ -104,8 +117,26 @@ func New(ctx context.Context, o Options) (*App, error) {
 	a.reports = timeline.NewReporter(a.catalog, a.outages, o.Now)
 	a.metrics = newMetrics(o.Version, db, a.reports, o.Log)
 	a.checks = monitor.NewStore(db, o.Now)
+	if a.signer, err = incident.LoadSigner(ctx, db); err != nil {
+		db.Close()
+		return nil, err
+	}
+	a.services.catalog, a.services.now = a.catalog, o.Now
+	a.outbox = &notify.Outbox{DB: db, Log: o.Log, Now: o.Now, Links: a.links, Channels: func() map[string]notify.Channel {
+		if m := a.channels.Load(); m != nil {
+			return *m
+		}
+		return nil
+	}}
+	a.engine = &incident.Engine{Timeline: a.outages, Log: o.Log, Now: o.Now, InMaintenance: a.services.inMaintenance, OnEnqueue: a.outbox.Kick}
+	a.engine.Configure(incident.Setup{})
+	a.ingest = &incident.Ingester{DB: db, Engine: a.engine}
+	a.incidents = &incident.Store{DB: db, Engine: a.engine}
+	bg, stop := context.WithCancel(context.Background())
+	a.stop = stop
+	a.ingest.Start(bg)
 	a.monitor = monitor.New(monitor.Options{DB: db, Checks: a.checks, Timeline: a.outages, Log: o.Log, Now: o.Now,
-		RawRetention: o.RawRetention, Limit: o.CheckConcurrency, Registry: a.metrics.reg})
+		RawRetention: o.RawRetention, Limit: o.CheckConcurrency, Registry: a.metrics.reg, OnChange: a.engine.OnCheckChange})
 	if _, err := a.Reload(ctx, "config"); err != nil && !errors.Is(err, errNoConfig) {
 		db.Close()
 		return nil, err
@@ -152,8 +183,19 @@ func (a *App) Reload(ctx context.Context, actor string) (catalog.Changes, error)
 		}
 		return catalog.Changes{}, err
 	}
+	channels := map[string]notify.Channel{}
+	for _, c := range cfg.Channels {
+		ch, err := notify.New(c)
+		if err != nil {
+			return catalog.Changes{}, fmt.Errorf("channel %q: %w", c.Name, err)
+		}
+		channels[c.Name] = ch
+	}
 	ch, err := a.catalog.ApplyFile(ctx, actor, cfg.Catalog, a.checks.FileHook(actor, cfg.Checks))
 	if err == nil {
+		a.channels.Store(&channels)
+		a.engine.Configure(cfg.Incident)
+		a.services.invalidate()
 		err = a.monitor.Load(ctx)
 	}
 	if err != nil {
@@ -203,7 +245,9 @@ func (a *App) firstAdmin(ctx context.Context) error {
 func (a *App) buildHandler() error {
 	mux := http.NewServeMux()
 	api := httpapi.New(httpapi.Deps{Log: a.log, Auth: a.auth, Catalog: a.catalog, DB: a.db, Outages: a.outages, Reporter: a.reports,
-		Checks: a.checks, Monitor: a.monitor, PublicURL: a.opts.PublicURL, Config: a, Version: a.opts.Version})
+		Checks: a.checks, Monitor: a.monitor, PublicURL: a.opts.PublicURL, Config: a, Version: a.opts.Version,
+		Engine: a.engine, Ingest: a.ingest, Incidents: a.incidents, KnownService: a.services.known,
+		Deliveries: func(ctx context.Context, id int64) (any, error) { return a.outbox.Deliveries(ctx, id) }})
 	api.Register(mux)
 	ui, err := web.New(web.Deps{Log: a.log, Auth: a.auth, Catalog: a.catalog, Outages: a.outages, Reports: a.reports, Monitor: a.monitor, Checks: a.checks, PublicURL: a.opts.PublicURL,
 		Version: a.opts.Version, SecureCookies: a.opts.SecureCookies})
@@ -269,6 +313,11 @@ func (a *App) Run(ctx context.Context) error {
 		defer close(monDone)
 		_ = a.monitor.Run(monCtx)
 	}()
+	outDone := make(chan struct{})
+	go func() {
+		defer close(outDone)
+		_ = a.outbox.Run(monCtx)
+	}()
 	serverStopped := false
 	select {
 	case err = <-errc:
@@ -285,6 +334,7 @@ func (a *App) Run(ctx context.Context) error {
 	// The monitor stops after the server: results taken are written.
 	stopMonitor()
 	<-monDone
+	<-outDone
 	return err
 }
 
@@ -306,8 +356,90 @@ func (a *App) Ready() <-chan struct{} { return a.ready }
 // Addr is the address Run listens on, once Ready is closed.
 func (a *App) Addr() string { return a.addr }
 
-// Close releases the database.
-func (a *App) Close() error { return a.db.Close() }
+// Close stops the ingest loop and releases the database.
+func (a *App) Close() error {
+	a.stop()
+	return a.db.Close()
+}
+
+// links builds an incident's page and signed action links for messages.
+func (a *App) links(id int64) (view, ack, resolve string) {
+	base := a.opts.PublicURL
+	if base == "" {
+		base = "http://" + displayAddr(a.addr)
+	}
+	return a.signer.Links(base, id, a.opts.Now())
+}
+
+// Signer signs and checks incident action links, for the UI.
+func (a *App) Signer() *incident.Signer { return a.signer }
+
+// catalogCache answers the hot questions of event ingest — does this
+// service exist, is it in maintenance — from a compiled catalog kept for a
+// few seconds, instead of reading the catalog per event.
+type catalogCache struct {
+	catalog *catalog.Store
+	now     func() time.Time
+	mu      sync.Mutex
+	at      time.Time
+	names   map[string]bool
+	maint   map[string][]availability.Maintenance
+}
+
+func (c *catalogCache) load() {
+	if !c.at.IsZero() && c.now().Sub(c.at) < 2*time.Second {
+		return
+	}
+	cat, err := c.catalog.Load(context.Background())
+	if err != nil {
+		return // keep what we had; the next call retries
+	}
+	names := map[string]bool{}
+	maint := map[string][]availability.Maintenance{}
+	compiled, _ := catalog.Compile(cat)
+	for _, s := range cat.Services {
+		names[s.Name] = true
+		zone := time.UTC
+		if compiled != nil {
+			if o := compiled.Objectives[s.Name]; o != nil && o.Hours != nil {
+				zone = o.Hours.Location()
+			}
+		}
+		maint[s.Name] = catalog.Maintenance(s, zone)
+	}
+	c.names, c.maint, c.at = names, maint, c.now()
+}
+
+func (c *catalogCache) invalidate() {
+	c.mu.Lock()
+	c.at = time.Time{}
+	c.mu.Unlock()
+}
+
+func (c *catalogCache) known(name string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.load()
+	if c.names[name] {
+		return true
+	}
+	// A service created a moment ago: look again before refusing.
+	c.at = time.Time{}
+	c.load()
+	return c.names[name]
+}
+
+func (c *catalogCache) inMaintenance(service string, t time.Time) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.load()
+	for _, m := range c.maint[service] {
+		if len(m.Intervals(t, t.Add(time.Nanosecond))) > 0 {
+			return true
+		}
+	}
+	return false
+}
 
 func securityHeaders(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -365,11 +365,7 @@ func compileObjective(s Service, cals map[string]*availability.Calendar, known m
 		zone = obj.Hours.Location()
 	}
 	// Problems with the windows are reported by checkService.
-	for _, m := range s.Maintenance {
-		if w, _ := compileMaintenance(m, zone); w != nil {
-			obj.Maintenance = append(obj.Maintenance, w)
-		}
-	}
+	obj.Maintenance = Maintenance(s, zone)
 	if len(inv.Fields) > 0 {
 		return nil, inv.Fields
 	}
@@ -472,6 +468,19 @@ func findCycles(services []Service, names map[string]int) []apperr.Field {
 	for i := range services {
 		if state[i] == unseen {
 			visit(i)
+		}
+	}
+	return out
+}
+
+// Maintenance compiles a service's maintenance windows; recurring ones
+// without a zone follow zone (the objective calendar's, or UTC). Invalid
+// windows are skipped: the catalog is validated before it is stored.
+func Maintenance(s Service, zone *time.Location) []availability.Maintenance {
+	var out []availability.Maintenance
+	for _, m := range s.Maintenance {
+		if w, _ := compileMaintenance(m, zone); w != nil {
+			out = append(out, w)
 		}
 	}
 	return out

@@ -14,7 +14,9 @@ import (
 	"github.com/sextant-ops/sextant/internal/apperr"
 	"github.com/sextant-ops/sextant/internal/catalog"
 	"github.com/sextant-ops/sextant/internal/config/yamlpos"
+	"github.com/sextant-ops/sextant/internal/incident"
 	"github.com/sextant-ops/sextant/internal/monitor"
+	"github.com/sextant-ops/sextant/internal/notify"
 )
 
 // File is the config file's shape. Each top-level key is one area of
@@ -23,14 +25,20 @@ type File struct {
 	Calendars map[string]catalog.CalendarSpec `yaml:"calendars"`
 	Services  []catalog.Service               `yaml:"services"`
 	Checks    []monitor.Check                 `yaml:"checks"`
+	// Incidents and notifications.
+	Integrations       []incident.Integration      `yaml:"integrations"`
+	Channels           []notify.Config             `yaml:"channels"`
+	EscalationPolicies []incident.EscalationPolicy `yaml:"escalation_policies"`
 }
 
 // Config is a validated config file.
 type Config struct {
 	// Path is where the file was read from ("" for the embedded demo).
-	Path    string
-	Catalog catalog.Catalog
-	Checks  []monitor.Check
+	Path     string
+	Catalog  catalog.Catalog
+	Checks   []monitor.Check
+	Incident incident.Setup
+	Channels []notify.Config
 }
 
 // Problems is every mistake found in a file, each with line and column. It
@@ -109,6 +117,26 @@ func Parse(src []byte, getenv func(string) (string, bool)) (*Config, error) {
 			names[c.Name] = i
 		}
 	}
+	channels := map[string]bool{}
+	for i, ch := range f.Channels {
+		p := fmt.Sprintf("channels[%d]", i)
+		fields = append(fields, apperr.Prefixed(p, ch.Validate())...)
+		if channels[ch.Name] {
+			fields = append(fields, apperr.Field{Path: p + ".name", Msg: fmt.Sprintf("channel %q is declared twice", ch.Name)})
+		}
+		channels[ch.Name] = true
+	}
+	setup := incident.Setup{Integrations: f.Integrations, Policies: f.EscalationPolicies}
+	fields = append(fields, setup.Validate(services, channels)...)
+	policies := map[string]bool{}
+	for _, p := range f.EscalationPolicies {
+		policies[p.Name] = true
+	}
+	for i, c := range f.Checks {
+		if c.Escalation != "" && !policies[c.Escalation] {
+			fields = append(fields, apperr.Field{Path: fmt.Sprintf("checks[%d].escalation", i), Msg: fmt.Sprintf("unknown escalation policy %q", c.Escalation)})
+		}
+	}
 	for _, fe := range fields {
 		e := pos.At(fe.Path, fe.Msg)
 		if !slices.ContainsFunc(problems, func(x yamlpos.Error) bool { return x.Line == e.Line && x.Column == e.Column }) {
@@ -124,7 +152,7 @@ func Parse(src []byte, getenv func(string) (string, bool)) (*Config, error) {
 		})
 		return nil, &Problems{Errors: problems}
 	}
-	return &Config{Catalog: cat, Checks: f.Checks}, nil
+	return &Config{Catalog: cat, Checks: f.Checks, Incident: setup, Channels: f.Channels}, nil
 }
 
 // catalog turns the file's calendars map into a list in name order, so that

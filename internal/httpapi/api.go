@@ -13,6 +13,7 @@ import (
 
 	"github.com/sextant-ops/sextant/internal/auth"
 	"github.com/sextant-ops/sextant/internal/catalog"
+	"github.com/sextant-ops/sextant/internal/incident"
 	"github.com/sextant-ops/sextant/internal/monitor"
 	"github.com/sextant-ops/sextant/internal/store"
 	"github.com/sextant-ops/sextant/internal/timeline"
@@ -33,7 +34,10 @@ type Route struct {
 	Summary string
 	Tag     string
 	// Role is the least role allowed; "" means no credentials are needed.
-	Role     auth.Role
+	Role auth.Role
+	// KeyAuth marks a route authenticated by an integration's key in the
+	// request (routing key or bearer token) rather than by a role.
+	KeyAuth  bool
 	Query    []Param
 	Request  any // a value of the body type, for the document; nil for none
 	Response any // a value of the answer type; nil for 204
@@ -56,7 +60,16 @@ type Deps struct {
 	Reporter *timeline.Reporter
 	Checks   *monitor.Store
 	Monitor  *monitor.Monitor
-	Config   Reloader
+	// Incidents: the engine knows integrations, Ingest commits events,
+	// Incidents answers reads and people's actions, Deliveries lists an
+	// incident's notifications, KnownService guards against events for
+	// services that are gone.
+	Engine       *incident.Engine
+	Ingest       *incident.Ingester
+	Incidents    *incident.Store
+	Deliveries   func(ctx context.Context, incidentID int64) (any, error)
+	KnownService func(name string) bool
+	Config       Reloader
 	// PublicURL is how clients reach this server (for heartbeat ping
 	// URLs); empty means the request's own scheme and host.
 	PublicURL string
@@ -67,6 +80,7 @@ type Deps struct {
 type API struct {
 	deps   Deps
 	routes []Route
+	limits limiters
 }
 
 // New builds the API and its route table.
@@ -78,6 +92,7 @@ func New(d Deps) *API {
 	a.routes = append(a.routes, a.catalogRoutes()...)
 	a.routes = append(a.routes, a.availabilityRoutes()...)
 	a.routes = append(a.routes, a.monitorRoutes()...)
+	a.routes = append(a.routes, a.incidentRoutes()...)
 	a.routes = append(a.routes, a.adminRoutes()...)
 	a.routes = append(a.routes, Route{Method: "GET", Path: "/api/v1/openapi.json", Summary: "This API's OpenAPI 3.1 document", Tag: "meta",
 		Response: map[string]any{}, Status: 200, Handle: a.openAPI})

@@ -57,6 +57,8 @@ func (a *API) OpenAPI() map[string]any {
 		if rt.Role != "" {
 			op["security"] = []any{map[string]any{"bearer": []string{}}, map[string]any{"session": []string{}}}
 			op["x-sextant-role"] = string(rt.Role)
+		} else if rt.KeyAuth {
+			op["security"] = []any{map[string]any{"integrationKey": []string{}}}
 		} else {
 			op["security"] = []any{}
 		}
@@ -79,8 +81,9 @@ func (a *API) OpenAPI() map[string]any {
 				"content":     map[string]any{"application/problem+json": map[string]any{"schema": problemSchema}},
 			}},
 			"securitySchemes": map[string]any{
-				"bearer":  map[string]any{"type": "http", "scheme": "bearer", "description": "an API token from `sextant token create` or POST /api/v1/tokens"},
-				"session": map[string]any{"type": "apiKey", "in": "cookie", "name": SessionCookie, "description": "a UI session; unsafe methods need the X-CSRF-Token header"},
+				"bearer":         map[string]any{"type": "http", "scheme": "bearer", "description": "an API token from `sextant token create` or POST /api/v1/tokens"},
+				"session":        map[string]any{"type": "apiKey", "in": "cookie", "name": SessionCookie, "description": "a UI session; unsafe methods need the X-CSRF-Token header"},
+				"integrationKey": map[string]any{"type": "http", "scheme": "bearer", "description": "an integration's key: the routing_key in a PagerDuty-format body, or a bearer token from Alertmanager"},
 			},
 		},
 	}

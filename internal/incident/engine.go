@@ -1,0 +1,340 @@
+package incident
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/sextant-ops/sextant/internal/availability"
+	"github.com/sextant-ops/sextant/internal/store"
+	"github.com/sextant-ops/sextant/internal/timeline"
+)
+
+// The incident statuses.
+const (
+	Triggered    = "triggered"
+	Acknowledged = "acknowledged"
+	Resolved     = "resolved"
+)
+
+// The event actions.
+const (
+	ActionTrigger     = "trigger"
+	ActionAcknowledge = "acknowledge"
+	ActionResolve     = "resolve"
+)
+
+// Event is one alert event, whatever its wire format.
+type Event struct {
+	Integration string
+	Action      string
+	DedupKey    string
+	Service     string
+	Summary     string
+	Source      string
+	Severity    string
+	Details     json.RawMessage // component, group, class, custom details, links, images
+	Body        []byte          // the request as received, kept with the event
+	// Escalation overrides the integration's policy (checks use the
+	// service's); empty uses the integration's.
+	Escalation string
+	// ServiceState overrides what the incident does to its service: "down",
+	// "degraded" or "none" ("" uses the integration's severity map).
+	ServiceState string
+}
+
+// Engine applies events to incidents inside a caller's transaction, so an
+// event, the incident it changes, its timeline entry, the service's state
+// and the notifications it causes are committed together.
+type Engine struct {
+	Timeline *timeline.Store
+	Log      *slog.Logger
+	Now      func() time.Time
+	// InMaintenance says whether a service is in a maintenance window at t;
+	// notifications are then held back (the incident is still recorded).
+	InMaintenance func(service string, t time.Time) bool
+	// OnEnqueue is called after a transaction that enqueued notifications
+	// commits, to wake the outbox.
+	OnEnqueue func()
+
+	mu           sync.RWMutex
+	integrations map[string]*Integration
+	byKey        map[string]*Integration
+	policies     map[string]EscalationPolicy
+}
+
+// Configure swaps in a validated setup (at start and on reload).
+func (e *Engine) Configure(s Setup) {
+	ints := map[string]*Integration{}
+	keys := map[string]*Integration{}
+	for i := range s.Integrations {
+		in := s.Integrations[i]
+		ints[in.Name] = &in
+		keys[in.Key.Reveal()] = &in
+	}
+	// Checks raise incidents through a built-in integration.
+	ints[CheckIntegration] = &Integration{Name: CheckIntegration, Kind: KindEvents}
+	pols := map[string]EscalationPolicy{}
+	for _, p := range s.Policies {
+		pols[p.Name] = p
+	}
+	e.mu.Lock()
+	e.integrations, e.byKey, e.policies = ints, keys, pols
+	e.mu.Unlock()
+}
+
+// CheckIntegration names the built-in source of incidents from checks.
+const CheckIntegration = "checks"
+
+// ByKey finds the integration a routing key or bearer token belongs to.
+func (e *Engine) ByKey(key string) (*Integration, bool) {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	in, ok := e.byKey[key]
+	return in, ok
+}
+
+// Integration returns a configured integration by name.
+func (e *Engine) Integration(name string) (*Integration, bool) {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	in, ok := e.integrations[name]
+	return in, ok
+}
+
+// Outcome says what an event did.
+type Outcome struct {
+	EventID    int64
+	IncidentID int64 // 0 when the event matched no incident
+	Created    bool
+	Status     string
+}
+
+// openKey is unique among open incidents; service names cannot hold "/".
+func openKey(service, dedup string) string { return service + "/" + dedup }
+
+// Apply records events and applies them to incidents in tx.
+func (e *Engine) Apply(ctx context.Context, tx *sql.Tx, events []Event) ([]Outcome, bool, error) {
+	out := make([]Outcome, len(events))
+	enqueued := false
+	now := e.Now().UTC()
+	for i, ev := range events {
+		o, q, err := e.apply(ctx, tx, ev, now)
+		if err != nil {
+			return nil, false, err
+		}
+		out[i], enqueued = o, enqueued || q
+	}
+	return out, enqueued, nil
+}
+
+type row struct {
+	id       int64
+	status   string
+	severity string
+	state    string
+	escal    string
+	maint    bool
+}
+
+func (e *Engine) apply(ctx context.Context, tx *sql.Tx, ev Event, now time.Time) (Outcome, bool, error) {
+	var o Outcome
+	// PostgreSQL text cannot hold NUL; a sender's stray one must not fail
+	// the event.
+	for _, f := range []*string{&ev.DedupKey, &ev.Summary, &ev.Source, &ev.Severity} {
+		*f = strings.ReplaceAll(*f, "\x00", "")
+	}
+	err := tx.QueryRowContext(ctx, `INSERT INTO events (integration, action, dedup_key, body, received_at) VALUES ($1, $2, $3, $4, $5) RETURNING id`,
+		ev.Integration, ev.Action, ev.DedupKey, string(ev.Body), store.Millis(now)).Scan(&o.EventID)
+	if err != nil {
+		return o, false, fmt.Errorf("incident: record event: %w", err)
+	}
+	in, _ := e.Integration(ev.Integration)
+	if in == nil {
+		in = &Integration{Name: ev.Integration}
+	}
+	var r row
+	err = tx.QueryRowContext(ctx, `SELECT id, status, severity, service_state, escalation, in_maintenance FROM incidents WHERE open_key = $1`,
+		openKey(ev.Service, ev.DedupKey)).Scan(&r.id, &r.status, &r.severity, &r.state, &r.escal, &r.maint)
+	found := err == nil
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return o, false, fmt.Errorf("incident: find open incident: %w", err)
+	}
+	enqueued := false
+	switch {
+	case ev.Action == ActionTrigger && !found:
+		state := ev.ServiceState
+		if state == "" {
+			state = in.severityState(ev.Severity)
+		}
+		escal := ev.Escalation
+		if escal == "" {
+			escal = in.Escalation
+		}
+		maint := e.InMaintenance != nil && e.InMaintenance(ev.Service, now)
+		details := ev.Details
+		if len(details) == 0 {
+			details = json.RawMessage("{}")
+		}
+		err = tx.QueryRowContext(ctx, `INSERT INTO incidents (service, dedup_key, status, severity, summary, source, details, integration, escalation,
+			in_maintenance, service_state, created_at, last_event_at, event_count, open_key)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, 1, $13) RETURNING id`,
+			ev.Service, ev.DedupKey, Triggered, ev.Severity, ev.Summary, ev.Source, string(details), in.Name, escal, maint, state,
+			store.Millis(now), openKey(ev.Service, ev.DedupKey)).Scan(&o.IncidentID)
+		if err != nil {
+			return o, false, fmt.Errorf("incident: open: %w", err)
+		}
+		o.Created, o.Status = true, Triggered
+		msg := fmt.Sprintf("triggered by %s: %s (%s)", in.Name, ev.Summary, ev.Severity)
+		if maint {
+			msg += "; the service is in a maintenance window, so nobody is notified"
+		}
+		if err := logEntry(ctx, tx, o.IncidentID, now, "status", "integration:"+in.Name, msg); err != nil {
+			return o, false, err
+		}
+		if err := e.serviceState(ctx, tx, ev.Service, o.IncidentID, state, now, ev.Summary); err != nil {
+			return o, false, err
+		}
+		if !maint {
+			if enqueued, err = e.notify(ctx, tx, o.IncidentID, escal, "triggered", now); err != nil {
+				return o, false, err
+			}
+		}
+	case !found:
+		// An acknowledge or resolve for nothing open: recorded, nothing to do.
+		o.Status = ""
+	case ev.Action == ActionTrigger:
+		o.IncidentID, o.Status = r.id, r.status
+		if _, err := tx.ExecContext(ctx, `UPDATE incidents SET last_event_at = $2, event_count = event_count + 1 WHERE id = $1`, r.id, store.Millis(now)); err != nil {
+			return o, false, err
+		}
+		if err := logEntry(ctx, tx, r.id, now, "event", "integration:"+in.Name, "triggered again (deduplicated): "+ev.Summary); err != nil {
+			return o, false, err
+		}
+	case ev.Action == ActionAcknowledge:
+		o.IncidentID, o.Status = r.id, r.status
+		if r.status == Triggered {
+			enqueued, err = e.transition(ctx, tx, r, Acknowledged, "integration:"+in.Name, now)
+			o.Status = Acknowledged
+		} else {
+			err = logEntry(ctx, tx, r.id, now, "event", "integration:"+in.Name, "acknowledge event (already "+r.status+")")
+		}
+		if err != nil {
+			return o, false, err
+		}
+	case ev.Action == ActionResolve:
+		o.IncidentID, o.Status = r.id, r.status
+		if !in.autoResolve() {
+			if err := logEntry(ctx, tx, r.id, now, "event", "integration:"+in.Name, "the source resolved it; auto-resolve is off, so it stays open"); err != nil {
+				return o, false, err
+			}
+			break
+		}
+		svc := ev.Service
+		enqueued, err = e.resolve(ctx, tx, r, svc, "integration:"+in.Name, now)
+		o.Status = Resolved
+		if err != nil {
+			return o, false, err
+		}
+	}
+	if o.IncidentID != 0 {
+		if _, err := tx.ExecContext(ctx, `UPDATE events SET incident_id = $2 WHERE id = $1`, o.EventID, o.IncidentID); err != nil {
+			return o, false, err
+		}
+	}
+	return o, enqueued, nil
+}
+
+// transition moves an open incident to acknowledged.
+func (e *Engine) transition(ctx context.Context, tx *sql.Tx, r row, to, actor string, now time.Time) (bool, error) {
+	if _, err := tx.ExecContext(ctx, `UPDATE incidents SET status = $2, acknowledged_at = $3, acknowledged_by = $4 WHERE id = $1`, r.id, to, store.Millis(now), actor); err != nil {
+		return false, fmt.Errorf("incident: acknowledge: %w", err)
+	}
+	if err := logEntry(ctx, tx, r.id, now, "status", actor, "acknowledged"); err != nil {
+		return false, err
+	}
+	if r.maint {
+		return false, nil
+	}
+	return e.notify(ctx, tx, r.id, r.escal, "acknowledged", now)
+}
+
+// resolve closes an open incident and gives its service back.
+func (e *Engine) resolve(ctx context.Context, tx *sql.Tx, r row, service, actor string, now time.Time) (bool, error) {
+	if _, err := tx.ExecContext(ctx, `UPDATE incidents SET status = $2, resolved_at = $3, resolved_by = $4, open_key = NULL WHERE id = $1`, r.id, Resolved, store.Millis(now), actor); err != nil {
+		return false, fmt.Errorf("incident: resolve: %w", err)
+	}
+	if err := logEntry(ctx, tx, r.id, now, "status", actor, "resolved"); err != nil {
+		return false, err
+	}
+	if r.state != "none" {
+		if err := e.Timeline.Append(ctx, tx, timeline.Transition{Service: service, Input: fmt.Sprintf("incident:%d", r.id), At: now, State: availability.Up,
+			Source: fmt.Sprintf("incident:%d resolved", r.id)}); err != nil {
+			return false, err
+		}
+	}
+	if r.maint {
+		return false, nil
+	}
+	return e.notify(ctx, tx, r.id, r.escal, "resolved", now)
+}
+
+// serviceState marks the incident's service down or degraded.
+func (e *Engine) serviceState(ctx context.Context, tx *sql.Tx, service string, id int64, state string, now time.Time, summary string) error {
+	var st availability.State
+	switch state {
+	case "down":
+		st = availability.Down
+	case "degraded":
+		st = availability.Degraded
+	default:
+		return nil
+	}
+	return e.Timeline.Append(ctx, tx, timeline.Transition{Service: service, Input: fmt.Sprintf("incident:%d", id), At: now, State: st,
+		Source: fmt.Sprintf("incident:%d: %s", id, clip(summary, 200))})
+}
+
+// notify enqueues a notification to every channel of the policy's first
+// level (escalation steps and people come with on-call).
+func (e *Engine) notify(ctx context.Context, tx *sql.Tx, id int64, policy, kind string, now time.Time) (bool, error) {
+	e.mu.RLock()
+	p, ok := e.policies[policy]
+	e.mu.RUnlock()
+	if !ok || len(p.Levels) == 0 {
+		return false, nil
+	}
+	any := false
+	for _, t := range p.Levels[0].Notify {
+		ch, name, _ := strings.Cut(t, ":")
+		if ch != "channel" {
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO outbox (incident_id, channel, kind, status, attempts, next_attempt, claimed_until, last_error, created_at)
+			VALUES ($1, $2, $3, 'pending', 0, $4, 0, '', $4)`, id, name, kind, store.Millis(now)); err != nil {
+			return false, fmt.Errorf("incident: enqueue notification: %w", err)
+		}
+		any = true
+	}
+	return any, nil
+}
+
+func logEntry(ctx context.Context, tx *sql.Tx, id int64, at time.Time, kind, actor, msg string) error {
+	if _, err := tx.ExecContext(ctx, `INSERT INTO incident_log (incident_id, at, kind, actor, message) VALUES ($1, $2, $3, $4, $5)`,
+		id, store.Millis(at), kind, actor, clip(msg, 4000)); err != nil {
+		return fmt.Errorf("incident: log: %w", err)
+	}
+	return nil
+}
+
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}

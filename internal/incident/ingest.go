@@ -1,0 +1,134 @@
+package incident
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"time"
+
+	"github.com/sextant-ops/sextant/internal/store"
+)
+
+// Ingester commits events durably with group commit: concurrent requests
+// are gathered into one transaction, so each caller still waits for a real
+// commit (on SQLite with synchronous=FULL, an fsync) before it answers, but
+// a thousand callers share one fsync instead of paying for a thousand.
+type Ingester struct {
+	DB     *store.DB
+	Engine *Engine
+	// MaxBatch caps the events in one transaction (default 512).
+	MaxBatch int
+
+	reqs chan *request
+}
+
+type request struct {
+	events []Event
+	done   chan result
+}
+
+type result struct {
+	outcomes []Outcome
+	err      error
+}
+
+// ErrStopped is returned for events submitted while the ingester stops.
+var ErrStopped = errors.New("incident: ingest is stopping")
+
+// Start begins the commit loop; it ends when ctx does, after committing
+// what it had taken.
+func (in *Ingester) Start(ctx context.Context) {
+	if in.MaxBatch <= 0 {
+		in.MaxBatch = 512
+	}
+	in.reqs = make(chan *request, 4096)
+	go in.loop(ctx)
+}
+
+// Submit commits events and returns what each did. It returns only after
+// the transaction holding them has committed (or failed).
+func (in *Ingester) Submit(ctx context.Context, events []Event) ([]Outcome, error) {
+	r := &request{events: events, done: make(chan result, 1)}
+	select {
+	case in.reqs <- r:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	// Once taken, the request is committed or failed as a whole; waiting
+	// for the answer even if the caller gives up keeps nothing in doubt.
+	res := <-r.done
+	return res.outcomes, res.err
+}
+
+func (in *Ingester) loop(ctx context.Context) {
+	for {
+		var first *request
+		select {
+		case first = <-in.reqs:
+		case <-ctx.Done():
+			in.drain()
+			return
+		}
+		batch := []*request{first}
+		n := len(first.events)
+	gather:
+		for n < in.MaxBatch {
+			select {
+			case r := <-in.reqs:
+				batch = append(batch, r)
+				n += len(r.events)
+			default:
+				break gather
+			}
+		}
+		in.commit(batch)
+	}
+}
+
+// drain fails requests that arrive after stop.
+func (in *Ingester) drain() {
+	for {
+		select {
+		case r := <-in.reqs:
+			r.done <- result{err: ErrStopped}
+		case <-time.After(50 * time.Millisecond):
+			return
+		}
+	}
+}
+
+// commit runs one transaction for a batch. If it fails, each request is
+// retried alone, so one bad event cannot fail its neighbours.
+func (in *Ingester) commit(batch []*request) {
+	ctx := context.Background()
+	var outs [][]Outcome
+	enqueued := false
+	err := in.DB.Tx(ctx, func(tx *sql.Tx) error {
+		outs, enqueued = nil, false
+		for _, r := range batch {
+			o, q, err := in.Engine.Apply(ctx, tx, r.events)
+			if err != nil {
+				return err
+			}
+			outs = append(outs, o)
+			enqueued = enqueued || q
+		}
+		return nil
+	})
+	if err != nil && len(batch) > 1 {
+		for _, r := range batch {
+			in.commit([]*request{r})
+		}
+		return
+	}
+	if err == nil && enqueued && in.Engine.OnEnqueue != nil {
+		in.Engine.OnEnqueue()
+	}
+	for i, r := range batch {
+		if err != nil {
+			r.done <- result{err: err}
+			continue
+		}
+		r.done <- result{outcomes: outs[i]}
+	}
+}

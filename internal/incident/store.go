@@ -1,0 +1,279 @@
+package incident
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/sextant-ops/sextant/internal/apperr"
+	"github.com/sextant-ops/sextant/internal/store"
+)
+
+// Incident is one incident as the API and UI show it.
+type Incident struct {
+	ID             int64           `json:"id"`
+	Service        string          `json:"service"`
+	Status         string          `json:"status"`
+	Severity       string          `json:"severity"`
+	Summary        string          `json:"summary"`
+	Source         string          `json:"source"`
+	DedupKey       string          `json:"dedup_key"`
+	Integration    string          `json:"integration"`
+	Escalation     string          `json:"escalation_policy"`
+	InMaintenance  bool            `json:"in_maintenance"`
+	ServiceState   string          `json:"service_state"`
+	Details        json.RawMessage `json:"details"`
+	EventCount     int             `json:"event_count"`
+	CreatedAt      time.Time       `json:"created_at"`
+	LastEventAt    time.Time       `json:"last_event_at"`
+	AcknowledgedAt *time.Time      `json:"acknowledged_at"`
+	AcknowledgedBy string          `json:"acknowledged_by,omitempty"`
+	ResolvedAt     *time.Time      `json:"resolved_at"`
+	ResolvedBy     string          `json:"resolved_by,omitempty"`
+}
+
+// LogEntry is one line of an incident's timeline.
+type LogEntry struct {
+	ID      int64     `json:"id"`
+	At      time.Time `json:"at"`
+	Kind    string    `json:"kind"` // status, event, notification, note
+	Actor   string    `json:"actor"`
+	Message string    `json:"message"`
+}
+
+// Store reads incidents and applies people's actions to them.
+type Store struct {
+	DB     *store.DB
+	Engine *Engine
+}
+
+const incidentColumns = `id, service, status, severity, summary, source, dedup_key, integration, escalation, in_maintenance, service_state, details,
+	event_count, created_at, last_event_at, acknowledged_at, acknowledged_by, resolved_at, resolved_by`
+
+func scanIncident(sc interface{ Scan(...any) error }) (Incident, error) {
+	var i Incident
+	var details string
+	var created, last int64
+	var ack, res sql.NullInt64
+	err := sc.Scan(&i.ID, &i.Service, &i.Status, &i.Severity, &i.Summary, &i.Source, &i.DedupKey, &i.Integration, &i.Escalation, &i.InMaintenance,
+		&i.ServiceState, &details, &i.EventCount, &created, &last, &ack, &i.AcknowledgedBy, &res, &i.ResolvedBy)
+	if err != nil {
+		return i, err
+	}
+	i.Details = json.RawMessage(details)
+	i.CreatedAt, i.LastEventAt = store.FromMillis(created), store.FromMillis(last)
+	if ack.Valid {
+		t := store.FromMillis(ack.Int64)
+		i.AcknowledgedAt = &t
+	}
+	if res.Valid {
+		t := store.FromMillis(res.Int64)
+		i.ResolvedAt = &t
+	}
+	return i, nil
+}
+
+// Filter narrows a list of incidents.
+type Filter struct {
+	Service  string
+	Status   string // triggered, acknowledged, resolved, or "open" for the first two
+	DedupKey string
+}
+
+// List returns incidents newest first, one page at a time.
+func (s *Store) List(ctx context.Context, f Filter, page store.Page) ([]Incident, string, error) {
+	after, err := page.After()
+	if err != nil {
+		return nil, "", err
+	}
+	before := int64(1<<63 - 1)
+	if after != "" {
+		if before, err = strconv.ParseInt(after, 10, 64); err != nil {
+			return nil, "", store.ErrBadCursor
+		}
+	}
+	status, open := f.Status, false
+	if status == "open" {
+		status, open = "", true
+	}
+	limit := page.Size()
+	rows, err := s.DB.Reader().QueryContext(ctx, `SELECT `+incidentColumns+` FROM incidents
+		WHERE id < $1 AND ($2 = '' OR service = $2) AND ($3 = '' OR status = $3) AND ($4 = '' OR dedup_key = $4) AND ($5 = FALSE OR status <> 'resolved')
+		ORDER BY id DESC LIMIT $6`, before, f.Service, status, f.DedupKey, open, limit+1)
+	if err != nil {
+		return nil, "", fmt.Errorf("incident: list: %w", err)
+	}
+	defer rows.Close()
+	var out []Incident
+	for rows.Next() {
+		i, err := scanIncident(rows)
+		if err != nil {
+			return nil, "", fmt.Errorf("incident: list: %w", err)
+		}
+		out = append(out, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, "", err
+	}
+	next := ""
+	if len(out) > limit {
+		out = out[:limit]
+		next = store.Cursor(strconv.FormatInt(out[limit-1].ID, 10))
+	}
+	return out, next, nil
+}
+
+// Get returns one incident with its timeline.
+func (s *Store) Get(ctx context.Context, id int64) (Incident, []LogEntry, error) {
+	i, err := scanIncident(s.DB.Reader().QueryRowContext(ctx, `SELECT `+incidentColumns+` FROM incidents WHERE id = $1`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return i, nil, apperr.NotFound("incident %d", id)
+	}
+	if err != nil {
+		return i, nil, fmt.Errorf("incident: get: %w", err)
+	}
+	rows, err := s.DB.Reader().QueryContext(ctx, `SELECT id, at, kind, actor, message FROM incident_log WHERE incident_id = $1 ORDER BY id`, id)
+	if err != nil {
+		return i, nil, fmt.Errorf("incident: log: %w", err)
+	}
+	defer rows.Close()
+	log := []LogEntry{}
+	for rows.Next() {
+		var e LogEntry
+		var at int64
+		if err := rows.Scan(&e.ID, &at, &e.Kind, &e.Actor, &e.Message); err != nil {
+			return i, nil, err
+		}
+		e.At = store.FromMillis(at)
+		log = append(log, e)
+	}
+	return i, log, rows.Err()
+}
+
+// act runs a person's action on an incident in one transaction.
+func (s *Store) act(ctx context.Context, id int64, fn func(tx *sql.Tx, r row, i Incident, now time.Time) (bool, error)) (Incident, error) {
+	enqueued := false
+	err := s.DB.Tx(ctx, func(tx *sql.Tx) error {
+		i, err := scanIncident(tx.QueryRowContext(ctx, `SELECT `+incidentColumns+` FROM incidents WHERE id = $1`, id))
+		if errors.Is(err, sql.ErrNoRows) {
+			return apperr.NotFound("incident %d", id)
+		}
+		if err != nil {
+			return err
+		}
+		r := row{id: i.ID, status: i.Status, severity: i.Severity, state: i.ServiceState, escal: i.Escalation, maint: i.InMaintenance}
+		enqueued, err = fn(tx, r, i, s.Engine.Now().UTC())
+		return err
+	})
+	if err != nil {
+		return Incident{}, err
+	}
+	if enqueued && s.Engine.OnEnqueue != nil {
+		s.Engine.OnEnqueue()
+	}
+	i, _, err := s.Get(ctx, id)
+	return i, err
+}
+
+// Acknowledge marks a triggered incident acknowledged.
+func (s *Store) Acknowledge(ctx context.Context, id int64, actor string) (Incident, error) {
+	return s.act(ctx, id, func(tx *sql.Tx, r row, i Incident, now time.Time) (bool, error) {
+		if i.Status != Triggered {
+			return false, apperr.Conflict("incident %d is already %s", id, i.Status)
+		}
+		return s.Engine.transition(ctx, tx, r, Acknowledged, actor, now)
+	})
+}
+
+// Resolve closes an incident.
+func (s *Store) Resolve(ctx context.Context, id int64, actor string) (Incident, error) {
+	return s.act(ctx, id, func(tx *sql.Tx, r row, i Incident, now time.Time) (bool, error) {
+		if i.Status == Resolved {
+			return false, apperr.Conflict("incident %d is already resolved", id)
+		}
+		return s.Engine.resolve(ctx, tx, r, i.Service, actor, now)
+	})
+}
+
+// MaxNote is the longest note accepted.
+const MaxNote = 10000
+
+// Note adds a person's note to the timeline.
+func (s *Store) Note(ctx context.Context, id int64, actor, text string) (Incident, error) {
+	switch {
+	case text == "":
+		return Incident{}, &apperr.Invalid{Fields: []apperr.Field{{Path: "text", Msg: "is required"}}}
+	case len(text) > MaxNote:
+		return Incident{}, &apperr.Invalid{Fields: []apperr.Field{{Path: "text", Msg: fmt.Sprintf("is longer than %d characters", MaxNote)}}}
+	}
+	return s.act(ctx, id, func(tx *sql.Tx, r row, i Incident, now time.Time) (bool, error) {
+		return false, logEntry(ctx, tx, id, now, "note", actor, text)
+	})
+}
+
+// Signer signs the acknowledge and resolve links put in notifications, so
+// that whoever holds a link may act without signing in — until it expires.
+type Signer struct{ key []byte }
+
+// LoadSigner reads the server's link key, creating it on first use.
+func LoadSigner(ctx context.Context, db *store.DB) (*Signer, error) {
+	var v string
+	err := db.Reader().QueryRowContext(ctx, `SELECT value FROM secrets WHERE name = 'link-signing-key'`).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		b := make([]byte, 32)
+		if _, err := rand.Read(b); err != nil {
+			return nil, err
+		}
+		v = hex.EncodeToString(b)
+		_, err = db.Writer().ExecContext(ctx, `INSERT INTO secrets (name, value) VALUES ('link-signing-key', $1) ON CONFLICT (name) DO NOTHING`, v)
+		if err != nil {
+			return nil, fmt.Errorf("incident: save link key: %w", err)
+		}
+		// Another replica may have won the race: use what is stored.
+		err = db.Reader().QueryRowContext(ctx, `SELECT value FROM secrets WHERE name = 'link-signing-key'`).Scan(&v)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("incident: link key: %w", err)
+	}
+	key, err := hex.DecodeString(v)
+	if err != nil {
+		return nil, fmt.Errorf("incident: link key: %w", err)
+	}
+	return &Signer{key: key}, nil
+}
+
+// Sign returns the signature of an action on an incident until exp.
+func (s *Signer) Sign(id int64, action string, exp time.Time) string {
+	m := hmac.New(sha256.New, s.key)
+	fmt.Fprintf(m, "%d|%s|%d", id, action, exp.Unix())
+	return hex.EncodeToString(m.Sum(nil))
+}
+
+// Verify checks a signature and that it has not expired at now.
+func (s *Signer) Verify(id int64, action string, exp time.Time, sig string, now time.Time) bool {
+	if !now.Before(exp) {
+		return false
+	}
+	want := s.Sign(id, action, exp)
+	return hmac.Equal([]byte(want), []byte(sig))
+}
+
+// LinkLifetime is how long a signed link in a notification works.
+const LinkLifetime = 7 * 24 * time.Hour
+
+// Links builds an incident's page and its signed action links.
+func (s *Signer) Links(base string, id int64, now time.Time) (view, ack, resolve string) {
+	exp := now.Add(LinkLifetime).Truncate(time.Second)
+	link := func(action string) string {
+		return fmt.Sprintf("%s/incidents/%d/act/%s?exp=%d&sig=%s", base, id, action, exp.Unix(), s.Sign(id, action, exp))
+	}
+	return fmt.Sprintf("%s/incidents/%d", base, id), link("acknowledge"), link("resolve")
+}

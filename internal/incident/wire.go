@@ -1,0 +1,203 @@
+package incident
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// PDEvent is the body of a PagerDuty Events API v2 request, so that any
+// tool or client library speaking that API works against Sextant.
+type PDEvent struct {
+	RoutingKey  string          `json:"routing_key"`
+	EventAction string          `json:"event_action"`
+	DedupKey    string          `json:"dedup_key,omitempty"`
+	Payload     *PDPayload      `json:"payload,omitempty"`
+	Client      string          `json:"client,omitempty"`
+	ClientURL   string          `json:"client_url,omitempty"`
+	Links       json.RawMessage `json:"links,omitempty"`
+	Images      json.RawMessage `json:"images,omitempty"`
+}
+
+// PDPayload is the alert itself.
+type PDPayload struct {
+	Summary       string          `json:"summary"`
+	Source        string          `json:"source"`
+	Severity      string          `json:"severity"`
+	Timestamp     string          `json:"timestamp,omitempty"`
+	Component     string          `json:"component,omitempty"`
+	Group         string          `json:"group,omitempty"`
+	Class         string          `json:"class,omitempty"`
+	CustomDetails json.RawMessage `json:"custom_details,omitempty"`
+}
+
+// Limits of the PagerDuty Events API, kept so senders see the same errors.
+const (
+	MaxBody     = 512 * 1024
+	maxSummary  = 1024
+	maxDedupKey = 255
+)
+
+// Validate checks an event the way PagerDuty does and returns one message
+// per problem, naming the field.
+func (e *PDEvent) Validate() []string {
+	var errs []string
+	if e.RoutingKey == "" {
+		errs = append(errs, "'routing_key' is missing or blank")
+	}
+	switch e.EventAction {
+	case ActionTrigger, ActionAcknowledge, ActionResolve:
+	case "":
+		errs = append(errs, "'event_action' is missing or blank")
+	default:
+		errs = append(errs, fmt.Sprintf("'event_action' must be one of trigger, acknowledge, resolve; got %q", e.EventAction))
+	}
+	if len(e.DedupKey) > maxDedupKey {
+		errs = append(errs, fmt.Sprintf("'dedup_key' is longer than %d characters", maxDedupKey))
+	}
+	if e.EventAction != ActionTrigger {
+		if e.EventAction != "" && e.DedupKey == "" {
+			errs = append(errs, "'dedup_key' is required for acknowledge and resolve")
+		}
+		return errs
+	}
+	if e.Payload == nil {
+		return append(errs, "'payload' is missing")
+	}
+	if strings.TrimSpace(e.Payload.Summary) == "" {
+		errs = append(errs, "'payload.summary' is missing or blank")
+	} else if len(e.Payload.Summary) > maxSummary {
+		errs = append(errs, fmt.Sprintf("'payload.summary' is longer than %d characters", maxSummary))
+	}
+	if strings.TrimSpace(e.Payload.Source) == "" {
+		errs = append(errs, "'payload.source' is missing or blank")
+	}
+	if !contains(Severities, e.Payload.Severity) {
+		errs = append(errs, fmt.Sprintf("'payload.severity' must be one of critical, error, warning, info; got %q", e.Payload.Severity))
+	}
+	if e.Payload.Timestamp != "" {
+		if _, err := time.Parse(time.RFC3339, e.Payload.Timestamp); err != nil {
+			errs = append(errs, fmt.Sprintf("'payload.timestamp' must be an ISO 8601 time, got %q", e.Payload.Timestamp))
+		}
+	}
+	return errs
+}
+
+// NewDedupKey makes a dedup key for a trigger that has none, from the
+// request itself, so that a retried request gets the same key.
+func NewDedupKey(body []byte) string {
+	sum := sha256.Sum256(body)
+	return hex.EncodeToString(sum[:16])
+}
+
+// ToEvent converts a validated PagerDuty event for integration in.
+func (e *PDEvent) ToEvent(in *Integration, body []byte) Event {
+	ev := Event{Integration: in.Name, Action: e.EventAction, DedupKey: e.DedupKey, Service: in.Service, Body: body}
+	if e.Payload != nil {
+		ev.Summary, ev.Source, ev.Severity = e.Payload.Summary, e.Payload.Source, e.Payload.Severity
+		d := map[string]any{}
+		for k, v := range map[string]string{"component": e.Payload.Component, "group": e.Payload.Group, "class": e.Payload.Class, "timestamp": e.Payload.Timestamp,
+			"client": e.Client, "client_url": e.ClientURL} {
+			if v != "" {
+				d[k] = v
+			}
+		}
+		for k, v := range map[string]json.RawMessage{"custom_details": e.Payload.CustomDetails, "links": e.Links, "images": e.Images} {
+			if len(v) > 0 && string(v) != "null" {
+				d[k] = v
+			}
+		}
+		ev.Details, _ = json.Marshal(d)
+	}
+	return ev
+}
+
+// AMWebhook is Alertmanager's webhook body (version 4).
+type AMWebhook struct {
+	Version           string            `json:"version"`
+	GroupKey          string            `json:"groupKey"`
+	TruncatedAlerts   int               `json:"truncatedAlerts"`
+	Status            string            `json:"status"`
+	Receiver          string            `json:"receiver"`
+	GroupLabels       map[string]string `json:"groupLabels"`
+	CommonLabels      map[string]string `json:"commonLabels"`
+	CommonAnnotations map[string]string `json:"commonAnnotations"`
+	ExternalURL       string            `json:"externalURL"`
+	Alerts            []AMAlert         `json:"alerts"`
+}
+
+// AMAlert is one alert of a webhook.
+type AMAlert struct {
+	Status       string            `json:"status"`
+	Labels       map[string]string `json:"labels"`
+	Annotations  map[string]string `json:"annotations"`
+	StartsAt     string            `json:"startsAt"`
+	EndsAt       string            `json:"endsAt"`
+	GeneratorURL string            `json:"generatorURL"`
+	Fingerprint  string            `json:"fingerprint"`
+}
+
+// ToEvents turns a webhook into events: each alert's fingerprint is its
+// dedup key; firing triggers, resolved resolves. The service is the value
+// of the integration's service label, or its service.
+func (w *AMWebhook) ToEvents(in *Integration, body []byte) ([]Event, []string) {
+	var errs []string
+	if w.Version != "4" {
+		errs = append(errs, fmt.Sprintf("'version' must be \"4\" (Alertmanager webhook payload version 4), got %q", w.Version))
+	}
+	var out []Event
+	for i, a := range w.Alerts {
+		at := fmt.Sprintf("alerts[%d]", i)
+		if a.Fingerprint == "" {
+			errs = append(errs, "'"+at+".fingerprint' is missing")
+			continue
+		}
+		action := ActionTrigger
+		switch a.Status {
+		case "firing":
+		case "resolved":
+			action = ActionResolve
+		default:
+			errs = append(errs, fmt.Sprintf("'%s.status' must be firing or resolved, got %q", at, a.Status))
+			continue
+		}
+		service := in.Service
+		if in.ServiceLabel != "" && a.Labels[in.ServiceLabel] != "" {
+			service = a.Labels[in.ServiceLabel]
+		}
+		if service == "" {
+			errs = append(errs, fmt.Sprintf("'%s.labels.%s' is missing and the integration names no service", at, in.ServiceLabel))
+			continue
+		}
+		summary := a.Annotations["summary"]
+		if summary == "" {
+			summary = a.Annotations["description"]
+		}
+		if summary == "" {
+			summary = a.Labels["alertname"]
+		}
+		sev := strings.ToLower(a.Labels["severity"])
+		if !contains(Severities, sev) {
+			switch sev {
+			case "page", "high", "major":
+				sev = "critical"
+			case "ticket", "low", "minor", "warn":
+				sev = "warning"
+			default:
+				sev = "error"
+			}
+		}
+		details, _ := json.Marshal(map[string]any{"labels": a.Labels, "annotations": a.Annotations, "starts_at": a.StartsAt,
+			"ends_at": a.EndsAt, "generator_url": a.GeneratorURL, "external_url": w.ExternalURL, "receiver": w.Receiver})
+		source := a.Labels["instance"]
+		if source == "" {
+			source = "alertmanager"
+		}
+		out = append(out, Event{Integration: in.Name, Action: action, DedupKey: a.Fingerprint, Service: service, Summary: clip(summary, maxSummary),
+			Source: source, Severity: sev, Details: details, Body: body})
+	}
+	return out, errs
+}
