@@ -122,7 +122,7 @@ func New(ctx context.Context, o Options) (*App, error) {
 		return nil, err
 	}
 	a.services.catalog, a.services.now = a.catalog, o.Now
-	a.outbox = &notify.Outbox{DB: db, Log: o.Log, Now: o.Now, Links: a.links, Channels: func() map[string]notify.Channel {
+	a.outbox = &notify.Outbox{DB: db, Log: o.Log, Now: o.Now, Links: a.links, SoleWorker: db.Engine() == store.SQLite, Channels: func() map[string]notify.Channel {
 		if m := a.channels.Load(); m != nil {
 			return *m
 		}
@@ -250,6 +250,7 @@ func (a *App) buildHandler() error {
 		Deliveries: func(ctx context.Context, id int64) (any, error) { return a.outbox.Deliveries(ctx, id) }})
 	api.Register(mux)
 	ui, err := web.New(web.Deps{Log: a.log, Auth: a.auth, Catalog: a.catalog, Outages: a.outages, Reports: a.reports, Monitor: a.monitor, Checks: a.checks, PublicURL: a.opts.PublicURL,
+		Incidents: a.incidents, Signer: a.signer, Deliveries: a.outbox.Deliveries,
 		Version: a.opts.Version, SecureCookies: a.opts.SecureCookies})
 	if err != nil {
 		return err

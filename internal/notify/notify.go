@@ -5,6 +5,24 @@
 // its decision, sends each row at least once, retries with backoff and keeps
 // a delivery log in the incident's timeline.
 //
+// What each channel sends (details on the channel types' comments):
+//
+//   - webhook: POST application/json WebhookPayload
+//     {"event": kind, "incident": {"id", "service", "summary", "severity",
+//     "status", "source", "created_at", "url", "ack_url", "resolve_url",
+//     "in_maintenance"}}, signed with HMAC-SHA256 over
+//     "<timestamp>.<body>" (see SignatureHeader and VerifyWebhook);
+//   - slack: an incoming-webhook {"text", "blocks"} with URL buttons;
+//   - teams: {"type": "message", "attachments": [an Adaptive Card 1.4]}
+//     with Action.OpenUrl buttons, for Workflows webhooks;
+//   - ntfy: POST <url>/<topic> with Title, Priority, Tags, Click, Actions;
+//   - email: multipart/alternative, plain text plus a simple HTML part.
+//
+// The acknowledge and resolve links are opened with GET by browsers, mail
+// scanners and chat link previews (Slack, Teams, e-mail), and POSTed by
+// ntfy's action buttons; the handler behind them must act only on POST and
+// answer GET with a confirmation page.
+//
 // All channels live in this one package, one file each, because they share
 // the Message they render, the HTTP client that refuses cloud-metadata
 // addresses and the rules for keeping secrets out of errors; subpackages

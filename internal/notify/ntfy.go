@@ -4,6 +4,7 @@ import (
 	"context"
 	"mime"
 	"net/http"
+	"strconv"
 	"strings"
 )
 
@@ -83,7 +84,7 @@ func ntfyPriority(m Message) string {
 	if (m.Kind == KindAcknowledged || m.Kind == KindResolved) && p > 3 {
 		p = 3
 	}
-	return string(rune('0' + p))
+	return strconv.Itoa(p)
 }
 
 // ntfyTags are shown as an emoji (the first tag ntfy knows as one) and as

@@ -57,7 +57,8 @@ const (
 type Outbox struct {
 	DB *store.DB
 	// Channels returns the current channels by name (config reloads swap
-	// them); a row whose channel is missing fails with that reason.
+	// them); a row whose channel is missing fails with that reason. A nil
+	// map means no config is loaded yet, and every row waits.
 	Channels func() map[string]Channel
 	// Links returns the incident's page and its signed acknowledge and
 	// resolve links; nil leaves them empty.
@@ -69,6 +70,11 @@ type Outbox struct {
 	// MaxAttempts is how many attempts a row gets before it is marked
 	// failed (default 12, about six hours of retries with Backoff).
 	MaxAttempts int
+	// SoleWorker says no other process sends from this database (always
+	// true on SQLite, which one process owns): claims left by a process
+	// that died are released at start instead of waiting for them to
+	// expire, so pending notifications go out right after a restart.
+	SoleWorker bool
 
 	kickOnce sync.Once
 	kick     chan struct{}
@@ -78,16 +84,21 @@ type Outbox struct {
 	wg   sync.WaitGroup
 }
 
-// Delivery is one outbox row as the UI and API show it.
+// Delivery is one outbox row as the UI and API show it; the JSON names
+// are the API's.
 type Delivery struct {
-	ID            int64
-	Channel, Kind string
-	Status        string // pending, sent, failed
-	Attempts      int
-	LastError     string
-	CreatedAt     time.Time
-	SentAt        time.Time // zero until sent
-	NextAttempt   time.Time // when a pending row is tried next
+	ID       int64  `json:"id"`
+	Channel  string `json:"channel"`
+	Kind     string `json:"kind"`
+	Status   string `json:"status"` // pending, sent, failed
+	Attempts int    `json:"attempts"`
+	// LastError is the last failure, without secrets, at most 500 bytes.
+	LastError string    `json:"last_error"`
+	CreatedAt time.Time `json:"created_at"`
+	// SentAt is zero (and left out of JSON) until the row is sent.
+	SentAt time.Time `json:"sent_at,omitzero"`
+	// NextAttempt is when a pending row is tried next.
+	NextAttempt time.Time `json:"next_attempt"`
 }
 
 // Backoff is the wait after the n-th failed attempt (n from 1): 10s, 30s,
@@ -148,6 +159,11 @@ func (o *Outbox) Run(ctx context.Context) error {
 		return errors.New("notify: Outbox needs DB and Channels")
 	}
 	kick := o.kickChan()
+	if o.SoleWorker {
+		if _, err := o.DB.Writer().ExecContext(ctx, `UPDATE outbox SET claimed_until = 0 WHERE status = 'pending' AND claimed_until > 0`); err != nil {
+			o.log().Error("notification outbox: release claims of the previous run", "err", err)
+		}
+	}
 	tick := time.NewTicker(pollEvery)
 	defer tick.Stop()
 	defer o.wg.Wait()
@@ -175,6 +191,9 @@ type outboxRow struct {
 // poll claims due rows and starts their sends.
 func (o *Outbox) poll(ctx context.Context) error {
 	channels := o.Channels()
+	if channels == nil {
+		return nil // no config loaded yet: rows wait rather than fail
+	}
 	rows, err := o.due(ctx)
 	if err != nil {
 		return err
@@ -265,12 +284,14 @@ func (o *Outbox) due(ctx context.Context) ([]outboxRow, error) {
 	return out, nil
 }
 
-// claim takes row id until claimUntil, unless another worker holds it or
-// it is no longer pending; it reports whether this worker got it.
+// claim takes row id until claimUntil, unless another worker holds it, or
+// has meanwhile sent it or recorded a failure that put it off; it reports
+// whether this worker got it.
 func (o *Outbox) claim(ctx context.Context, id, claimUntil, now int64) (bool, error) {
 	var n int64
 	err := o.DB.Tx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE outbox SET claimed_until = $1 WHERE id = $2 AND claimed_until < $3 AND status = 'pending'`, claimUntil, id, now)
+		res, err := tx.ExecContext(ctx, `UPDATE outbox SET claimed_until = $1
+			WHERE id = $2 AND claimed_until < $3 AND status = 'pending' AND next_attempt <= $3`, claimUntil, id, now)
 		if err != nil {
 			return err
 		}

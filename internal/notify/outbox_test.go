@@ -160,6 +160,9 @@ func TestOutboxSends(t *testing.T) {
 		if d.Channel != "ops-hook" || d.Kind != KindTriggered || d.Attempts != 1 || d.LastError != "" || !d.SentAt.Equal(start) || !d.CreatedAt.Equal(start) {
 			t.Fatalf("delivery %+v", d)
 		}
+		if b, _ := json.Marshal(d); !strings.Contains(string(b), `"sent_at":"2026-03-01T10:00:00Z"`) || !strings.Contains(string(b), `"last_error":""`) {
+			t.Errorf("delivery JSON %s", b)
+		}
 		var p WebhookPayload
 		if err := json.Unmarshal(rc.only(t).Body, &p); err != nil {
 			t.Fatal(err)
@@ -262,6 +265,18 @@ func TestOutboxGivesUp(t *testing.T) {
 			got := timeline(t, db, inc)
 			if len(got) != 2 || got[1] != "channel:ops-hook: ops-hook failed (attempt 2, giving up): 502 Bad Gateway" {
 				t.Fatalf("timeline %q", got)
+			}
+		})
+		t.Run("rows wait while no config is loaded", func(t *testing.T) {
+			clk := &clock{t: start}
+			o := newOutbox(db, clk, nil)
+			inc := newIncident(t, db, "early")
+			enqueue(t, db, inc, "ops-hook", KindTriggered, start)
+			runOutbox(t, o)
+			o.Kick()
+			time.Sleep(300 * time.Millisecond)
+			if d := deliveries(t, o, inc)[0]; d.Status != StatusPending || d.Attempts != 0 {
+				t.Fatalf("%+v", d)
 			}
 		})
 		t.Run("channel removed from the config", func(t *testing.T) {

@@ -14,7 +14,20 @@ import (
 	"time"
 )
 
-// The headers that sign a webhook delivery.
+// The headers that sign a webhook delivery. A receiver verifies a delivery
+// the way Stripe's and Slack's are verified:
+//
+//  1. read X-Sextant-Timestamp (Unix seconds) and refuse it when it is more
+//     than a few minutes from the receiver's clock, so that a captured
+//     delivery cannot be replayed later;
+//  2. compute HMAC-SHA256, keyed with the channel's secret, over the exact
+//     bytes "<timestamp>.<raw request body>" (the body as received, before
+//     any JSON decoding or re-encoding);
+//  3. compare "sha256=" + lowercase hex of that MAC with
+//     X-Sextant-Signature, in constant time.
+//
+// VerifyWebhook does all three. A webhook channel without a secret sends
+// its deliveries unsigned, without either header.
 const (
 	// SignatureHeader holds "sha256=<hex HMAC-SHA256>" of the signed
 	// string "<timestamp>.<body>".
@@ -49,21 +62,8 @@ type WebhookIncident struct {
 	InMaintenance bool      `json:"in_maintenance"`
 }
 
-// webhook posts a signed JSON document to a receiver the user runs.
-//
-// A receiver verifies a delivery the way Stripe's and Slack's are verified:
-//
-//  1. read X-Sextant-Timestamp (Unix seconds) and refuse it when it is more
-//     than a few minutes from the receiver's clock, so that a captured
-//     delivery cannot be replayed later;
-//  2. compute HMAC-SHA256 with the channel's secret over the exact bytes
-//     "<timestamp>.<raw request body>" (the body as received, before any
-//     JSON decoding);
-//  3. compare "sha256=" + lowercase hex of that MAC with X-Sextant-Signature
-//     in constant time.
-//
-// VerifyWebhook does all three. Without a secret the delivery is sent
-// unsigned and carries neither header.
+// webhook posts a WebhookPayload, signed as SignatureHeader describes, to
+// a receiver the user runs.
 type webhook struct {
 	http *httpSender
 	url  string

@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -19,7 +20,9 @@ import (
 	"github.com/sextant-ops/sextant/internal/auth"
 	"github.com/sextant-ops/sextant/internal/availability"
 	"github.com/sextant-ops/sextant/internal/catalog"
+	"github.com/sextant-ops/sextant/internal/incident"
 	"github.com/sextant-ops/sextant/internal/monitor"
+	"github.com/sextant-ops/sextant/internal/notify"
 	"github.com/sextant-ops/sextant/internal/store/storetest"
 	"github.com/sextant-ops/sextant/internal/timeline"
 )
@@ -153,8 +156,33 @@ func TestBrowser(t *testing.T) {
 	if err := mon.Record(bg, hist); err != nil {
 		t.Fatal(err)
 	}
+	// An open incident on payroll, with a failed notification, for the
+	// incident pages.
+	engine := &incident.Engine{Timeline: outages, Now: time.Now}
+	engine.Configure(incident.Setup{})
+	incidents := &incident.Store{DB: db, Engine: engine}
+	var outcome []incident.Outcome
+	if err := db.Tx(bg, func(tx *sql.Tx) error {
+		var err error
+		outcome, _, err = engine.Apply(bg, tx, []incident.Event{{Integration: "alertmanager", Action: incident.ActionTrigger, DedupKey: "PayrollExportFailing",
+			Service: "payroll", Summary: "Payroll export to the bank is failing", Source: "prometheus", Severity: "critical",
+			Details: []byte(`{"alertname":"PayrollExportFailing","instance":"10.0.0.7:22","runbook":"https://wiki.example/payroll-export"}`), Body: []byte("{}")}})
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	incidentID := outcome[0].IncidentID
+	if _, err := db.Writer().ExecContext(bg, `INSERT INTO outbox (incident_id, channel, kind, status, attempts, next_attempt, claimed_until, last_error, created_at)
+		VALUES ($1, 'ops-hook', 'triggered', 'failed', 3, 0, 0, '503 Service Unavailable', 0)`, incidentID); err != nil {
+		t.Fatal(err)
+	}
+	signer, err := incident.LoadSigner(bg, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	outbox := &notify.Outbox{DB: db}
 	ui, err := New(Deps{Auth: authSvc, Catalog: cat, Outages: outages, Reports: timeline.NewReporter(cat, outages, nil),
-		Monitor: mon, Checks: checks, Version: "browser-test"})
+		Monitor: mon, Checks: checks, Incidents: incidents, Signer: signer, Deliveries: outbox.Deliveries, Version: "browser-test"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -383,6 +411,45 @@ func TestBrowser(t *testing.T) {
 	)
 	shot("check-heartbeat")
 
+	// The incident raised in the setup: find it, acknowledge it, add a note.
+	incidentPath := fmt.Sprintf("/incidents/%d", incidentID)
+	do("open the incident list",
+		chromedp.Navigate(srv.URL+"/incidents"),
+		chromedp.WaitVisible(chromedp.CSS("table.incidents")),
+	)
+	if got := text("table.incidents tbody"); !strings.Contains(got, "Payroll export to the bank is failing") || !strings.Contains(got, "triggered") {
+		t.Errorf("incident list shows %q", got)
+	}
+	shot("incidents")
+	do("open the incident",
+		chromedp.Click(chromedp.CSS(`th a[href="`+incidentPath+`"]`)),
+		chromedp.WaitVisible(chromedp.ID("incident-status")),
+	)
+	if got := text("#deliveries + .table-wrap"); !strings.Contains(got, "503 Service Unavailable") {
+		t.Errorf("delivery log shows %q", got)
+	}
+	shot("incident")
+	do("acknowledge it",
+		chromedp.Click(chromedp.CSS(`form[action="`+incidentPath+`/acknowledge"] button`)),
+		chromedp.WaitVisible(chromedp.CSS(".alert.success")),
+	)
+	if got := text("#incident-status"); !strings.Contains(got, "acknowledged") {
+		t.Errorf("after acknowledging, the status reads %q", got)
+	}
+	if got := text("ol.timeline li:last-child"); !strings.Contains(got, "acknowledged") || !strings.Contains(got, "user:olivia") {
+		t.Errorf("the last timeline entry reads %q", got)
+	}
+	shot("incident-acknowledged")
+	do("add a note",
+		chromedp.SetValue(chromedp.ID("note-text"), "The bank's SFTP server is down; they expect it back at 10:00."),
+		chromedp.Click(chromedp.CSS(`#note-form button[type="submit"]`)),
+		chromedp.WaitVisible(chromedp.CSS("ol.timeline li.tl-note")),
+	)
+	if got := text("ol.timeline li.tl-note"); !strings.Contains(got, "SFTP server is down") {
+		t.Errorf("the note reads %q", got)
+	}
+	shot("incident-note")
+
 	do("narrow screen",
 		chromedp.EmulateViewport(360, 740),
 		chromedp.Navigate(srv.URL+"/services"),
@@ -412,6 +479,22 @@ func TestBrowser(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS("svg.chart")),
 	)
 	shot("check-narrow-dark")
+	do("the incident list in the dark",
+		chromedp.Navigate(srv.URL+"/incidents?status=all"),
+		chromedp.WaitVisible(chromedp.CSS("table.incidents")),
+	)
+	shot("incidents-narrow-dark")
+	do("the incident in the dark",
+		chromedp.Navigate(srv.URL+incidentPath),
+		chromedp.WaitVisible(chromedp.ID("incident-status")),
+	)
+	shot("incident-narrow-dark")
+	_, _, resolveLink := signer.Links(srv.URL, incidentID, time.Now())
+	do("a signed resolve link",
+		chromedp.Navigate(resolveLink),
+		chromedp.WaitVisible(chromedp.CSS(`form[action="`+incidentPath+`/act/resolve"] button`)),
+	)
+	shot("incident-link-narrow-dark")
 	do("the check list in the dark, wide",
 		chromedp.EmulateViewport(1280, 900),
 		chromedp.Navigate(srv.URL+"/checks"),

@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"database/sql"
 	"html"
 	"io"
 	"net/http"
@@ -10,11 +11,14 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/sextant-ops/sextant/internal/auth"
 	"github.com/sextant-ops/sextant/internal/catalog"
 	"github.com/sextant-ops/sextant/internal/httpapi"
+	"github.com/sextant-ops/sextant/internal/incident"
 	"github.com/sextant-ops/sextant/internal/monitor"
+	"github.com/sextant-ops/sextant/internal/notify"
 	"github.com/sextant-ops/sextant/internal/store"
 	"github.com/sextant-ops/sextant/internal/timeline"
 )
@@ -24,13 +28,17 @@ const testPassword = "correct horse battery"
 
 // env is a UI over a real database, with a user of each role.
 type env struct {
-	t       *testing.T
-	handler http.Handler
-	catalog *catalog.Store
-	auth    *auth.Service
-	outages *timeline.Store
-	checks  *monitor.Store
-	monitor *monitor.Monitor
+	t         *testing.T
+	handler   http.Handler
+	catalog   *catalog.Store
+	auth      *auth.Service
+	outages   *timeline.Store
+	checks    *monitor.Store
+	monitor   *monitor.Monitor
+	db        *store.DB
+	engine    *incident.Engine
+	incidents *incident.Store
+	signer    *incident.Signer
 }
 
 func newEnv(t *testing.T, db *store.DB) *env {
@@ -40,8 +48,18 @@ func newEnv(t *testing.T, db *store.DB) *env {
 	if err := e.monitor.Load(context.Background()); err != nil {
 		t.Fatalf("load monitor: %v", err)
 	}
+	e.db = db
+	e.engine = &incident.Engine{Timeline: e.outages, Now: time.Now}
+	e.engine.Configure(incident.Setup{})
+	e.incidents = &incident.Store{DB: db, Engine: e.engine}
+	signer, err := incident.LoadSigner(context.Background(), db)
+	if err != nil {
+		t.Fatalf("load signer: %v", err)
+	}
+	e.signer = signer
+	outbox := &notify.Outbox{DB: db}
 	ui, err := New(Deps{Auth: e.auth, Catalog: e.catalog, Outages: e.outages, Reports: timeline.NewReporter(e.catalog, e.outages, nil),
-		Monitor: e.monitor, Checks: e.checks, Version: "test"})
+		Monitor: e.monitor, Checks: e.checks, Incidents: e.incidents, Signer: e.signer, Deliveries: outbox.Deliveries, Version: "test"})
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
@@ -180,6 +198,30 @@ func cookieNamed(res *http.Response, name string) *http.Cookie {
 		}
 	}
 	return nil
+}
+
+// trigger opens an incident (or adds to the open one with the same key)
+// through the engine, as an alert event would, and returns its id.
+func (e *env) trigger(service, dedup, summary string) int64 {
+	e.t.Helper()
+	return e.triggerWith(incident.Event{Integration: "x", Action: incident.ActionTrigger, DedupKey: dedup,
+		Service: service, Summary: summary, Source: "s", Severity: "critical", Body: []byte("{}")})
+}
+
+// triggerWith applies one event in a transaction and returns the id of the
+// incident it opened or changed.
+func (e *env) triggerWith(ev incident.Event) int64 {
+	e.t.Helper()
+	var out []incident.Outcome
+	err := e.db.Tx(context.Background(), func(tx *sql.Tx) error {
+		var err error
+		out, _, err = e.engine.Apply(context.Background(), tx, []incident.Event{ev})
+		return err
+	})
+	if err != nil {
+		e.t.Fatalf("apply %s to %s/%s: %v", ev.Action, ev.Service, ev.DedupKey, err)
+	}
+	return out[0].IncidentID
 }
 
 // serviceForm returns a complete, valid form for a new service.

@@ -113,7 +113,7 @@ func principalOf(r *http.Request) (auth.Principal, bool) {
 
 // area names the navigation entry a path belongs to.
 func area(p string) string {
-	for _, a := range []string{"services", "checks", "calendars"} {
+	for _, a := range []string{"incidents", "services", "checks", "calendars"} {
 		if p == "/"+a || strings.HasPrefix(p, "/"+a+"/") {
 			return a
 		}

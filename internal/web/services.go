@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/sextant-ops/sextant/internal/catalog"
+	"github.com/sextant-ops/sextant/internal/incident"
 	"github.com/sextant-ops/sextant/internal/monitor"
 	"github.com/sextant-ops/sextant/internal/store"
 	"github.com/sextant-ops/sextant/internal/timeline"
@@ -123,6 +124,10 @@ type serviceDetailPage struct {
 	Outages    []timeline.Outage
 	OutageForm outageForm
 	Checks     []monitor.Status
+	// OpenIncidents are the service's open incidents, newest first;
+	// MoreIncidents says there are more than the page lists.
+	OpenIncidents []incident.Incident
+	MoreIncidents bool
 }
 
 func (u *UI) showService(w http.ResponseWriter, r *http.Request) error {
@@ -135,7 +140,8 @@ func (u *UI) showService(w http.ResponseWriter, r *http.Request) error {
 }
 
 // servicePage gathers a service's page: the catalog entry, who depends on
-// it, its standing in the current period and its recorded outages.
+// it, its standing in the current period, its recorded outages, its checks
+// and its open incidents.
 func (u *UI) servicePage(r *http.Request, name string) (*serviceDetailPage, error) {
 	s, err := u.deps.Catalog.GetService(r.Context(), name)
 	if err != nil {
@@ -162,6 +168,9 @@ func (u *UI) servicePage(r *http.Request, name string) (*serviceDetailPage, erro
 	}
 	slices.Reverse(dp.Outages)
 	dp.Checks = u.checksOf(r, name)
+	if dp.OpenIncidents, dp.MoreIncidents, err = u.openIncidentsOf(r, name); err != nil {
+		return nil, err
+	}
 	return dp, nil
 }
 

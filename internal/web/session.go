@@ -14,7 +14,8 @@ import (
 // csrfField names the hidden form field that carries the anti-forgery token.
 const csrfField = "csrf"
 
-// public wraps a handler that needs no session (the login and logout pages).
+// public wraps a handler that needs no session (the login and logout
+// pages, and the signed action links of notifications).
 func (u *UI) public(h handlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "no-store")

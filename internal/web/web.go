@@ -6,13 +6,16 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"log/slog"
 	"net/http"
 
 	"github.com/sextant-ops/sextant/internal/auth"
 	"github.com/sextant-ops/sextant/internal/catalog"
+	"github.com/sextant-ops/sextant/internal/incident"
 	"github.com/sextant-ops/sextant/internal/monitor"
+	"github.com/sextant-ops/sextant/internal/notify"
 	"github.com/sextant-ops/sextant/internal/timeline"
 )
 
@@ -28,7 +31,13 @@ type Deps struct {
 	// stores the checks the UI creates, edits and deletes.
 	Monitor *monitor.Monitor
 	Checks  *monitor.Store
-	Version string
+	// Incidents lists incidents and takes people's actions on them; Signer
+	// checks the signed action links sent in notifications; Deliveries
+	// lists the notifications sent about an incident.
+	Incidents  *incident.Store
+	Signer     *incident.Signer
+	Deliveries func(ctx context.Context, incidentID int64) ([]notify.Delivery, error)
+	Version    string
 	// PublicURL, when set, is how users reach the server (ping URLs).
 	PublicURL string
 	// SecureCookies sets the Secure flag on the session cookie (HTTPS deployments).
@@ -47,8 +56,9 @@ type UI struct {
 // New parses the templates and fingerprints the static files, so that a
 // broken template stops the server at start rather than on first use.
 func New(d Deps) (*UI, error) {
-	if d.Auth == nil || d.Catalog == nil || d.Outages == nil || d.Reports == nil || d.Monitor == nil || d.Checks == nil {
-		return nil, errors.New("web: Auth, Catalog, Outages, Reports, Monitor and Checks are required")
+	if d.Auth == nil || d.Catalog == nil || d.Outages == nil || d.Reports == nil || d.Monitor == nil || d.Checks == nil ||
+		d.Incidents == nil || d.Signer == nil || d.Deliveries == nil {
+		return nil, errors.New("web: Auth, Catalog, Outages, Reports, Monitor, Checks, Incidents, Signer and Deliveries are required")
 	}
 	if d.Log == nil {
 		d.Log = slog.New(slog.DiscardHandler)
@@ -70,7 +80,7 @@ func New(d Deps) (*UI, error) {
 // wrapped in cross-origin protection, so that a request the browser marks
 // as cross-site never reaches a page that changes anything.
 func (u *UI) Register(mux *http.ServeMux) {
-	for _, p := range []string{"/", "/login", "/logout", "/static/", "/services", "/services/", "/checks", "/checks/", "/calendars", "/calendars/"} {
+	for _, p := range []string{"/", "/login", "/logout", "/static/", "/incidents", "/incidents/", "/services", "/services/", "/checks", "/checks/", "/calendars", "/calendars/"} {
 		mux.Handle(p, u.handler)
 	}
 }
@@ -83,7 +93,17 @@ func (u *UI) routes() http.Handler {
 	mux.Handle("POST /login", u.public(u.login))
 	mux.Handle("POST /logout", u.public(u.logout))
 
+	// Signed links from notifications: whoever holds one may act without
+	// signing in, so they need no session (the signature is checked inside).
+	mux.Handle("GET /incidents/{id}/act/{action}", u.public(u.confirmLinkAction))
+	mux.Handle("POST /incidents/{id}/act/{action}", u.public(u.linkAction))
+
 	mux.Handle("GET /{$}", u.page(auth.Viewer, u.home))
+	mux.Handle("GET /incidents", u.page(auth.Viewer, u.listIncidents))
+	mux.Handle("GET /incidents/{id}", u.page(auth.Viewer, u.showIncident))
+	mux.Handle("POST /incidents/{id}/acknowledge", u.page(auth.Operator, u.acknowledgeIncident))
+	mux.Handle("POST /incidents/{id}/resolve", u.page(auth.Operator, u.resolveIncident))
+	mux.Handle("POST /incidents/{id}/notes", u.page(auth.Operator, u.noteIncident))
 	mux.Handle("GET /services", u.page(auth.Viewer, u.listServices))
 	mux.Handle("GET /services/new", u.page(auth.Operator, u.newService))
 	mux.Handle("POST /services/new", u.page(auth.Operator, u.createService))

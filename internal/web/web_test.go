@@ -33,7 +33,7 @@ func TestUI(t *testing.T) {
 		operator, viewer, agent := e.login("olivia"), e.login("victor"), e.login("agnes")
 
 		t.Run("pages need a session", func(t *testing.T) {
-			for _, path := range []string{"/", "/services", "/services/payroll?x=1", "/calendars", "/no-such-page"} {
+			for _, path := range []string{"/", "/incidents", "/incidents/1", "/services", "/services/payroll?x=1", "/calendars", "/no-such-page"} {
 				res, _ := e.get(path, nil)
 				wantStatus(t, res, http.StatusSeeOther)
 				if got, want := res.Header.Get("Location"), "/login?next="+url.QueryEscape(path); got != want {
