@@ -236,8 +236,8 @@ func TestIncidentsUI(t *testing.T) {
 				t.Fatal(err)
 			}
 			_, body := e.get(page(shop), &viewer)
-			wantContains(t, body, `<table class="deliveries">`, `<th scope="row">ops-hook</th>`, `<span class="badge delivery failed">failed</span>`,
-				"503 Service Unavailable", `<td class="num">3</td>`, "gave up")
+			wantContains(t, body, `<table class="deliveries cards">`, `<th scope="row">ops-hook</th>`, `<span class="badge delivery failed">failed</span>`,
+				"503 Service Unavailable", `<td class="num" data-label="Attempts">3</td>`, "gave up")
 		})
 
 		t.Run("details are shown indented", func(t *testing.T) {

@@ -2,7 +2,8 @@
 // built with html/template, a small embedded style sheet, and plain HTML
 // forms that work without JavaScript. It authenticates with the same
 // sessions as the API (the httpapi.SessionCookie cookie) and changes the
-// catalog only through catalog.Store, so the UI and the API validate alike.
+// catalog only through catalog.Store and incidents only through
+// incident.Store, so the UI and the API validate alike.
 package web
 
 import (
