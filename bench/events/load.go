@@ -9,7 +9,10 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"os"
 	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -42,6 +45,12 @@ type loadResult struct {
 	serverCPU1  time.Duration
 	harnessCPU0 time.Duration
 	harnessCPU1 time.Duration
+	// machine0 and machine1 are the whole machine's busy CPU time; what
+	// the server and the harness did not use went to other processes.
+	machine0, machine1 time.Duration
+	// steal0 and steal1 are the time the hypervisor gave this machine's
+	// CPUs to someone else.
+	steal0, steal1 time.Duration
 }
 
 // keys hands out dedup keys: new ones in order, earlier ones at random
@@ -99,9 +108,11 @@ func generate(ctx context.Context, cfg config, srv *server) (*loadResult, error)
 	if cfg.cpuprofile != "" {
 		srv.signal(syscall.SIGUSR1)
 	}
-	res.from, res.serverCPU0, res.harnessCPU0 = time.Now(), procCPU(srv.pid), selfCPU()
+	res.from, res.serverCPU0, res.harnessCPU0, res.machine0 = time.Now(), procCPU(srv.pid), selfCPU(), machineBusy()
+	res.steal0 = machineSteal()
 	err := sleepUntil(ctx, to)
-	res.to, res.serverCPU1, res.harnessCPU1 = time.Now(), procCPU(srv.pid), selfCPU()
+	res.to, res.serverCPU1, res.harnessCPU1, res.machine1 = time.Now(), procCPU(srv.pid), selfCPU(), machineBusy()
+	res.steal1 = machineSteal()
 	if cfg.cpuprofile != "" {
 		srv.signal(syscall.SIGUSR2)
 	}
@@ -245,6 +256,39 @@ func sleepUntil(ctx context.Context, t time.Time) error {
 	case <-timer.C:
 		return nil
 	}
+}
+
+// machineSteal is the steal time of all CPUs from /proc/stat.
+func machineSteal() time.Duration { return procStat(func(i int) bool { return i == 7 }) }
+
+// machineBusy is the busy CPU time of all CPUs from /proc/stat: every
+// state but idle and iowait, in 10 ms ticks.
+func machineBusy() time.Duration {
+	// idle, iowait and steal are not busy; guest time is already in user.
+	return procStat(func(i int) bool { return i != 3 && i != 4 && i < 7 })
+}
+
+// procStat sums the fields of /proc/stat's "cpu" line that take, by
+// index after the label, in 10 ms ticks.
+func procStat(take func(i int) bool) time.Duration {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return 0
+	}
+	line, _, _ := strings.Cut(string(b), "\n")
+	f := strings.Fields(line)
+	if len(f) < 8 || f[0] != "cpu" {
+		return 0
+	}
+	var busy int64
+	for i, v := range f[1:] {
+		if !take(i) {
+			continue
+		}
+		n, _ := strconv.ParseInt(v, 10, 64)
+		busy += n
+	}
+	return time.Duration(busy) * 10 * time.Millisecond
 }
 
 func selfCPU() time.Duration {

@@ -36,6 +36,7 @@ type config struct {
 	ackResolve  float64
 	inprocess   bool
 	cpuprofile  string
+	trace       string
 	keep        bool
 }
 
@@ -75,6 +76,8 @@ func run() (int, error) {
 		return 0, errors.New("-ack-resolve must be between 0 and 0.5")
 	case cfg.duration < time.Second || cfg.duration > time.Hour:
 		return 0, errors.New("-duration must be between 1s and 1h")
+	case cfg.trace != "" && cfg.cpuprofile == "":
+		return 0, errors.New("-trace needs -inprocess and -cpuprofile")
 	case cfg.cpuprofile != "" && !cfg.inprocess:
 		return 0, errors.New("-cpuprofile needs -inprocess (the built sextant binary has no profiling hook)")
 	}
@@ -142,6 +145,7 @@ func flagSet(cfg *config) {
 	flag.Float64Var(&cfg.ackResolve, "ack-resolve", 0.1, "share of events that acknowledge or resolve an earlier key (half each)")
 	flag.BoolVar(&cfg.inprocess, "inprocess", false, "run the server as this binary re-executed (app.New and Run in a child process) instead of the built sextant binary; allows -cpuprofile")
 	flag.StringVar(&cfg.cpuprofile, "cpuprofile", "", "with -inprocess: write the server's CPU profile of the measured window to this file")
+	flag.StringVar(&cfg.trace, "trace", "", "with -inprocess and -cpuprofile: write an execution trace of the server's first 3 s of the window to this file")
 	flag.BoolVar(&cfg.keep, "keep", false, "keep the temporary directory (binary, config, SQLite data, server log)")
 	flag.Parse()
 }

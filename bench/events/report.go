@@ -57,6 +57,12 @@ func (r *report) print(out io.Writer) (missed []string) {
 	hcpu := l.harnessCPU1 - l.harnessCPU0
 	p("CPU (server)     %s in %s = %.2f cores; %s per 1,000 events", scpu, span.Round(time.Millisecond), scpu.Seconds()/span.Seconds(), ms(per1000(scpu, ok)))
 	p("CPU (harness)    %s = %.2f cores (load generator, not included above)", hcpu.Round(10*time.Millisecond), hcpu.Seconds()/span.Seconds())
+	if mcpu := l.machine1 - l.machine0; mcpu > 0 {
+		other := max(mcpu-scpu-hcpu, 0)
+		steal := l.steal1 - l.steal0
+		p("CPU (machine)    %.2f of %d cores busy; others ≈ %.2f cores (PostgreSQL, when used, is among them); steal %.2f cores (/proc/stat)",
+			mcpu.Seconds()/span.Seconds(), runtime.NumCPU(), other.Seconds()/span.Seconds(), steal.Seconds()/span.Seconds())
+	}
 	p("peak RSS         %s (server VmHWM, whole life)", size(float64(r.peakRSS)))
 	p("server log       %d errors, %d warnings", r.logLines.errors, r.logLines.warnings)
 	for _, line := range r.logLines.last {

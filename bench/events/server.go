@@ -17,6 +17,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime/pprof"
+	"runtime/trace"
 	"strconv"
 	"strings"
 	"syscall"
@@ -76,7 +77,7 @@ func startServer(ctx context.Context, cfg config, tmp, dsn string) (*server, err
 			return nil, err
 		}
 		exe = self
-		args = append([]string{"-child", "-cpuprofile", cfg.cpuprofile}, args[1:]...)
+		args = append([]string{"-child", "-cpuprofile", cfg.cpuprofile, "-trace", cfg.trace}, args[1:]...)
 		s.how = "this binary re-executed with -child: app.New and app.Run in their own process"
 	} else {
 		exe = filepath.Join(tmp, "sextant")
@@ -273,6 +274,7 @@ func procHWM(pid int) int64 {
 func serveChild(args []string) error {
 	fs := flag.NewFlagSet("events -child", flag.ContinueOnError)
 	cpuprofile := fs.String("cpuprofile", "", "CPU profile file")
+	traceFile := fs.String("trace", "", "execution trace file (the first 3 s of the profiled window)")
 	cfgPath := fs.String("config", "", "config file")
 	data := fs.String("data", "", "data directory")
 	database := fs.String("database", "", "PostgreSQL URL")
@@ -308,6 +310,9 @@ func serveChild(args []string) error {
 				if err != nil {
 					log.Error("cpu profile", "err", err)
 				}
+				if *traceFile != "" {
+					go writeTrace(*traceFile, 3*time.Second, log)
+				}
 			case sig == syscall.SIGUSR2 && f != nil:
 				pprof.StopCPUProfile()
 				if err := f.Close(); err != nil {
@@ -317,4 +322,23 @@ func serveChild(args []string) error {
 		}
 	}()
 	return a.Run(ctx)
+}
+
+// writeTrace records an execution trace for d: it shows where the ingest
+// commit loop waits (runnable, in a system call, blocked on a channel),
+// which a CPU profile cannot.
+func writeTrace(path string, d time.Duration, log *slog.Logger) {
+	f, err := os.Create(path)
+	if err == nil {
+		err = trace.Start(f)
+	}
+	if err != nil {
+		log.Error("trace", "err", err)
+		return
+	}
+	time.Sleep(d)
+	trace.Stop()
+	if err := f.Close(); err != nil {
+		log.Error("trace", "err", err)
+	}
 }

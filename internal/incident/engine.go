@@ -121,6 +121,12 @@ func openKey(service, dedup string) string { return service + "/" + dedup }
 
 // Apply records events and applies them to incidents in tx.
 func (e *Engine) Apply(ctx context.Context, tx *sql.Tx, events []Event) ([]Outcome, bool, error) {
+	st := newStmts(tx)
+	defer st.close()
+	return e.applyAll(ctx, st, events)
+}
+
+func (e *Engine) applyAll(ctx context.Context, tx *stmts, events []Event) ([]Outcome, bool, error) {
 	out := make([]Outcome, len(events))
 	enqueued := false
 	now := e.Now().UTC()
@@ -134,6 +140,62 @@ func (e *Engine) Apply(ctx context.Context, tx *sql.Tx, events []Event) ([]Outco
 	return out, enqueued, nil
 }
 
+// stmts runs a transaction's statements, preparing each distinct one once:
+// a batch of events repeats the same few statements hundreds of times, and
+// compiling them again for each cost a third of ingest's CPU.
+type stmts struct {
+	tx *sql.Tx
+	m  map[string]*sql.Stmt
+}
+
+func newStmts(tx *sql.Tx) *stmts { return &stmts{tx: tx, m: map[string]*sql.Stmt{}} }
+
+func (s *stmts) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
+	if st, ok := s.m[query]; ok {
+		return st, nil
+	}
+	st, err := s.tx.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	s.m[query] = st
+	return st, nil
+}
+
+// ExecContext runs a prepared statement.
+func (s *stmts) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	st, err := s.stmt(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	return st.ExecContext(ctx, args...)
+}
+
+// QueryContext runs a prepared query.
+func (s *stmts) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	st, err := s.stmt(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	return st.QueryContext(ctx, args...)
+}
+
+// QueryRowContext runs a prepared single-row query; a preparation error
+// surfaces from Scan, as with sql.Tx.
+func (s *stmts) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	st, err := s.stmt(ctx, query)
+	if err != nil {
+		return s.tx.QueryRowContext(ctx, query, args...)
+	}
+	return st.QueryRowContext(ctx, args...)
+}
+
+func (s *stmts) close() {
+	for _, st := range s.m {
+		st.Close()
+	}
+}
+
 type row struct {
 	id       int64
 	status   string
@@ -143,24 +205,19 @@ type row struct {
 	maint    bool
 }
 
-func (e *Engine) apply(ctx context.Context, tx *sql.Tx, ev Event, now time.Time) (Outcome, bool, error) {
+func (e *Engine) apply(ctx context.Context, tx *stmts, ev Event, now time.Time) (Outcome, bool, error) {
 	var o Outcome
 	// PostgreSQL text cannot hold NUL; a sender's stray one must not fail
 	// the event.
 	for _, f := range []*string{&ev.DedupKey, &ev.Summary, &ev.Source, &ev.Severity} {
 		*f = strings.ReplaceAll(*f, "\x00", "")
 	}
-	err := tx.QueryRowContext(ctx, `INSERT INTO events (integration, action, dedup_key, body, received_at) VALUES ($1, $2, $3, $4, $5) RETURNING id`,
-		ev.Integration, ev.Action, ev.DedupKey, string(ev.Body), store.Millis(now)).Scan(&o.EventID)
-	if err != nil {
-		return o, false, fmt.Errorf("incident: record event: %w", err)
-	}
 	in, _ := e.Integration(ev.Integration)
 	if in == nil {
 		in = &Integration{Name: ev.Integration}
 	}
 	var r row
-	err = tx.QueryRowContext(ctx, `SELECT id, status, severity, service_state, escalation, in_maintenance FROM incidents WHERE open_key = $1`,
+	err := tx.QueryRowContext(ctx, `SELECT id, status, severity, service_state, escalation, in_maintenance FROM incidents WHERE open_key = $1`,
 		openKey(ev.Service, ev.DedupKey)).Scan(&r.id, &r.status, &r.severity, &r.state, &r.escal, &r.maint)
 	found := err == nil
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
@@ -243,16 +300,19 @@ func (e *Engine) apply(ctx context.Context, tx *sql.Tx, ev Event, now time.Time)
 			return o, false, err
 		}
 	}
-	if o.IncidentID != 0 {
-		if _, err := tx.ExecContext(ctx, `UPDATE events SET incident_id = $2 WHERE id = $1`, o.EventID, o.IncidentID); err != nil {
-			return o, false, err
-		}
+	// The event is stored with the incident it went to, in the same
+	// transaction: durable before the sender hears 202.
+	incidentID := sql.NullInt64{Int64: o.IncidentID, Valid: o.IncidentID != 0}
+	err = tx.QueryRowContext(ctx, `INSERT INTO events (integration, action, dedup_key, body, received_at, incident_id) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
+		ev.Integration, ev.Action, ev.DedupKey, string(ev.Body), store.Millis(now), incidentID).Scan(&o.EventID)
+	if err != nil {
+		return o, false, fmt.Errorf("incident: record event: %w", err)
 	}
 	return o, enqueued, nil
 }
 
 // transition moves an open incident to acknowledged.
-func (e *Engine) transition(ctx context.Context, tx *sql.Tx, r row, to, actor string, now time.Time) (bool, error) {
+func (e *Engine) transition(ctx context.Context, tx *stmts, r row, to, actor string, now time.Time) (bool, error) {
 	if _, err := tx.ExecContext(ctx, `UPDATE incidents SET status = $2, acknowledged_at = $3, acknowledged_by = $4 WHERE id = $1`, r.id, to, store.Millis(now), actor); err != nil {
 		return false, fmt.Errorf("incident: acknowledge: %w", err)
 	}
@@ -266,7 +326,7 @@ func (e *Engine) transition(ctx context.Context, tx *sql.Tx, r row, to, actor st
 }
 
 // resolve closes an open incident and gives its service back.
-func (e *Engine) resolve(ctx context.Context, tx *sql.Tx, r row, service, actor string, now time.Time) (bool, error) {
+func (e *Engine) resolve(ctx context.Context, tx *stmts, r row, service, actor string, now time.Time) (bool, error) {
 	if _, err := tx.ExecContext(ctx, `UPDATE incidents SET status = $2, resolved_at = $3, resolved_by = $4, open_key = NULL WHERE id = $1`, r.id, Resolved, store.Millis(now), actor); err != nil {
 		return false, fmt.Errorf("incident: resolve: %w", err)
 	}
@@ -286,7 +346,7 @@ func (e *Engine) resolve(ctx context.Context, tx *sql.Tx, r row, service, actor 
 }
 
 // serviceState marks the incident's service down or degraded.
-func (e *Engine) serviceState(ctx context.Context, tx *sql.Tx, service string, id int64, state string, now time.Time, summary string) error {
+func (e *Engine) serviceState(ctx context.Context, tx *stmts, service string, id int64, state string, now time.Time, summary string) error {
 	var st availability.State
 	switch state {
 	case "down":
@@ -302,7 +362,7 @@ func (e *Engine) serviceState(ctx context.Context, tx *sql.Tx, service string, i
 
 // notify enqueues a notification to every channel of the policy's first
 // level (escalation steps and people come with on-call).
-func (e *Engine) notify(ctx context.Context, tx *sql.Tx, id int64, policy, kind string, now time.Time) (bool, error) {
+func (e *Engine) notify(ctx context.Context, tx *stmts, id int64, policy, kind string, now time.Time) (bool, error) {
 	e.mu.RLock()
 	p, ok := e.policies[policy]
 	e.mu.RUnlock()
@@ -324,7 +384,7 @@ func (e *Engine) notify(ctx context.Context, tx *sql.Tx, id int64, policy, kind 
 	return any, nil
 }
 
-func logEntry(ctx context.Context, tx *sql.Tx, id int64, at time.Time, kind, actor, msg string) error {
+func logEntry(ctx context.Context, tx *stmts, id int64, at time.Time, kind, actor, msg string) error {
 	if _, err := tx.ExecContext(ctx, `INSERT INTO incident_log (incident_id, at, kind, actor, message) VALUES ($1, $2, $3, $4, $5)`,
 		id, store.Millis(at), kind, actor, clip(msg, 4000)); err != nil {
 		return fmt.Errorf("incident: log: %w", err)

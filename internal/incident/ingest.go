@@ -105,8 +105,10 @@ func (in *Ingester) commit(batch []*request) {
 	enqueued := false
 	err := in.DB.Tx(ctx, func(tx *sql.Tx) error {
 		outs, enqueued = nil, false
+		st := newStmts(tx)
+		defer st.close()
 		for _, r := range batch {
-			o, q, err := in.Engine.Apply(ctx, tx, r.events)
+			o, q, err := in.Engine.applyAll(ctx, st, r.events)
 			if err != nil {
 				return err
 			}

@@ -159,7 +159,7 @@ func (s *Store) Get(ctx context.Context, id int64) (Incident, []LogEntry, error)
 }
 
 // act runs a person's action on an incident in one transaction.
-func (s *Store) act(ctx context.Context, id int64, fn func(tx *sql.Tx, r row, i Incident, now time.Time) (bool, error)) (Incident, error) {
+func (s *Store) act(ctx context.Context, id int64, fn func(tx *stmts, r row, i Incident, now time.Time) (bool, error)) (Incident, error) {
 	enqueued := false
 	err := s.DB.Tx(ctx, func(tx *sql.Tx) error {
 		i, err := scanIncident(tx.QueryRowContext(ctx, `SELECT `+incidentColumns+` FROM incidents WHERE id = $1`, id))
@@ -170,7 +170,9 @@ func (s *Store) act(ctx context.Context, id int64, fn func(tx *sql.Tx, r row, i 
 			return err
 		}
 		r := row{id: i.ID, status: i.Status, severity: i.Severity, state: i.ServiceState, escal: i.Escalation, maint: i.InMaintenance}
-		enqueued, err = fn(tx, r, i, s.Engine.Now().UTC())
+		st := newStmts(tx)
+		defer st.close()
+		enqueued, err = fn(st, r, i, s.Engine.Now().UTC())
 		return err
 	})
 	if err != nil {
@@ -185,7 +187,7 @@ func (s *Store) act(ctx context.Context, id int64, fn func(tx *sql.Tx, r row, i 
 
 // Acknowledge marks a triggered incident acknowledged.
 func (s *Store) Acknowledge(ctx context.Context, id int64, actor string) (Incident, error) {
-	return s.act(ctx, id, func(tx *sql.Tx, r row, i Incident, now time.Time) (bool, error) {
+	return s.act(ctx, id, func(tx *stmts, r row, i Incident, now time.Time) (bool, error) {
 		if i.Status != Triggered {
 			return false, apperr.Conflict("incident %d is already %s", id, i.Status)
 		}
@@ -195,7 +197,7 @@ func (s *Store) Acknowledge(ctx context.Context, id int64, actor string) (Incide
 
 // Resolve closes an incident.
 func (s *Store) Resolve(ctx context.Context, id int64, actor string) (Incident, error) {
-	return s.act(ctx, id, func(tx *sql.Tx, r row, i Incident, now time.Time) (bool, error) {
+	return s.act(ctx, id, func(tx *stmts, r row, i Incident, now time.Time) (bool, error) {
 		if i.Status == Resolved {
 			return false, apperr.Conflict("incident %d is already resolved", id)
 		}
@@ -214,7 +216,7 @@ func (s *Store) Note(ctx context.Context, id int64, actor, text string) (Inciden
 	case len(text) > MaxNote:
 		return Incident{}, &apperr.Invalid{Fields: []apperr.Field{{Path: "text", Msg: fmt.Sprintf("is longer than %d characters", MaxNote)}}}
 	}
-	return s.act(ctx, id, func(tx *sql.Tx, r row, i Incident, now time.Time) (bool, error) {
+	return s.act(ctx, id, func(tx *stmts, r row, i Incident, now time.Time) (bool, error) {
 		return false, logEntry(ctx, tx, id, now, "note", actor, text)
 	})
 }
