@@ -21,10 +21,13 @@ import (
 	"github.com/sextant-ops/sextant/internal/availability"
 	"github.com/sextant-ops/sextant/internal/catalog"
 	"github.com/sextant-ops/sextant/internal/config"
+	"github.com/sextant-ops/sextant/internal/escalation"
 	"github.com/sextant-ops/sextant/internal/httpapi"
 	"github.com/sextant-ops/sextant/internal/incident"
+	"github.com/sextant-ops/sextant/internal/knownerror"
 	"github.com/sextant-ops/sextant/internal/monitor"
 	"github.com/sextant-ops/sextant/internal/notify"
+	"github.com/sextant-ops/sextant/internal/postmortem"
 	"github.com/sextant-ops/sextant/internal/store"
 	"github.com/sextant-ops/sextant/internal/timeline"
 	"github.com/sextant-ops/sextant/internal/web"
@@ -74,6 +77,8 @@ type App struct {
 	outbox    *notify.Outbox
 	channels  atomic.Pointer[map[string]notify.Channel]
 	services  catalogCache
+	oncall    onCall
+	escalate  *escalation.Worker
 	stop      context.CancelFunc
 	metrics   *metrics
 	handler   http.Handler
@@ -128,7 +133,9 @@ func New(ctx context.Context, o Options) (*App, error) {
 		}
 		return nil
 	}}
-	a.engine = &incident.Engine{Timeline: a.outages, Log: o.Log, Now: o.Now, InMaintenance: a.services.inMaintenance, OnEnqueue: a.outbox.Kick}
+	a.escalate = &escalation.Worker{DB: db, Log: o.Log, Now: o.Now, Policies: a.oncall.Policy, Resolve: a.oncall.Resolve, OnEnqueue: a.outbox.Kick}
+	a.engine = &incident.Engine{Timeline: a.outages, Log: o.Log, Now: o.Now, InMaintenance: a.services.inMaintenance,
+		OnEnqueue: func() { a.outbox.Kick(); a.escalate.Kick() }, StartEscalation: a.startEscalation, StopEscalation: escalation.Stop}
 	a.engine.Configure(incident.Setup{})
 	a.ingest = &incident.Ingester{DB: db, Engine: a.engine}
 	a.incidents = &incident.Store{DB: db, Engine: a.engine}
@@ -191,9 +198,14 @@ func (a *App) Reload(ctx context.Context, actor string) (catalog.Changes, error)
 		}
 		channels[c.Name] = ch
 	}
+	dir, err := buildDirectory(cfg, channels)
+	if err != nil {
+		return catalog.Changes{}, err
+	}
 	ch, err := a.catalog.ApplyFile(ctx, actor, cfg.Catalog, a.checks.FileHook(actor, cfg.Checks))
 	if err == nil {
 		a.channels.Store(&channels)
+		a.oncall.cur.Store(dir)
 		a.engine.Configure(cfg.Incident)
 		a.services.invalidate()
 		err = a.monitor.Load(ctx)
@@ -244,13 +256,28 @@ func (a *App) firstAdmin(ctx context.Context) error {
 
 func (a *App) buildHandler() error {
 	mux := http.NewServeMux()
+	// Known errors match new incidents from a cache the store refreshes
+	// on its writes; post-mortems measure impact with the same reporter
+	// as every availability figure.
+	knownErrors := knownerror.NewStore(a.db, a.opts.Now, a.log)
+	a.engine.KnownError = knownErrors.Match
+	postmortems := postmortem.NewStore(a.db, a.reports, a.opts.Now)
 	api := httpapi.New(httpapi.Deps{Log: a.log, Auth: a.auth, Catalog: a.catalog, DB: a.db, Outages: a.outages, Reporter: a.reports,
 		Checks: a.checks, Monitor: a.monitor, PublicURL: a.opts.PublicURL, Config: a, Version: a.opts.Version,
 		Engine: a.engine, Ingest: a.ingest, Incidents: a.incidents, KnownService: a.services.known,
-		Deliveries: func(ctx context.Context, id int64) (any, error) { return a.outbox.Deliveries(ctx, id) }})
+		Postmortems: postmortems, KnownErrors: knownErrors,
+		Deliveries: func(ctx context.Context, id int64) (any, error) { return a.outbox.Deliveries(ctx, id) },
+		OnCall:     &a.oncall, Reassigner: a.escalate,
+		Escalation: func(ctx context.Context, id int64) (any, error) {
+			st, ok, err := escalation.Get(ctx, a.db.Reader(), id)
+			if !ok || err != nil {
+				return nil, err
+			}
+			return st, nil
+		}})
 	api.Register(mux)
 	ui, err := web.New(web.Deps{Log: a.log, Auth: a.auth, Catalog: a.catalog, Outages: a.outages, Reports: a.reports, Monitor: a.monitor, Checks: a.checks, PublicURL: a.opts.PublicURL,
-		Incidents: a.incidents, Signer: a.signer, Deliveries: a.outbox.Deliveries,
+		Incidents: a.incidents, Signer: a.signer, Deliveries: a.outbox.Deliveries, Postmortems: postmortems, KnownErrors: knownErrors,
 		Version: a.opts.Version, SecureCookies: a.opts.SecureCookies})
 	if err != nil {
 		return err
@@ -319,6 +346,11 @@ func (a *App) Run(ctx context.Context) error {
 		defer close(outDone)
 		_ = a.outbox.Run(monCtx)
 	}()
+	escDone := make(chan struct{})
+	go func() {
+		defer close(escDone)
+		_ = a.escalate.Run(monCtx)
+	}()
 	serverStopped := false
 	select {
 	case err = <-errc:
@@ -336,6 +368,7 @@ func (a *App) Run(ctx context.Context) error {
 	stopMonitor()
 	<-monDone
 	<-outDone
+	<-escDone
 	return err
 }
 
@@ -385,6 +418,13 @@ type catalogCache struct {
 	at      time.Time
 	names   map[string]bool
 	maint   map[string][]availability.Maintenance
+	paging  map[string]paging
+}
+
+// paging is what decides when a service's incidents page.
+type paging struct {
+	page, alwaysFrom string
+	hours            *availability.Calendar
 }
 
 func (c *catalogCache) load() {
@@ -397,9 +437,17 @@ func (c *catalogCache) load() {
 	}
 	names := map[string]bool{}
 	maint := map[string][]availability.Maintenance{}
+	pg := map[string]paging{}
 	compiled, _ := catalog.Compile(cat)
 	for _, s := range cat.Services {
 		names[s.Name] = true
+		if s.Objective != nil && compiled != nil {
+			var hours *availability.Calendar
+			if o := compiled.Objectives[s.Name]; o != nil {
+				hours = o.Hours
+			}
+			pg[s.Name] = paging{page: s.Objective.Page, alwaysFrom: s.Objective.PageAlwaysFrom, hours: hours}
+		}
 		zone := time.UTC
 		if compiled != nil {
 			if o := compiled.Objectives[s.Name]; o != nil && o.Hours != nil {
@@ -408,7 +456,17 @@ func (c *catalogCache) load() {
 		}
 		maint[s.Name] = catalog.Maintenance(s, zone)
 	}
-	c.names, c.maint, c.at = names, maint, c.now()
+	c.names, c.maint, c.paging, c.at = names, maint, pg, c.now()
+}
+
+// pageAt says when a new incident of service starts paging, and why it
+// waits when it does.
+func (c *catalogCache) pageAt(service, severity string, now time.Time) (time.Time, string) {
+	c.mu.Lock()
+	c.load()
+	p := c.paging[service]
+	c.mu.Unlock()
+	return escalation.PageAt(now, severity, p.page, p.alwaysFrom, p.hours)
 }
 
 func (c *catalogCache) invalidate() {

@@ -437,3 +437,48 @@ func (s *Service) Bearer(ctx context.Context, secret string) (Principal, error) 
 		id, store.Millis(now), store.Millis(now.Add(-time.Minute)))
 	return p, nil
 }
+
+// FeedSecret creates (or replaces) the secret of a calendar feed, for
+// calendar apps that cannot send a token; it is shown once and stored as a
+// digest. feed names the feed, e.g. "schedule:primary".
+func (s *Service) FeedSecret(ctx context.Context, actor, feed string) (string, error) {
+	secret := randomToken(24)
+	now := s.now()
+	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM feed_secrets WHERE feed = $1`, feed); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO feed_secrets (feed, secret_hash, created_at) VALUES ($1, $2, $3)`, feed, digest(secret), store.Millis(now)); err != nil {
+			return fmt.Errorf("auth: feed secret: %w", err)
+		}
+		return audit.Record(ctx, tx, now, actor, audit.Update, "feed", feed, nil, map[string]string{"secret": "[new]"})
+	})
+	if err != nil {
+		return "", err
+	}
+	return secret, nil
+}
+
+// CheckFeedSecret reports whether secret opens feed.
+func (s *Service) CheckFeedSecret(ctx context.Context, feed, secret string) bool {
+	if secret == "" {
+		return false
+	}
+	var n int
+	err := s.db.Reader().QueryRowContext(ctx, `SELECT COUNT(*) FROM feed_secrets WHERE feed = $1 AND secret_hash = $2`, feed, digest(secret)).Scan(&n)
+	return err == nil && n == 1
+}
+
+// RevokeFeedSecret stops a feed's secret from working.
+func (s *Service) RevokeFeedSecret(ctx context.Context, actor, feed string) error {
+	return s.db.Tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM feed_secrets WHERE feed = $1`, feed)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return apperr.NotFound("a secret for feed %q", feed)
+		}
+		return audit.Record(ctx, tx, s.now(), actor, audit.Delete, "feed", feed, map[string]string{"secret": "[revoked]"}, nil)
+	})
+}

@@ -87,6 +87,11 @@ type Objective struct {
 	MinOutage    string   `json:"min_outage,omitempty" yaml:"min_outage"`
 	DowntimeCost *float64 `json:"downtime_cost,omitempty" yaml:"downtime_cost"`
 	Budget       *float64 `json:"budget,omitempty" yaml:"budget"`
+	// Page is "always" (default) or "in_hours": an incident outside the
+	// service hours is recorded at once but pages nobody until they begin,
+	// unless its severity is at least PageAlwaysFrom.
+	Page           string `json:"page,omitempty" yaml:"page"`
+	PageAlwaysFrom string `json:"page_always_from,omitempty" yaml:"page_always_from"`
 }
 
 // MaintenanceWindow is planned downtime: either one-off (start and end) or

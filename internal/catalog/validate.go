@@ -17,6 +17,12 @@ import (
 // AlwaysOn is the calendar name meaning every hour of every day.
 const AlwaysOn = "24x7"
 
+// The paging modes of an objective.
+const (
+	PageAlways  = "always"
+	PageInHours = "in_hours"
+)
+
 // The limits on free text, so that one bad request cannot store megabytes.
 const (
 	maxTitle       = 200
@@ -356,6 +362,16 @@ func compileObjective(s Service, cals map[string]*availability.Calendar, known m
 			return
 		}
 		*dst = *v
+	}
+	switch o.Page {
+	case "", PageAlways, PageInHours:
+	default:
+		inv.Add("objective.page", "must be %q or %q, not %q", PageAlways, PageInHours, o.Page)
+	}
+	switch o.PageAlwaysFrom {
+	case "", "critical", "error", "warning", "info":
+	default:
+		inv.Add("objective.page_always_from", "must be a severity (critical, error, warning, info), not %q", o.PageAlwaysFrom)
 	}
 	money("downtime_cost", o.DowntimeCost, &obj.DowntimeCost)
 	money("budget", o.Budget, &obj.Budget)

@@ -14,9 +14,11 @@ import (
 	"github.com/sextant-ops/sextant/internal/apperr"
 	"github.com/sextant-ops/sextant/internal/catalog"
 	"github.com/sextant-ops/sextant/internal/config/yamlpos"
+	"github.com/sextant-ops/sextant/internal/escalation"
 	"github.com/sextant-ops/sextant/internal/incident"
 	"github.com/sextant-ops/sextant/internal/monitor"
 	"github.com/sextant-ops/sextant/internal/notify"
+	"github.com/sextant-ops/sextant/internal/oncall"
 )
 
 // File is the config file's shape. Each top-level key is one area of
@@ -29,16 +31,26 @@ type File struct {
 	Integrations       []incident.Integration      `yaml:"integrations"`
 	Channels           []notify.Config             `yaml:"channels"`
 	EscalationPolicies []incident.EscalationPolicy `yaml:"escalation_policies"`
+	// On-call: the people paged, their rotations, and how their e-mail and
+	// ntfy notifications are sent.
+	Users     []escalation.Person `yaml:"users"`
+	Schedules []oncall.Schedule   `yaml:"schedules"`
+	Mail      *escalation.Mail    `yaml:"mail"`
+	NtfyURL   string              `yaml:"ntfy_url"`
 }
 
 // Config is a validated config file.
 type Config struct {
 	// Path is where the file was read from ("" for the embedded demo).
-	Path     string
-	Catalog  catalog.Catalog
-	Checks   []monitor.Check
-	Incident incident.Setup
-	Channels []notify.Config
+	Path      string
+	Catalog   catalog.Catalog
+	Checks    []monitor.Check
+	Incident  incident.Setup
+	Channels  []notify.Config
+	Users     []escalation.Person
+	Schedules []oncall.Schedule
+	Mail      *escalation.Mail
+	NtfyURL   string
 }
 
 // Problems is every mistake found in a file, each with line and column. It
@@ -126,8 +138,28 @@ func Parse(src []byte, getenv func(string) (string, bool)) (*Config, error) {
 		}
 		channels[ch.Name] = true
 	}
+	users := map[string]bool{}
+	for i, u := range f.Users {
+		p := fmt.Sprintf("users[%d]", i)
+		fields = append(fields, apperr.Prefixed(p, u.Validate(f.Mail, f.NtfyURL))...)
+		if users[u.Name] {
+			fields = append(fields, apperr.Field{Path: p + ".name", Msg: fmt.Sprintf("user %q is declared twice", u.Name)})
+		}
+		users[u.Name] = true
+	}
+	schedules := map[string]bool{}
+	for i, sc := range f.Schedules {
+		p := fmt.Sprintf("schedules[%d]", i)
+		if !catalog.ValidName(sc.Name) {
+			fields = append(fields, apperr.Field{Path: p + ".name", Msg: fmt.Sprintf("%q must be lower-case letters, digits, '-' or '_'", sc.Name)})
+		} else if schedules[sc.Name] {
+			fields = append(fields, apperr.Field{Path: p + ".name", Msg: fmt.Sprintf("schedule %q is declared twice", sc.Name)})
+		}
+		schedules[sc.Name] = true
+		fields = append(fields, apperr.Prefixed(p, sc.Validate(users))...)
+	}
 	setup := incident.Setup{Integrations: f.Integrations, Policies: f.EscalationPolicies}
-	fields = append(fields, setup.Validate(services, channels)...)
+	fields = append(fields, setup.Validate(services, incident.Targets{Channels: channels, Users: users, Schedules: schedules})...)
 	policies := map[string]bool{}
 	for _, p := range f.EscalationPolicies {
 		policies[p.Name] = true
@@ -152,7 +184,8 @@ func Parse(src []byte, getenv func(string) (string, bool)) (*Config, error) {
 		})
 		return nil, &Problems{Errors: problems}
 	}
-	return &Config{Catalog: cat, Checks: f.Checks, Incident: setup, Channels: f.Channels}, nil
+	return &Config{Catalog: cat, Checks: f.Checks, Incident: setup, Channels: f.Channels,
+		Users: f.Users, Schedules: f.Schedules, Mail: f.Mail, NtfyURL: f.NtfyURL}, nil
 }
 
 // catalog turns the file's calendars map into a list in name order, so that

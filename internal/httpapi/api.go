@@ -14,7 +14,9 @@ import (
 	"github.com/sextant-ops/sextant/internal/auth"
 	"github.com/sextant-ops/sextant/internal/catalog"
 	"github.com/sextant-ops/sextant/internal/incident"
+	"github.com/sextant-ops/sextant/internal/knownerror"
 	"github.com/sextant-ops/sextant/internal/monitor"
+	"github.com/sextant-ops/sextant/internal/postmortem"
 	"github.com/sextant-ops/sextant/internal/store"
 	"github.com/sextant-ops/sextant/internal/timeline"
 )
@@ -69,7 +71,17 @@ type Deps struct {
 	Incidents    *incident.Store
 	Deliveries   func(ctx context.Context, incidentID int64) (any, error)
 	KnownService func(name string) bool
-	Config       Reloader
+	// On-call: the directory from the config file, the escalation of an
+	// incident, and reassignment.
+	OnCall     OnCall
+	Escalation func(ctx context.Context, incidentID int64) (any, error)
+	Reassigner Reassigner
+	Config     Reloader
+	// Postmortems keeps post-mortems of resolved incidents; KnownErrors
+	// keeps known errors and their workarounds. Without them those routes
+	// answer 404.
+	Postmortems *postmortem.Store
+	KnownErrors *knownerror.Store
 	// PublicURL is how clients reach this server (for heartbeat ping
 	// URLs); empty means the request's own scheme and host.
 	PublicURL string
@@ -93,6 +105,8 @@ func New(d Deps) *API {
 	a.routes = append(a.routes, a.availabilityRoutes()...)
 	a.routes = append(a.routes, a.monitorRoutes()...)
 	a.routes = append(a.routes, a.incidentRoutes()...)
+	a.routes = append(a.routes, a.postmortemRoutes()...)
+	a.routes = append(a.routes, a.oncallRoutes()...)
 	a.routes = append(a.routes, a.adminRoutes()...)
 	a.routes = append(a.routes, Route{Method: "GET", Path: "/api/v1/openapi.json", Summary: "This API's OpenAPI 3.1 document", Tag: "meta",
 		Response: map[string]any{}, Status: 200, Handle: a.openAPI})

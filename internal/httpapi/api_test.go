@@ -13,9 +13,13 @@ import (
 
 	"github.com/sextant-ops/sextant/internal/auth"
 	"github.com/sextant-ops/sextant/internal/catalog"
+	"github.com/sextant-ops/sextant/internal/escalation"
 	"github.com/sextant-ops/sextant/internal/httpapi"
 	"github.com/sextant-ops/sextant/internal/incident"
+	"github.com/sextant-ops/sextant/internal/knownerror"
 	"github.com/sextant-ops/sextant/internal/monitor"
+	"github.com/sextant-ops/sextant/internal/oncall"
+	"github.com/sextant-ops/sextant/internal/postmortem"
 	"github.com/sextant-ops/sextant/internal/store"
 	"github.com/sextant-ops/sextant/internal/store/storetest"
 	"github.com/sextant-ops/sextant/internal/timeline"
@@ -35,6 +39,10 @@ type harness struct {
 	checks *monitor.Store
 	mon    *monitor.Monitor
 	engine *incident.Engine
+	// knownErrors and postmortems back the post-mortem and known-error
+	// routes; the engine matches new incidents with knownErrors.
+	knownErrors *knownerror.Store
+	postmortems *postmortem.Store
 }
 
 func newHarness(t *testing.T, db *store.DB) *harness {
@@ -61,11 +69,16 @@ func newHarness(t *testing.T, db *store.DB) *harness {
 	ictx, cancel := context.WithCancel(ctx)
 	t.Cleanup(cancel)
 	ingest.Start(ictx)
+	reporter := timeline.NewReporter(h.cat, outages, func() time.Time { return testNow })
+	h.knownErrors = knownerror.NewStore(db, nil, nil)
+	h.engine.KnownError = h.knownErrors.Match
+	h.postmortems = postmortem.NewStore(db, reporter, nil)
 	h.api = httpapi.New(httpapi.Deps{Auth: a, Catalog: h.cat, DB: db, Outages: outages,
-		Reporter: timeline.NewReporter(h.cat, outages, func() time.Time { return testNow }),
-		Checks:   h.checks, Monitor: h.mon, Version: "test",
+		Reporter: reporter, Postmortems: h.postmortems, KnownErrors: h.knownErrors,
+		Checks: h.checks, Monitor: h.mon, Version: "test",
 		Engine: h.engine, Ingest: ingest, Incidents: &incident.Store{DB: db, Engine: h.engine},
-		KnownService: func(name string) bool { _, err := h.cat.GetService(ctx, name); return err == nil }})
+		KnownService: func(name string) bool { _, err := h.cat.GetService(ctx, name); return err == nil },
+		OnCall:       noOnCall{}})
 	mux := http.NewServeMux()
 	h.api.Register(mux)
 	h.srv = httptest.NewServer(mux)
@@ -420,4 +433,15 @@ func TestUnknownAPIPathIsAProblem(t *testing.T) {
 			t.Fatalf("PATCH = %d", code)
 		}
 	})
+}
+
+// noOnCall is an empty on-call directory.
+type noOnCall struct{}
+
+func (noOnCall) People() []escalation.Person             { return nil }
+func (noOnCall) Person(string) (escalation.Person, bool) { return escalation.Person{}, false }
+func (noOnCall) Schedules() []oncall.Schedule            { return nil }
+func (noOnCall) Policies() []incident.EscalationPolicy   { return nil }
+func (noOnCall) Schedule(string) (*oncall.Compiled, oncall.Schedule, bool) {
+	return nil, oncall.Schedule{}, false
 }

@@ -30,6 +30,9 @@ type IncidentDetail struct {
 	incident.Incident
 	Timeline   []incident.LogEntry `json:"timeline"`
 	Deliveries any                 `json:"deliveries"`
+	// Escalation says where paging stands, and why it has not paged yet
+	// when it waits for service hours.
+	Escalation any `json:"escalation"`
 }
 
 // Note is the body of a note.
@@ -222,6 +225,11 @@ func (a *API) getIncident(w http.ResponseWriter, r *http.Request) error {
 	d := IncidentDetail{Incident: i, Timeline: log, Deliveries: []any{}}
 	if a.deps.Deliveries != nil {
 		if d.Deliveries, err = a.deps.Deliveries(r.Context(), id); err != nil {
+			return err
+		}
+	}
+	if a.deps.Escalation != nil {
+		if d.Escalation, err = a.deps.Escalation(r.Context(), id); err != nil {
 			return err
 		}
 	}

@@ -50,15 +50,18 @@ type Integration struct {
 
 // EscalationPolicy says who is notified, and when.
 type EscalationPolicy struct {
-	Name   string  `yaml:"name"`
-	Repeat int     `yaml:"repeat"`
-	Levels []Level `yaml:"levels"`
+	Name string `yaml:"name" json:"name"`
+	// Repeat is how many more times the whole policy runs when nobody
+	// acknowledges; RepeatDelay is the wait before each repeat (default 15m).
+	Repeat      int     `yaml:"repeat" json:"repeat"`
+	RepeatDelay string  `yaml:"repeat_delay" json:"repeat_delay,omitempty"`
+	Levels      []Level `yaml:"levels" json:"levels"`
 }
 
 // Level is one step of a policy: after Delay, notify the targets.
 type Level struct {
-	Delay  string   `yaml:"delay"`
-	Notify []string `yaml:"notify"`
+	Delay  string   `yaml:"delay" json:"delay"`
+	Notify []string `yaml:"notify" json:"notify"`
 }
 
 // The severities of the PagerDuty Events API.
@@ -101,9 +104,14 @@ type Setup struct {
 	Policies     []EscalationPolicy
 }
 
+// Targets are the names a policy level may notify.
+type Targets struct {
+	Channels, Users, Schedules map[string]bool
+}
+
 // Validate checks integrations and policies against the known services and
-// channels; paths are as the config file spells them.
-func (s Setup) Validate(services, channels map[string]bool) []apperr.Field {
+// targets; paths are as the config file spells them.
+func (s Setup) Validate(services map[string]bool, targets Targets) []apperr.Field {
 	var inv apperr.Invalid
 	policies := map[string]bool{}
 	for i, p := range s.Policies {
@@ -117,6 +125,11 @@ func (s Setup) Validate(services, channels map[string]bool) []apperr.Field {
 		policies[p.Name] = true
 		if p.Repeat < 0 || p.Repeat > 100 {
 			inv.Add(at+".repeat", "must be between 0 and 100")
+		}
+		if p.RepeatDelay != "" {
+			if d, err := duration.Parse(p.RepeatDelay); err != nil || d <= 0 {
+				inv.Add(at+".repeat_delay", "expected a duration such as 15m")
+			}
 		}
 		if len(p.Levels) == 0 {
 			inv.Add(at+".levels", "needs at least one level")
@@ -133,11 +146,22 @@ func (s Setup) Validate(services, channels map[string]bool) []apperr.Field {
 			}
 			for k, t := range l.Notify {
 				kind, name, _ := strings.Cut(t, ":")
-				switch {
-				case kind != "channel":
-					inv.Add(fmt.Sprintf("%s.notify[%d]", lp, k), "unknown target %q (use channel:NAME)", t)
-				case !channels[name]:
-					inv.Add(fmt.Sprintf("%s.notify[%d]", lp, k), "unknown channel %q", name)
+				tp := fmt.Sprintf("%s.notify[%d]", lp, k)
+				switch kind {
+				case "channel":
+					if !targets.Channels[name] {
+						inv.Add(tp, "unknown channel %q", name)
+					}
+				case "user":
+					if !targets.Users[name] {
+						inv.Add(tp, "unknown user %q", name)
+					}
+				case "schedule":
+					if !targets.Schedules[name] {
+						inv.Add(tp, "unknown schedule %q", name)
+					}
+				default:
+					inv.Add(tp, "unknown target %q (use channel:NAME, user:NAME or schedule:NAME)", t)
 				}
 			}
 		}

@@ -62,6 +62,20 @@ type Engine struct {
 	// OnEnqueue is called after a transaction that enqueued notifications
 	// commits, to wake the outbox.
 	OnEnqueue func()
+	// KnownError, when set, is asked about every new incident: when the
+	// incident fits a known error's signature, the incident records the
+	// known error's id and its timeline says so (notifications then carry
+	// the workaround). It must answer from memory: it runs inside ingest's
+	// transaction.
+	KnownError func(service, summary string, details json.RawMessage) (id int64, title, workaround string, ok bool)
+	// StartEscalation, when set, takes over notifying a new incident: it
+	// records the incident's escalation in tx (the escalation worker then
+	// walks its levels). Without it, the policy's first level's channels
+	// are notified at once.
+	StartEscalation func(ctx context.Context, tx store.Querier, incidentID int64, policy, service, severity string, now time.Time) error
+	// StopEscalation ends an incident's escalation when it is acknowledged
+	// or resolved.
+	StopEscalation func(ctx context.Context, tx store.Querier, incidentID int64, reason string, now time.Time) error
 
 	mu           sync.RWMutex
 	integrations map[string]*Integration
@@ -255,11 +269,19 @@ func (e *Engine) apply(ctx context.Context, tx *stmts, ev Event, now time.Time) 
 		if err := logEntry(ctx, tx, o.IncidentID, now, "status", "integration:"+in.Name, msg); err != nil {
 			return o, false, err
 		}
+		if err := e.knownError(ctx, tx, o.IncidentID, ev.Service, ev.Summary, details, now); err != nil {
+			return o, false, err
+		}
 		if err := e.serviceState(ctx, tx, ev.Service, o.IncidentID, state, now, ev.Summary); err != nil {
 			return o, false, err
 		}
 		if !maint {
-			if enqueued, err = e.notify(ctx, tx, o.IncidentID, escal, "triggered", now); err != nil {
+			if e.StartEscalation != nil && escal != "" {
+				if err := e.StartEscalation(ctx, tx, o.IncidentID, escal, ev.Service, ev.Severity, now); err != nil {
+					return o, false, err
+				}
+				enqueued = true // the escalation worker is kicked with the outbox
+			} else if enqueued, err = e.notify(ctx, tx, o.IncidentID, escal, "triggered", now); err != nil {
 				return o, false, err
 			}
 		}
@@ -319,6 +341,11 @@ func (e *Engine) transition(ctx context.Context, tx *stmts, r row, to, actor str
 	if err := logEntry(ctx, tx, r.id, now, "status", actor, "acknowledged"); err != nil {
 		return false, err
 	}
+	if e.StopEscalation != nil {
+		if err := e.StopEscalation(ctx, tx, r.id, "acknowledged by "+actor, now); err != nil {
+			return false, err
+		}
+	}
 	if r.maint {
 		return false, nil
 	}
@@ -332,6 +359,11 @@ func (e *Engine) resolve(ctx context.Context, tx *stmts, r row, service, actor s
 	}
 	if err := logEntry(ctx, tx, r.id, now, "status", actor, "resolved"); err != nil {
 		return false, err
+	}
+	if e.StopEscalation != nil {
+		if err := e.StopEscalation(ctx, tx, r.id, "resolved by "+actor, now); err != nil {
+			return false, err
+		}
 	}
 	if r.state != "none" {
 		if err := e.Timeline.Append(ctx, tx, timeline.Transition{Service: service, Input: fmt.Sprintf("incident:%d", r.id), At: now, State: availability.Up,
@@ -382,6 +414,21 @@ func (e *Engine) notify(ctx context.Context, tx *stmts, id int64, policy, kind s
 		any = true
 	}
 	return any, nil
+}
+
+// knownError records on a new incident the known error it matches, if any.
+func (e *Engine) knownError(ctx context.Context, tx *stmts, id int64, service, summary string, details json.RawMessage, now time.Time) error {
+	if e.KnownError == nil {
+		return nil
+	}
+	kid, title, _, ok := e.KnownError(service, summary, details)
+	if !ok {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE incidents SET known_error_id = $2 WHERE id = $1`, id, kid); err != nil {
+		return fmt.Errorf("incident: record known error: %w", err)
+	}
+	return logEntry(ctx, tx, id, now, "event", "sextant", fmt.Sprintf("matches known error #%d: %s", kid, title))
 }
 
 func logEntry(ctx context.Context, tx *stmts, id int64, at time.Time, kind, actor, msg string) error {

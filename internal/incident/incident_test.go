@@ -271,7 +271,7 @@ func TestValidateSetup(t *testing.T) {
 		Policies: []incident.EscalationPolicy{{Name: "p", Levels: []incident.Level{{Delay: "soon", Notify: []string{"user:x", "channel:nope"}}}}},
 	}
 	got := map[string]bool{}
-	for _, f := range s.Validate(map[string]bool{"shop": true}, map[string]bool{"hook": true}) {
+	for _, f := range s.Validate(map[string]bool{"shop": true}, incident.Targets{Channels: map[string]bool{"hook": true}}) {
 		got[f.Path] = true
 	}
 	for _, want := range []string{"integrations[0].key", "integrations[0].service", "integrations[0].escalation", "integrations[0].rate_limit",

@@ -10,7 +10,7 @@
 //   - webhook: POST application/json WebhookPayload
 //     {"event": kind, "incident": {"id", "service", "summary", "severity",
 //     "status", "source", "created_at", "url", "ack_url", "resolve_url",
-//     "in_maintenance"}}, signed with HMAC-SHA256 over
+//     "in_maintenance", "workaround"}}, signed with HMAC-SHA256 over
 //     "<timestamp>.<body>" (see SignatureHeader and VerifyWebhook);
 //   - slack: an incoming-webhook {"text", "blocks"} with URL buttons;
 //   - teams: {"type": "message", "attachments": [an Adaptive Card 1.4]}
@@ -97,6 +97,9 @@ type Message struct {
 	AckURL        string
 	ResolveURL    string
 	InMaintenance bool
+	// Workaround is the workaround of the known error the incident
+	// matched when it was opened (Markdown); "" when it matched none.
+	Workaround string
 }
 
 // Config is one channel as declared in the YAML config file (decoded by a

@@ -250,12 +250,14 @@ func (o *Outbox) due(ctx context.Context) ([]outboxRow, error) {
 		}
 		skip = " AND o.channel NOT IN (" + strings.Join(marks, ", ") + ")"
 	}
-	q := `SELECT id, incident_id, channel, kind, attempts, service, status, severity, summary, source, created_at, in_maintenance
+	q := `SELECT id, incident_id, channel, kind, attempts, service, status, severity, summary, source, created_at, in_maintenance, workaround
 		FROM (
 			SELECT o.id, o.incident_id, o.channel, o.kind, o.attempts, o.next_attempt,
 			       i.service, i.status, i.severity, i.summary, i.source, i.created_at, i.in_maintenance,
+			       COALESCE(k.workaround, '') AS workaround,
 			       ROW_NUMBER() OVER (PARTITION BY o.channel ORDER BY o.next_attempt, o.id) AS n
 			FROM outbox o JOIN incidents i ON i.id = o.incident_id
+			LEFT JOIN known_errors k ON k.id = i.known_error_id
 			WHERE o.status = 'pending' AND o.next_attempt <= $1 AND o.claimed_until < $1` + skip + `
 		) due
 		WHERE n <= $2
@@ -272,7 +274,7 @@ func (o *Outbox) due(ctx context.Context) ([]outboxRow, error) {
 		var created int64
 		m := &r.msg
 		if err := rs.Scan(&r.id, &r.incident, &r.channel, &r.kind, &r.attempts,
-			&m.Service, &m.Status, &m.Severity, &m.Summary, &m.Source, &created, &m.InMaintenance); err != nil {
+			&m.Service, &m.Status, &m.Severity, &m.Summary, &m.Source, &created, &m.InMaintenance, &m.Workaround); err != nil {
 			return nil, fmt.Errorf("read due notifications: %w", err)
 		}
 		m.IncidentID, m.Kind, m.CreatedAt = r.incident, r.kind, store.FromMillis(created)

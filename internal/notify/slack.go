@@ -89,6 +89,9 @@ func (s *slack) payload(m Message) (slackPayload, error) {
 		if m.InMaintenance {
 			p.Blocks = append(p.Blocks, slackBlock{Type: "context", Elements: []any{slackText{Type: "mrkdwn", Text: "The service is in a maintenance window."}}})
 		}
+		if m.Workaround != "" {
+			p.Blocks = append(p.Blocks, slackBlock{Type: "section", Text: &slackText{Type: "mrkdwn", Text: clip("*Known error, workaround*\n"+slackEscape(m.Workaround), 3000)}})
+		}
 	}
 	var buttons []any
 	for _, l := range links(m) {

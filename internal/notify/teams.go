@@ -117,6 +117,11 @@ func (t *teams) payload(m Message) (teamsMessage, error) {
 		if m.InMaintenance {
 			card.Body = append(card.Body, teamsTextBlock{Type: "TextBlock", Text: "The service is in a maintenance window.", Wrap: true, Color: "Warning"})
 		}
+		if m.Workaround != "" {
+			card.Body = append(card.Body,
+				teamsTextBlock{Type: "TextBlock", Text: "Known error, workaround", Wrap: true, Weight: "Bolder"},
+				teamsTextBlock{Type: "TextBlock", Text: clip(m.Workaround, 5000), Wrap: true})
+		}
 	}
 	for _, l := range links(m) {
 		a := teamsAction{Type: "Action.OpenUrl", Title: l.label, URL: l.url}

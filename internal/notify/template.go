@@ -24,6 +24,11 @@ Opened:   {{.CreatedAt.UTC.Format "2006-01-02 15:04 MST"}}
 {{- if .InMaintenance}}
 
 The service is in a maintenance window.{{end}}
+{{- if .Workaround}}
+
+Known error, workaround:
+{{.Workaround}}
+{{- end}}
 {{if .URL}}
 View:        {{.URL}}{{end}}
 {{- if and .AckURL (eq .Status "triggered")}}
@@ -35,7 +40,9 @@ Resolve:     {{.ResolveURL}}{{end}}
 // shortBody is the built-in message of channels that show the incident's
 // details and links in their own way (ntfy).
 const shortBody = `{{.Summary}}
-{{.Service}} · {{.Severity}} · {{.Status}}{{if .InMaintenance}} · in maintenance{{end}}`
+{{.Service}} · {{.Severity}} · {{.Status}}{{if .InMaintenance}} · in maintenance{{end}}
+{{- if .Workaround}}
+Workaround: {{.Workaround}}{{end}}`
 
 // funcs are the functions templates may call besides text/template's own.
 var funcs = template.FuncMap{

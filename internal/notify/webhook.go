@@ -60,6 +60,9 @@ type WebhookIncident struct {
 	AckURL        string    `json:"ack_url"`
 	ResolveURL    string    `json:"resolve_url"`
 	InMaintenance bool      `json:"in_maintenance"`
+	// Workaround is the matched known error's workaround (Markdown),
+	// left out when the incident matched none.
+	Workaround string `json:"workaround,omitempty"`
 }
 
 // webhook posts a WebhookPayload, signed as SignatureHeader describes, to
@@ -94,6 +97,7 @@ func webhookPayload(m Message) WebhookPayload {
 			ID: m.IncidentID, Service: m.Service, Summary: m.Summary, Severity: m.Severity,
 			Status: m.Status, Source: m.Source, CreatedAt: m.CreatedAt.UTC(), URL: m.URL,
 			AckURL: m.AckURL, ResolveURL: m.ResolveURL, InMaintenance: m.InMaintenance,
+			Workaround: m.Workaround,
 		},
 	}
 }

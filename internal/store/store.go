@@ -162,7 +162,9 @@ func (db *DB) Migrate(ctx context.Context) (applied []string, err error) {
 		return nil, err
 	}
 	dialect := goose.DialectSQLite3
-	var opts []goose.ProviderOption
+	// A migration numbered below one already applied (work that landed in
+	// another order) is applied rather than refused.
+	opts := []goose.ProviderOption{goose.WithAllowOutofOrder(true)}
 	if db.engine == Postgres {
 		dialect = goose.DialectPostgres
 		locker, err := lock.NewPostgresSessionLocker()

@@ -15,8 +15,10 @@ import (
 	"github.com/sextant-ops/sextant/internal/auth"
 	"github.com/sextant-ops/sextant/internal/catalog"
 	"github.com/sextant-ops/sextant/internal/incident"
+	"github.com/sextant-ops/sextant/internal/knownerror"
 	"github.com/sextant-ops/sextant/internal/monitor"
 	"github.com/sextant-ops/sextant/internal/notify"
+	"github.com/sextant-ops/sextant/internal/postmortem"
 	"github.com/sextant-ops/sextant/internal/timeline"
 )
 
@@ -38,7 +40,12 @@ type Deps struct {
 	Incidents  *incident.Store
 	Signer     *incident.Signer
 	Deliveries func(ctx context.Context, incidentID int64) ([]notify.Delivery, error)
-	Version    string
+	// Postmortems and KnownErrors back the post-mortem and known-error
+	// pages and the incident page's workaround box; without them those
+	// pages are not found.
+	Postmortems *postmortem.Store
+	KnownErrors *knownerror.Store
+	Version     string
 	// PublicURL, when set, is how users reach the server (ping URLs).
 	PublicURL string
 	// SecureCookies sets the Secure flag on the session cookie (HTTPS deployments).
@@ -81,7 +88,8 @@ func New(d Deps) (*UI, error) {
 // wrapped in cross-origin protection, so that a request the browser marks
 // as cross-site never reaches a page that changes anything.
 func (u *UI) Register(mux *http.ServeMux) {
-	for _, p := range []string{"/", "/login", "/logout", "/static/", "/incidents", "/incidents/", "/services", "/services/", "/checks", "/checks/", "/calendars", "/calendars/"} {
+	for _, p := range []string{"/", "/login", "/logout", "/static/", "/incidents", "/incidents/", "/services", "/services/", "/checks", "/checks/", "/calendars", "/calendars/",
+		"/postmortems", "/postmortems/", "/known-errors", "/known-errors/"} {
 		mux.Handle(p, u.handler)
 	}
 }
@@ -101,7 +109,26 @@ func (u *UI) routes() http.Handler {
 
 	mux.Handle("GET /{$}", u.page(auth.Viewer, u.home))
 	mux.Handle("GET /incidents", u.page(auth.Viewer, u.listIncidents))
-	mux.Handle("GET /incidents/{id}", u.page(auth.Viewer, u.showIncident))
+	mux.Handle("GET /incidents/{id}", u.page(auth.Viewer, u.showIncidentPage))
+	mux.Handle("POST /incidents/{id}/postmortem", u.page(auth.Operator, u.startPostmortem))
+	mux.Handle("GET /postmortems", u.page(auth.Viewer, u.listPostmortems))
+	mux.Handle("GET /postmortems/{id}", u.page(auth.Viewer, u.showPostmortem))
+	mux.Handle("POST /postmortems/{id}", u.page(auth.Operator, u.savePostmortem))
+	mux.Handle("POST /postmortems/{id}/status", u.page(auth.Operator, u.movePostmortem))
+	mux.Handle("POST /postmortems/{id}/refresh-impact", u.page(auth.Operator, u.refreshPostmortemImpact))
+	mux.Handle("GET /postmortems/{id}/markdown", u.page(auth.Viewer, u.downloadPostmortem))
+	mux.Handle("POST /postmortems/{id}/items", u.page(auth.Operator, u.addPostmortemItem))
+	mux.Handle("GET /postmortems/{id}/items/{item}", u.page(auth.Operator, u.editPostmortemItem))
+	mux.Handle("POST /postmortems/{id}/items/{item}", u.page(auth.Operator, u.updatePostmortemItem))
+	mux.Handle("POST /postmortems/{id}/items/{item}/state", u.page(auth.Operator, u.setPostmortemItemState))
+	mux.Handle("POST /postmortems/{id}/items/{item}/delete", u.page(auth.Operator, u.deletePostmortemItem))
+	mux.Handle("GET /known-errors", u.page(auth.Viewer, u.listKnownErrors))
+	mux.Handle("GET /known-errors/new", u.page(auth.Operator, u.newKnownError))
+	mux.Handle("POST /known-errors/new", u.page(auth.Operator, u.createKnownError))
+	mux.Handle("GET /known-errors/{id}", u.page(auth.Viewer, u.showKnownError))
+	mux.Handle("GET /known-errors/{id}/edit", u.page(auth.Operator, u.editKnownError))
+	mux.Handle("POST /known-errors/{id}/edit", u.page(auth.Operator, u.updateKnownError))
+	mux.Handle("POST /known-errors/{id}/delete", u.page(auth.Operator, u.deleteKnownError))
 	mux.Handle("POST /incidents/{id}/acknowledge", u.page(auth.Operator, u.acknowledgeIncident))
 	mux.Handle("POST /incidents/{id}/resolve", u.page(auth.Operator, u.resolveIncident))
 	mux.Handle("POST /incidents/{id}/notes", u.page(auth.Operator, u.noteIncident))

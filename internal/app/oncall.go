@@ -1,0 +1,184 @@
+package app
+
+import (
+	"context"
+	"sort"
+	"sync/atomic"
+	"time"
+
+	"github.com/sextant-ops/sextant/internal/config"
+	"github.com/sextant-ops/sextant/internal/escalation"
+	"github.com/sextant-ops/sextant/internal/incident"
+	"github.com/sextant-ops/sextant/internal/notify"
+	"github.com/sextant-ops/sextant/internal/oncall"
+	"github.com/sextant-ops/sextant/internal/store"
+)
+
+// directory is the on-call configuration in force: people, compiled
+// schedules and escalation policies. A reload swaps it whole.
+type directory struct {
+	people    map[string]escalation.Person
+	schedules map[string]*oncall.Compiled
+	raw       []oncall.Schedule
+	policies  []incident.EscalationPolicy
+	channels  map[string]bool // configured channel names
+}
+
+// onCall serves the directory to the API, the UI and the escalation worker.
+type onCall struct{ cur atomic.Pointer[directory] }
+
+func (o *onCall) dir() *directory {
+	if d := o.cur.Load(); d != nil {
+		return d
+	}
+	return &directory{}
+}
+
+// build compiles the on-call part of a config and the channels that reach
+// each person.
+func buildDirectory(cfg *config.Config, channels map[string]notify.Channel) (*directory, error) {
+	d := &directory{people: map[string]escalation.Person{}, schedules: map[string]*oncall.Compiled{}, raw: cfg.Schedules,
+		policies: cfg.Incident.Policies, channels: map[string]bool{}}
+	for name := range channels {
+		d.channels[name] = true
+	}
+	for _, p := range cfg.Users {
+		d.people[p.Name] = p
+		for name, c := range p.Channels(cfg.Mail, cfg.NtfyURL) {
+			ch, err := notify.New(c)
+			if err != nil {
+				return nil, err
+			}
+			channels[name] = ch
+		}
+	}
+	for _, s := range cfg.Schedules {
+		c, err := oncall.Compile(s)
+		if err != nil {
+			return nil, err
+		}
+		d.schedules[s.Name] = c
+	}
+	return d, nil
+}
+
+// People lists everyone who can be paged, by name.
+func (o *onCall) People() []escalation.Person {
+	d := o.dir()
+	out := make([]escalation.Person, 0, len(d.people))
+	for _, p := range d.people {
+		out = append(out, p)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// Person finds one person.
+func (o *onCall) Person(name string) (escalation.Person, bool) {
+	p, ok := o.dir().people[name]
+	return p, ok
+}
+
+// Schedules lists the schedules as declared.
+func (o *onCall) Schedules() []oncall.Schedule { return o.dir().raw }
+
+// Schedule finds one schedule.
+func (o *onCall) Schedule(name string) (*oncall.Compiled, oncall.Schedule, bool) {
+	d := o.dir()
+	c, ok := d.schedules[name]
+	if !ok {
+		return nil, oncall.Schedule{}, false
+	}
+	for _, s := range d.raw {
+		if s.Name == name {
+			return c, s, true
+		}
+	}
+	return c, oncall.Schedule{Name: name}, true
+}
+
+// Policies lists the escalation policies.
+func (o *onCall) Policies() []incident.EscalationPolicy {
+	return append([]incident.EscalationPolicy(nil), o.dir().policies...)
+}
+
+// Policy finds one policy.
+func (o *onCall) Policy(name string) (incident.EscalationPolicy, bool) {
+	for _, p := range o.dir().policies {
+		if p.Name == name {
+			return p, true
+		}
+	}
+	return incident.EscalationPolicy{}, false
+}
+
+// Resolve turns an escalation target into outbox channel names at t.
+func (o *onCall) Resolve(target string, at time.Time) ([]string, []string) {
+	d := o.dir()
+	kind, name, _ := cut(target)
+	switch kind {
+	case "channel":
+		if !d.channels[name] {
+			return nil, []string{"channel " + name + " is not configured"}
+		}
+		return []string{name}, nil
+	case "user":
+		return d.reach(name)
+	case "schedule":
+		c, ok := d.schedules[name]
+		if !ok {
+			return nil, []string{"schedule " + name + " is not configured"}
+		}
+		users := c.OnCall(at)
+		if len(users) == 0 {
+			return nil, []string{"nobody is on call in " + name}
+		}
+		var chans, notes []string
+		for _, u := range users {
+			c, n := d.reach(u)
+			chans, notes = append(chans, c...), append(notes, n...)
+			notes = append(notes, "on call in "+name+": "+u)
+		}
+		return chans, notes
+	}
+	return nil, []string{"unknown target " + target}
+}
+
+func (d *directory) reach(user string) ([]string, []string) {
+	p, ok := d.people[user]
+	if !ok {
+		return nil, []string{"unknown person " + user}
+	}
+	var out []string
+	for _, kind := range p.Contacts() {
+		out = append(out, escalation.Contact(user, kind))
+	}
+	if len(out) == 0 {
+		return nil, []string{user + " has no contact method"}
+	}
+	return out, nil
+}
+
+func cut(s string) (string, string, bool) {
+	for i := 0; i < len(s); i++ {
+		if s[i] == ':' {
+			return s[:i], s[i+1:], true
+		}
+	}
+	return s, "", false
+}
+
+// startEscalation begins paging for a new incident, now or — for a service
+// paged in its hours only — when its hours begin.
+func (a *App) startEscalation(ctx context.Context, tx store.Querier, id int64, policy, service, severity string, now time.Time) error {
+	startAt, reason := a.services.pageAt(service, severity, now)
+	if err := escalation.Start(ctx, tx, id, policy, now, startAt, reason); err != nil {
+		return err
+	}
+	if reason != "" {
+		_, err := tx.ExecContext(ctx, `INSERT INTO incident_log (incident_id, at, kind, actor, message) VALUES ($1, $2, 'escalation', 'escalation', $3)`,
+			id, store.Millis(now), "not paging yet: "+reason)
+		return err
+	}
+	return nil
+}
