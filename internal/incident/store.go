@@ -38,6 +38,8 @@ type Incident struct {
 	AcknowledgedBy string          `json:"acknowledged_by,omitempty"`
 	ResolvedAt     *time.Time      `json:"resolved_at"`
 	ResolvedBy     string          `json:"resolved_by,omitempty"`
+	// KnownErrorID names the known error the incident matched, if any.
+	KnownErrorID *int64 `json:"known_error_id"`
 }
 
 // LogEntry is one line of an incident's timeline.
@@ -56,15 +58,15 @@ type Store struct {
 }
 
 const incidentColumns = `id, service, status, severity, summary, source, dedup_key, integration, escalation, in_maintenance, service_state, details,
-	event_count, created_at, last_event_at, acknowledged_at, acknowledged_by, resolved_at, resolved_by`
+	event_count, created_at, last_event_at, acknowledged_at, acknowledged_by, resolved_at, resolved_by, known_error_id`
 
 func scanIncident(sc interface{ Scan(...any) error }) (Incident, error) {
 	var i Incident
 	var details string
 	var created, last int64
-	var ack, res sql.NullInt64
+	var ack, res, known sql.NullInt64
 	err := sc.Scan(&i.ID, &i.Service, &i.Status, &i.Severity, &i.Summary, &i.Source, &i.DedupKey, &i.Integration, &i.Escalation, &i.InMaintenance,
-		&i.ServiceState, &details, &i.EventCount, &created, &last, &ack, &i.AcknowledgedBy, &res, &i.ResolvedBy)
+		&i.ServiceState, &details, &i.EventCount, &created, &last, &ack, &i.AcknowledgedBy, &res, &i.ResolvedBy, &known)
 	if err != nil {
 		return i, err
 	}
@@ -77,6 +79,9 @@ func scanIncident(sc interface{ Scan(...any) error }) (Incident, error) {
 	if res.Valid {
 		t := store.FromMillis(res.Int64)
 		i.ResolvedAt = &t
+	}
+	if known.Valid {
+		i.KnownErrorID = &known.Int64
 	}
 	return i, nil
 }
