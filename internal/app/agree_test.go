@@ -49,17 +49,17 @@ func TestFiguresAgreeEverywhere(t *testing.T) {
 					t.Fatalf("POST %s: %d", path, resp.StatusCode)
 				}
 			}
-			post("/api/v1/services/payments/outages", fmt.Sprintf(`{"start":%q,"end":%q,"state":"down"}`, start.Format(time.RFC3339), end.Format(time.RFC3339)))
+			post("/api/v1/services/database/outages", fmt.Sprintf(`{"start":%q,"end":%q,"state":"down"}`, start.Format(time.RFC3339), end.Format(time.RFC3339)))
 
 			// An explicit past range: the API and the CLI give the same bytes.
 			q := "from=" + monthStart.Format(time.RFC3339) + "&to=" + end.Add(time.Minute).Format(time.RFC3339)
-			code, apiJSON := s.do("GET", "/api/v1/services/payments/report?"+q, true)
+			code, apiJSON := s.do("GET", "/api/v1/services/database/report?"+q, true)
 			if code != 200 {
 				t.Fatalf("report: %d %s", code, apiJSON)
 			}
 			var out, errb bytes.Buffer
 			env := map[string]string{"SEXTANT_DATABASE": dsn, "SEXTANT_DATA": dir}
-			rc := cli.Main([]string{"report", "--service", "payments", "--from", monthStart.Format(time.RFC3339), "--to", end.Add(time.Minute).Format(time.RFC3339), "--format", "json"},
+			rc := cli.Main([]string{"report", "--service", "database", "--from", monthStart.Format(time.RFC3339), "--to", end.Add(time.Minute).Format(time.RFC3339), "--format", "json"},
 				cli.Env{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb, Getenv: func(k string) string { return env[k] }})
 			if rc != 0 {
 				t.Fatalf("sextant report: %d %s", rc, errb.String())
@@ -69,7 +69,7 @@ func TestFiguresAgreeEverywhere(t *testing.T) {
 			}
 
 			// The current period: API, /metrics and the UI.
-			_, cur := s.do("GET", "/api/v1/services/payments/report?period=current", true)
+			_, cur := s.do("GET", "/api/v1/services/database/report?period=current", true)
 			var rep struct {
 				Downtime     float64  `json:"downtime_seconds"`
 				Availability *float64 `json:"availability"`
@@ -84,9 +84,9 @@ func TestFiguresAgreeEverywhere(t *testing.T) {
 			}
 			_, metrics := s.do("GET", "/metrics", true)
 			metric := func(name string) float64 {
-				m := regexp.MustCompile(name + `\{service="payments"\} (\S+)`).FindStringSubmatch(metrics)
+				m := regexp.MustCompile(name + `\{service="database"\} (\S+)`).FindStringSubmatch(metrics)
 				if m == nil {
-					t.Fatalf("no %s for payments in /metrics", name)
+					t.Fatalf("no %s for database in /metrics", name)
 				}
 				v, _ := strconv.ParseFloat(m[1], 64)
 				return v
@@ -108,7 +108,7 @@ func TestFiguresAgreeEverywhere(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			req, _ := http.NewRequest("GET", s.base+"/services/payments", nil)
+			req, _ := http.NewRequest("GET", s.base+"/services/database", nil)
 			req.AddCookie(&http.Cookie{Name: httpapi.SessionCookie, Value: id})
 			resp, err := http.DefaultClient.Do(req)
 			if err != nil {

@@ -152,6 +152,12 @@ func New(ctx context.Context, o Options) (*App, error) {
 		db.Close()
 		return nil, err
 	}
+	if o.Demo && o.ConfigPath == "" {
+		if err := a.seedDemo(ctx); err != nil {
+			db.Close()
+			return nil, err
+		}
+	}
 	if err := a.firstAdmin(ctx); err != nil {
 		db.Close()
 		return nil, err

@@ -111,6 +111,23 @@ func TestDemoServer(t *testing.T) {
 			if code != 200 || !strings.Contains(body, "sextant_services 7") || !strings.Contains(body, "sextant_config_reloads_total 1") {
 				t.Errorf("/metrics = %d:\n%s", code, body)
 			}
+			// The demo has history: the shop breaches its objective, and an
+			// incident is open on the payment gateway.
+			var rep struct {
+				Compliance struct {
+					Met      bool
+					Breaches []string
+				}
+			}
+			s.json("GET", "/api/v1/services/shop/report", "", &rep)
+			if rep.Compliance.Met || len(rep.Compliance.Breaches) == 0 {
+				t.Errorf("demo shop report: %+v", rep)
+			}
+			var open struct{ Items []map[string]any }
+			s.json("GET", "/api/v1/incidents?status=open", "", &open)
+			if len(open.Items) != 1 || open.Items[0]["service"] != "payments" {
+				t.Errorf("demo incidents: %+v", open.Items)
+			}
 			code, body = s.do("GET", "/", false)
 			if code != 200 || !strings.Contains(body, "Sign in") {
 				t.Errorf("GET / without a session should end on the sign-in page: %d", code)
