@@ -28,6 +28,7 @@ import (
 	"github.com/sextant-ops/sextant/internal/monitor"
 	"github.com/sextant-ops/sextant/internal/notify"
 	"github.com/sextant-ops/sextant/internal/postmortem"
+	"github.com/sextant-ops/sextant/internal/status"
 	"github.com/sextant-ops/sextant/internal/store"
 	"github.com/sextant-ops/sextant/internal/timeline"
 	"github.com/sextant-ops/sextant/internal/web"
@@ -82,6 +83,10 @@ type App struct {
 	stop      context.CancelFunc
 	metrics   *metrics
 	handler   http.Handler
+
+	// statusPages are the running config's public status pages, swapped
+	// whole on reload like the channels.
+	statusPages atomic.Pointer[[]status.Page]
 
 	reloadMu sync.Mutex // one reload at a time
 	ready    chan struct{}
@@ -211,6 +216,8 @@ func (a *App) Reload(ctx context.Context, actor string) (catalog.Changes, error)
 	ch, err := a.catalog.ApplyFile(ctx, actor, cfg.Catalog, a.checks.FileHook(actor, cfg.Checks))
 	if err == nil {
 		a.channels.Store(&channels)
+		pages := cfg.StatusPages
+		a.statusPages.Store(&pages)
 		a.oncall.cur.Store(dir)
 		a.engine.Configure(cfg.Incident)
 		a.services.invalidate()
@@ -284,11 +291,28 @@ func (a *App) buildHandler() error {
 	api.Register(mux)
 	ui, err := web.New(web.Deps{Log: a.log, Auth: a.auth, Catalog: a.catalog, Outages: a.outages, Reports: a.reports, Monitor: a.monitor, Checks: a.checks, PublicURL: a.opts.PublicURL,
 		Incidents: a.incidents, Signer: a.signer, Deliveries: a.outbox.Deliveries, Postmortems: postmortems, KnownErrors: knownErrors,
+		OnCall: &a.oncall, Reassign: a.escalate.Reassign,
+		Escalation: func(ctx context.Context, id int64) (escalation.State, bool, error) {
+			return escalation.Get(ctx, a.db.Reader(), id)
+		},
 		Version: a.opts.Version, SecureCookies: a.opts.SecureCookies})
 	if err != nil {
 		return err
 	}
 	ui.Register(mux)
+	// The status pages, their feeds and badges are public by design: they
+	// show only the services a status page lists.
+	pub, err := status.New(status.Options{Reporter: a.reports, Incidents: a.incidents, PublicURL: a.opts.PublicURL, Log: a.log, Now: a.opts.Now,
+		Pages: func() []status.Page {
+			if p := a.statusPages.Load(); p != nil {
+				return *p
+			}
+			return nil
+		}})
+	if err != nil {
+		return err
+	}
+	pub.Register(mux)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		fmt.Fprintln(w, "ok")

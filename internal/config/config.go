@@ -19,6 +19,7 @@ import (
 	"github.com/sextant-ops/sextant/internal/monitor"
 	"github.com/sextant-ops/sextant/internal/notify"
 	"github.com/sextant-ops/sextant/internal/oncall"
+	"github.com/sextant-ops/sextant/internal/status"
 )
 
 // File is the config file's shape. Each top-level key is one area of
@@ -37,6 +38,9 @@ type File struct {
 	Schedules []oncall.Schedule   `yaml:"schedules"`
 	Mail      *escalation.Mail    `yaml:"mail"`
 	NtfyURL   string              `yaml:"ntfy_url"`
+	// StatusPages are the public status pages; a service on none of them
+	// is private.
+	StatusPages []status.Page `yaml:"status_pages"`
 }
 
 // Config is a validated config file.
@@ -51,6 +55,8 @@ type Config struct {
 	Schedules []oncall.Schedule
 	Mail      *escalation.Mail
 	NtfyURL   string
+	// StatusPages are the public status pages, first one at /status.
+	StatusPages []status.Page
 }
 
 // Problems is every mistake found in a file, each with line and column. It
@@ -169,6 +175,8 @@ func Parse(src []byte, getenv func(string) (string, bool)) (*Config, error) {
 			fields = append(fields, apperr.Field{Path: fmt.Sprintf("checks[%d].escalation", i), Msg: fmt.Sprintf("unknown escalation policy %q", c.Escalation)})
 		}
 	}
+	// Status pages list services the file declares.
+	fields = append(fields, status.ValidatePages(f.StatusPages, services)...)
 	for _, fe := range fields {
 		e := pos.At(fe.Path, fe.Msg)
 		if !slices.ContainsFunc(problems, func(x yamlpos.Error) bool { return x.Line == e.Line && x.Column == e.Column }) {
@@ -185,7 +193,7 @@ func Parse(src []byte, getenv func(string) (string, bool)) (*Config, error) {
 		return nil, &Problems{Errors: problems}
 	}
 	return &Config{Catalog: cat, Checks: f.Checks, Incident: setup, Channels: f.Channels,
-		Users: f.Users, Schedules: f.Schedules, Mail: f.Mail, NtfyURL: f.NtfyURL}, nil
+		Users: f.Users, Schedules: f.Schedules, Mail: f.Mail, NtfyURL: f.NtfyURL, StatusPages: f.StatusPages}, nil
 }
 
 // catalog turns the file's calendars map into a list in name order, so that

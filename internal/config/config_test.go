@@ -87,3 +87,29 @@ func TestSyntaxError(t *testing.T) {
 		t.Fatalf("syntax error = %v", err)
 	}
 }
+
+func TestStatusPages(t *testing.T) {
+	base := "services:\n  - name: shop\n  - name: payments\nstatus_pages:\n  - name: main\n    title: Example Corp status\n    groups:\n"
+	t.Run("valid", func(t *testing.T) {
+		cfg, err := Parse([]byte(base+"      - {title: Customer-facing, services: [shop, payments]}\n    display_names: {shop: Web shop}\n"), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(cfg.StatusPages) != 1 || cfg.StatusPages[0].Groups[0].Services[1] != "payments" || cfg.StatusPages[0].DisplayNames["shop"] != "Web shop" {
+			t.Fatalf("status pages = %+v", cfg.StatusPages)
+		}
+	})
+	t.Run("unknown service", func(t *testing.T) {
+		_, err := Parse([]byte(base+"      - {title: Customer-facing, services: [shop, paymnts]}\n"), nil)
+		want := `8:51: status_pages[0].groups[0].services[1]: unknown service "paymnts"`
+		if err == nil || !strings.HasPrefix(err.Error(), want) {
+			t.Fatalf("err = %v, want %s…", err, want)
+		}
+	})
+	t.Run("unknown key", func(t *testing.T) {
+		_, err := Parse([]byte(base+"      - {title: A, services: [shop]}\n    colour: red\n"), nil)
+		if err == nil || !strings.Contains(err.Error(), "9:5") || !strings.Contains(err.Error(), "colour") {
+			t.Fatalf("err = %v", err)
+		}
+	})
+}

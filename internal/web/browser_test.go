@@ -20,6 +20,7 @@ import (
 	"github.com/sextant-ops/sextant/internal/auth"
 	"github.com/sextant-ops/sextant/internal/availability"
 	"github.com/sextant-ops/sextant/internal/catalog"
+	"github.com/sextant-ops/sextant/internal/escalation"
 	"github.com/sextant-ops/sextant/internal/incident"
 	"github.com/sextant-ops/sextant/internal/monitor"
 	"github.com/sextant-ops/sextant/internal/notify"
@@ -182,7 +183,13 @@ func TestBrowser(t *testing.T) {
 	}
 	outbox := &notify.Outbox{DB: db}
 	ui, err := New(Deps{Auth: authSvc, Catalog: cat, Outages: outages, Reports: timeline.NewReporter(cat, outages, nil),
-		Monitor: mon, Checks: checks, Incidents: incidents, Signer: signer, Deliveries: outbox.Deliveries, Version: "browser-test"})
+		Monitor: mon, Checks: checks, Incidents: incidents, Signer: signer, Deliveries: outbox.Deliveries, Version: "browser-test",
+		OnCall: testDirectory(t),
+		Escalation: func(_ context.Context, id int64) (escalation.State, bool, error) {
+			return escalation.State{IncidentID: id, Policy: "default", Status: escalation.Waiting, NextAt: time.Now().Add(9 * time.Hour),
+				Reason: "outside the service hours: paging starts Mon 23 Nov 09:00 CET"}, true, nil
+		},
+		Reassign: func(context.Context, int64, string, string) error { return nil }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -450,6 +457,28 @@ func TestBrowser(t *testing.T) {
 	}
 	shot("incident-note")
 
+	// The on-call pages: who is on call, people and policies; a schedule
+	// with its timeline, asked who is on call across the DST change.
+	do("open the on-call page",
+		chromedp.Click(chromedp.CSS(`nav a[href="/oncall"]`)),
+		chromedp.WaitVisible(chromedp.CSS(".oncall-cards")),
+	)
+	if got := text(`a[href="/oncall"][aria-current="page"]`); got != "On-call" {
+		t.Errorf("current navigation entry %q", got)
+	}
+	shot("oncall")
+	do("open a schedule and ask who is on call",
+		chromedp.Click(chromedp.CSS(`.oncall-card a[href="/oncall/schedules/primary"]`)),
+		chromedp.WaitVisible(chromedp.ID("at-input")),
+		chromedp.SetValue(chromedp.ID("at-input"), "2026-03-29T09:30"),
+		chromedp.Click(chromedp.CSS(`.at-form button[type="submit"]`)),
+		chromedp.WaitVisible(chromedp.CSS(".at-answer")),
+	)
+	if got := text(".at-answer"); !strings.Contains(got, "alice is on call") || !strings.Contains(got, "07:30 UTC") {
+		t.Errorf("the answer reads %q", got)
+	}
+	shot("schedule")
+
 	do("narrow screen",
 		chromedp.EmulateViewport(360, 740),
 		chromedp.Navigate(srv.URL+"/services"),
@@ -461,6 +490,11 @@ func TestBrowser(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS("table.checks")),
 	)
 	shot("checks-narrow")
+	do("narrow on-call page",
+		chromedp.Navigate(srv.URL+"/oncall"),
+		chromedp.WaitVisible(chromedp.CSS(".oncall-cards")),
+	)
+	shot("oncall-narrow")
 
 	dark := chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
 		_, err := cdp.Call(ctx, t, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
@@ -489,6 +523,11 @@ func TestBrowser(t *testing.T) {
 		chromedp.WaitVisible(chromedp.ID("incident-status")),
 	)
 	shot("incident-narrow-dark")
+	do("a schedule in the dark",
+		chromedp.Navigate(srv.URL+"/oncall/schedules/primary?at=2026-03-29T02:30"),
+		chromedp.WaitVisible(chromedp.CSS(".at-answer")),
+	)
+	shot("schedule-narrow-dark")
 	_, _, resolveLink := signer.Links(srv.URL, incidentID, time.Now())
 	do("a signed resolve link",
 		chromedp.Navigate(resolveLink),
@@ -501,4 +540,9 @@ func TestBrowser(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS("table.checks")),
 	)
 	shot("checks-dark")
+	do("the on-call page in the dark, wide",
+		chromedp.Navigate(srv.URL+"/oncall"),
+		chromedp.WaitVisible(chromedp.CSS(".oncall-cards")),
+	)
+	shot("oncall-dark")
 }

@@ -11,8 +11,11 @@ import (
 	"strings"
 
 	"github.com/sextant-ops/sextant/internal/apperr"
+	"github.com/sextant-ops/sextant/internal/escalation"
 	"github.com/sextant-ops/sextant/internal/incident"
+	"github.com/sextant-ops/sextant/internal/knownerror"
 	"github.com/sextant-ops/sextant/internal/notify"
+	"github.com/sextant-ops/sextant/internal/postmortem"
 	"github.com/sextant-ops/sextant/internal/store"
 )
 
@@ -115,7 +118,9 @@ func (u *UI) listIncidents(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// incidentDetailPage is the data of an incident's page.
+// incidentDetailPage is the data of an incident's page. One handler
+// (showIncident) draws it, and the same gathering (incidentPage) draws it
+// again after a refused action, so both show the same boxes.
 type incidentDetailPage struct {
 	incident.Incident
 	Timeline   []timelineEntry
@@ -123,11 +128,23 @@ type incidentDetailPage struct {
 	// DetailsJSON is the event's details, indented; empty when there are
 	// none.
 	DetailsJSON string
-	Done        string // the action just taken: acknowledged, resolved or note
+	Done        string // the action just taken: acknowledged, resolved, note or reassigned
 	// Problem is a message about the page as a whole, such as an action
 	// that no longer applies.
 	Problem string
 	Note    field
+	// KnownError is the known error the incident matched, with its
+	// workaround; Postmortem is its post-mortem once started, and
+	// Postmortems says whether the server keeps post-mortems at all.
+	KnownError  *knownerror.KnownError
+	Postmortem  *postmortem.Postmortem
+	Postmortems bool
+	// Paging is where the escalation stands; nil when the server does not
+	// track escalations. (Not "Escalation": that is the incident's policy
+	// name.) Reassign is the reassign form, offered while the incident is
+	// open and there are people to choose from.
+	Paging   *escalationBox
+	Reassign *field
 }
 
 // CanAcknowledge says whether the incident can still be acknowledged.
@@ -150,23 +167,47 @@ func (e timelineEntry) Label() string {
 		return "Notification"
 	case "note":
 		return "Note"
+	case "escalation":
+		return "Escalation"
 	}
 	return capitalise(e.Kind)
 }
 
+// escalationBox is the incident page's account of paging.
+type escalationBox struct {
+	escalation.State
+	Tracked bool // false: the incident has no escalation (no policy)
+	// LevelNo and Levels number the due level for people (1-based), and
+	// Rounds the runs of the policy; Levels is 0 when the policy is not
+	// configured any more.
+	LevelNo, Levels, RoundNo, Rounds int
+	// Assigned is the person the incident was handed to, as shown.
+	Assigned string
+}
+
+// Waiting, Active, Stopped and Done name the status for the template.
+func (b *escalationBox) Waiting() bool { return b.Status == escalation.Waiting }
+func (b *escalationBox) Active() bool  { return b.Status == escalation.Active }
+func (b *escalationBox) Stopped() bool { return b.Status == escalation.Stopped }
+func (b *escalationBox) Done() bool    { return b.Status == escalation.Done }
+
 // incidentPageForm lets fail re-render an incident's page with the note
-// form's problems, or with a message when an action no longer applies.
+// form's or the reassign form's problems, or with a message when an action
+// no longer applies.
 type incidentPageForm struct{ *incidentDetailPage }
 
 func (p incidentPageForm) template() string  { return "incident.html" }
 func (p incidentPageForm) pageTitle() string { return incidentTitle(p.Incident) }
 func (p incidentPageForm) setProblems(fields []apperr.Field) {
 	for _, f := range fields {
-		if f.Path == "text" {
+		switch {
+		case f.Path == "text":
 			p.Note.Problems = append(p.Note.Problems, "The note "+f.Msg+".")
-			continue
+		case f.Path == "user" && p.Reassign != nil:
+			p.Reassign.Problems = append(p.Reassign.Problems, capitalise(f.Msg)+".")
+		default:
+			p.Problem = capitalise(f.Msg) + "."
 		}
-		p.Problem = capitalise(f.Msg) + "."
 	}
 }
 
@@ -193,30 +234,98 @@ func (u *UI) showIncident(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	switch d := r.URL.Query().Get("done"); d {
-	case incident.Acknowledged, incident.Resolved, "note":
+	case incident.Acknowledged, incident.Resolved, "note", "reassigned":
 		dp.Done = d
 	}
 	u.render(w, r, http.StatusOK, "incident.html", incidentTitle(dp.Incident), dp)
 	return nil
 }
 
-// incidentPage gathers an incident's page: the incident, its timeline and
-// the notifications sent about it.
+// incidentPage gathers an incident's whole page: the incident, its
+// timeline, the notifications sent about it, its known error and
+// post-mortem, and where its escalation stands.
 func (u *UI) incidentPage(r *http.Request, id int64) (*incidentDetailPage, error) {
-	i, log, err := u.deps.Incidents.Get(r.Context(), id)
+	ctx := r.Context()
+	i, log, err := u.deps.Incidents.Get(ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	dp := &incidentDetailPage{Incident: i}
+	dp := &incidentDetailPage{Incident: i, Postmortems: u.deps.Postmortems != nil}
 	for _, e := range log {
 		dp.Timeline = append(dp.Timeline, timelineEntry{e})
 	}
-	if dp.Deliveries, err = u.deps.Deliveries(r.Context(), id); err != nil {
+	if dp.Deliveries, err = u.deps.Deliveries(ctx, id); err != nil {
 		return nil, err
 	}
 	dp.DetailsJSON = prettyJSON(i.Details)
 	dp.Note = field{Name: "text", ID: "note-text", Label: "Add a note", Hint: "Shown in the timeline with your name."}
+	if u.deps.KnownErrors != nil {
+		if dp.KnownError, err = u.deps.KnownErrors.ForIncident(ctx, id); err != nil {
+			return nil, err
+		}
+	}
+	if u.deps.Postmortems != nil {
+		pm, err := u.deps.Postmortems.ForIncident(ctx, id)
+		switch {
+		case err == nil:
+			dp.Postmortem = &pm
+		case !errors.Is(err, apperr.ErrNotFound):
+			return nil, err
+		}
+	}
+	if u.deps.Escalation != nil {
+		st, ok, err := u.deps.Escalation(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		dp.Paging = u.escalationBox(st, ok)
+	}
+	if u.deps.Reassign != nil && i.Status != incident.Resolved {
+		if opts := u.personOptions(""); len(opts) > 1 {
+			dp.Reassign = &field{Name: "user", ID: "reassign-user", Label: "Hand to", Options: opts,
+				Hint: "They are notified now; the escalation goes on from where it is until someone acknowledges."}
+		}
+	}
 	return dp, nil
+}
+
+// escalationBox describes an escalation state for people.
+func (u *UI) escalationBox(st escalation.State, ok bool) *escalationBox {
+	b := &escalationBox{State: st, Tracked: ok, LevelNo: st.Level + 1, RoundNo: st.Round + 1}
+	if !ok {
+		return b
+	}
+	oc := u.onCall()
+	for _, p := range oc.Policies() {
+		if p.Name == st.Policy {
+			b.Levels, b.Rounds = len(p.Levels), p.Repeat+1
+		}
+	}
+	if st.AssignedTo != "" {
+		b.Assigned = st.AssignedTo
+		if p, ok := oc.Person(st.AssignedTo); ok && p.DisplayName != "" {
+			b.Assigned = p.DisplayName + " (" + p.Name + ")"
+		}
+	}
+	return b
+}
+
+// personOptions lists the people to choose from, with an empty first
+// choice; someone without a contact method is marked, since they cannot
+// be notified.
+func (u *UI) personOptions(chosen string) []option {
+	opts := []option{{Value: "", Label: "Choose a person", Selected: chosen == ""}}
+	for _, p := range u.onCall().People() {
+		label := p.Name
+		if p.DisplayName != "" {
+			label = p.DisplayName + " (" + p.Name + ")"
+		}
+		if len(p.Contacts()) == 0 {
+			label += " — no contact method"
+		}
+		opts = append(opts, option{Value: p.Name, Label: label, Selected: p.Name == chosen})
+	}
+	return opts
 }
 
 // prettyJSON indents a JSON document for reading; empty objects and
@@ -257,6 +366,25 @@ func (u *UI) noteIncident(w http.ResponseWriter, r *http.Request) error {
 	})
 }
 
+// reassignIncident hands the incident to the chosen person, who is
+// notified at once. A person who cannot be notified (no contact method)
+// brings the page back with the reason next to the form.
+func (u *UI) reassignIncident(w http.ResponseWriter, r *http.Request) error {
+	if u.deps.Reassign == nil {
+		return errPageNotFound
+	}
+	user := strings.TrimSpace(r.PostFormValue("user"))
+	return u.actOnIncident(w, r, "reassigned", func(id int64, actor string) error {
+		if user == "" {
+			return &apperr.Invalid{Fields: []apperr.Field{{Path: "user", Msg: "choose the person to hand the incident to"}}}
+		}
+		if _, ok := u.onCall().Person(user); !ok {
+			return &apperr.Invalid{Fields: []apperr.Field{{Path: "user", Msg: "there is no person " + strconv.Quote(user)}}}
+		}
+		return u.deps.Reassign(r.Context(), id, user, actor)
+	})
+}
+
 // actOnIncident runs a signed-in person's action and sends them back to
 // the incident. When the store refuses (an empty note, an incident already
 // resolved) the page is drawn again with the reason.
@@ -273,12 +401,20 @@ func (u *UI) actOnIncident(w http.ResponseWriter, r *http.Request, done string, 
 		if perr != nil {
 			return perr
 		}
-		page.Note.Value = r.PostFormValue("text")
+		if done == "note" {
+			page.Note.Value = r.PostFormValue("text")
+		}
+		if done == "reassigned" && page.Reassign != nil {
+			page.Reassign.Options = u.personOptions(r.PostFormValue("user"))
+		}
 		return &formError{err: err, form: incidentPageForm{page}}
 	}
 	anchor := ""
-	if done == "note" {
+	switch done {
+	case "note":
 		anchor = "#timeline"
+	case "reassigned":
+		anchor = "#escalation"
 	}
 	http.Redirect(w, r, "/incidents/"+strconv.FormatInt(id, 10)+"?done="+done+anchor, http.StatusSeeOther)
 	return nil

@@ -18,65 +18,11 @@ import (
 // postmortemPageSize is how many post-mortems one page of the list shows.
 const postmortemPageSize = 50
 
-// The post-mortem and known-error pages, and the incident page's extras:
-// the known error's workaround and the link to (or start of) the
-// post-mortem. Markdown written by people is shown as text, line breaks
-// kept: the UI renders no Markdown, and the export keeps it as written.
-
-// incidentView is an incident's page with what post-mortems and known
-// errors add to it.
-type incidentView struct {
-	*incidentDetailPage
-	KnownError *knownerror.KnownError
-	Postmortem *postmortem.Postmortem
-	// Postmortems says whether the server keeps post-mortems at all.
-	Postmortems bool
-}
-
-// KnownError is nil on an incident page drawn again after a refused
-// action: the page then shows the incident without its extras.
-func (p incidentPageForm) KnownError() *knownerror.KnownError { return nil }
-
-// Postmortem is nil on a page drawn again; the start button then leads to
-// the existing post-mortem if there is one.
-func (p incidentPageForm) Postmortem() *postmortem.Postmortem { return nil }
-
-// Postmortems says whether to offer post-mortems on a page drawn again.
-func (p incidentPageForm) Postmortems() bool { return false }
-
-// showIncidentPage draws an incident's page with its known error and
-// post-mortem.
-func (u *UI) showIncidentPage(w http.ResponseWriter, r *http.Request) error {
-	id, err := incidentID(r)
-	if err != nil {
-		return err
-	}
-	dp, err := u.incidentPage(r, id)
-	if err != nil {
-		return err
-	}
-	switch d := r.URL.Query().Get("done"); d {
-	case "acknowledged", "resolved", "note":
-		dp.Done = d
-	}
-	v := incidentView{incidentDetailPage: dp, Postmortems: u.deps.Postmortems != nil}
-	if u.deps.KnownErrors != nil {
-		if v.KnownError, err = u.deps.KnownErrors.ForIncident(r.Context(), id); err != nil {
-			return err
-		}
-	}
-	if u.deps.Postmortems != nil {
-		pm, err := u.deps.Postmortems.ForIncident(r.Context(), id)
-		switch {
-		case err == nil:
-			v.Postmortem = &pm
-		case !errors.Is(err, apperr.ErrNotFound):
-			return err
-		}
-	}
-	u.render(w, r, http.StatusOK, "incident.html", incidentTitle(dp.Incident), v)
-	return nil
-}
+// The post-mortem and known-error pages. The incident page's extras (the
+// known error's workaround and the link to, or start of, the post-mortem)
+// are gathered in incidents.go with the rest of that page. Markdown written
+// by people is shown as text, line breaks kept: the UI renders no Markdown,
+// and the export keeps it as written.
 
 // startPostmortem starts the post-mortem of a resolved incident, or goes
 // to the one it already has.

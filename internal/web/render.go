@@ -37,23 +37,24 @@ type layoutData struct {
 
 func parseTemplates(a *assets) (map[string]*pageTemplate, error) {
 	funcs := template.FuncMap{
-		"asset":    a.url,
-		"fid":      fieldID,
-		"datetime": func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
-		"readable": func(t time.Time) string { return t.UTC().Format("2 Jan 2006 15:04 UTC") },
-		"path":     fieldPath,
-		"add":      func(a, b int) int { return a + b },
-		"list":     func(s ...string) []string { return s },
-		"percent":  percent,
-		"seconds":  seconds,
-		"deref":    func(f *float64) float64 { return *f },
-		"money":    func(f float64) string { return strconv.FormatFloat(math.Round(f*100)/100, 'f', -1, 64) },
-		"fixed2":   func(f float64) string { return strconv.FormatFloat(f, 'f', 2, 64) },
-		"ms":       ms,
-		"msptr":    msPtr,
-		"dur":      fmtDuration,
-		"ms1":      func(f float64) string { return strconv.FormatFloat(f, 'f', 1, 64) },
-		"join":     strings.Join,
+		"asset":      a.url,
+		"fid":        fieldID,
+		"datetime":   func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+		"readable":   func(t time.Time) string { return t.UTC().Format("2 Jan 2006 15:04 UTC") },
+		"path":       fieldPath,
+		"add":        func(a, b int) int { return a + b },
+		"list":       func(s ...string) []string { return s },
+		"percent":    percent,
+		"seconds":    seconds,
+		"deref":      func(f *float64) float64 { return *f },
+		"money":      func(f float64) string { return strconv.FormatFloat(math.Round(f*100)/100, 'f', -1, 64) },
+		"fixed2":     func(f float64) string { return strconv.FormatFloat(f, 'f', 2, 64) },
+		"ms":         ms,
+		"msptr":      msPtr,
+		"dur":        fmtDuration,
+		"ms1":        func(f float64) string { return strconv.FormatFloat(f, 'f', 1, 64) },
+		"join":       strings.Join,
+		"capitalise": capitalise,
 	}
 	names, err := fs.Glob(templateFS, "templates/*.html")
 	if err != nil {
@@ -113,7 +114,7 @@ func principalOf(r *http.Request) (auth.Principal, bool) {
 
 // area names the navigation entry a path belongs to.
 func area(p string) string {
-	for _, a := range []string{"incidents", "services", "checks", "calendars"} {
+	for _, a := range []string{"incidents", "oncall", "services", "checks", "calendars", "postmortems", "known-errors"} {
 		if p == "/"+a || strings.HasPrefix(p, "/"+a+"/") {
 			return a
 		}

@@ -11,9 +11,11 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/sextant-ops/sextant/internal/auth"
 	"github.com/sextant-ops/sextant/internal/catalog"
+	"github.com/sextant-ops/sextant/internal/escalation"
 	"github.com/sextant-ops/sextant/internal/incident"
 	"github.com/sextant-ops/sextant/internal/knownerror"
 	"github.com/sextant-ops/sextant/internal/monitor"
@@ -45,7 +47,18 @@ type Deps struct {
 	// pages are not found.
 	Postmortems *postmortem.Store
 	KnownErrors *knownerror.Store
-	Version     string
+	// OnCall is the on-call directory (people, schedules, escalation
+	// policies) behind the on-call pages; without it they show none.
+	OnCall OnCall
+	// Escalation returns where an incident's escalation stands (false when
+	// it has none); Reassign hands an open incident to a person, who is
+	// notified at once. Without them the incident page has no escalation
+	// box and no reassign form.
+	Escalation func(ctx context.Context, incidentID int64) (escalation.State, bool, error)
+	Reassign   func(ctx context.Context, incidentID int64, user, actor string) error
+	// Now is the clock of the on-call pages; nil means time.Now.
+	Now     func() time.Time
+	Version string
 	// PublicURL, when set, is how users reach the server (ping URLs).
 	PublicURL string
 	// SecureCookies sets the Secure flag on the session cookie (HTTPS deployments).
@@ -71,6 +84,9 @@ func New(d Deps) (*UI, error) {
 	if d.Log == nil {
 		d.Log = slog.New(slog.DiscardHandler)
 	}
+	if d.Now == nil {
+		d.Now = time.Now
+	}
 	u := &UI{deps: d, log: d.Log}
 	a, err := loadAssets()
 	if err != nil {
@@ -88,7 +104,7 @@ func New(d Deps) (*UI, error) {
 // wrapped in cross-origin protection, so that a request the browser marks
 // as cross-site never reaches a page that changes anything.
 func (u *UI) Register(mux *http.ServeMux) {
-	for _, p := range []string{"/", "/login", "/logout", "/static/", "/incidents", "/incidents/", "/services", "/services/", "/checks", "/checks/", "/calendars", "/calendars/",
+	for _, p := range []string{"/", "/login", "/logout", "/static/", "/incidents", "/incidents/", "/oncall", "/oncall/", "/services", "/services/", "/checks", "/checks/", "/calendars", "/calendars/",
 		"/postmortems", "/postmortems/", "/known-errors", "/known-errors/"} {
 		mux.Handle(p, u.handler)
 	}
@@ -109,7 +125,12 @@ func (u *UI) routes() http.Handler {
 
 	mux.Handle("GET /{$}", u.page(auth.Viewer, u.home))
 	mux.Handle("GET /incidents", u.page(auth.Viewer, u.listIncidents))
-	mux.Handle("GET /incidents/{id}", u.page(auth.Viewer, u.showIncidentPage))
+	mux.Handle("GET /incidents/{id}", u.page(auth.Viewer, u.showIncident))
+	mux.Handle("POST /incidents/{id}/reassign", u.page(auth.Operator, u.reassignIncident))
+	mux.Handle("GET /oncall", u.page(auth.Viewer, u.showOnCall))
+	mux.Handle("GET /oncall/schedules/{name}", u.page(auth.Viewer, u.showSchedule))
+	mux.Handle("POST /oncall/schedules/{name}/calendar-secret", u.page(auth.Operator, u.createScheduleFeedSecret))
+	mux.Handle("POST /oncall/schedules/{name}/calendar-secret/revoke", u.page(auth.Operator, u.revokeScheduleFeedSecret))
 	mux.Handle("POST /incidents/{id}/postmortem", u.page(auth.Operator, u.startPostmortem))
 	mux.Handle("GET /postmortems", u.page(auth.Viewer, u.listPostmortems))
 	mux.Handle("GET /postmortems/{id}", u.page(auth.Viewer, u.showPostmortem))
