@@ -295,7 +295,7 @@ func (a *App) buildHandler() error {
 		Escalation: func(ctx context.Context, id int64) (escalation.State, bool, error) {
 			return escalation.Get(ctx, a.db.Reader(), id)
 		},
-		Version: a.opts.Version, SecureCookies: a.opts.SecureCookies})
+		Now: a.opts.Now, Version: a.opts.Version, SecureCookies: a.opts.SecureCookies})
 	if err != nil {
 		return err
 	}

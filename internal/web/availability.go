@@ -20,6 +20,8 @@ type standing struct {
 	Target float64 // 0 when the service has no objective
 	Days   []dayBar
 	Width  int
+	// Burn is the error budget burn-down; nil without a budget.
+	Burn *burnChart
 }
 
 // dayBar is one day of the current period, coloured by its in-hours
@@ -43,6 +45,9 @@ func buildStanding(snap *timeline.Snapshot, name string) (*standing, error) {
 		st.Target = o.Target
 	}
 	zone := snap.Zone(name)
+	// The per-day reports feed the burn-down too: downtime spent by the
+	// end of each elapsed day.
+	var spent []burnPoint
 	for day, i := rep.From.In(zone), 0; day.Before(rep.To) && i < 100; i++ {
 		y, m, d := day.Date()
 		next := time.Date(y, m, d+1, 0, 0, 0, 0, zone)
@@ -59,6 +64,11 @@ func buildStanding(snap *timeline.Snapshot, name string) (*standing, error) {
 			if err != nil {
 				return nil, err
 			}
+			end := next
+			if end.After(snap.Now) {
+				end = snap.Now
+			}
+			spent = append(spent, burnPoint{At: end, Label: label, Down: dr.Downtime})
 			switch {
 			case dr.Availability == nil:
 				bar.Class, bar.Label = "none", label+": no service hours"
@@ -74,6 +84,7 @@ func buildStanding(snap *timeline.Snapshot, name string) (*standing, error) {
 		day = next
 	}
 	st.Width = len(st.Days) * (barWidth + barGap)
+	st.Burn = newBurnChart(rep.Report, snap.Now, spent, zone)
 	return st, nil
 }
 

@@ -95,6 +95,8 @@ func TestBrowser(t *testing.T) {
 		{Name: "payroll", Title: "Payroll", Owner: "finance-it", Tier: 2, Description: "Pays everyone on the 25th.",
 			DependsOn: []catalog.Dependency{{Service: "database", Kind: catalog.Hard}},
 			Objective: &catalog.Objective{Hours: "office", Availability: "99.5%", MaxOutage: "30m"}},
+		{Name: "shop", Title: "Web shop", Owner: "web", Tier: 1, DependsOn: []catalog.Dependency{{Service: "database", Kind: catalog.Soft}},
+			Objective: &catalog.Objective{Availability: "99.9%", MaxOutage: "5m"}},
 	} {
 		if _, err := cat.PutService(bg, "test", s, catalog.MustCreate); err != nil {
 			t.Fatal(err)
@@ -104,6 +106,19 @@ func TestBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	outages := timeline.NewStore(db, nil)
+	// The shop has been down for 50 minutes, and stays down for another
+	// hour: over its 5-minute limit and its whole monthly budget.
+	{
+		now := time.Now().UTC().Truncate(time.Second)
+		start := now.Add(-50 * time.Minute)
+		if monthStart := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC); start.Before(monthStart) {
+			start = monthStart
+		}
+		from, to, state := start.Format(time.RFC3339), now.Add(time.Hour).Format(time.RFC3339), "down"
+		if _, err := outages.Record(bg, "test", "shop", timeline.NewOutage{Start: &from, End: &to, State: &state, Note: "payment provider unreachable"}); err != nil {
+			t.Fatal(err)
+		}
+	}
 	checks := monitor.NewStore(db, nil)
 	mon := monitor.New(monitor.Options{DB: db, Checks: checks, Timeline: outages})
 	// A check with a day of history, so that the list and the chart have
@@ -184,7 +199,7 @@ func TestBrowser(t *testing.T) {
 	outbox := &notify.Outbox{DB: db}
 	ui, err := New(Deps{Auth: authSvc, Catalog: cat, Outages: outages, Reports: timeline.NewReporter(cat, outages, nil),
 		Monitor: mon, Checks: checks, Incidents: incidents, Signer: signer, Deliveries: outbox.Deliveries, Version: "browser-test",
-		OnCall: testDirectory(t),
+		OnCall: testDirectory(t), DashboardRefresh: time.Second,
 		Escalation: func(_ context.Context, id int64) (escalation.State, bool, error) {
 			return escalation.State{IncidentID: id, Policy: "default", Status: escalation.Waiting, NextAt: time.Now().Add(9 * time.Hour),
 				Reason: "outside the service hours: paging starts Mon 23 Nov 09:00 CET"}, true, nil
@@ -210,7 +225,7 @@ func TestBrowser(t *testing.T) {
 
 	// The whole walk-through is bounded: a hung browser fails the test
 	// instead of the test run.
-	ctx, cancel := context.WithTimeout(bg, 40*time.Second)
+	ctx, cancel := context.WithTimeout(bg, 60*time.Second)
 	defer cancel()
 	ctx, cancelAlloc := chromedp.NewExecAllocator(ctx,
 		chromedp.ExecPath(chromium),
@@ -231,6 +246,18 @@ func TestBrowser(t *testing.T) {
 	ctx, cancelTab := chromedp.NewContext(ctx)
 	defer cancelTab()
 
+	// noSideScroll fails when the page is wider than the window: on a
+	// phone only tables and charts may scroll sideways, inside their box.
+	noSideScroll := func(what string) {
+		t.Helper()
+		w, err := chromedp.Run(ctx, chromedp.Evaluate[[]int](`[document.documentElement.scrollWidth, window.innerWidth]`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if w[0] > w[1] {
+			t.Errorf("%s is %d px wide in a %d px window", what, w[0], w[1])
+		}
+	}
 	step := 0
 	shot := func(name string) {
 		t.Helper()
@@ -266,8 +293,8 @@ func TestBrowser(t *testing.T) {
 		return l
 	}
 
-	do("open the service list, which asks to sign in",
-		chromedp.Navigate(srv.URL+"/services"),
+	do("open Sextant, which asks to sign in",
+		chromedp.Navigate(srv.URL+"/"),
 		chromedp.WaitVisible(chromedp.ID("login-name")),
 	)
 	if l := location(); !strings.HasPrefix(l, srv.URL+"/login?next=") {
@@ -279,11 +306,51 @@ func TestBrowser(t *testing.T) {
 		chromedp.SendKeys(chromedp.ID("login-name"), "olivia"),
 		chromedp.SendKeys(chromedp.ID("login-password"), testPassword),
 		chromedp.Click(chromedp.CSS(`form[action="/login"] button[type="submit"]`)),
+		chromedp.WaitVisible(chromedp.CSS("table.dash")),
+	)
+	if l := location(); l != srv.URL+"/" {
+		t.Errorf("after sign-in at %s, want the dashboard", l)
+	}
+	if got := text(`a[href="/"][aria-current="page"]`); got != "Dashboard" {
+		t.Errorf("current navigation entry %q", got)
+	}
+	if got := text("table.dash tbody tr:first-child"); !strings.Contains(got, "shop") || !strings.Contains(got, "down") ||
+		!strings.Contains(got, "breached: availability, max_outage") || !strings.Contains(got, "−") {
+		t.Errorf("the dashboard's first row reads %q, want the shop down and in breach", got)
+	}
+	if got := text("#dash-incidents"); !strings.Contains(got, "Payroll export to the bank is failing") {
+		t.Errorf("open incidents panel reads %q", got)
+	}
+	if got := text("#dash-oncall"); !strings.Contains(got, "primary") {
+		t.Errorf("on-call panel reads %q", got)
+	}
+	// The page refreshes itself every second here (15 s by default) and
+	// says so in its status line.
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`document.getElementById("dash-updated").textContent.startsWith("Updated ")`,
+		chromedp.WithPollingInterval(100*time.Millisecond), chromedp.WithPollingTimeout(5*time.Second))); err != nil {
+		t.Fatalf("no live refresh: %v", err)
+	}
+	if got := text("table.dash tbody tr:first-child"); !strings.Contains(got, "breached: availability, max_outage") {
+		t.Errorf("after a refresh the first row reads %q", got)
+	}
+	shot("dashboard")
+	do("filter the dashboard without a script's help",
+		chromedp.SetValue(chromedp.ID("dash-compliance"), "met"),
+		chromedp.Click(chromedp.CSS(`form.filters button[type="submit"]`)),
+		// Only a filtered dashboard offers to clear the filter.
+		chromedp.WaitVisible(chromedp.CSS(`form.filters a[href="/"]`)),
+	)
+	if l := location(); !strings.HasPrefix(l, srv.URL+"/?") || !strings.Contains(l, "compliance=met") {
+		t.Errorf("after filtering at %s", l)
+	}
+	if got := text("table.dash tbody"); strings.Contains(got, "shop") || !strings.Contains(got, "payroll") {
+		t.Errorf("services that met their objective: %q", got)
+	}
+
+	do("open the service list",
+		chromedp.Click(chromedp.CSS(`nav a[href="/services"]`)),
 		chromedp.WaitVisible(chromedp.CSS("table")),
 	)
-	if l := location(); l != srv.URL+"/services" {
-		t.Errorf("after sign-in at %s, want the page asked for", l)
-	}
 	if got := text("table tbody"); !strings.Contains(got, "Main database") || !strings.Contains(got, "99.5% · office · month") {
 		t.Errorf("service list shows %q", got)
 	}
@@ -336,6 +403,14 @@ func TestBrowser(t *testing.T) {
 		t.Errorf("recorded outages section = %q", got)
 	}
 	shot("outage-recorded")
+	do("the shop's burn-down",
+		chromedp.Navigate(srv.URL+"/services/shop"),
+		chromedp.WaitVisible(chromedp.CSS("svg.burn")),
+	)
+	if got := text("#burn-caption"); !strings.Contains(got, "overspent") {
+		t.Errorf("the burn-down's caption reads %q", got)
+	}
+	shot("service-shop")
 	do("back to payroll",
 		chromedp.Navigate(srv.URL+"/services/payroll"),
 		chromedp.WaitVisible(chromedp.CSS(`a[href="/services/payroll/edit"]`)),
@@ -479,8 +554,14 @@ func TestBrowser(t *testing.T) {
 	}
 	shot("schedule")
 
-	do("narrow screen",
+	do("narrow dashboard",
 		chromedp.EmulateViewport(360, 740),
+		chromedp.Navigate(srv.URL+"/"),
+		chromedp.WaitVisible(chromedp.CSS("table.dash")),
+	)
+	noSideScroll("the dashboard")
+	shot("dashboard-narrow")
+	do("narrow screen",
 		chromedp.Navigate(srv.URL+"/services"),
 		chromedp.WaitVisible(chromedp.CSS("table")),
 	)
@@ -508,6 +589,17 @@ func TestBrowser(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(`a[href="/services/payroll/edit"]`)),
 	)
 	shot("service-narrow-dark")
+	do("the dashboard in the dark",
+		chromedp.Navigate(srv.URL+"/"),
+		chromedp.WaitVisible(chromedp.CSS("table.dash")),
+	)
+	shot("dashboard-narrow-dark")
+	do("a burn-down in the dark",
+		chromedp.Navigate(srv.URL+"/services/shop"),
+		chromedp.WaitVisible(chromedp.CSS("svg.burn")),
+	)
+	shot("service-shop-narrow-dark")
+	noSideScroll("the shop's page")
 	do("a check in the dark",
 		chromedp.Navigate(srv.URL+"/checks/database-port"),
 		chromedp.WaitVisible(chromedp.CSS("svg.chart")),
@@ -540,6 +632,16 @@ func TestBrowser(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS("table.checks")),
 	)
 	shot("checks-dark")
+	do("the dashboard in the dark, wide",
+		chromedp.Navigate(srv.URL+"/"),
+		chromedp.WaitVisible(chromedp.CSS("table.dash")),
+	)
+	shot("dashboard-dark")
+	do("a burn-down in the dark, wide",
+		chromedp.Navigate(srv.URL+"/services/shop"),
+		chromedp.WaitVisible(chromedp.CSS("svg.burn")),
+	)
+	shot("service-shop-dark")
 	do("the on-call page in the dark, wide",
 		chromedp.Navigate(srv.URL+"/oncall"),
 		chromedp.WaitVisible(chromedp.CSS(".oncall-cards")),

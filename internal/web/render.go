@@ -47,7 +47,7 @@ func parseTemplates(a *assets) (map[string]*pageTemplate, error) {
 		"percent":    percent,
 		"seconds":    seconds,
 		"deref":      func(f *float64) float64 { return *f },
-		"money":      func(f float64) string { return strconv.FormatFloat(math.Round(f*100)/100, 'f', -1, 64) },
+		"money":      money,
 		"fixed2":     func(f float64) string { return strconv.FormatFloat(f, 'f', 2, 64) },
 		"ms":         ms,
 		"msptr":      msPtr,
@@ -106,6 +106,32 @@ func (u *UI) render(w http.ResponseWriter, r *http.Request, status int, name, ti
 	}
 }
 
+// money shows an amount rounded to the cent, without trailing zeros.
+func money(f float64) string { return strconv.FormatFloat(math.Round(f*100)/100, 'f', -1, 64) }
+
+// renderBlock writes one named template of a page's set without the
+// layout: the parts of a page that its script fetches to refresh them.
+func (u *UI) renderBlock(w http.ResponseWriter, r *http.Request, page, block string, data any) {
+	pt, ok := u.pages[page]
+	if !ok {
+		u.log.ErrorContext(r.Context(), "web: no such template", "template", page)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	var buf bytes.Buffer
+	if err := pt.t.ExecuteTemplate(&buf, block, data); err != nil {
+		u.log.ErrorContext(r.Context(), "web: render failed", "template", page, "block", block, "err", err)
+		http.Error(w, "The figures could not be drawn. The problem has been logged.", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Content-Length", strconv.Itoa(buf.Len()))
+	w.WriteHeader(http.StatusOK)
+	if r.Method != http.MethodHead {
+		_, _ = w.Write(buf.Bytes())
+	}
+}
+
 // principalOf returns the signed-in user when the request carries one.
 func principalOf(r *http.Request) (auth.Principal, bool) {
 	p := principal(r)
@@ -114,6 +140,9 @@ func principalOf(r *http.Request) (auth.Principal, bool) {
 
 // area names the navigation entry a path belongs to.
 func area(p string) string {
+	if p == "/" {
+		return "dashboard"
+	}
 	for _, a := range []string{"incidents", "oncall", "services", "checks", "calendars", "postmortems", "known-errors"} {
 		if p == "/"+a || strings.HasPrefix(p, "/"+a+"/") {
 			return a

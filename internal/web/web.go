@@ -57,8 +57,11 @@ type Deps struct {
 	Escalation func(ctx context.Context, incidentID int64) (escalation.State, bool, error)
 	Reassign   func(ctx context.Context, incidentID int64, user, actor string) error
 	// Now is the clock of the on-call pages; nil means time.Now.
-	Now     func() time.Time
-	Version string
+	Now func() time.Time
+	// DashboardRefresh is how often the dashboard's script re-fetches its
+	// figures; zero means every 15 s (at least every second).
+	DashboardRefresh time.Duration
+	Version          string
 	// PublicURL, when set, is how users reach the server (ping URLs).
 	PublicURL string
 	// SecureCookies sets the Secure flag on the session cookie (HTTPS deployments).
@@ -104,7 +107,7 @@ func New(d Deps) (*UI, error) {
 // wrapped in cross-origin protection, so that a request the browser marks
 // as cross-site never reaches a page that changes anything.
 func (u *UI) Register(mux *http.ServeMux) {
-	for _, p := range []string{"/", "/login", "/logout", "/static/", "/incidents", "/incidents/", "/oncall", "/oncall/", "/services", "/services/", "/checks", "/checks/", "/calendars", "/calendars/",
+	for _, p := range []string{"/", "/login", "/logout", "/static/", "/dashboard/", "/incidents", "/incidents/", "/oncall", "/oncall/", "/services", "/services/", "/checks", "/checks/", "/calendars", "/calendars/",
 		"/postmortems", "/postmortems/", "/known-errors", "/known-errors/"} {
 		mux.Handle(p, u.handler)
 	}
@@ -123,7 +126,8 @@ func (u *UI) routes() http.Handler {
 	mux.Handle("GET /incidents/{id}/act/{action}", u.public(u.confirmLinkAction))
 	mux.Handle("POST /incidents/{id}/act/{action}", u.public(u.linkAction))
 
-	mux.Handle("GET /{$}", u.page(auth.Viewer, u.home))
+	mux.Handle("GET /{$}", u.page(auth.Viewer, u.showDashboard))
+	mux.Handle("GET /dashboard/fragment", u.fragment(u.dashboardFragment))
 	mux.Handle("GET /incidents", u.page(auth.Viewer, u.listIncidents))
 	mux.Handle("GET /incidents/{id}", u.page(auth.Viewer, u.showIncident))
 	mux.Handle("POST /incidents/{id}/reassign", u.page(auth.Operator, u.reassignIncident))
@@ -182,10 +186,4 @@ func (u *UI) routes() http.Handler {
 		u.fail(w, r, errForbidden("This request came from another site and was refused."))
 	}))
 	return cop.Handler(mux)
-}
-
-func (u *UI) home(w http.ResponseWriter, r *http.Request) error {
-	// A dashboard comes later; until then the catalog is the front page.
-	http.Redirect(w, r, "/services", http.StatusSeeOther)
-	return nil
 }

@@ -44,12 +44,10 @@ func TestUI(t *testing.T) {
 			wantStatus(t, res, http.StatusSeeOther)
 		})
 
-		t.Run("front page goes to the services", func(t *testing.T) {
-			res, _ := e.get("/", &viewer)
-			wantStatus(t, res, http.StatusSeeOther)
-			if loc := res.Header.Get("Location"); loc != "/services" {
-				t.Errorf("Location %q", loc)
-			}
+		t.Run("front page is the dashboard", func(t *testing.T) {
+			res, body := e.get("/", &viewer)
+			wantStatus(t, res, http.StatusOK)
+			wantContains(t, body, "<h1>Dashboard</h1>", `<a href="/services/payroll">payroll</a>`)
 		})
 
 		t.Run("login", func(t *testing.T) {
