@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"math"
 	"net/http"
 	"regexp"
 	"strconv"
@@ -15,6 +14,7 @@ import (
 	"time"
 
 	"github.com/sextant-ops/sextant/internal/app"
+	"github.com/sextant-ops/sextant/internal/availability"
 	"github.com/sextant-ops/sextant/internal/cli"
 	"github.com/sextant-ops/sextant/internal/duration"
 	"github.com/sextant-ops/sextant/internal/httpapi"
@@ -123,7 +123,7 @@ func TestFiguresAgreeEverywhere(t *testing.T) {
 				}
 				return strings.TrimSpace(string(m[1]))
 			}
-			wantAvail := strconv.FormatFloat(math.Floor(*rep.Availability*100*1000)/1000, 'f', -1, 64) + "%"
+			wantAvail := availability.Percent(*rep.Availability)
 			if got := figure("fig-availability"); got != wantAvail {
 				t.Errorf("UI availability %q, API %q", got, wantAvail)
 			}

@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -239,15 +238,8 @@ func serviceRow(s *timeline.Snapshot, p *Page, svc catalog.Service) (serviceView
 	return sv, nil
 }
 
-// percent writes a fraction as a percentage with up to three decimals,
-// never rounding a shortfall up to a perfect 100%.
-func percent(f float64) string {
-	p := math.Round(f*100000) / 1000
-	if p >= 100 && f < 1 {
-		p = 99.999
-	}
-	return strings.TrimSuffix(strings.TrimRight(strconv.FormatFloat(p, 'f', 3, 64), "0"), ".") + "%"
-}
+// percent writes a fraction as every surface of Sextant does.
+func percent(f float64) string { return availability.Percent(f) }
 
 // ref names an incident or a window in anchors and feed ids without its
 // database id, which would tell how many incidents other services had.

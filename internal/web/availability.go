@@ -2,7 +2,6 @@ package web
 
 import (
 	"fmt"
-	"math"
 	"net/http"
 	"strconv"
 	"time"
@@ -90,9 +89,7 @@ func buildStanding(snap *timeline.Snapshot, name string) (*standing, error) {
 
 // percent shows a ratio with enough digits to tell 99.95% from 99.9%.
 // It rounds down, so that a service just short of 100% never shows 100%.
-func percent(f float64) string {
-	return strconv.FormatFloat(math.Floor(f*100*1000)/1000, 'f', -1, 64) + "%"
-}
+func percent(f float64) string { return availability.Percent(f) }
 
 // seconds shows a duration in whole seconds the way people write it.
 func seconds(s availability.Seconds) string {
