@@ -258,7 +258,7 @@ func (u *UI) incidentPage(r *http.Request, id int64) (*incidentDetailPage, error
 		return nil, err
 	}
 	dp.DetailsJSON = prettyJSON(i.Details)
-	dp.Note = field{Name: "text", ID: "note-text", Label: "Add a note", Hint: "Shown in the timeline with your name."}
+	dp.Note = field{Name: "text", ID: "note-text", Label: "Add a note", Hint: "Shown in the timeline with your name. Start it with \"Public:\" to publish it on the status page too."}
 	if u.deps.KnownErrors != nil {
 		if dp.KnownError, err = u.deps.KnownErrors.ForIncident(ctx, id); err != nil {
 			return nil, err
