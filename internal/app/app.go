@@ -295,6 +295,12 @@ func (a *App) buildHandler() error {
 		Escalation: func(ctx context.Context, id int64) (escalation.State, bool, error) {
 			return escalation.Get(ctx, a.db.Reader(), id)
 		},
+		StatusPage: func() string {
+			if p := a.statusPages.Load(); p != nil && len(*p) > 0 {
+				return "/status"
+			}
+			return ""
+		},
 		Now: a.opts.Now, Version: a.opts.Version, SecureCookies: a.opts.SecureCookies})
 	if err != nil {
 		return err

@@ -128,6 +128,10 @@ func TestDemoServer(t *testing.T) {
 			if len(open.Items) != 1 || open.Items[0]["service"] != "payments" {
 				t.Errorf("demo incidents: %+v", open.Items)
 			}
+			// The public status page is linked from every page's footer.
+			if _, page := s.do("GET", "/login", false); !strings.Contains(page, `href="/status">Public status page`) {
+				t.Errorf("no link to the status page in the footer")
+			}
 			code, body = s.do("GET", "/", false)
 			if code != 200 || !strings.Contains(body, "Sign in") {
 				t.Errorf("GET / without a session should end on the sign-in page: %d", code)

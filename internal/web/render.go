@@ -32,7 +32,9 @@ type layoutData struct {
 	CanEdit bool
 	CSRF    string
 	Version string
-	Page    any
+	// StatusPage is the public status page's path, "" when there is none.
+	StatusPage string
+	Page       any
 }
 
 func parseTemplates(a *assets) (map[string]*pageTemplate, error) {
@@ -85,6 +87,9 @@ func (u *UI) render(w http.ResponseWriter, r *http.Request, status int, name, ti
 		return
 	}
 	ld := layoutData{Title: title, Area: area(r.URL.Path), Version: u.deps.Version, Page: data}
+	if u.deps.StatusPage != nil {
+		ld.StatusPage = u.deps.StatusPage()
+	}
 	if p, ok := principalOf(r); ok {
 		ld.User = &p
 		ld.CSRF = p.CSRF

@@ -64,6 +64,9 @@ type Deps struct {
 	Version          string
 	// PublicURL, when set, is how users reach the server (ping URLs).
 	PublicURL string
+	// StatusPage returns the public status page's path for the footer
+	// ("" when none is configured); nil for none.
+	StatusPage func() string
 	// SecureCookies sets the Secure flag on the session cookie (HTTPS deployments).
 	SecureCookies bool
 }
