@@ -268,3 +268,44 @@ func TestFailingCheckOpensIncident(t *testing.T) {
 		})
 	}
 }
+
+// TestIngestLimits: PagerDuty's answers for a rate-limited integration, an
+// oversized body and bad events.
+func TestIngestLimits(t *testing.T) {
+	e := storetest.Engines(t)[0] // the answers do not depend on the engine
+	recv := httptest.NewServer(&hook{t: t})
+	defer recv.Close()
+	dir := t.TempDir()
+	cfg := incidentConfig(t, dir, recv.URL, "")
+	b, _ := os.ReadFile(cfg)
+	os.WriteFile(cfg, []byte(strings.Replace(string(b), "service: payroll, escalation: default}", "service: payroll, escalation: default, rate_limit: 2/m}", 1)), 0o600)
+	s := start(t, e, app.Options{ConfigPath: cfg, DataDir: dir})
+	post := func(body string) (int, map[string]any) {
+		resp, err := http.Post(s.base+"/v2/enqueue", "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var ans map[string]any
+		_ = json.NewDecoder(resp.Body).Decode(&ans)
+		return resp.StatusCode, ans
+	}
+	ev := `{"routing_key":"` + routingKey + `","event_action":"trigger","payload":{"summary":"s","source":"x","severity":"info"}}`
+	for i := 0; i < 2; i++ {
+		if code, ans := post(ev); code != 202 || ans["status"] != "success" {
+			t.Fatalf("event %d: %d %v", i, code, ans)
+		}
+	}
+	if code, ans := post(ev); code != 429 || ans["status"] != "throttle event" {
+		t.Fatalf("third event within the rate: %d %v", code, ans)
+	}
+	big := `{"routing_key":"` + routingKey + `","event_action":"trigger","payload":{"summary":"s","source":"x","severity":"info","custom_details":{"pad":"` + strings.Repeat("x", 600*1024) + `"}}}`
+	if code, _ := post(big); code != 413 {
+		t.Fatalf("600 KB body: %d", code)
+	}
+	code, ans := post(`{"routing_key":"` + routingKey + `","event_action":"explode","dedup_key":"` + strings.Repeat("k", 300) + `"}`)
+	errs, _ := ans["errors"].([]any)
+	if code != 400 || ans["status"] != "invalid event" || len(errs) != 2 {
+		t.Fatalf("bad event: %d %v", code, ans)
+	}
+}
