@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"net/http"
+	"strconv"
 
 	"github.com/sextant-ops/sextant/internal/apperr"
 	"github.com/sextant-ops/sextant/internal/audit"
@@ -43,7 +44,7 @@ func (a *API) adminRoutes() []Route {
 			Response: auth.User{}, Status: 200, Handle: a.getUser},
 		{Method: "DELETE", Path: "/api/v1/users/{name}", Summary: "Delete a user", Tag: "access", Role: auth.Admin, Query: userParam,
 			Status: 204, Handle: a.deleteUser},
-		{Method: "GET", Path: "/api/v1/tokens", Summary: "List API tokens (never their secrets)", Tag: "access", Role: auth.Admin,
+		{Method: "GET", Path: "/api/v1/tokens", Summary: "List API tokens (never their secrets)", Tag: "access", Role: auth.Admin, Query: pageParams,
 			Response: List[auth.Token]{}, Status: 200, Handle: a.listTokens},
 		{Method: "POST", Path: "/api/v1/tokens", Summary: "Create an API token; the answer holds its secret, shown only this once", Tag: "access", Role: auth.Admin,
 			Request: NewToken{}, Response: CreatedToken{}, Status: 201, Handle: a.createToken},
@@ -116,8 +117,7 @@ func (a *API) listTokens(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, list(items, ""))
-	return nil
+	return writePaged(w, r, items, func(t auth.Token) string { return strconv.FormatInt(t.ID, 10) })
 }
 
 func (a *API) createToken(w http.ResponseWriter, r *http.Request) error {

@@ -222,6 +222,41 @@ func list[T any](items []T, next string) List[T] {
 	return l
 }
 
+// writePaged answers one page of a list the server holds whole (ordered,
+// with unique keys): the items after the cursor's key, at most limit, and
+// the next cursor.
+func writePaged[T any](w http.ResponseWriter, r *http.Request, items []T, key func(T) string) error {
+	pg, err := page(r)
+	if err != nil {
+		return err
+	}
+	after, err := pg.After()
+	if err != nil {
+		return badParam("cursor", "%v", err)
+	}
+	start := 0
+	if after != "" {
+		start = -1
+		for i, it := range items {
+			if key(it) == after {
+				start = i + 1
+				break
+			}
+		}
+		if start < 0 {
+			return badParam("cursor", "%v", store.ErrBadCursor)
+		}
+	}
+	rest := items[start:]
+	next := ""
+	if n := pg.Size(); len(rest) > n {
+		rest = rest[:n]
+		next = store.Cursor(key(rest[n-1]))
+	}
+	writeJSON(w, http.StatusOK, list(rest, next))
+	return nil
+}
+
 // pageParams documents limit and cursor.
 var pageParams = []Param{
 	{Name: "limit", In: "query", Type: "integer", Description: "items per page, 1 to 1000 (default 100)"},

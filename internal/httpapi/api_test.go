@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -444,4 +445,51 @@ func (noOnCall) Schedules() []oncall.Schedule            { return nil }
 func (noOnCall) Policies() []incident.EscalationPolicy   { return nil }
 func (noOnCall) Schedule(string) (*oncall.Compiled, oncall.Schedule, bool) {
 	return nil, oncall.Schedule{}, false
+}
+
+// TestListsArePaged: lists the server holds whole page like the others.
+func TestListsArePaged(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		h := newHarness(t, db)
+		h.mustDo(auth.Operator, "POST", "/api/v1/services", `{"name":"shop"}`, 201)
+		for i := 0; i < 5; i++ {
+			h.mustDo(auth.Operator, "POST", "/api/v1/checks", fmt.Sprintf(`{"name":"c%d","service":"shop","type":"tcp","host":"127.0.0.1","port":1}`, i), 201)
+			h.mustDo(auth.Operator, "POST", "/api/v1/services/shop/outages", fmt.Sprintf(`{"start":"2026-10-0%dT10:00:00Z","end":"2026-10-0%dT11:00:00Z","state":"down"}`, i+1, i+1), 201)
+		}
+		for _, path := range []string{"/api/v1/checks", "/api/v1/services/shop/outages", "/api/v1/tokens"} {
+			var got []string
+			cursor := ""
+			for pages := 0; pages < 10; pages++ {
+				b := h.mustDo(auth.Admin, "GET", path+"?limit=2&cursor="+cursor, "", 200)
+				var l struct {
+					Items []map[string]any `json:"items"`
+					Next  *string          `json:"next"`
+				}
+				if err := json.Unmarshal(b, &l); err != nil {
+					t.Fatal(err)
+				}
+				if len(l.Items) > 2 {
+					t.Fatalf("%s: %d items on a page of 2", path, len(l.Items))
+				}
+				for _, it := range l.Items {
+					got = append(got, fmt.Sprint(it["name"], it["id"]))
+				}
+				if l.Next == nil {
+					break
+				}
+				cursor = *l.Next
+			}
+			want := 5
+			if path == "/api/v1/tokens" {
+				want = len(auth.Roles)
+			}
+			if len(got) != want {
+				t.Errorf("%s: walked %d items, want %d: %v", path, len(got), want, got)
+			}
+		}
+		code, _ := h.do(auth.Viewer, "GET", "/api/v1/checks?cursor=bm90LWEta2V5", "")
+		if code != 400 {
+			t.Errorf("unknown cursor: %d", code)
+		}
+	})
 }

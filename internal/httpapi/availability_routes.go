@@ -28,7 +28,7 @@ func (a *API) availabilityRoutes() []Route {
 	}
 	return []Route{
 		{Method: "GET", Path: "/api/v1/services/{name}/outages", Summary: "List outages recorded by hand", Tag: "availability", Role: auth.Viewer,
-			Query: []Param{svc}, Response: List[timeline.Outage]{}, Status: 200, Handle: a.listOutages},
+			Query: append([]Param{svc}, pageParams...), Response: List[timeline.Outage]{}, Status: 200, Handle: a.listOutages},
 		{Method: "POST", Path: "/api/v1/services/{name}/outages", Summary: "Record an outage seen outside Sextant, or history", Tag: "availability", Role: auth.Operator,
 			Query: []Param{svc}, Request: timeline.NewOutage{}, Response: timeline.Outage{}, Status: 201, Handle: a.recordOutage},
 		{Method: "DELETE", Path: "/api/v1/services/{name}/outages/{id}", Summary: "Remove a recorded outage", Tag: "availability", Role: auth.Operator,
@@ -45,8 +45,7 @@ func (a *API) listOutages(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, list(items, ""))
-	return nil
+	return writePaged(w, r, items, func(o timeline.Outage) string { return strconv.FormatInt(o.ID, 10) })
 }
 
 func (a *API) recordOutage(w http.ResponseWriter, r *http.Request) error {

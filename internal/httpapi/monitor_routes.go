@@ -41,7 +41,7 @@ func (a *API) monitorRoutes() []Route {
 	}
 	return []Route{
 		{Method: "GET", Path: "/api/v1/checks", Summary: "List checks with their current state", Tag: "monitoring", Role: auth.Viewer,
-			Query:    []Param{{Name: "service", In: "query", Description: "only the checks of this service"}, {Name: "state", In: "query", Description: "only checks in this state"}},
+			Query:    append([]Param{{Name: "service", In: "query", Description: "only the checks of this service"}, {Name: "state", In: "query", Description: "only checks in this state"}}, pageParams...),
 			Response: List[monitor.Status]{}, Status: 200, Handle: a.listChecks},
 		{Method: "POST", Path: "/api/v1/checks", Summary: "Create a check", Tag: "monitoring", Role: auth.Operator,
 			Request: monitor.Check{}, Response: monitor.Status{}, Status: 201, Handle: a.createCheck},
@@ -83,8 +83,7 @@ func (a *API) listChecks(w http.ResponseWriter, r *http.Request) error {
 			out = append(out, s)
 		}
 	}
-	writeJSON(w, http.StatusOK, list(out, ""))
-	return nil
+	return writePaged(w, r, out, func(s monitor.Status) string { return s.Name })
 }
 
 func (a *API) getCheck(w http.ResponseWriter, r *http.Request) error {

@@ -59,9 +59,9 @@ func (a *API) oncallRoutes() []Route {
 	name := Param{Name: "name", In: "path", Description: "the schedule's name"}
 	person := Param{Name: "name", In: "path", Description: "the person's name"}
 	return []Route{
-		{Method: "GET", Path: "/api/v1/people", Summary: "People who can be paged, with their contact kinds and current on-call", Tag: "on-call", Role: auth.Viewer,
+		{Method: "GET", Path: "/api/v1/people", Summary: "People who can be paged, with their contact kinds and current on-call", Tag: "on-call", Role: auth.Viewer, Query: pageParams,
 			Response: List[PersonAnswer]{}, Status: 200, Handle: a.listPeople},
-		{Method: "GET", Path: "/api/v1/schedules", Summary: "On-call schedules with who is on call now", Tag: "on-call", Role: auth.Viewer,
+		{Method: "GET", Path: "/api/v1/schedules", Summary: "On-call schedules with who is on call now", Tag: "on-call", Role: auth.Viewer, Query: pageParams,
 			Response: List[ScheduleAnswer]{}, Status: 200, Handle: a.listSchedules},
 		{Method: "GET", Path: "/api/v1/schedules/{name}", Summary: "A schedule with its shifts over the next four weeks (or from/to)", Tag: "on-call", Role: auth.Viewer,
 			Query:    []Param{name, {Name: "from", In: "query", Description: "RFC 3339"}, {Name: "to", In: "query", Description: "RFC 3339"}},
@@ -80,7 +80,7 @@ func (a *API) oncallRoutes() []Route {
 			Query: []Param{person}, Response: FeedSecretAnswer{}, Status: 201, Handle: a.feedSecret("user")},
 		{Method: "DELETE", Path: "/api/v1/people/{name}/calendar-secret", Summary: "Revoke a person's feed secret URL", Tag: "on-call", Role: auth.Operator,
 			Query: []Param{person}, Status: 204, Handle: a.revokeFeed("user")},
-		{Method: "GET", Path: "/api/v1/escalation-policies", Summary: "Escalation policies", Tag: "on-call", Role: auth.Viewer,
+		{Method: "GET", Path: "/api/v1/escalation-policies", Summary: "Escalation policies", Tag: "on-call", Role: auth.Viewer, Query: pageParams,
 			Response: List[incident.EscalationPolicy]{}, Status: 200, Handle: a.listPolicies},
 		{Method: "POST", Path: "/api/v1/incidents/{id}/reassign", Summary: "Hand an incident to a person: they are notified now", Tag: "incidents", Role: auth.Operator,
 			Query: []Param{{Name: "id", In: "path", Type: "integer", Description: "the incident's id"}}, Request: Reassign{}, Response: IncidentDetail{}, Status: 200, Handle: a.reassign},
@@ -106,8 +106,7 @@ func (a *API) listPeople(w http.ResponseWriter, r *http.Request) error {
 	for _, p := range a.deps.OnCall.People() {
 		out = append(out, PersonAnswer{Person: p, Contacts: p.Contacts(), OnCall: append([]string{}, on[p.Name]...)})
 	}
-	writeJSON(w, http.StatusOK, list(out, ""))
-	return nil
+	return writePaged(w, r, out, func(p PersonAnswer) string { return p.Name })
 }
 
 func (a *API) schedule(name string) (*oncall.Compiled, oncall.Schedule, error) {
@@ -128,8 +127,7 @@ func (a *API) listSchedules(w http.ResponseWriter, r *http.Request) error {
 		}
 		out = append(out, ScheduleAnswer{Schedule: s, Now: nonNil(c.OnCall(now)), Shifts: []oncall.Shift{}})
 	}
-	writeJSON(w, http.StatusOK, list(out, ""))
-	return nil
+	return writePaged(w, r, out, func(s ScheduleAnswer) string { return s.Name })
 }
 
 func nonNil(s []string) []string {
@@ -290,8 +288,7 @@ func (a *API) revokeFeed(kind string) func(w http.ResponseWriter, r *http.Reques
 func (a *API) listPolicies(w http.ResponseWriter, r *http.Request) error {
 	ps := a.deps.OnCall.Policies()
 	sort.Slice(ps, func(i, j int) bool { return ps[i].Name < ps[j].Name })
-	writeJSON(w, http.StatusOK, list(ps, ""))
-	return nil
+	return writePaged(w, r, ps, func(p incident.EscalationPolicy) string { return p.Name })
 }
 
 // Reassigner hands an incident to a person.
