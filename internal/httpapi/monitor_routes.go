@@ -65,7 +65,7 @@ func (a *API) monitorRoutes() []Route {
 			Query: []Param{token, {Name: "signal", In: "path", Description: "start or fail"}}, Response: PingAnswer{}, Status: 200, Handle: a.ping("path")},
 		{Method: "POST", Path: "/api/v1/heartbeats/{token}/{signal}", Summary: "Heartbeat signal: start (a run began) or fail (it failed)", Tag: "monitoring",
 			Query: []Param{token, {Name: "signal", In: "path", Description: "start or fail"}}, Response: PingAnswer{}, Status: 200, Handle: a.ping("path")},
-		{Method: "GET", Path: "/api/v1/agent/checks", Summary: "The checks an agent's location runs", Tag: "agents", Role: auth.Agent,
+		{Method: "GET", Path: "/api/v1/agent/checks", Summary: "Every check an agent's location runs, in one answer (not paged: an agent needs them all)", Tag: "agents", Role: auth.Agent,
 			Query: []Param{{Name: "location", In: "query", Description: "the agent's location"}}, Response: List[monitor.Check]{}, Status: 200, Handle: a.agentChecks},
 		{Method: "POST", Path: "/api/v1/agent/results", Summary: "Results from an agent; stored before the answer", Tag: "agents", Role: auth.Agent,
 			Request: AgentResults{}, Response: Accepted{}, Status: 202, Handle: a.agentResults},
