@@ -17,6 +17,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/sextant-ops/sextant/internal/audit"
 	"github.com/sextant-ops/sextant/internal/auth"
 	"github.com/sextant-ops/sextant/internal/availability"
 	"github.com/sextant-ops/sextant/internal/catalog"
@@ -294,6 +295,9 @@ func (a *App) buildHandler() error {
 		OnCall: &a.oncall, Reassign: a.escalate.Reassign,
 		Escalation: func(ctx context.Context, id int64) (escalation.State, bool, error) {
 			return escalation.Get(ctx, a.db.Reader(), id)
+		},
+		Audit: func(ctx context.Context, f audit.Filter, p store.Page) ([]audit.Entry, string, error) {
+			return audit.List(ctx, a.db, f, p)
 		},
 		StatusPage: func() string {
 			if p := a.statusPages.Load(); p != nil && len(*p) > 0 {

@@ -17,6 +17,7 @@ import (
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 
+	"github.com/sextant-ops/sextant/internal/audit"
 	"github.com/sextant-ops/sextant/internal/auth"
 	"github.com/sextant-ops/sextant/internal/availability"
 	"github.com/sextant-ops/sextant/internal/catalog"
@@ -24,6 +25,7 @@ import (
 	"github.com/sextant-ops/sextant/internal/incident"
 	"github.com/sextant-ops/sextant/internal/monitor"
 	"github.com/sextant-ops/sextant/internal/notify"
+	"github.com/sextant-ops/sextant/internal/store"
 	"github.com/sextant-ops/sextant/internal/store/storetest"
 	"github.com/sextant-ops/sextant/internal/timeline"
 )
@@ -102,8 +104,10 @@ func TestBrowser(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if _, err := authSvc.CreateUser(bg, "test", auth.NewUser{Name: "olivia", Password: testPassword, Role: auth.Operator}); err != nil {
-		t.Fatal(err)
+	for _, nu := range []auth.NewUser{{Name: "olivia", Password: testPassword, Role: auth.Operator}, {Name: "ada", Password: testPassword, Role: auth.Admin, DisplayName: "Ada Lovelace"}} {
+		if _, err := authSvc.CreateUser(bg, "test", nu); err != nil {
+			t.Fatal(err)
+		}
 	}
 	outages := timeline.NewStore(db, nil)
 	// The shop has been down for 50 minutes, and stays down for another
@@ -204,7 +208,10 @@ func TestBrowser(t *testing.T) {
 			return escalation.State{IncidentID: id, Policy: "default", Status: escalation.Waiting, NextAt: time.Now().Add(9 * time.Hour),
 				Reason: "outside the service hours: paging starts Mon 23 Nov 09:00 CET"}, true, nil
 		},
-		Reassign: func(context.Context, int64, string, string) error { return nil }})
+		Reassign: func(context.Context, int64, string, string) error { return nil },
+		Audit: func(ctx context.Context, f audit.Filter, p store.Page) ([]audit.Entry, string, error) {
+			return audit.List(ctx, db, f, p)
+		}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -647,4 +654,60 @@ func TestBrowser(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(".oncall-cards")),
 	)
 	shot("oncall-dark")
+
+	// The admin area, as an admin: the audit log of everything above, and
+	// the calendar editor meeting a bad time zone.
+	do("sign in as an admin",
+		chromedp.Click(chromedp.CSS(`form[action="/logout"] button`)),
+		chromedp.WaitVisible(chromedp.ID("login-name")),
+		chromedp.Navigate(srv.URL+"/login?next=/admin/audit"),
+		chromedp.WaitVisible(chromedp.ID("login-name")),
+		chromedp.SendKeys(chromedp.ID("login-name"), "ada"),
+		chromedp.SendKeys(chromedp.ID("login-password"), testPassword),
+		chromedp.Click(chromedp.CSS(`form[action="/login"] button[type="submit"]`)),
+		chromedp.WaitVisible(chromedp.CSS("ol.audit-log")),
+		chromedp.Click(chromedp.CSS("ol.audit-log li:first-child summary")),
+	)
+	if got := text(`a[href="/admin"][aria-current="page"]`); got != "Admin" {
+		t.Errorf("current navigation entry %q", got)
+	}
+	if got := text("ol.audit-log li:first-child"); !strings.Contains(got, "create check payroll-web by user:olivia") || !strings.Contains(got, `"interval": "2s"`) {
+		t.Errorf("the newest audit entry reads %q", got)
+	}
+	shot("admin-audit-dark")
+	do("the audit log on a phone",
+		chromedp.EmulateViewport(360, 740),
+		chromedp.Navigate(srv.URL+"/admin/audit?type=service"),
+		chromedp.WaitVisible(chromedp.CSS("ol.audit-log")),
+		chromedp.Click(chromedp.CSS("ol.audit-log li:first-child summary")),
+	)
+	noSideScroll("the audit log")
+	shot("admin-audit-narrow-dark")
+	do("a new calendar with a bad time zone",
+		chromedp.Navigate(srv.URL+"/calendars/new"),
+		chromedp.WaitVisible(chromedp.ID("f-timezone")),
+		chromedp.SetValue(chromedp.ID("f-name"), "support"),
+		chromedp.SetValue(chromedp.ID("f-timezone"), "Europe/Pariss"),
+		chromedp.SetValue(chromedp.ID("f-weekly-0-days"), "mon-fri"),
+		chromedp.SetValue(chromedp.ID("f-weekly-0-from"), "08:00"),
+		chromedp.SetValue(chromedp.ID("f-weekly-0-to"), "20:00"),
+		chromedp.SetValue(chromedp.ID("f-holidays"), "2026-12-25\n2026-12-32"),
+	)
+	noSideScroll("the calendar form")
+	shot("calendar-new-narrow-dark")
+	do("submit it",
+		chromedp.Click(chromedp.CSS(`.calendar-form button[type="submit"]`)),
+		chromedp.WaitVisible(chromedp.ID("f-timezone-error")),
+	)
+	if got := text("#f-holidays-error"); !strings.Contains(got, "line 2:") {
+		t.Errorf("the holidays' problem reads %q", got)
+	}
+	noSideScroll("the calendar form with problems")
+	shot("calendar-invalid-narrow-dark")
+	do("the users on a phone",
+		chromedp.Navigate(srv.URL+"/admin/users"),
+		chromedp.WaitVisible(chromedp.CSS("table.users")),
+	)
+	noSideScroll("the user list")
+	shot("admin-users-narrow-dark")
 }

@@ -13,11 +13,18 @@ type calendarListPage struct {
 	Calendars []calendarRow
 	NextURL   string
 	FirstURL  string
+	Deleted   string // the name of a calendar just deleted
 }
 
 type calendarRow struct {
 	catalog.StoredCalendar
 	UsedBy []string
+}
+
+// calendarPage is the data of a calendar's page.
+type calendarPage struct {
+	calendarRow
+	Saved string
 }
 
 func (u *UI) listCalendars(w http.ResponseWriter, r *http.Request) error {
@@ -34,7 +41,7 @@ func (u *UI) listCalendars(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	lp := calendarListPage{}
+	lp := calendarListPage{Deleted: q.Get("deleted")}
 	for _, c := range items {
 		lp.Calendars = append(lp.Calendars, calendarRow{StoredCalendar: c, UsedBy: usersOf(cat, c.Name)})
 	}
@@ -60,7 +67,8 @@ func (u *UI) showCalendar(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	u.render(w, r, http.StatusOK, "calendar.html", "Calendar "+c.Name, calendarRow{StoredCalendar: c, UsedBy: usersOf(cat, c.Name)})
+	u.render(w, r, http.StatusOK, "calendar.html", "Calendar "+c.Name,
+		calendarPage{calendarRow: calendarRow{StoredCalendar: c, UsedBy: usersOf(cat, c.Name)}, Saved: r.URL.Query().Get("saved")})
 	return nil
 }
 

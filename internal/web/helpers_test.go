@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sextant-ops/sextant/internal/audit"
 	"github.com/sextant-ops/sextant/internal/auth"
 	"github.com/sextant-ops/sextant/internal/catalog"
 	"github.com/sextant-ops/sextant/internal/httpapi"
@@ -59,7 +60,10 @@ func newEnv(t *testing.T, db *store.DB) *env {
 	e.signer = signer
 	outbox := &notify.Outbox{DB: db}
 	ui, err := New(Deps{Auth: e.auth, Catalog: e.catalog, Outages: e.outages, Reports: timeline.NewReporter(e.catalog, e.outages, nil),
-		Monitor: e.monitor, Checks: e.checks, Incidents: e.incidents, Signer: e.signer, Deliveries: outbox.Deliveries, Version: "test"})
+		Monitor: e.monitor, Checks: e.checks, Incidents: e.incidents, Signer: e.signer, Deliveries: outbox.Deliveries, Version: "test",
+		Audit: func(ctx context.Context, f audit.Filter, p store.Page) ([]audit.Entry, string, error) {
+			return audit.List(ctx, db, f, p)
+		}})
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
@@ -69,7 +73,7 @@ func newEnv(t *testing.T, db *store.DB) *env {
 	for _, u := range []struct {
 		name string
 		role auth.Role
-	}{{"olivia", auth.Operator}, {"victor", auth.Viewer}, {"agnes", auth.Agent}} {
+	}{{"olivia", auth.Operator}, {"victor", auth.Viewer}, {"agnes", auth.Agent}, {"ada", auth.Admin}} {
 		if _, err := e.auth.CreateUser(context.Background(), "test", auth.NewUser{Name: u.name, Password: testPassword, Role: u.role}); err != nil {
 			t.Fatalf("create user %s: %v", u.name, err)
 		}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/sextant-ops/sextant/internal/apperr"
+	"github.com/sextant-ops/sextant/internal/audit"
 	"github.com/sextant-ops/sextant/internal/escalation"
 	"github.com/sextant-ops/sextant/internal/incident"
 	"github.com/sextant-ops/sextant/internal/knownerror"
@@ -107,6 +108,9 @@ func newOnCallEnv(t *testing.T, db *store.DB) *ocEnv {
 	ui, err := New(Deps{Auth: e.auth, Catalog: e.catalog, Outages: e.outages, Reports: timeline.NewReporter(e.catalog, e.outages, nil),
 		Monitor: e.monitor, Checks: e.checks, Incidents: e.incidents, Signer: e.signer, Deliveries: outbox.Deliveries,
 		Postmortems: e.postmortems, KnownErrors: e.known, OnCall: testDirectory(t),
+		Audit: func(ctx context.Context, f audit.Filter, p store.Page) ([]audit.Entry, string, error) {
+			return audit.List(ctx, db, f, p)
+		},
 		Escalation: func(_ context.Context, id int64) (escalation.State, bool, error) {
 			e.mu.Lock()
 			defer e.mu.Unlock()
@@ -383,6 +387,21 @@ func TestNavigationMarksEveryArea(t *testing.T) {
 			wantContains(t, body, tc.link)
 			if n := strings.Count(body, `aria-current="page"`); n != 1 {
 				t.Errorf("%s: %d entries marked current", tc.path, n)
+			}
+		}
+		admin := e.login("ada")
+		for _, tc := range []struct{ path, link string }{
+			{"/calendars/new", `<a href="/calendars" aria-current="page">Calendars</a>`},
+			{"/admin", `<a href="/admin" aria-current="page">Admin</a>`},
+			{"/admin/users", `<a href="/admin" aria-current="page">Admin</a>`},
+			{"/admin/tokens", `<a href="/admin" aria-current="page">Admin</a>`},
+			{"/admin/audit", `<a href="/admin" aria-current="page">Admin</a>`},
+		} {
+			_, body := e.get(tc.path, &admin)
+			wantContains(t, body, tc.link)
+			main := body[strings.Index(body, `<nav aria-label="Main">`):]
+			if n := strings.Count(main[:strings.Index(main, "</nav>")], `aria-current="page"`); n != 1 {
+				t.Errorf("%s: %d main entries marked current", tc.path, n)
 			}
 		}
 		_, body := e.get("/incidents", &viewer)

@@ -30,6 +30,8 @@ type layoutData struct {
 	Area    string // the navigation entry to mark as current
 	User    *auth.Principal
 	CanEdit bool
+	// IsAdmin shows the Admin entry of the navigation.
+	IsAdmin bool
 	CSRF    string
 	Version string
 	// StatusPage is the public status page's path, "" when there is none.
@@ -94,6 +96,7 @@ func (u *UI) render(w http.ResponseWriter, r *http.Request, status int, name, ti
 		ld.User = &p
 		ld.CSRF = p.CSRF
 		ld.CanEdit = p.Role.Allows(auth.Operator)
+		ld.IsAdmin = p.Role.Allows(auth.Admin)
 	}
 	var buf bytes.Buffer
 	if err := pt.t.ExecuteTemplate(&buf, "layout", ld); err != nil {
@@ -148,7 +151,7 @@ func area(p string) string {
 	if p == "/" {
 		return "dashboard"
 	}
-	for _, a := range []string{"incidents", "oncall", "services", "checks", "calendars", "postmortems", "known-errors"} {
+	for _, a := range []string{"incidents", "oncall", "services", "checks", "calendars", "postmortems", "known-errors", "admin"} {
 		if p == "/"+a || strings.HasPrefix(p, "/"+a+"/") {
 			return a
 		}

@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/sextant-ops/sextant/internal/audit"
 	"github.com/sextant-ops/sextant/internal/auth"
 	"github.com/sextant-ops/sextant/internal/catalog"
 	"github.com/sextant-ops/sextant/internal/escalation"
@@ -21,6 +22,7 @@ import (
 	"github.com/sextant-ops/sextant/internal/monitor"
 	"github.com/sextant-ops/sextant/internal/notify"
 	"github.com/sextant-ops/sextant/internal/postmortem"
+	"github.com/sextant-ops/sextant/internal/store"
 	"github.com/sextant-ops/sextant/internal/timeline"
 )
 
@@ -56,6 +58,9 @@ type Deps struct {
 	// box and no reassign form.
 	Escalation func(ctx context.Context, incidentID int64) (escalation.State, bool, error)
 	Reassign   func(ctx context.Context, incidentID int64, user, actor string) error
+	// Audit lists the audit log, newest first, for the admin pages;
+	// without it the audit page is not found.
+	Audit func(ctx context.Context, f audit.Filter, p store.Page) ([]audit.Entry, string, error)
 	// Now is the clock of the on-call pages; nil means time.Now.
 	Now func() time.Time
 	// DashboardRefresh is how often the dashboard's script re-fetches its
@@ -111,7 +116,7 @@ func New(d Deps) (*UI, error) {
 // as cross-site never reaches a page that changes anything.
 func (u *UI) Register(mux *http.ServeMux) {
 	for _, p := range []string{"/", "/login", "/logout", "/static/", "/dashboard/", "/incidents", "/incidents/", "/oncall", "/oncall/", "/services", "/services/", "/checks", "/checks/", "/calendars", "/calendars/",
-		"/postmortems", "/postmortems/", "/known-errors", "/known-errors/"} {
+		"/postmortems", "/postmortems/", "/known-errors", "/known-errors/", "/admin", "/admin/"} {
 		mux.Handle(p, u.handler)
 	}
 }
@@ -179,7 +184,25 @@ func (u *UI) routes() http.Handler {
 	mux.Handle("GET /checks/{name}/delete", u.page(auth.Operator, u.confirmDeleteCheck))
 	mux.Handle("POST /checks/{name}/delete", u.page(auth.Operator, u.deleteCheck))
 	mux.Handle("GET /calendars", u.page(auth.Viewer, u.listCalendars))
+	mux.Handle("GET /calendars/new", u.page(auth.Operator, u.newCalendar))
+	mux.Handle("POST /calendars/new", u.page(auth.Operator, u.createCalendar))
 	mux.Handle("GET /calendars/{name}", u.page(auth.Viewer, u.showCalendar))
+	mux.Handle("GET /calendars/{name}/edit", u.page(auth.Operator, u.editCalendar))
+	mux.Handle("POST /calendars/{name}/edit", u.page(auth.Operator, u.updateCalendar))
+	mux.Handle("GET /calendars/{name}/delete", u.page(auth.Operator, u.confirmDeleteCalendar))
+	mux.Handle("POST /calendars/{name}/delete", u.page(auth.Operator, u.deleteCalendar))
+	mux.Handle("GET /admin", u.page(auth.Admin, u.showAdmin))
+	mux.Handle("GET /admin/users", u.page(auth.Admin, u.listUsers))
+	mux.Handle("POST /admin/users", u.page(auth.Admin, u.createUser))
+	mux.Handle("GET /admin/users/{name}/delete", u.page(auth.Admin, u.confirmDeleteUser))
+	mux.Handle("POST /admin/users/{name}/delete", u.page(auth.Admin, u.deleteUser))
+	mux.Handle("GET /admin/users/{name}/password", u.page(auth.Admin, u.passwordForm))
+	mux.Handle("POST /admin/users/{name}/password", u.page(auth.Admin, u.setPassword))
+	mux.Handle("GET /admin/tokens", u.page(auth.Admin, u.listTokens))
+	mux.Handle("POST /admin/tokens", u.page(auth.Admin, u.createToken))
+	mux.Handle("GET /admin/tokens/{name}/revoke", u.page(auth.Admin, u.confirmRevokeToken))
+	mux.Handle("POST /admin/tokens/{name}/revoke", u.page(auth.Admin, u.revokeToken))
+	mux.Handle("GET /admin/audit", u.page(auth.Admin, u.showAudit))
 	mux.Handle("/", u.page(auth.Viewer, func(w http.ResponseWriter, r *http.Request) error {
 		return errPageNotFound
 	}))
