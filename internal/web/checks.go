@@ -41,7 +41,16 @@ type checkListPage struct {
 	Filtered bool
 	Counts   []stateCount // of every check, before filtering
 	Deleted  string
+	// Paging: the list shows checkPageSize rows at a time; Total is the
+	// number that match the filter.
+	Total            int
+	First, Last      int
+	PrevURL, NextURL string
 }
+
+// checkPageSize is how many checks one page of the list shows: the
+// sparklines cost one small query per row shown, not per check.
+const checkPageSize = 100
 
 type stateCount struct {
 	State string
@@ -70,11 +79,7 @@ func (u *UI) listChecks(w http.ResponseWriter, r *http.Request) error {
 		if (lp.Service != "" && s.Service != lp.Service) || (lp.State != "" && s.State.String() != lp.State) {
 			continue
 		}
-		res, err := u.deps.Monitor.Results(r.Context(), s.Name, now.Add(-sparkWindow), now, sparkPoints)
-		if err != nil {
-			return err
-		}
-		lp.Checks = append(lp.Checks, checkRow{Status: s, Spark: newSparkline(res)})
+		lp.Checks = append(lp.Checks, checkRow{Status: s})
 	}
 	for _, st := range lp.States {
 		if counts[st] > 0 {
@@ -88,6 +93,47 @@ func (u *UI) listChecks(w http.ResponseWriter, r *http.Request) error {
 	slices.SortStableFunc(lp.Checks, func(a, b checkRow) int {
 		return cmp.Or(cmp.Compare(stateOrder(a.State), stateOrder(b.State)), cmp.Compare(a.Name, b.Name))
 	})
+	// One page of rows, worst first; sparklines only for the rows shown.
+	lp.Total = len(lp.Checks)
+	pageNo := 1
+	if v := q.Get("page"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return errBadRequest("The page number must be a whole number from 1.")
+		}
+		pageNo = n
+	}
+	if (pageNo-1)*checkPageSize >= lp.Total && pageNo > 1 {
+		return errPageNotFound
+	}
+	from := min((pageNo-1)*checkPageSize, lp.Total)
+	to := min(from+checkPageSize, lp.Total)
+	lp.Checks = lp.Checks[from:to]
+	lp.First, lp.Last = from+1, to
+	link := func(n int) string {
+		v := url.Values{}
+		if lp.Service != "" {
+			v.Set("service", lp.Service)
+		}
+		if lp.State != "" {
+			v.Set("state", lp.State)
+		}
+		v.Set("page", strconv.Itoa(n))
+		return "/checks?" + v.Encode()
+	}
+	if pageNo > 1 {
+		lp.PrevURL = link(pageNo - 1)
+	}
+	if to < lp.Total {
+		lp.NextURL = link(pageNo + 1)
+	}
+	for i := range lp.Checks {
+		res, err := u.deps.Monitor.Results(r.Context(), lp.Checks[i].Name, now.Add(-sparkWindow), now, sparkPoints)
+		if err != nil {
+			return err
+		}
+		lp.Checks[i].Spark = newSparkline(res)
+	}
 	u.render(w, r, http.StatusOK, "checks.html", "Checks", lp)
 	return nil
 }

@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -308,4 +309,29 @@ func TestSparkline(t *testing.T) {
 	if s == nil || s.Points != "1.0,2.0 119.0,22.0" {
 		t.Errorf("sparkline %+v", s)
 	}
+}
+
+// TestChecksListPages: the list shows 100 checks a page, worst first.
+func TestChecksListPages(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		e := newEnv(t, db)
+		e.putService(catalog.Service{Name: "shop"})
+		for i := 0; i < 105; i++ {
+			e.putCheck(monitor.Check{Name: fmt.Sprintf("c%03d", i), Service: "shop", Type: "tcp", Host: "127.0.0.1", Port: 1})
+		}
+		viewer := e.login("victor")
+		_, first := e.get("/checks", &viewer)
+		wantContains(t, first, "Checks 1–100 of 105", `href="/checks?page=2"`, ">c099<")
+		if strings.Contains(first, ">c100<") {
+			t.Error("page 1 shows the 101st check")
+		}
+		_, second := e.get("/checks?page=2", &viewer)
+		wantContains(t, second, "Checks 101–105 of 105", `href="/checks?page=1"`, ">c104<")
+		if resp, _ := e.get("/checks?page=3", &viewer); resp.StatusCode != http.StatusNotFound {
+			t.Errorf("page past the end: %d", resp.StatusCode)
+		}
+		if resp, _ := e.get("/checks?page=zero", &viewer); resp.StatusCode != http.StatusBadRequest {
+			t.Errorf("bad page number: %d", resp.StatusCode)
+		}
+	})
 }
