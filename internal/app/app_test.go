@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/sextant-ops/sextant/internal/app"
+	"github.com/sextant-ops/sextant/internal/httpapi"
 	"github.com/sextant-ops/sextant/internal/store/storetest"
 )
 
@@ -127,6 +128,30 @@ func TestDemoServer(t *testing.T) {
 			s.json("GET", "/api/v1/incidents?status=open", "", &open)
 			if len(open.Items) != 1 || open.Items[0]["service"] != "payments" {
 				t.Errorf("demo incidents: %+v", open.Items)
+			}
+			// Signed in with the printed password, the UI shows the demo
+			// catalog and its breach.
+			sid, _, err := s.app.Auth().Login(context.Background(), "admin", m[1], "127.0.0.1")
+			if err != nil {
+				t.Fatal(err)
+			}
+			for path, want := range map[string][]string{
+				"/services": {`href="/services/payroll"`, `href="/services/shop"`, `href="/services/database"`},
+				"/":         {"breached", "Card authorisations failing for one acquirer"},
+			} {
+				req, _ := http.NewRequest("GET", s.base+path, nil)
+				req.AddCookie(&http.Cookie{Name: httpapi.SessionCookie, Value: sid})
+				resp, err := http.DefaultClient.Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				page, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				for _, w := range want {
+					if !strings.Contains(string(page), w) {
+						t.Errorf("GET %s (signed in) lacks %q", path, w)
+					}
+				}
 			}
 			// The public status page is linked from every page's footer.
 			if _, page := s.do("GET", "/login", false); !strings.Contains(page, `href="/status">Public status page`) {
