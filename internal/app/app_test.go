@@ -5,11 +5,13 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -34,6 +36,21 @@ func start(t *testing.T, e storetest.Engine, o app.Options) *server {
 		o.DataDir = dir
 	}
 	o.Database, o.Listen, o.Version = dsn, "127.0.0.1:0", "test"
+	// The server's log is kept and shown when the test fails (or always,
+	// with SEXTANT_TEST_LOG set), so a failure explains itself.
+	logs := &lockedBuffer{}
+	var logTo io.Writer = logs
+	if os.Getenv("SEXTANT_TEST_LOG") != "" {
+		logTo = os.Stderr
+	}
+	if o.Log == nil {
+		o.Log = slog.New(slog.NewTextHandler(logTo, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("server log:\n%s", logs.String())
+		}
+	})
 	out := &bytes.Buffer{}
 	o.Out = out
 	a, err := app.New(context.Background(), o)
@@ -205,4 +222,22 @@ func TestBadConfigStopsStart(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "3:5") || !strings.Contains(err.Error(), "colour") {
 		t.Fatalf("New with a bad file = %v", err)
 	}
+}
+
+// lockedBuffer is a buffer the server's goroutines may log to at once.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }

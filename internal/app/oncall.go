@@ -172,7 +172,7 @@ func cut(s string) (string, string, bool) {
 // paged in its hours only — when its hours begin.
 func (a *App) startEscalation(ctx context.Context, tx store.Querier, id int64, policy, service, severity string, now time.Time) error {
 	startAt, reason := a.services.pageAt(service, severity, now)
-	if err := escalation.Start(ctx, tx, id, policy, now, startAt, reason); err != nil {
+	if err := a.escalate.StartNow(ctx, tx, id, policy, now, startAt, reason); err != nil {
 		return err
 	}
 	if reason != "" {

@@ -185,67 +185,11 @@ func (w *Worker) Step(ctx context.Context) error {
 // next level (or round), all in one transaction guarded by the step's
 // next_at so that only one worker takes it.
 func (w *Worker) take(ctx context.Context, s State, now time.Time) (bool, error) {
-	p, ok := w.Policies(s.Policy)
 	enqueued := false
 	err := w.DB.Tx(ctx, func(tx *sql.Tx) error {
-		if !ok || len(p.Levels) == 0 || s.Level >= len(p.Levels) {
-			return finish(ctx, tx, s, now, "policy "+s.Policy+" is not configured any more; escalation ended")
-		}
-		// The next step: the following level after its delay, or the
-		// policy again after the repeat delay, or the end.
-		next := State{Level: s.Level + 1, Round: s.Round, Status: Active}
-		if next.Level >= len(p.Levels) {
-			next.Level, next.Round = 0, s.Round+1
-		}
-		var nextAt time.Time
-		var reason string
-		switch {
-		case next.Round > p.Repeat:
-			next.Status, reason = Done, fmt.Sprintf("every level notified (%d round(s))", s.Round+1)
-			nextAt = now
-		case next.Level == 0:
-			nextAt = now.Add(repeatDelay(p))
-			reason = fmt.Sprintf("not acknowledged: repeating the policy (round %d of %d)", next.Round+1, p.Repeat+1)
-		default:
-			d, _ := duration.Parse(p.Levels[next.Level].Delay)
-			nextAt = now.Add(d)
-			reason = fmt.Sprintf("not acknowledged: level %d is next", next.Level+1)
-		}
-		res, err := tx.ExecContext(ctx, `UPDATE escalations SET level = $2, round = $3, status = $4, next_at = $5, reason = $6, updated_at = $7
-			WHERE incident_id = $1 AND next_at = $8 AND status IN ('active', 'waiting')`,
-			s.IncidentID, next.Level, next.Round, next.Status, store.Millis(nextAt), reason, store.Millis(now), store.Millis(s.NextAt))
-		if err != nil {
-			return fmt.Errorf("escalation: advance: %w", err)
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return errTaken // another worker took it, or it was stopped meanwhile
-		}
-		kind := "escalated"
-		if s.Level == 0 && s.Round == 0 {
-			kind = "triggered"
-		}
-		var notes []string
-		seen := map[string]bool{}
-		for _, target := range p.Levels[s.Level].Notify {
-			channels, n := w.Resolve(target, now)
-			notes = append(notes, n...)
-			for _, ch := range channels {
-				if seen[ch] {
-					continue
-				}
-				seen[ch] = true
-				if _, err := tx.ExecContext(ctx, `INSERT INTO outbox (incident_id, channel, kind, status, attempts, next_attempt, claimed_until, last_error, created_at)
-					VALUES ($1, $2, $3, 'pending', 0, $4, 0, '', $4)`, s.IncidentID, ch, kind, store.Millis(now)); err != nil {
-					return fmt.Errorf("escalation: enqueue: %w", err)
-				}
-				enqueued = true
-			}
-		}
-		msg := fmt.Sprintf("escalation level %d (round %d) notifies %s", s.Level+1, s.Round+1, strings.Join(p.Levels[s.Level].Notify, ", "))
-		if len(notes) > 0 {
-			msg += "; " + strings.Join(notes, "; ")
-		}
-		return logLine(ctx, tx, s.IncidentID, now, msg)
+		var err error
+		enqueued, err = w.step(ctx, tx, s, now)
+		return err
 	})
 	if errors.Is(err, errTaken) {
 		return false, nil
@@ -253,9 +197,91 @@ func (w *Worker) take(ctx context.Context, s State, now time.Time) (bool, error)
 	return enqueued, err
 }
 
+// step takes one due step inside tx.
+func (w *Worker) step(ctx context.Context, tx store.Querier, s State, now time.Time) (bool, error) {
+	p, ok := w.Policies(s.Policy)
+	if !ok || len(p.Levels) == 0 || s.Level >= len(p.Levels) {
+		return false, finish(ctx, tx, s, now, "policy "+s.Policy+" is not configured any more; escalation ended")
+	}
+	// The next step: the following level after its delay, or the policy
+	// again after the repeat delay, or the end.
+	next := State{Level: s.Level + 1, Round: s.Round, Status: Active}
+	if next.Level >= len(p.Levels) {
+		next.Level, next.Round = 0, s.Round+1
+	}
+	var nextAt time.Time
+	var reason string
+	switch {
+	case next.Round > p.Repeat:
+		next.Status, reason = Done, fmt.Sprintf("every level notified (%d round(s))", s.Round+1)
+		nextAt = now
+	case next.Level == 0:
+		nextAt = now.Add(repeatDelay(p))
+		reason = fmt.Sprintf("not acknowledged: repeating the policy (round %d of %d)", next.Round+1, p.Repeat+1)
+	default:
+		d, _ := duration.Parse(p.Levels[next.Level].Delay)
+		nextAt = now.Add(d)
+		reason = fmt.Sprintf("not acknowledged: level %d is next", next.Level+1)
+	}
+	res, err := tx.ExecContext(ctx, `UPDATE escalations SET level = $2, round = $3, status = $4, next_at = $5, reason = $6, updated_at = $7
+		WHERE incident_id = $1 AND next_at = $8 AND status IN ('active', 'waiting')`,
+		s.IncidentID, next.Level, next.Round, next.Status, store.Millis(nextAt), reason, store.Millis(now), store.Millis(s.NextAt))
+	if err != nil {
+		return false, fmt.Errorf("escalation: advance: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return false, errTaken // another worker took it, or it was stopped meanwhile
+	}
+	kind := "escalated"
+	if s.Level == 0 && s.Round == 0 {
+		kind = "triggered"
+	}
+	var notes []string
+	seen := map[string]bool{}
+	enqueued := false
+	for _, target := range p.Levels[s.Level].Notify {
+		channels, n := w.Resolve(target, now)
+		notes = append(notes, n...)
+		for _, ch := range channels {
+			if seen[ch] {
+				continue
+			}
+			seen[ch] = true
+			if _, err := tx.ExecContext(ctx, `INSERT INTO outbox (incident_id, channel, kind, status, attempts, next_attempt, claimed_until, last_error, created_at)
+				VALUES ($1, $2, $3, 'pending', 0, $4, 0, '', $4)`, s.IncidentID, ch, kind, store.Millis(now)); err != nil {
+				return false, fmt.Errorf("escalation: enqueue: %w", err)
+			}
+			enqueued = true
+		}
+	}
+	msg := fmt.Sprintf("escalation level %d (round %d) notifies %s", s.Level+1, s.Round+1, strings.Join(p.Levels[s.Level].Notify, ", "))
+	if len(notes) > 0 {
+		msg += "; " + strings.Join(notes, "; ")
+	}
+	return enqueued, logLine(ctx, tx, s.IncidentID, now, msg)
+}
+
+// StartNow records an incident's escalation in tx and, when it is due at
+// once, takes its first level in the same transaction: the first page is
+// committed with the incident, so nothing — not even an acknowledgement a
+// moment later — can come between them.
+func (w *Worker) StartNow(ctx context.Context, tx store.Querier, incidentID int64, policy string, now, startAt time.Time, reason string) error {
+	if err := Start(ctx, tx, incidentID, policy, now, startAt, reason); err != nil {
+		return err
+	}
+	if startAt.After(now) {
+		return nil
+	}
+	_, err := w.step(ctx, tx, State{IncidentID: incidentID, Policy: policy, NextAt: startAt}, now)
+	if errors.Is(err, errTaken) {
+		return nil
+	}
+	return err
+}
+
 var errTaken = errors.New("escalation step already taken")
 
-func finish(ctx context.Context, tx *sql.Tx, s State, now time.Time, reason string) error {
+func finish(ctx context.Context, tx store.Querier, s State, now time.Time, reason string) error {
 	if _, err := tx.ExecContext(ctx, `UPDATE escalations SET status = $2, reason = $3, updated_at = $4 WHERE incident_id = $1 AND next_at = $5`,
 		s.IncidentID, Done, reason, store.Millis(now), store.Millis(s.NextAt)); err != nil {
 		return err
@@ -272,7 +298,7 @@ func repeatDelay(p incident.EscalationPolicy) time.Duration {
 	return DefaultRepeatDelay
 }
 
-func logLine(ctx context.Context, tx *sql.Tx, id int64, at time.Time, msg string) error {
+func logLine(ctx context.Context, tx store.Querier, id int64, at time.Time, msg string) error {
 	_, err := tx.ExecContext(ctx, `INSERT INTO incident_log (incident_id, at, kind, actor, message) VALUES ($1, $2, 'escalation', 'escalation', $3)`,
 		id, store.Millis(at), msg)
 	return err
