@@ -3,8 +3,10 @@ package escalation_test
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -238,6 +240,53 @@ func TestWaitingStartsLater(t *testing.T) {
 		r.at(t, r.worker, time.Hour)
 		if got := r.sent(t); len(got) != 1 {
 			t.Fatalf("at the start of the hours: %v", got)
+		}
+	})
+}
+
+// TestStepsAndResolutionsDoNotDeadlock takes escalation steps while the
+// same incidents are resolved: on PostgreSQL, taking the escalation and
+// incident rows in different orders deadlocked.
+func TestStepsAndResolutionsDoNotDeadlock(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		r := newRig(t, db, t0)
+		s := &incident.Store{DB: db, Engine: r.engine}
+		var ids []int64
+		for i := 0; i < 40; i++ {
+			err := db.Tx(context.Background(), func(tx *sql.Tx) error {
+				out, _, err := r.engine.Apply(context.Background(), tx, []incident.Event{{Integration: "x", Action: "trigger", DedupKey: fmt.Sprint("k", i),
+					Service: "shop", Summary: "down", Source: "s", Severity: "critical", Escalation: "default", Body: []byte("{}")}})
+				if err == nil {
+					ids = append(ids, out[0].IncidentID)
+				}
+				return err
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		errs := make(chan error, 200)
+		var wg sync.WaitGroup
+		wg.Add(2)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 20; i++ {
+				errs <- r.worker.Step(context.Background())
+			}
+		}()
+		go func() {
+			defer wg.Done()
+			for _, id := range ids {
+				_, err := s.Resolve(context.Background(), id, "user:alice")
+				errs <- err
+			}
+		}()
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			if err != nil {
+				t.Fatalf("concurrent step and resolve: %v", err)
+			}
 		}
 	})
 }

@@ -335,16 +335,20 @@ func (e *Engine) apply(ctx context.Context, tx *stmts, ev Event, now time.Time) 
 
 // transition moves an open incident to acknowledged.
 func (e *Engine) transition(ctx context.Context, tx *stmts, r row, to, actor string, now time.Time) (bool, error) {
+	// The escalation is stopped before the incident row is touched: the
+	// escalation worker locks the escalation and then the incident (its
+	// outbox rows refer to it), and taking them in the same order keeps
+	// PostgreSQL from deadlocking the two.
+	if e.StopEscalation != nil {
+		if err := e.StopEscalation(ctx, tx, r.id, "acknowledged by "+actor, now); err != nil {
+			return false, err
+		}
+	}
 	if _, err := tx.ExecContext(ctx, `UPDATE incidents SET status = $2, acknowledged_at = $3, acknowledged_by = $4 WHERE id = $1`, r.id, to, store.Millis(now), actor); err != nil {
 		return false, fmt.Errorf("incident: acknowledge: %w", err)
 	}
 	if err := logEntry(ctx, tx, r.id, now, "status", actor, "acknowledged"); err != nil {
 		return false, err
-	}
-	if e.StopEscalation != nil {
-		if err := e.StopEscalation(ctx, tx, r.id, "acknowledged by "+actor, now); err != nil {
-			return false, err
-		}
 	}
 	if r.maint {
 		return false, nil
@@ -354,16 +358,18 @@ func (e *Engine) transition(ctx context.Context, tx *stmts, r row, to, actor str
 
 // resolve closes an open incident and gives its service back.
 func (e *Engine) resolve(ctx context.Context, tx *stmts, r row, service, actor string, now time.Time) (bool, error) {
+	// Escalation first, then the incident: the same lock order as the
+	// escalation worker (see transition).
+	if e.StopEscalation != nil {
+		if err := e.StopEscalation(ctx, tx, r.id, "resolved by "+actor, now); err != nil {
+			return false, err
+		}
+	}
 	if _, err := tx.ExecContext(ctx, `UPDATE incidents SET status = $2, resolved_at = $3, resolved_by = $4, open_key = NULL WHERE id = $1`, r.id, Resolved, store.Millis(now), actor); err != nil {
 		return false, fmt.Errorf("incident: resolve: %w", err)
 	}
 	if err := logEntry(ctx, tx, r.id, now, "status", actor, "resolved"); err != nil {
 		return false, err
-	}
-	if e.StopEscalation != nil {
-		if err := e.StopEscalation(ctx, tx, r.id, "resolved by "+actor, now); err != nil {
-			return false, err
-		}
 	}
 	if r.state != "none" {
 		if err := e.Timeline.Append(ctx, tx, timeline.Transition{Service: service, Input: fmt.Sprintf("incident:%d", r.id), At: now, State: availability.Up,
