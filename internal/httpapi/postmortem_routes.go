@@ -86,11 +86,7 @@ func (a *API) knownErrors() (*knownerror.Store, error) {
 }
 
 func (a *API) createPostmortem(w http.ResponseWriter, r *http.Request) error {
-	s, err := a.postmortems()
-	if err != nil {
-		return err
-	}
-	id, err := pathID(r, "id")
+	s, id, err := a.postmortemTarget(r)
 	if err != nil {
 		return err
 	}
@@ -104,11 +100,7 @@ func (a *API) createPostmortem(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (a *API) incidentPostmortem(w http.ResponseWriter, r *http.Request) error {
-	s, err := a.postmortems()
-	if err != nil {
-		return err
-	}
-	id, err := pathID(r, "id")
+	s, id, err := a.postmortemTarget(r)
 	if err != nil {
 		return err
 	}
@@ -121,11 +113,7 @@ func (a *API) incidentPostmortem(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (a *API) incidentKnownError(w http.ResponseWriter, r *http.Request) error {
-	s, err := a.knownErrors()
-	if err != nil {
-		return err
-	}
-	id, err := pathID(r, "id")
+	s, id, err := a.knownErrorTarget(r)
 	if err != nil {
 		return err
 	}
@@ -161,11 +149,7 @@ func (a *API) listPostmortems(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (a *API) getPostmortem(w http.ResponseWriter, r *http.Request) error {
-	s, err := a.postmortems()
-	if err != nil {
-		return err
-	}
-	id, err := pathID(r, "id")
+	s, id, err := a.postmortemTarget(r)
 	if err != nil {
 		return err
 	}
@@ -178,11 +162,7 @@ func (a *API) getPostmortem(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (a *API) updatePostmortem(w http.ResponseWriter, r *http.Request) error {
-	s, err := a.postmortems()
-	if err != nil {
-		return err
-	}
-	id, err := pathID(r, "id")
+	s, id, err := a.postmortemTarget(r)
 	if err != nil {
 		return err
 	}
@@ -199,11 +179,7 @@ func (a *API) updatePostmortem(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (a *API) refreshImpact(w http.ResponseWriter, r *http.Request) error {
-	s, err := a.postmortems()
-	if err != nil {
-		return err
-	}
-	id, err := pathID(r, "id")
+	s, id, err := a.postmortemTarget(r)
 	if err != nil {
 		return err
 	}
@@ -216,11 +192,7 @@ func (a *API) refreshImpact(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (a *API) postmortemMarkdown(w http.ResponseWriter, r *http.Request) error {
-	s, err := a.postmortems()
-	if err != nil {
-		return err
-	}
-	id, err := pathID(r, "id")
+	s, id, err := a.postmortemTarget(r)
 	if err != nil {
 		return err
 	}
@@ -236,11 +208,7 @@ func (a *API) postmortemMarkdown(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (a *API) addActionItem(w http.ResponseWriter, r *http.Request) error {
-	s, err := a.postmortems()
-	if err != nil {
-		return err
-	}
-	id, err := pathID(r, "id")
+	s, id, err := a.postmortemTarget(r)
 	if err != nil {
 		return err
 	}
@@ -257,11 +225,7 @@ func (a *API) addActionItem(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (a *API) updateActionItem(w http.ResponseWriter, r *http.Request) error {
-	s, err := a.postmortems()
-	if err != nil {
-		return err
-	}
-	id, err := pathID(r, "id")
+	s, id, err := a.postmortemTarget(r)
 	if err != nil {
 		return err
 	}
@@ -282,11 +246,7 @@ func (a *API) updateActionItem(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (a *API) deleteActionItem(w http.ResponseWriter, r *http.Request) error {
-	s, err := a.postmortems()
-	if err != nil {
-		return err
-	}
-	id, err := pathID(r, "id")
+	s, id, err := a.postmortemTarget(r)
 	if err != nil {
 		return err
 	}
@@ -337,11 +297,7 @@ func (a *API) createKnownError(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (a *API) getKnownError(w http.ResponseWriter, r *http.Request) error {
-	s, err := a.knownErrors()
-	if err != nil {
-		return err
-	}
-	id, err := pathID(r, "id")
+	s, id, err := a.knownErrorTarget(r)
 	if err != nil {
 		return err
 	}
@@ -354,11 +310,7 @@ func (a *API) getKnownError(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (a *API) updateKnownError(w http.ResponseWriter, r *http.Request) error {
-	s, err := a.knownErrors()
-	if err != nil {
-		return err
-	}
-	id, err := pathID(r, "id")
+	s, id, err := a.knownErrorTarget(r)
 	if err != nil {
 		return err
 	}
@@ -375,11 +327,7 @@ func (a *API) updateKnownError(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (a *API) deleteKnownError(w http.ResponseWriter, r *http.Request) error {
-	s, err := a.knownErrors()
-	if err != nil {
-		return err
-	}
-	id, err := pathID(r, "id")
+	s, id, err := a.knownErrorTarget(r)
 	if err != nil {
 		return err
 	}
@@ -388,4 +336,24 @@ func (a *API) deleteKnownError(w http.ResponseWriter, r *http.Request) error {
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
+}
+
+// postmortemTarget is the post-mortem store and the {id} a route names.
+func (a *API) postmortemTarget(r *http.Request) (*postmortem.Store, int64, error) {
+	s, err := a.postmortems()
+	if err != nil {
+		return nil, 0, err
+	}
+	id, err := pathID(r, "id")
+	return s, id, err
+}
+
+// knownErrorTarget is the known-error store and the {id} a route names.
+func (a *API) knownErrorTarget(r *http.Request) (*knownerror.Store, int64, error) {
+	s, err := a.knownErrors()
+	if err != nil {
+		return nil, 0, err
+	}
+	id, err := pathID(r, "id")
+	return s, id, err
 }

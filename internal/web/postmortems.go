@@ -449,15 +449,21 @@ func labelList(m map[string]string) []string {
 
 func knownErrorID(r *http.Request) (int64, error) { return postmortemID(r, "id") }
 
-func (u *UI) showKnownError(w http.ResponseWriter, r *http.Request) error {
+// knownErrorOf loads the known error a route names.
+func (u *UI) knownErrorOf(r *http.Request) (int64, knownerror.KnownError, error) {
 	if u.deps.KnownErrors == nil {
-		return errPageNotFound
+		return 0, knownerror.KnownError{}, errPageNotFound
 	}
 	id, err := knownErrorID(r)
 	if err != nil {
-		return err
+		return 0, knownerror.KnownError{}, err
 	}
 	k, err := u.deps.KnownErrors.Get(r.Context(), id)
+	return id, k, err
+}
+
+func (u *UI) showKnownError(w http.ResponseWriter, r *http.Request) error {
+	_, k, err := u.knownErrorOf(r)
 	if err != nil {
 		return err
 	}
@@ -588,14 +594,7 @@ func (u *UI) createKnownError(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (u *UI) editKnownError(w http.ResponseWriter, r *http.Request) error {
-	if u.deps.KnownErrors == nil {
-		return errPageNotFound
-	}
-	id, err := knownErrorID(r)
-	if err != nil {
-		return err
-	}
-	k, err := u.deps.KnownErrors.Get(r.Context(), id)
+	id, k, err := u.knownErrorOf(r)
 	if err != nil {
 		return err
 	}
