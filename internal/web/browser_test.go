@@ -350,7 +350,9 @@ func TestBrowser(t *testing.T) {
 	if l := location(); !strings.HasPrefix(l, srv.URL+"/?") || !strings.Contains(l, "compliance=met") {
 		t.Errorf("after filtering at %s", l)
 	}
-	if got := text("table.dash tbody"); strings.Contains(got, "shop") || !strings.Contains(got, "payroll") {
+	// The database meets its objective whatever the hour; payroll's verdict
+	// depends on whether the test runs inside its office hours.
+	if got := text("table.dash tbody"); strings.Contains(got, "shop") || !strings.Contains(got, "Main database") {
 		t.Errorf("services that met their objective: %q", got)
 	}
 
