@@ -11,6 +11,7 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"io/fs"
 	"log/slog"
 	"net/url"
@@ -167,7 +168,16 @@ func (db *DB) Migrate(ctx context.Context) (applied []string, err error) {
 	opts := []goose.ProviderOption{goose.WithAllowOutofOrder(true)}
 	if db.engine == Postgres {
 		dialect = goose.DialectPostgres
-		locker, err := lock.NewPostgresSessionLocker()
+		// The lock is per schema: replicas sharing a schema migrate one at a
+		// time, while databases in other schemas (tests run each in a fresh
+		// one) never wait for each other.
+		var schema string
+		if err := db.write.QueryRowContext(ctx, `SELECT current_schema()`).Scan(&schema); err != nil {
+			return nil, fmt.Errorf("store: migrations: %w", err)
+		}
+		h := fnv.New64a()
+		_, _ = h.Write([]byte("sextant-migrate:" + schema))
+		locker, err := lock.NewPostgresSessionLocker(lock.WithLockID(int64(h.Sum64()>>1)), lock.WithLockTimeout(1, 300))
 		if err != nil {
 			return nil, err
 		}
