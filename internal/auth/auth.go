@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -26,8 +27,11 @@ const TokenPrefix = "sxt_"
 
 // Errors a caller tells apart.
 var (
-	ErrBadCredentials  = errors.New("wrong user name or password")
-	ErrRateLimited     = errors.New("too many failed logins; wait a minute and try again")
+	ErrBadCredentials = errors.New("wrong user name or password")
+	ErrRateLimited    = errors.New("too many failed logins; wait a minute and try again")
+	// ErrBusy is a login refused because too many are being checked at
+	// once; the client should retry in a second.
+	ErrBusy            = errors.New("too many sign-ins at once; try again in a moment")
 	ErrUnauthenticated = errors.New("not signed in, or the session or token has expired")
 )
 
@@ -77,6 +81,10 @@ type Service struct {
 
 	mu       sync.Mutex
 	limiters map[string]*rate.Limiter
+
+	hashing chan struct{} // a slot per password hash computed at once
+	waiters atomic.Int64  // logins waiting for a slot
+	hashes  atomic.Int64  // password hashes computed by logins
 }
 
 // NewService returns the auth service on db; now nil means time.Now.
@@ -84,7 +92,7 @@ func NewService(db *store.DB, now func() time.Time) *Service {
 	if now == nil {
 		now = time.Now
 	}
-	return &Service{db: db, now: now, limiters: map[string]*rate.Limiter{}}
+	return &Service{db: db, now: now, limiters: map[string]*rate.Limiter{}, hashing: make(chan struct{}, MaxConcurrentHashes)}
 }
 
 // NewUser is what creating an account takes.
@@ -258,56 +266,143 @@ func (s *Service) DeleteUser(ctx context.Context, actor, name string) error {
 	})
 }
 
-// limiter returns the failed-login limiter for key: five attempts at once,
-// then one a minute.
-func (s *Service) limiter(key string) *rate.Limiter {
+// Failed-login limits. A (user name, address) pair gets five attempts at
+// once, then one a minute, so a guessing address never locks the real user
+// out from elsewhere; an address gets twenty across all names, then one
+// every fifteen seconds, so one client cannot spray names either.
+const (
+	pairBurst  = 5
+	pairEvery  = time.Minute
+	addrBurst  = 20
+	addrEvery  = 15 * time.Second
+	maxLimiter = 10000
+)
+
+// MaxConcurrentHashes bounds the password hashes computed at once: each
+// argon2id check takes 19 MiB, so unbounded concurrent logins would take
+// the server's memory. A login beyond it waits briefly for a slot, and
+// beyond MaxHashWaiters it is answered ErrBusy at once.
+const (
+	MaxConcurrentHashes = 4
+	MaxHashWaiters      = 32
+	hashWait            = 2 * time.Second
+)
+
+// limiter returns the failed-login limiter for key, made with the given
+// burst and refill interval on first use.
+func (s *Service) limiter(key string, burst int, every time.Duration) *rate.Limiter {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if len(s.limiters) > 10000 {
+	if len(s.limiters) > maxLimiter {
 		// Forget full limiters rather than grow without bound under a
 		// spray of names; a full one allows the same as a new one.
+		now := s.now()
 		for k, l := range s.limiters {
-			if l.TokensAt(s.now()) >= 5 {
+			if l.TokensAt(now) >= float64(l.Burst()) {
 				delete(s.limiters, k)
 			}
 		}
 	}
 	l, ok := s.limiters[key]
 	if !ok {
-		l = rate.NewLimiter(rate.Every(time.Minute), 5)
+		l = rate.NewLimiter(rate.Every(every), burst)
 		s.limiters[key] = l
 	}
 	return l
 }
 
+// take reserves one attempt from each limiter before any password is
+// hashed, so concurrent guesses cannot all slip past a check made before
+// the first failure is counted. It returns a function that gives the
+// attempts back (for a successful login), or false when any limiter is
+// empty.
+func take(now time.Time, ls ...*rate.Limiter) (refund func(), ok bool) {
+	var rs []*rate.Reservation
+	cancel := func() {
+		for _, r := range rs {
+			r.CancelAt(now)
+		}
+	}
+	for _, l := range ls {
+		r := l.ReserveN(now, 1)
+		if !r.OK() || r.DelayFrom(now) > 0 {
+			r.CancelAt(now)
+			cancel()
+			return nil, false
+		}
+		rs = append(rs, r)
+	}
+	return cancel, true
+}
+
+// checkPassword hashes under the concurrency bound.
+func (s *Service) checkPassword(ctx context.Context, hash, password string) (bool, error) {
+	select {
+	case s.hashing <- struct{}{}:
+	default:
+		if s.waiters.Add(1) > MaxHashWaiters {
+			s.waiters.Add(-1)
+			return false, ErrBusy
+		}
+		t := time.NewTimer(hashWait)
+		select {
+		case s.hashing <- struct{}{}:
+			s.waiters.Add(-1)
+			t.Stop()
+		case <-t.C:
+			s.waiters.Add(-1)
+			return false, ErrBusy
+		case <-ctx.Done():
+			s.waiters.Add(-1)
+			t.Stop()
+			return false, ctx.Err()
+		}
+	}
+	defer func() { <-s.hashing }()
+	s.hashes.Add(1)
+	return CheckPassword(hash, password)
+}
+
+// PasswordChecks reports how many password hashes logins have computed, so
+// tests and metrics can see that limits hold before the expensive part.
+func (s *Service) PasswordChecks() int64 { return s.hashes.Load() }
+
 // Login checks a user name and password from the remote address ip and, if
 // they are right, starts a session. It returns the session id for the
-// cookie. Failed attempts are limited per address and per user name.
+// cookie. An attempt is counted against the (name, address) pair and the
+// address before the password is hashed, and given back if it succeeds.
 func (s *Service) Login(ctx context.Context, name, password, ip string) (string, Principal, error) {
 	now := s.now()
-	byIP, byName := s.limiter("ip:"+ip), s.limiter("user:"+name)
-	if byIP.TokensAt(now) < 1 || byName.TokensAt(now) < 1 {
+	refund, ok := take(now, s.limiter("pair:"+ip+"\x00"+name, pairBurst, pairEvery), s.limiter("ip:"+ip, addrBurst, addrEvery))
+	if !ok {
 		return "", Principal{}, ErrRateLimited
 	}
+	counted := false
+	defer func() {
+		if !counted {
+			refund()
+		}
+	}()
 	fail := func() (string, Principal, error) {
-		byIP.AllowN(now, 1)
-		byName.AllowN(now, 1)
+		counted = true
 		return "", Principal{}, ErrBadCredentials
 	}
 	var hash string
 	u, err := scanUser(s.db.Reader().QueryRowContext(ctx, `SELECT `+userColumns+`, password_hash FROM users WHERE name = $1`, name), &hash)
 	if errors.Is(err, sql.ErrNoRows) {
-		_, _ = CheckPassword(dummyHash, password)
+		if _, err := s.checkPassword(ctx, dummyHash, password); err != nil {
+			return "", Principal{}, err
+		}
 		return fail()
 	}
 	if err != nil {
 		return "", Principal{}, fmt.Errorf("auth: login: %w", err)
 	}
-	ok, err := CheckPassword(hash, password)
+	match, err := s.checkPassword(ctx, hash, password)
 	if err != nil {
 		return "", Principal{}, err
 	}
-	if !ok || u.Disabled {
+	if !match || u.Disabled {
 		return fail()
 	}
 	id, csrf := randomToken(32), randomToken(32)

@@ -3,7 +3,12 @@ package auth_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"os"
+	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -86,8 +91,13 @@ func TestLoginSessionsAndLimits(t *testing.T) {
 		if _, _, err := a.Login(ctx, "alice", "a-new-password", "192.0.2.9"); !errors.Is(err, auth.ErrRateLimited) {
 			t.Fatalf("after five failures: %v", err)
 		}
-		c.t = c.t.Add(time.Minute)
+		// The guessing address does not lock the real user out: from
+		// another address she signs in at once.
 		if _, _, err := a.Login(ctx, "alice", "a-new-password", "192.0.2.10"); err != nil {
+			t.Fatalf("from another address: %v", err)
+		}
+		c.t = c.t.Add(time.Minute)
+		if _, _, err := a.Login(ctx, "alice", "a-new-password", "192.0.2.9"); err != nil {
 			t.Fatalf("a minute later: %v", err)
 		}
 		// Unknown users fail the same way as wrong passwords.
@@ -154,4 +164,92 @@ func TestRoles(t *testing.T) {
 			t.Errorf("%s.Allows(%s) = %v", c.have, c.need, got)
 		}
 	}
+}
+
+// TestConcurrentGuesses sends 200 wrong passwords for one name at once from
+// one address: the limit is taken before hashing, so only the first five
+// are checked, and the real user still signs in from elsewhere.
+func TestConcurrentGuesses(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		c := &clock{t: time.Date(2026, 11, 21, 9, 0, 0, 0, time.UTC)}
+		a := auth.NewService(db, c.now)
+		if _, err := a.CreateUser(ctx, "test", auth.NewUser{Name: "alice", Password: "alice-password", Role: auth.Operator}); err != nil {
+			t.Fatal(err)
+		}
+		before := a.PasswordChecks()
+		var wg sync.WaitGroup
+		var bad, limited, busy atomic.Int64
+		for i := 0; i < 200; i++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_, _, err := a.Login(ctx, "alice", "wrong-guess", "198.51.100.7")
+				switch {
+				case errors.Is(err, auth.ErrBadCredentials):
+					bad.Add(1)
+				case errors.Is(err, auth.ErrRateLimited):
+					limited.Add(1)
+				case errors.Is(err, auth.ErrBusy):
+					busy.Add(1)
+				default:
+					t.Errorf("guess: %v", err)
+				}
+			}()
+		}
+		wg.Wait()
+		if checks := a.PasswordChecks() - before; checks > 5 {
+			t.Errorf("%d password checks for 200 concurrent guesses, want at most 5", checks)
+		}
+		if bad.Load() > 5 || bad.Load()+limited.Load()+busy.Load() != 200 {
+			t.Errorf("answers: %d wrong, %d limited, %d busy", bad.Load(), limited.Load(), busy.Load())
+		}
+		if _, _, err := a.Login(ctx, "alice", "alice-password", "203.0.113.1"); err != nil {
+			t.Fatalf("the real user from another address: %v", err)
+		}
+	})
+}
+
+// TestConcurrentLoginsAreBounded sends 500 logins at once from 500
+// addresses: at most a few hashes run together, the rest wait briefly or
+// are told the server is busy, and memory stays far from what 500
+// concurrent argon2id hashes (19 MiB each) would take.
+func TestConcurrentLoginsAreBounded(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		a := auth.NewService(db, nil)
+		if _, err := a.CreateUser(ctx, "test", auth.NewUser{Name: "alice", Password: "alice-password", Role: auth.Operator}); err != nil {
+			t.Fatal(err)
+		}
+		var wg sync.WaitGroup
+		for i := 0; i < 500; i++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_, _, err := a.Login(ctx, []string{"alice", "nobody"}[i%2], "wrong-guess", fmt.Sprintf("10.9.%d.%d", i/250, i%250))
+				if !errors.Is(err, auth.ErrBadCredentials) && !errors.Is(err, auth.ErrBusy) {
+					t.Errorf("login %d: %v", i, err)
+				}
+			}()
+		}
+		wg.Wait()
+		if hwm, ok := peakRSS(); ok && hwm > 1<<30 {
+			t.Errorf("peak RSS %d MiB after 500 concurrent logins, want under 1 GiB", hwm>>20)
+		}
+	})
+}
+
+// peakRSS reads the process's high-water mark of resident memory.
+func peakRSS() (int64, bool) {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0, false
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
+			return kb << 10, err == nil
+		}
+	}
+	return 0, false
 }

@@ -68,6 +68,11 @@ func (u *UI) login(w http.ResponseWriter, r *http.Request) error {
 		lp.Problem = capitalise(auth.ErrRateLimited.Error()) + "."
 		u.showLogin(w, r, http.StatusTooManyRequests, lp)
 		return nil
+	case errors.Is(err, auth.ErrBusy):
+		lp.Problem = capitalise(auth.ErrBusy.Error()) + "."
+		w.Header().Set("Retry-After", "1")
+		u.showLogin(w, r, http.StatusServiceUnavailable, lp)
+		return nil
 	case err != nil:
 		return err
 	}
