@@ -21,6 +21,7 @@ import (
 	"github.com/sextant-ops/sextant/internal/auth"
 	"github.com/sextant-ops/sextant/internal/availability"
 	"github.com/sextant-ops/sextant/internal/catalog"
+	"github.com/sextant-ops/sextant/internal/change"
 	"github.com/sextant-ops/sextant/internal/config"
 	"github.com/sextant-ops/sextant/internal/escalation"
 	"github.com/sextant-ops/sextant/internal/httpapi"
@@ -279,7 +280,7 @@ func (a *App) buildHandler() error {
 	api := httpapi.New(httpapi.Deps{Log: a.log, Auth: a.auth, Catalog: a.catalog, DB: a.db, Outages: a.outages, Reporter: a.reports,
 		Checks: a.checks, Monitor: a.monitor, PublicURL: a.opts.PublicURL, Config: a, Version: a.opts.Version,
 		Engine: a.engine, Ingest: a.ingest, Incidents: a.incidents, KnownService: a.services.known,
-		Postmortems: postmortems, KnownErrors: knownErrors,
+		Postmortems: postmortems, KnownErrors: knownErrors, Changes: &change.Store{DB: a.db},
 		Deliveries: func(ctx context.Context, id int64) (any, error) { return a.outbox.Deliveries(ctx, id) },
 		OnCall:     &a.oncall, Reassigner: a.escalate,
 		Escalation: func(ctx context.Context, id int64) (any, error) {

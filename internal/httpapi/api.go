@@ -13,6 +13,7 @@ import (
 
 	"github.com/sextant-ops/sextant/internal/auth"
 	"github.com/sextant-ops/sextant/internal/catalog"
+	"github.com/sextant-ops/sextant/internal/change"
 	"github.com/sextant-ops/sextant/internal/incident"
 	"github.com/sextant-ops/sextant/internal/knownerror"
 	"github.com/sextant-ops/sextant/internal/monitor"
@@ -82,6 +83,8 @@ type Deps struct {
 	// answer 404.
 	Postmortems *postmortem.Store
 	KnownErrors *knownerror.Store
+	// Changes keeps the changes reported on services.
+	Changes *change.Store
 	// PublicURL is how clients reach this server (for heartbeat ping
 	// URLs); empty means the request's own scheme and host.
 	PublicURL string
@@ -105,6 +108,7 @@ func New(d Deps) *API {
 	a.routes = append(a.routes, a.availabilityRoutes()...)
 	a.routes = append(a.routes, a.monitorRoutes()...)
 	a.routes = append(a.routes, a.incidentRoutes()...)
+	a.routes = append(a.routes, a.changeRoutes()...)
 	a.routes = append(a.routes, a.postmortemRoutes()...)
 	a.routes = append(a.routes, a.oncallRoutes()...)
 	a.routes = append(a.routes, a.adminRoutes()...)
@@ -122,9 +126,14 @@ func (a *API) Register(mux *http.ServeMux) {
 	for _, rt := range a.routes {
 		mux.Handle(rt.Method+" "+rt.Path, a.wrap(rt))
 	}
-	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
-		writeProblem(w, r, newProblem(http.StatusNotFound, "no such API endpoint: "+r.Method+" "+r.URL.Path))
-	})
+	// Unknown paths under the API and the ingest prefixes senders use
+	// (PagerDuty's /v2/, generic webhooks) answer a JSON 404, never the
+	// UI's redirect to its login page.
+	for _, prefix := range []string{"/api/", "/v2/", "/generic/"} {
+		mux.HandleFunc(prefix, func(w http.ResponseWriter, r *http.Request) {
+			writeProblem(w, r, newProblem(http.StatusNotFound, "no such API endpoint: "+r.Method+" "+r.URL.Path))
+		})
+	}
 }
 
 type principalKey struct{}

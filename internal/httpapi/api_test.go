@@ -111,7 +111,7 @@ func (h *harness) do(role auth.Role, method, path, body string) (int, []byte) {
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	// The PagerDuty-compatible routes answer in PagerDuty's own format.
-	pdFormat := path == "/api/v1/events" || path == "/v2/enqueue"
+	pdFormat := path == "/api/v1/events" || path == "/v2/enqueue" || path == "/v2/change/enqueue"
 	if resp.StatusCode >= 400 && !pdFormat && !strings.HasPrefix(resp.Header.Get("Content-Type"), "application/problem+json") {
 		h.t.Errorf("%s %s: %d with Content-Type %q, want problem+json", method, path, resp.StatusCode, resp.Header.Get("Content-Type"))
 	}

@@ -3,7 +3,6 @@ package httpapi
 import (
 	"crypto/subtle"
 	"encoding/json"
-	"errors"
 	"io"
 	"net/http"
 	"strconv"
@@ -108,18 +107,10 @@ func invalidPD(w http.ResponseWriter, msg string, errs ...string) error {
 // pdEvent takes an event in the PagerDuty Events v2 format and answers as
 // that API does, so unmodified clients work.
 func (a *API) pdEvent(w http.ResponseWriter, r *http.Request) error {
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, incident.MaxBody))
-	var tooBig *http.MaxBytesError
-	if errors.As(err, &tooBig) {
-		writePD(w, http.StatusRequestEntityTooLarge, PDAnswer{Status: "invalid event", Message: "Request body is larger than 512 KB", Errors: []string{"the body exceeds 524288 bytes"}})
-		return nil
-	}
-	if err != nil {
-		return invalidPD(w, "Event object is invalid", "could not read the body")
-	}
 	var ev incident.PDEvent
-	if err := json.Unmarshal(body, &ev); err != nil {
-		return invalidPD(w, "Event object is invalid", "the body is not a JSON object: "+err.Error())
+	body, ok := readPD(w, r, &ev)
+	if !ok {
+		return nil
 	}
 	if errs := ev.Validate(); len(errs) > 0 {
 		return invalidPD(w, "Event object is invalid", errs...)

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
-	"time"
 )
 
 // PDEvent is the body of a PagerDuty Events API v2 request, so that any
@@ -79,7 +78,7 @@ func (e *PDEvent) Validate() []string {
 		errs = append(errs, fmt.Sprintf("'payload.severity' must be one of critical, error, warning, info; got %q", e.Payload.Severity))
 	}
 	if e.Payload.Timestamp != "" {
-		if _, err := time.Parse(time.RFC3339, e.Payload.Timestamp); err != nil {
+		if _, err := ParseTimestamp(e.Payload.Timestamp); err != nil {
 			errs = append(errs, fmt.Sprintf("'payload.timestamp' must be an ISO 8601 time, got %q", e.Payload.Timestamp))
 		}
 	}

@@ -1,0 +1,139 @@
+// Package change keeps what changed on a service: deploys, configuration
+// pushes and other changes reported by the tools that made them (for now as
+// PagerDuty change events), so that the people looking at an outage see
+// what happened just before it. Change requests with approval and
+// outcome build on the same records.
+package change
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/sextant-ops/sextant/internal/store"
+)
+
+// Event is one change reported on a service.
+type Event struct {
+	ID          int64           `json:"id"`
+	Service     string          `json:"service"`
+	Integration string          `json:"integration"`
+	Summary     string          `json:"summary"`
+	Source      string          `json:"source,omitempty"`
+	At          time.Time       `json:"at"`
+	Details     json.RawMessage `json:"details,omitempty"`
+	Links       json.RawMessage `json:"links,omitempty"`
+	ReceivedAt  time.Time       `json:"received_at"`
+}
+
+// ErrNotFound is returned for a change that does not exist.
+var ErrNotFound = errors.New("change: not found")
+
+// Store reads and writes changes.
+type Store struct {
+	DB *store.DB
+}
+
+const columns = `id, service, integration, summary, source, at, details, links, received_at`
+
+// Record stores a change and returns it with its id. It is durable when
+// Record returns.
+func (s *Store) Record(ctx context.Context, e Event) (Event, error) {
+	details, links := rawOrNull(e.Details), rawOrNull(e.Links)
+	err := s.DB.Tx(ctx, func(tx *sql.Tx) error {
+		return tx.QueryRowContext(ctx, `INSERT INTO changes (service, integration, summary, source, at, details, links, received_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
+			e.Service, e.Integration, e.Summary, e.Source, store.Millis(e.At), details, links, store.Millis(e.ReceivedAt)).Scan(&e.ID)
+	})
+	if err != nil {
+		return Event{}, fmt.Errorf("change: record: %w", err)
+	}
+	return e, nil
+}
+
+func rawOrNull(r json.RawMessage) any {
+	if len(r) == 0 || string(r) == "null" {
+		return nil
+	}
+	return string(r)
+}
+
+// List returns a service's changes ("" for every service), newest first,
+// one page at a time.
+func (s *Store) List(ctx context.Context, service string, page store.Page) ([]Event, string, error) {
+	after, err := page.After()
+	if err != nil {
+		return nil, "", err
+	}
+	before := int64(1<<63 - 1)
+	if after != "" {
+		if before, err = strconv.ParseInt(after, 10, 64); err != nil {
+			return nil, "", store.ErrBadCursor
+		}
+	}
+	limit := page.Size()
+	rows, err := s.DB.Reader().QueryContext(ctx, `SELECT `+columns+` FROM changes
+		WHERE id < $1 AND ($2 = '' OR service = $2) ORDER BY id DESC LIMIT $3`, before, service, limit+1)
+	if err != nil {
+		return nil, "", fmt.Errorf("change: list: %w", err)
+	}
+	defer rows.Close()
+	var out []Event
+	for rows.Next() {
+		e, err := scan(rows)
+		if err != nil {
+			return nil, "", fmt.Errorf("change: list: %w", err)
+		}
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, "", fmt.Errorf("change: list: %w", err)
+	}
+	next := ""
+	if len(out) > limit {
+		out = out[:limit]
+		next = store.Cursor(strconv.FormatInt(out[limit-1].ID, 10))
+	}
+	return out, next, nil
+}
+
+// Between returns a service's changes made in [from, to), oldest first, for
+// timelines.
+func (s *Store) Between(ctx context.Context, service string, from, to time.Time) ([]Event, error) {
+	rows, err := s.DB.Reader().QueryContext(ctx, `SELECT `+columns+` FROM changes
+		WHERE service = $1 AND at >= $2 AND at < $3 ORDER BY at, id`, service, store.Millis(from), store.Millis(to))
+	if err != nil {
+		return nil, fmt.Errorf("change: between: %w", err)
+	}
+	defer rows.Close()
+	var out []Event
+	for rows.Next() {
+		e, err := scan(rows)
+		if err != nil {
+			return nil, fmt.Errorf("change: between: %w", err)
+		}
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+func scan(sc interface{ Scan(...any) error }) (Event, error) {
+	var e Event
+	var at, received int64
+	var details, links sql.NullString
+	if err := sc.Scan(&e.ID, &e.Service, &e.Integration, &e.Summary, &e.Source, &at, &details, &links, &received); err != nil {
+		return Event{}, err
+	}
+	e.At, e.ReceivedAt = store.FromMillis(at), store.FromMillis(received)
+	if details.Valid {
+		e.Details = json.RawMessage(details.String)
+	}
+	if links.Valid {
+		e.Links = json.RawMessage(links.String)
+	}
+	return e, nil
+}
