@@ -45,6 +45,8 @@ Usage:
   sextant agent   --server URL --location NAME   run the checks of a remote location (token in SEXTANT_AGENT_TOKEN or --token)
   sextant user    add|passwd|list ...  manage accounts without a running server
   sextant token   create|list|revoke ... manage API tokens without a running server
+  sextant import  gatus PATH [--out FILE] [--apply --server URL]
+                                       write a Sextant config from another tool's; list what could not be mapped
   sextant version
 
 Run "sextant COMMAND -h" for a command's flags.
@@ -76,6 +78,8 @@ func Main(args []string, env Env) int {
 		err = userCmd(args[1:], env)
 	case "token":
 		err = tokenCmd(args[1:], env)
+	case "import":
+		err = importCmd(args[1:], env)
 	case "version", "--version":
 		fmt.Fprintln(env.Stdout, "sextant", Version)
 	case "help", "-h", "--help":
