@@ -25,7 +25,9 @@ func TestImportedGatusConfigRuns(t *testing.T) {
 			}
 			t.Setenv("SLACK_WEBHOOK_URL", "https://hooks.slack.com/services/T/B/X")
 			s := start(t, e, app.Options{ConfigPath: cfg, DataDir: dir})
-			var checks struct{ Items []struct{ Name, Service string } }
+			var checks struct {
+				Items []struct{ Name, Service string }
+			}
 			s.json("GET", "/api/v1/checks?limit=1000", "", &checks)
 			if len(checks.Items) != 50 {
 				t.Fatalf("the server runs %d checks, want 50", len(checks.Items))
