@@ -232,6 +232,10 @@ func neutralise(l string) string {
 	for i := 0; i < len(l); i++ {
 		c := l[i]
 		switch {
+		case c == '\\' && i+1 < len(l) && l[i+1] == '<':
+			// Not every renderer knows \< as an escape: the entity is safe in all.
+			b.WriteString("&lt;")
+			i++
 		case c == '\\' && i+1 < len(l):
 			// A backslash escape is kept as it is, with what it escapes.
 			b.WriteString(l[i : i+2])

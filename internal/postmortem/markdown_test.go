@@ -84,6 +84,7 @@ func TestMarkdownAuthoredSections(t *testing.T) {
 		{"reference definition", "[x]\n\n[x]: javascript:alert(1)", []string{`[x\]: javascript`}, nil},
 		{"definition on the next line", "[x]:\n  javascript:alert(1)", []string{`[x\]:`}, nil},
 		{"code span keeps its text", "The `<div>` and `` a ` <b> ``", []string{"`<div>`", "`` a ` <b> ``"}, nil},
+		{"escaped <", `\<script>alert(1)\</script>`, []string{"&lt;script>alert(1)&lt;/script>"}, []string{"<script", `\<`}},
 		{"escaped backtick is no code span", "\\`<img src=x onerror=alert(1)>\\`", []string{"\\`&lt;img"}, []string{"<img"}},
 		{"fenced code keeps its text", "```html\n<b>bold</b>\n```\nafter <i>", []string{"```html\n<b>bold</b>\n```\nafter &lt;i>"}, nil},
 		{"fence ended by a list item's end", "- item\n  ```\n  x\n<script>alert(1)</script>", []string{"&lt;script>"}, []string{"<script"}},
