@@ -104,6 +104,7 @@ func TestNewRecurringErrors(t *testing.T) {
 		{"negative length", "FREQ=WEEKLY", -time.Hour, "must be positive"},
 		{"empty", "  ", time.Hour, "empty"},
 		{"garbage", "every sunday", time.Hour, "invalid recurrence rule"},
+		{"unknown frequency", "FREQ=FORTNIGHTLY", time.Hour, `FREQ must be DAILY, WEEKLY, MONTHLY or YEARLY, not "FORTNIGHTLY"`},
 		{"no occurrence", "FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=30", time.Hour, "no occurrence"},
 		{"impossible daily", "FREQ=DAILY;BYMONTH=4;BYMONTHDAY=31", time.Hour, "no occurrence"},
 		{"hourly", "FREQ=HOURLY", time.Hour, "not supported"},

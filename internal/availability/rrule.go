@@ -62,7 +62,7 @@ func checkRule(rr string) error {
 			switch value {
 			case "SECONDLY", "MINUTELY", "HOURLY", "DAILY", "WEEKLY", "MONTHLY", "YEARLY":
 			default:
-				err = fmt.Errorf("unknown frequency %q (use DAILY, WEEKLY, MONTHLY or YEARLY)", value)
+				err = fmt.Errorf("must be DAILY, WEEKLY, MONTHLY or YEARLY, not %q", value)
 			}
 		case "INTERVAL", "COUNT":
 			if n, e := strconv.Atoi(value); e != nil || n < 1 || !isDigits(value) {
