@@ -34,15 +34,13 @@ func (c *cronSchedule) next(t time.Time) time.Time {
 	return time.Time{}
 }
 
-// cronProbeFrom is where compileHeartbeat asks a schedule for its next
-// time: the start of a leap year, so that five years ahead holds two
-// 29 Februaries, and any date a cron expression can name comes up.
-var cronProbeFrom = time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
-
 // neverFires reports whether a schedule names no time at all, such as
-// 30 February: the cron library accepts each field on its own.
+// 30 February: the cron library accepts each field on its own. It asks for
+// the next time from the start of a leap year, so that the five years the
+// library looks ahead hold two 29 Februaries and any date a cron
+// expression can name comes up.
 func neverFires(s cron.Schedule, loc *time.Location) bool {
-	from := time.Date(cronProbeFrom.Year(), cronProbeFrom.Month(), cronProbeFrom.Day(), 0, 0, 0, 0, loc)
+	from := time.Date(2024, 1, 1, 0, 0, 0, 0, loc)
 	return s.Next(from).IsZero()
 }
 
