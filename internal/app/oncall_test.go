@@ -104,10 +104,12 @@ func TestOnCallAndBusinessAlignedPaging(t *testing.T) {
 			// The iCalendar feed parses in another library and has the shifts.
 			req, _ := http.NewRequest("GET", s.base+"/api/v1/schedules/primary/calendar.ics", nil)
 			req.Header.Set("Authorization", "Bearer "+s.token)
+			asked := time.Now().Truncate(time.Second)
 			resp, err := http.DefaultClient.Do(req)
 			if err != nil {
 				t.Fatal(err)
 			}
+			answered := time.Now()
 			cal, err := ical.NewDecoder(resp.Body).Decode()
 			resp.Body.Close()
 			if err != nil || resp.Header.Get("Content-Type") != "text/calendar; charset=utf-8" {
@@ -115,6 +117,13 @@ func TestOnCallAndBusinessAlignedPaging(t *testing.T) {
 			}
 			if ev := cal.Events(); len(ev) < 10 {
 				t.Fatalf("calendar has %d events", len(ev))
+			}
+			// DTSTAMP says when the feed was made: during the request, not
+			// the start of its range.
+			for _, ev := range cal.Events() {
+				if stamp, err := ev.Props.DateTime(ical.PropDateTimeStamp, nil); err != nil || stamp.Before(asked) || stamp.After(answered) {
+					t.Fatalf("DTSTAMP %v (%v), want between %v and %v", stamp, err, asked, answered)
+				}
 			}
 			// A feed secret works without a token, and stops when revoked.
 			var fs struct{ URL string }

@@ -2,7 +2,9 @@ package availability
 
 import (
 	"encoding/json"
+	"regexp"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -158,6 +160,51 @@ func FuzzEvaluate(f *testing.F) {
 		j2, _ := json.Marshal(r2)
 		if string(j1) != string(j2) {
 			t.Fatalf("order changed the report:\n%s\n%s", j1, j2)
+		}
+	})
+}
+
+// forbidden matches a few things no accepted rule may hold: a zero or
+// negative INTERVAL or COUNT, a part outside RFC 5545, an empty part.
+var forbidden = regexp.MustCompile(`(INTERVAL|COUNT)=(-|\+?0+(;|$))|BYEASTER|;;`)
+
+// FuzzNewRecurring feeds arbitrary rules to the maintenance parser: it must
+// answer quickly, never panic, refuse with a message, and accept only rules
+// that follow RFC 5545 and produce windows of the given length.
+func FuzzNewRecurring(f *testing.F) {
+	for _, s := range []string{
+		"FREQ=WEEKLY;BYDAY=SU;BYHOUR=2;BYMINUTE=0", "FREQ=WEEKLY;INTERVAL=0", "FREQ=MONTHLY;BYSETPOS=1",
+		"FREQ=MONTHLY;BYDAY=MO,TU,WE,TH,FR;BYSETPOS=-1", "FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=30", "FREQ=DAILY;COUNT=3;UNTIL=20270101T000000",
+		"DTSTART:20260104T040000\nRRULE:FREQ=MONTHLY;BYDAY=1SU;COUNT=2", "DTSTART;TZID=Europe/Berlin:20260104T040000\nFREQ=DAILY",
+		"FREQ=YEARLY;BYWEEKNO=-1;BYDAY=MO", "FREQ=WEEKLY;BYDAY=1MO", "FREQ=DAILY;BYHOUR=24", "rrule:freq=daily;byminute=59",
+		"FREQ=WEEKLY;BYDAY=MO;BYDAY=TU", "FREQ=YEARLY;BYYEARDAY=-366", "FREQ=DAILY;BYEASTER=0", ";", "=", "FREQ=", "\xff",
+	} {
+		f.Add(s)
+	}
+	from, to := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	f.Fuzz(func(t *testing.T, rule string) {
+		if len(rule) > 200 {
+			return
+		}
+		m, err := NewRecurring(rule, time.Hour, time.UTC)
+		if err != nil {
+			if err.Error() == "" {
+				t.Fatal("empty error")
+			}
+			return
+		}
+		up := strings.ToUpper(rule)
+		if forbidden.MatchString(up) {
+			t.Fatalf("accepted %q, which RFC 5545 forbids", rule)
+		}
+		if strings.Contains(up, "COUNT=") && strings.Contains(up, "UNTIL=") {
+			t.Fatalf("accepted %q with both COUNT and UNTIL", rule)
+		}
+		set := m.Intervals(from, to)
+		for i, iv := range set {
+			if !iv.Start.Before(iv.End) || iv.Start.Before(from) || iv.End.After(to) || (i > 0 && !set[i-1].End.Before(iv.Start)) {
+				t.Fatalf("%q: bad intervals %v", rule, set)
+			}
 		}
 	})
 }

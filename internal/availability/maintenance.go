@@ -54,7 +54,10 @@ type recurring struct {
 // BYHOUR and BYMINUTE give the time of day and seconds are 0. Only DAILY,
 // WEEKLY, MONTHLY and YEARLY rules are accepted: maintenance does not repeat
 // hourly, and finer rules can make the RRULE library search forever. A rule
-// is refused when length is not positive or when it has no occurrence at all.
+// is refused when length is not positive, when it breaks a constraint of
+// RFC 5545 (INTERVAL=0, COUNT with UNTIL, BYWEEKNO outside YEARLY, an
+// unknown or repeated part, a value out of range: see checkRule), or when
+// it has no occurrence at all.
 func NewRecurring(rule string, length time.Duration, loc *time.Location) (Maintenance, error) {
 	if loc == nil {
 		return nil, errors.New("maintenance rule has no time zone")
@@ -66,6 +69,13 @@ func NewRecurring(rule string, length time.Duration, loc *time.Location) (Mainte
 	if err != nil {
 		return nil, err
 	}
+	rr := text
+	if _, after, ok := strings.Cut(text, "\n"); ok {
+		rr = after // the line after DTSTART
+	}
+	if err := checkRule(rr); err != nil {
+		return nil, fmt.Errorf("invalid recurrence rule %q: %w", strings.TrimSpace(rule), err)
+	}
 	opts, err := rrule.StrToROptionInLocation(text, loc)
 	if err != nil {
 		return nil, fmt.Errorf("invalid recurrence rule %q: %v", strings.TrimSpace(rule), err)
@@ -74,12 +84,6 @@ func NewRecurring(rule string, length time.Duration, loc *time.Location) (Mainte
 	case rrule.DAILY, rrule.WEEKLY, rrule.MONTHLY, rrule.YEARLY:
 	default:
 		return nil, fmt.Errorf("invalid recurrence rule %q: FREQ=%s is not supported for maintenance (use DAILY, WEEKLY, MONTHLY or YEARLY)", strings.TrimSpace(rule), opts.Freq)
-	}
-	if opts.Interval < 0 {
-		return nil, fmt.Errorf("invalid recurrence rule %q: INTERVAL must be positive", strings.TrimSpace(rule))
-	}
-	if opts.Count < 0 {
-		return nil, fmt.Errorf("invalid recurrence rule %q: COUNT must be positive", strings.TrimSpace(rule))
 	}
 	if opts.Dtstart.IsZero() {
 		opts.Dtstart = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)

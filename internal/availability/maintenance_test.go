@@ -104,11 +104,47 @@ func TestNewRecurringErrors(t *testing.T) {
 		{"negative length", "FREQ=WEEKLY", -time.Hour, "must be positive"},
 		{"empty", "  ", time.Hour, "empty"},
 		{"garbage", "every sunday", time.Hour, "invalid recurrence rule"},
+		{"unknown frequency", "FREQ=FORTNIGHTLY", time.Hour, `FREQ must be DAILY, WEEKLY, MONTHLY or YEARLY, not "FORTNIGHTLY"`},
 		{"no occurrence", "FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=30", time.Hour, "no occurrence"},
 		{"impossible daily", "FREQ=DAILY;BYMONTH=4;BYMONTHDAY=31", time.Hour, "no occurrence"},
 		{"hourly", "FREQ=HOURLY", time.Hour, "not supported"},
 		{"out of bounds", "FREQ=DAILY;BYHOUR=25", time.Hour, "invalid recurrence rule"},
 		{"two rules", "FREQ=DAILY\nFREQ=WEEKLY", time.Hour, "more than one RRULE"},
+		// What RFC 5545 forbids and the RRULE library takes anyway.
+		{"interval zero", "FREQ=WEEKLY;INTERVAL=0", time.Hour, `INTERVAL must be a whole number of at least 1, not "0"`},
+		{"interval negative", "FREQ=WEEKLY;INTERVAL=-2", time.Hour, "INTERVAL must be"},
+		{"count zero", "FREQ=DAILY;COUNT=0", time.Hour, "COUNT must be"},
+		{"count and until", "FREQ=DAILY;COUNT=3;UNTIL=20270101T000000", time.Hour, "COUNT and UNTIL cannot both"},
+		{"bysetpos alone", "FREQ=MONTHLY;BYSETPOS=1", time.Hour, "BYSETPOS needs another BYxxx"},
+		{"byweekno monthly", "FREQ=MONTHLY;BYWEEKNO=10", time.Hour, "BYWEEKNO applies only with FREQ=YEARLY"},
+		{"byyearday daily", "FREQ=DAILY;BYYEARDAY=100", time.Hour, "BYYEARDAY does not apply with FREQ=DAILY"},
+		{"byyearday weekly", "FREQ=WEEKLY;BYYEARDAY=100", time.Hour, "BYYEARDAY does not apply with FREQ=WEEKLY"},
+		{"byyearday monthly", "FREQ=MONTHLY;BYYEARDAY=100", time.Hour, "BYYEARDAY does not apply with FREQ=MONTHLY"},
+		{"bymonthday weekly", "FREQ=WEEKLY;BYMONTHDAY=1", time.Hour, "BYMONTHDAY does not apply with FREQ=WEEKLY"},
+		{"byhour 24", "FREQ=DAILY;BYHOUR=24", time.Hour, `BYHOUR value "24" must be between 0 and 23`},
+		{"byminute 60", "FREQ=DAILY;BYMINUTE=60", time.Hour, `BYMINUTE value "60" must be between 0 and 59`},
+		{"bysecond 60", "FREQ=DAILY;BYSECOND=60", time.Hour, `BYSECOND value "60" must be between 0 and 59`},
+		{"bymonthday zero", "FREQ=MONTHLY;BYMONTHDAY=0", time.Hour, `BYMONTHDAY value "0" must be between 1 and 31, or -1 and -31`},
+		{"bymonthday 32", "FREQ=MONTHLY;BYMONTHDAY=32", time.Hour, `BYMONTHDAY value "32"`},
+		{"bymonth 13", "FREQ=YEARLY;BYMONTH=13", time.Hour, `BYMONTH value "13" must be between 1 and 12`},
+		{"bymonth negative", "FREQ=YEARLY;BYMONTH=-1", time.Hour, `BYMONTH value "-1"`},
+		{"empty list item", "FREQ=DAILY;BYHOUR=1,,2", time.Hour, `BYHOUR value ""`},
+		{"numbered day weekly", "FREQ=WEEKLY;BYDAY=1MO", time.Hour, `BYDAY "1MO": a numbered day applies only with FREQ=MONTHLY or FREQ=YEARLY`},
+		{"numbered day daily", "FREQ=DAILY;BYDAY=-1FR", time.Hour, "applies only with FREQ=MONTHLY"},
+		{"numbered day beside byweekno", "FREQ=YEARLY;BYWEEKNO=1;BYDAY=1MO", time.Hour, "does not apply beside BYWEEKNO"},
+		{"week number zero", "FREQ=MONTHLY;BYDAY=0MO", time.Hour, "week number must be between 1 and 53"},
+		{"week number 54", "FREQ=YEARLY;BYDAY=54MO", time.Hour, "week number must be between 1 and 53"},
+		{"unknown day", "FREQ=WEEKLY;BYDAY=XX", time.Hour, `BYDAY "XX" is not a day`},
+		{"bad wkst", "FREQ=WEEKLY;WKST=1MO", time.Hour, "WKST must be a day"},
+		{"unknown part", "FREQ=WEEKLY;BYEASTER=0", time.Hour, "unknown part BYEASTER"},
+		{"dtstart as a part", "FREQ=WEEKLY;DTSTART=20260101T000000", time.Hour, "unknown part DTSTART"},
+		{"duplicate part", "FREQ=WEEKLY;BYDAY=MO;BYDAY=TU", time.Hour, "BYDAY is given twice"},
+		{"duplicate freq", "FREQ=WEEKLY;FREQ=DAILY", time.Hour, "FREQ is given twice"},
+		{"no freq", "BYDAY=MO", time.Hour, "FREQ is required"},
+		{"empty part", "FREQ=WEEKLY;;BYDAY=MO", time.Hour, "empty part"},
+		{"part without value", "FREQ=WEEKLY;BYDAY", time.Hour, `part "BYDAY" has no value`},
+		{"plus on interval", "FREQ=DAILY;INTERVAL=+2", time.Hour, "INTERVAL must be"},
+		{"no occurrence after until", "DTSTART:20260101T000000\nRRULE:FREQ=YEARLY;BYMONTH=2;UNTIL=20250101T000000", time.Hour, "no occurrence"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -119,6 +155,30 @@ func TestNewRecurringErrors(t *testing.T) {
 			}
 			if d := time.Since(start); d > 2*time.Second {
 				t.Errorf("refusing took %v", d)
+			}
+		})
+	}
+}
+
+// TestNewRecurringAcceptsRFC5545 keeps the validator from refusing what the
+// standard allows.
+func TestNewRecurringAcceptsRFC5545(t *testing.T) {
+	for _, rule := range []string{
+		"FREQ=WEEKLY;BYDAY=SU;BYHOUR=2;BYMINUTE=0",
+		"FREQ=WEEKLY;INTERVAL=2;BYDAY=MO,WE;WKST=SU",
+		"FREQ=MONTHLY;BYDAY=MO,TU,WE,TH,FR;BYSETPOS=-1",
+		"FREQ=MONTHLY;BYDAY=+1SU,-1SA;BYHOUR=3",
+		"FREQ=MONTHLY;BYMONTHDAY=-1,+15",
+		"FREQ=YEARLY;BYWEEKNO=1,-1;BYDAY=MO",
+		"FREQ=YEARLY;BYYEARDAY=1,-1",
+		"FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=29",
+		"FREQ=DAILY;COUNT=10",
+		"DTSTART:20260101T020000\nRRULE:FREQ=DAILY;UNTIL=20260201T000000Z",
+		"FREQ=DAILY;BYDAY=MO,FR;BYHOUR=23;BYMINUTE=59;BYSECOND=59",
+	} {
+		t.Run(rule, func(t *testing.T) {
+			if _, err := NewRecurring(rule, time.Hour, time.UTC); err != nil {
+				t.Fatal(err)
 			}
 		})
 	}

@@ -113,3 +113,40 @@ func TestStatusPages(t *testing.T) {
 		}
 	})
 }
+
+// TestLittleLanguagesThatCannotBeHonoured: an RRULE that RFC 5545 forbids
+// and a cron expression that never fires are refused at their line and
+// column, naming the part at fault.
+func TestLittleLanguagesThatCannotBeHonoured(t *testing.T) {
+	src := `services:
+  - name: backups
+    maintenance:
+      - {rrule: "FREQ=WEEKLY;INTERVAL=0;BYDAY=SU", duration: 2h}
+      - {rrule: "FREQ=MONTHLY;BYSETPOS=1", duration: 2h}
+checks:
+  - name: nightly
+    service: backups
+    type: heartbeat
+    cron: "0 0 30 2 *"
+`
+	_, err := Parse([]byte(src), nil)
+	var p *Problems
+	if !errors.As(err, &p) {
+		t.Fatalf("Parse = %v, want *Problems", err)
+	}
+	tests := []struct{ name, want string }{
+		{"rrule with INTERVAL=0", `4:17: services[0].maintenance[0].rrule: invalid recurrence rule "FREQ=WEEKLY;INTERVAL=0;BYDAY=SU": INTERVAL must be a whole number of at least 1`},
+		{"rrule with BYSETPOS alone", `5:17: services[0].maintenance[1].rrule: invalid recurrence rule "FREQ=MONTHLY;BYSETPOS=1": BYSETPOS needs another BYxxx part`},
+		{"cron that never fires", `10:11: checks[0].cron: "0 0 30 2 *" never fires`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if !strings.Contains(p.Error(), tt.want) {
+				t.Errorf("missing %q in:\n%s", tt.want, p.Error())
+			}
+		})
+	}
+	if n := len(strings.Split(p.Error(), "\n")); n != len(tests) {
+		t.Errorf("%d problems, want %d:\n%s", n, len(tests), p.Error())
+	}
+}

@@ -201,10 +201,11 @@ func writeICS(w http.ResponseWriter, name string, body []byte) {
 	_, _ = w.Write(body)
 }
 
-// icsWindow is the span a feed covers: a week back, twelve weeks ahead.
-func icsWindow() (time.Time, time.Time) {
-	now := time.Now().UTC()
-	return now.Add(-7 * 24 * time.Hour), now.Add(84 * 24 * time.Hour)
+// icsWindow is the span a feed covers, a week back and twelve weeks ahead,
+// and now, when the feed is made.
+func icsWindow() (from, to, now time.Time) {
+	now = time.Now().UTC()
+	return now.Add(-7 * 24 * time.Hour), now.Add(84 * 24 * time.Hour), now
 }
 
 func (a *API) scheduleICS(w http.ResponseWriter, r *http.Request) error {
@@ -216,8 +217,8 @@ func (a *API) scheduleICS(w http.ResponseWriter, r *http.Request) error {
 	if err := a.feedAllowed(r, "schedule:"+name); err != nil {
 		return err
 	}
-	from, to := icsWindow()
-	body, err := c.ICal(name, "-//Sextant//On-call//EN", from, to, "")
+	from, to, now := icsWindow()
+	body, err := c.ICal(name, "-//Sextant//On-call//EN", from, to, now, "")
 	if err != nil {
 		return err
 	}
@@ -233,7 +234,7 @@ func (a *API) personICS(w http.ResponseWriter, r *http.Request) error {
 	if err := a.feedAllowed(r, "user:"+name); err != nil {
 		return err
 	}
-	from, to := icsWindow()
+	from, to, now := icsWindow()
 	var all []byte
 	// One calendar per schedule, merged into one VCALENDAR: the person's
 	// shifts in every schedule they are part of.
@@ -243,7 +244,7 @@ func (a *API) personICS(w http.ResponseWriter, r *http.Request) error {
 		if !ok {
 			continue
 		}
-		b, err := c.ICal(s.Name, "-//Sextant//On-call//EN", from, to, name)
+		b, err := c.ICal(s.Name, "-//Sextant//On-call//EN", from, to, now, name)
 		if err != nil {
 			return err
 		}

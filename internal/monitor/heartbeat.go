@@ -18,9 +18,30 @@ type cronSchedule struct {
 	loc   *time.Location
 }
 
-// next returns the first expected time strictly after t.
+// next returns the first expected time strictly after t. The cron library
+// looks only five years ahead and answers the zero time past that, which
+// would make a heartbeat due in year 1; a schedule that passed
+// compileHeartbeat fires at least once in any eight years (29 February
+// skips 2100), so looking again from further on finds it.
 func (c *cronSchedule) next(t time.Time) time.Time {
-	return c.sched.Next(t.In(c.loc))
+	from := t.In(c.loc)
+	for range 3 {
+		if n := c.sched.Next(from); !n.IsZero() {
+			return n
+		}
+		from = from.AddDate(5, 0, 0)
+	}
+	return time.Time{}
+}
+
+// neverFires reports whether a schedule names no time at all, such as
+// 30 February: the cron library accepts each field on its own. It asks for
+// the next time from the start of a leap year, so that the five years the
+// library looks ahead hold two 29 Februaries and any date a cron
+// expression can name comes up.
+func neverFires(s cron.Schedule, loc *time.Location) bool {
+	from := time.Date(2024, 1, 1, 0, 0, 0, 0, loc)
+	return s.Next(from).IsZero()
 }
 
 var cronParser = cron.NewParser(cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
@@ -60,9 +81,12 @@ func compileHeartbeat(c Check, out *Compiled, inv *apperr.Invalid) {
 			}
 		}
 		s, err := cronParser.Parse(c.Cron)
-		if err != nil {
+		switch {
+		case err != nil:
 			inv.Add("cron", "%v", fmt.Errorf("not a cron expression (minute hour day-of-month month day-of-week): %w", err))
-		} else {
+		case neverFires(s, loc):
+			inv.Add("cron", "%q never fires: no date matches its day-of-month and month (such as 30 February)", c.Cron)
+		default:
 			out.Schedule = &cronSchedule{spec: c.Cron, sched: s, loc: loc}
 		}
 	} else if c.Timezone != "" {

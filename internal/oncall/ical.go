@@ -26,9 +26,10 @@ const maxExtent = 512 * 24 * time.Hour
 // <schedule>") and prodID the PRODID. Times are written in UTC, which every
 // calendar application reads without a VTIMEZONE. The UID is a hash of
 // schedule, user and start, so a calendar application updates a changed
-// shift in place rather than duplicating it. DTSTAMP is from, because the
-// package has no clock and the caller usually passes "now".
-func (c *Compiled) ICal(name, prodID string, from, to time.Time, only string) ([]byte, error) {
+// shift in place rather than duplicating it. DTSTAMP, when the feed was
+// made (RFC 5545 section 3.8.7.2), is now: the package has no clock of its
+// own.
+func (c *Compiled) ICal(name, prodID string, from, to, now time.Time, only string) ([]byte, error) {
 	if !from.Before(to) {
 		return nil, errors.New("calendar range is empty: from must be before to")
 	}
@@ -48,7 +49,7 @@ func (c *Compiled) ICal(name, prodID string, from, to time.Time, only string) ([
 			continue
 		}
 		ev := cal.AddEvent(c.uid(s))
-		ev.SetDtStampTime(from)
+		ev.SetDtStampTime(now)
 		ev.SetStartAt(s.Start)
 		ev.SetEndAt(s.End)
 		ev.SetSummary("On call: " + c.name + " (" + s.User + ")")

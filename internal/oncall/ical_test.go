@@ -11,8 +11,8 @@ import (
 
 // parsedEvent is what a calendar application would see of one VEVENT.
 type parsedEvent struct {
-	uid, summary string
-	start, end   time.Time
+	uid, summary      string
+	start, end, stamp time.Time
 }
 
 // parseICal reads a feed with a second, independent iCalendar library, so
@@ -42,8 +42,8 @@ func parseICal(t *testing.T, data []byte) (*goical.Calendar, []parsedEvent) {
 		if p.end, err = ev.DateTimeEnd(nil); err != nil {
 			t.Fatalf("DTEND: %v", err)
 		}
-		if ev.Props.Get(goical.PropDateTimeStamp) == nil {
-			t.Fatalf("event %s has no DTSTAMP", p.uid)
+		if p.stamp, err = ev.Props.DateTime(goical.PropDateTimeStamp, nil); err != nil || p.stamp.IsZero() {
+			t.Fatalf("event %s has no DTSTAMP: %v", p.uid, err)
 		}
 		out = append(out, p)
 	}
@@ -55,6 +55,8 @@ func TestICal(t *testing.T) {
 	// From and to are weekly hand-offs, so no shift sticks out of the range
 	// and the feed must hold exactly what Shifts returns.
 	from, to := wall(t, ber, "2026-03-16 09:00"), wall(t, ber, "2026-04-13 09:00")
+	// The feed is made a week into its range, at a time no shift starts.
+	now := wall(t, ber, "2026-03-23 14:27").Add(13 * time.Second)
 	tests := []struct {
 		name, schedule, calName, only, wantCalName string
 	}{
@@ -67,7 +69,7 @@ func TestICal(t *testing.T) {
 			s := example
 			s.Name = tt.schedule
 			c := mustCompile(t, s)
-			data, err := c.ICal(tt.calName, "-//Sextant//On-call//EN", from, to, tt.only)
+			data, err := c.ICal(tt.calName, "-//Sextant//On-call//EN", from, to, now, tt.only)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -97,6 +99,9 @@ func TestICal(t *testing.T) {
 				if !ev.start.Equal(w.Start) || !ev.end.Equal(w.End) || ev.summary != summary {
 					t.Errorf("event %d = %q %v–%v, want %q %v–%v", i, ev.summary, ev.start, ev.end, summary, w.Start, w.End)
 				}
+				if !ev.stamp.Equal(now) {
+					t.Errorf("event %d: DTSTAMP %v, want the time the feed was made, %v", i, ev.stamp, now)
+				}
 				if uids[ev.uid] {
 					t.Errorf("UID %s repeated", ev.uid)
 				}
@@ -125,8 +130,8 @@ func TestICalStableUIDs(t *testing.T) {
 	c := mustCompile(t, example)
 	ber := zone(t, "Europe/Berlin")
 	from := wall(t, ber, "2026-03-18 10:17") // in the middle of shifts
-	_, day1 := parseICal(t, must(c.ICal("", "-//x//y//EN", from, from.AddDate(0, 0, 28), "")))
-	_, day2 := parseICal(t, must(c.ICal("", "-//x//y//EN", from.AddDate(0, 0, 1), from.AddDate(0, 0, 29), "")))
+	_, day1 := parseICal(t, must(c.ICal("", "-//x//y//EN", from, from.AddDate(0, 0, 28), from, "")))
+	_, day2 := parseICal(t, must(c.ICal("", "-//x//y//EN", from.AddDate(0, 0, 1), from.AddDate(0, 0, 29), from.AddDate(0, 0, 1), "")))
 	byUID := map[string]parsedEvent{}
 	for _, ev := range day1 {
 		byUID[ev.uid] = ev
@@ -155,7 +160,7 @@ func TestICalStableUIDs(t *testing.T) {
 func TestICalEmptyRange(t *testing.T) {
 	c := mustCompile(t, example)
 	at := time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC)
-	if _, err := c.ICal("", "-//x//y//EN", at, at, ""); err == nil {
+	if _, err := c.ICal("", "-//x//y//EN", at, at, at, ""); err == nil {
 		t.Error("want an error for an empty range")
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"encoding/xml"
 	"fmt"
+	"html"
 	"net/http"
 	"slices"
 	"strings"
@@ -86,13 +87,14 @@ func (h *Handler) feed(kind feedKind) http.HandlerFunc {
 
 // Atom 1.0 (RFC 4287).
 type atomDoc struct {
-	XMLName xml.Name    `xml:"http://www.w3.org/2005/Atom feed"`
-	Title   string      `xml:"title"`
-	ID      string      `xml:"id"`
-	Updated string      `xml:"updated"`
-	Author  atomPerson  `xml:"author"`
-	Links   []atomLink  `xml:"link"`
-	Entries []atomEntry `xml:"entry"`
+	XMLName  xml.Name    `xml:"http://www.w3.org/2005/Atom feed"`
+	Title    string      `xml:"title"`
+	Subtitle string      `xml:"subtitle"`
+	ID       string      `xml:"id"`
+	Updated  string      `xml:"updated"`
+	Author   atomPerson  `xml:"author"`
+	Links    []atomLink  `xml:"link"`
+	Entries  []atomEntry `xml:"entry"`
 }
 
 type atomPerson struct {
@@ -126,7 +128,7 @@ func atom(v *pageView, pageURL string, items []feedItem) atomDoc {
 	if len(items) > 0 {
 		updated = items[0].updated
 	}
-	d := atomDoc{Title: v.Title, ID: pageURL, Updated: updated.UTC().Format(time.RFC3339), Author: atomPerson{Name: v.Title},
+	d := atomDoc{Title: v.Title, Subtitle: feedDescription(v), ID: pageURL, Updated: updated.UTC().Format(time.RFC3339), Author: atomPerson{Name: v.Title},
 		Links: []atomLink{{Href: pageURL + "/feed.atom", Rel: "self", Type: "application/atom+xml"}, {Href: pageURL, Rel: "alternate", Type: "text/html"}}}
 	for _, it := range items {
 		d.Entries = append(d.Entries, atomEntry{Title: it.title, ID: it.id, Published: it.published.UTC().Format(time.RFC3339),
@@ -165,14 +167,31 @@ type rssGUID struct {
 }
 
 func rss(v *pageView, pageURL string, items []feedItem) rssDoc {
-	desc := v.Description
-	if desc == "" {
-		desc = "Incidents and scheduled maintenance of " + v.Title
-	}
-	d := rssDoc{Version: "2.0", Channel: rssChannel{Title: v.Title, Link: pageURL, Description: desc, LastBuildDate: v.Now.UTC().Format(time.RFC1123Z)}}
+	d := rssDoc{Version: "2.0", Channel: rssChannel{Title: v.Title, Link: pageURL, Description: feedDescription(v), LastBuildDate: v.Now.UTC().Format(time.RFC1123Z)}}
 	for _, it := range items {
 		d.Channel.Items = append(d.Channel.Items, rssItem{Title: it.title, Link: it.link, GUID: rssGUID{IsPermaLink: "false", Value: it.id},
-			PubDate: it.updated.UTC().Format(time.RFC1123Z), Description: it.text})
+			PubDate: it.updated.UTC().Format(time.RFC1123Z), Description: textHTML(it.text)})
 	}
 	return d
+}
+
+// feedDescription is what a feed says it is: the page's description, or
+// one made from its title.
+func feedDescription(v *pageView) string {
+	if v.Description != "" {
+		return v.Description
+	}
+	return "Incidents and scheduled maintenance of " + v.Title
+}
+
+// textHTML turns plain text into the HTML an RSS <description> holds, which
+// readers render: markup in the text (a note's <a> or <img>) is escaped so
+// it shows as written, and line breaks become <br>. The XML encoder then
+// escapes the whole once more, as every RSS description is.
+func textHTML(s string) string {
+	lines := strings.Split(strings.ReplaceAll(s, "\r\n", "\n"), "\n")
+	for i, l := range lines {
+		lines[i] = html.EscapeString(l)
+	}
+	return strings.Join(lines, "<br>\n")
 }
