@@ -158,3 +158,22 @@ func TestReportFormats(t *testing.T) {
 		t.Errorf("unknown service: %d %q", code, errs)
 	}
 }
+
+func TestAgentOutboundFlags(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"bad CIDR", []string{"--outbound-deny", "loopback,10.0.0.0/33"}, `agent: --outbound-deny: "10.0.0.0/33" is not a CIDR, an address or one of loopback, private, link-local, unspecified, cgnat`},
+		{"bad allow entry", []string{"--outbound-allow", "intranet"}, `agent: --outbound-allow: "intranet" is not a CIDR`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			args := append([]string{"agent", "--server", "http://127.0.0.1:1", "--location", "branch"}, tc.args...)
+			code, _, stderr := run(t, "", map[string]string{"SEXTANT_AGENT_TOKEN": "t"}, args...)
+			if code != 2 || !strings.Contains(stderr, tc.want) {
+				t.Fatalf("exit %d, stderr %q; want 2 and %q", code, stderr, tc.want)
+			}
+		})
+	}
+}
