@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/signal"
 	"os/user"
+	"strconv"
 	"strings"
 	"syscall"
 
@@ -476,7 +477,14 @@ func agent(args []string, env Env) error {
 	logLevel := fs.String("log-level", envOr(env, "SEXTANT_LOG_LEVEL", "info"), "debug, info, warn or error")
 	deny := fs.String("outbound-deny", env.Getenv("SEXTANT_OUTBOUND_DENY"), "addresses checks may not reach: CIDRs, addresses or sets ("+strings.Join(probe.RuleSets(), ", ")+"), comma-separated (env SEXTANT_OUTBOUND_DENY)")
 	allow := fs.String("outbound-allow", env.Getenv("SEXTANT_OUTBOUND_ALLOW"), "if set, the only addresses checks may reach (after the denied ones), comma-separated (env SEXTANT_OUTBOUND_ALLOW)")
-	publicOnly := fs.Bool("outbound-public-only", env.Getenv("SEXTANT_OUTBOUND_PUBLIC_ONLY") == "true", "checks may reach public addresses only (env SEXTANT_OUTBOUND_PUBLIC_ONLY=true)")
+	publicOnly := fs.Bool("outbound-public-only", false, "checks may reach public addresses only (env SEXTANT_OUTBOUND_PUBLIC_ONLY=true)")
+	if v := env.Getenv("SEXTANT_OUTBOUND_PUBLIC_ONLY"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return usageError{fmt.Sprintf("agent: SEXTANT_OUTBOUND_PUBLIC_ONLY=%q: use true or false", v)}
+		}
+		*publicOnly = b
+	}
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
