@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sextant-ops/sextant/internal/availability"
 	"github.com/sextant-ops/sextant/internal/monitor"
 	"github.com/sextant-ops/sextant/internal/probe"
 )
@@ -77,5 +78,37 @@ func TestAgentObeysItsOutboundPolicy(t *testing.T) {
 	}
 	if hits.Load() != 0 {
 		t.Fatalf("the target was reached %d times", hits.Load())
+	}
+}
+
+// TestEveryCheckKindIsDownWhenRefused: a check of each probed kind pointed
+// at 127.0.0.1, run under a policy that denies loopback, is down with the
+// policy's reason, as the scheduler records it.
+func TestEveryCheckKindIsDownWhenRefused(t *testing.T) {
+	loopback, err := probe.ParseRule("loopback")
+	if err != nil {
+		t.Fatal(err)
+	}
+	policy := probe.NewPolicy([]probe.Rule{loopback}, nil, false)
+	const want = "address 127.0.0.1 refused by the outbound policy (deny loopback 127.0.0.0/8)"
+	for _, c := range []monitor.Check{
+		{Type: "http", URL: "http://127.0.0.1:8080/health"},
+		{Type: "http", URL: "https://127.0.0.1:8443/health"},
+		{Type: "tcp", Host: "127.0.0.1", Port: 5432},
+		{Type: "tls", Host: "127.0.0.1", Port: 8443},
+		{Type: "dns", Host: "example.com", Resolver: "127.0.0.1:53"},
+		{Type: "icmp", Host: "127.0.0.1"},
+	} {
+		t.Run(c.Type+" "+c.URL+c.Host, func(t *testing.T) {
+			c.Name, c.Service, c.Interval, c.Timeout = "c", "s", "5s", "1s"
+			check, problems := monitor.Compile(c, nil)
+			if problems != nil {
+				t.Fatal(problems)
+			}
+			r := monitor.RunWith(context.Background(), check, "local", policy)
+			if r.Outcome != availability.Down || r.Reason != want {
+				t.Fatalf("outcome %v, reason %q; want down with %q", r.Outcome, r.Reason, want)
+			}
+		})
 	}
 }
