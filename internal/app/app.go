@@ -30,6 +30,7 @@ import (
 	"github.com/sextant-ops/sextant/internal/monitor"
 	"github.com/sextant-ops/sextant/internal/notify"
 	"github.com/sextant-ops/sextant/internal/postmortem"
+	"github.com/sextant-ops/sextant/internal/probe"
 	"github.com/sextant-ops/sextant/internal/status"
 	"github.com/sextant-ops/sextant/internal/store"
 	"github.com/sextant-ops/sextant/internal/timeline"
@@ -89,6 +90,9 @@ type App struct {
 	// statusPages are the running config's public status pages, swapped
 	// whole on reload like the channels.
 	statusPages atomic.Pointer[[]status.Page]
+	// outbound is the running config's outbound policy. Channels are built
+	// with it on each reload; checks read it at every run.
+	outbound atomic.Pointer[config.Policies]
 
 	reloadMu sync.Mutex // one reload at a time
 	ready    chan struct{}
@@ -150,7 +154,8 @@ func New(ctx context.Context, o Options) (*App, error) {
 	a.stop = stop
 	a.ingest.Start(bg)
 	a.monitor = monitor.New(monitor.Options{DB: db, Checks: a.checks, Timeline: a.outages, Log: o.Log, Now: o.Now,
-		RawRetention: o.RawRetention, Limit: o.CheckConcurrency, Registry: a.metrics.reg, OnChange: a.engine.OnCheckChange})
+		RawRetention: o.RawRetention, Limit: o.CheckConcurrency, Registry: a.metrics.reg, OnChange: a.engine.OnCheckChange,
+		Outbound: a.checkPolicy})
 	if _, err := a.Reload(ctx, "config"); err != nil && !errors.Is(err, errNoConfig) {
 		db.Close()
 		return nil, err
@@ -205,7 +210,7 @@ func (a *App) Reload(ctx context.Context, actor string) (catalog.Changes, error)
 	}
 	channels := map[string]notify.Channel{}
 	for _, c := range cfg.Channels {
-		ch, err := notify.New(c)
+		ch, err := notify.NewWith(c, cfg.Outbound.Channels)
 		if err != nil {
 			return catalog.Changes{}, fmt.Errorf("channel %q: %w", c.Name, err)
 		}
@@ -218,6 +223,7 @@ func (a *App) Reload(ctx context.Context, actor string) (catalog.Changes, error)
 	ch, err := a.catalog.ApplyFile(ctx, actor, cfg.Catalog, a.checks.FileHook(actor, cfg.Checks))
 	if err == nil {
 		a.channels.Store(&channels)
+		a.outbound.Store(&cfg.Outbound)
 		pages := cfg.StatusPages
 		a.statusPages.Store(&pages)
 		a.oncall.cur.Store(dir)
@@ -234,6 +240,15 @@ func (a *App) Reload(ctx context.Context, actor string) (catalog.Changes, error)
 		"created", ch.Created, "updated", ch.Updated, "deleted", ch.Deleted, "unchanged", ch.Unchanged)
 	a.metrics.reloads.Inc()
 	return ch, nil
+}
+
+// checkPolicy is the outbound policy for the next check run: the running
+// config's, or the default before any config is applied.
+func (a *App) checkPolicy() *probe.Policy {
+	if p := a.outbound.Load(); p != nil {
+		return p.Checks
+	}
+	return nil
 }
 
 // firstAdmin creates the "admin" account when there is no user at all, and

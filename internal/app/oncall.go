@@ -45,7 +45,7 @@ func buildDirectory(cfg *config.Config, channels map[string]notify.Channel) (*di
 	for _, p := range cfg.Users {
 		d.people[p.Name] = p
 		for name, c := range p.Channels(cfg.Mail, cfg.NtfyURL) {
-			ch, err := notify.New(c)
+			ch, err := notify.NewWith(c, cfg.Outbound.Channels)
 			if err != nil {
 				return nil, err
 			}

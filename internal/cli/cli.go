@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/signal"
 	"os/user"
+	"strconv"
 	"strings"
 	"syscall"
 
@@ -21,6 +22,7 @@ import (
 	"github.com/sextant-ops/sextant/internal/config"
 	"github.com/sextant-ops/sextant/internal/duration"
 	"github.com/sextant-ops/sextant/internal/monitor"
+	"github.com/sextant-ops/sextant/internal/probe"
 	"github.com/sextant-ops/sextant/internal/store"
 )
 
@@ -477,11 +479,29 @@ func agent(args []string, env Env) error {
 	location := fs.String("location", env.Getenv("SEXTANT_LOCATION"), "this agent's location name (env SEXTANT_LOCATION)")
 	limit := fs.Int("concurrency", 1000, "checks run at once")
 	logLevel := fs.String("log-level", envOr(env, "SEXTANT_LOG_LEVEL", "info"), "debug, info, warn or error")
+	deny := fs.String("outbound-deny", env.Getenv("SEXTANT_OUTBOUND_DENY"), "addresses checks may not reach: CIDRs, addresses or sets ("+strings.Join(probe.RuleSets(), ", ")+"), comma-separated (env SEXTANT_OUTBOUND_DENY)")
+	allow := fs.String("outbound-allow", env.Getenv("SEXTANT_OUTBOUND_ALLOW"), "if set, the only addresses checks may reach (after the denied ones), comma-separated (env SEXTANT_OUTBOUND_ALLOW)")
+	publicOnly := fs.Bool("outbound-public-only", false, "checks may reach public addresses only (env SEXTANT_OUTBOUND_PUBLIC_ONLY=true)")
+	if v := env.Getenv("SEXTANT_OUTBOUND_PUBLIC_ONLY"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return usageError{fmt.Sprintf("agent: SEXTANT_OUTBOUND_PUBLIC_ONLY=%q: use true or false", v)}
+		}
+		*publicOnly = b
+	}
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if *token == "" {
 		*token = env.Getenv("SEXTANT_AGENT_TOKEN")
+	}
+	denyRules, err := ruleFlag("outbound-deny", *deny)
+	if err != nil {
+		return err
+	}
+	allowRules, err := ruleFlag("outbound-allow", *allow)
+	if err != nil {
+		return err
 	}
 	switch {
 	case *server == "":
@@ -497,5 +517,23 @@ func agent(args []string, env Env) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	return (&monitor.Agent{Server: *server, Token: *token, Location: *location, Limit: *limit, Log: log}).Run(ctx)
+	outbound := probe.NewPolicy(denyRules, allowRules, *publicOnly)
+	return (&monitor.Agent{Server: *server, Token: *token, Location: *location, Limit: *limit, Log: log, Outbound: outbound}).Run(ctx)
+}
+
+// ruleFlag reads a comma-separated list of outbound rules from the flag
+// called name.
+func ruleFlag(name, list string) ([]probe.Rule, error) {
+	var rules []probe.Rule
+	for _, s := range strings.Split(list, ",") {
+		if strings.TrimSpace(s) == "" {
+			continue
+		}
+		r, err := probe.ParseRule(s)
+		if err != nil {
+			return nil, usageError{fmt.Sprintf("agent: --%s: %s", name, err)}
+		}
+		rules = append(rules, r)
+	}
+	return rules, nil
 }

@@ -158,3 +158,33 @@ func TestReportFormats(t *testing.T) {
 		t.Errorf("unknown service: %d %q", code, errs)
 	}
 }
+
+func TestAgentOutboundFlags(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		args []string
+		env  map[string]string
+		want string
+	}{
+		{name: "bad CIDR", args: []string{"--outbound-deny", "loopback,10.0.0.0/33"},
+			want: `agent: --outbound-deny: "10.0.0.0/33" is not a CIDR, an address or one of loopback, private, link-local, unspecified, cgnat`},
+		{name: "bad allow entry", args: []string{"--outbound-allow", "intranet"},
+			want: `agent: --outbound-allow: "intranet" is not a CIDR`},
+		{name: "bad entry from the environment", env: map[string]string{"SEXTANT_OUTBOUND_DENY": "10.0.0.7/8"},
+			want: `agent: --outbound-deny: "10.0.0.7/8" has bits set beyond its /8: did you mean 10.0.0.0/8?`},
+		{name: "bad public-only variable", env: map[string]string{"SEXTANT_OUTBOUND_PUBLIC_ONLY": "yes please"},
+			want: `agent: SEXTANT_OUTBOUND_PUBLIC_ONLY="yes please": use true or false`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			args := append([]string{"agent", "--server", "http://127.0.0.1:1", "--location", "branch"}, tc.args...)
+			env := map[string]string{"SEXTANT_AGENT_TOKEN": "t"}
+			for k, v := range tc.env {
+				env[k] = v
+			}
+			code, _, stderr := run(t, "", env, args...)
+			if code != 2 || !strings.Contains(stderr, tc.want) {
+				t.Fatalf("exit %d, stderr %q; want 2 and %q", code, stderr, tc.want)
+			}
+		})
+	}
+}

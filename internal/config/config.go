@@ -41,6 +41,8 @@ type File struct {
 	// StatusPages are the public status pages; a service on none of them
 	// is private.
 	StatusPages []status.Page `yaml:"status_pages"`
+	// Outbound limits the addresses outgoing calls may reach.
+	Outbound Outbound `yaml:"outbound"`
 }
 
 // Config is a validated config file.
@@ -57,6 +59,8 @@ type Config struct {
 	NtfyURL   string
 	// StatusPages are the public status pages, first one at /status.
 	StatusPages []status.Page
+	// Outbound is the outbound policy of checks and of channels.
+	Outbound Policies
 }
 
 // Problems is every mistake found in a file, each with line and column. It
@@ -177,6 +181,8 @@ func Parse(src []byte, getenv func(string) (string, bool)) (*Config, error) {
 	}
 	// Status pages list services the file declares.
 	fields = append(fields, status.ValidatePages(f.StatusPages, services)...)
+	outbound, outboundProblems := f.Outbound.Compile()
+	fields = append(fields, outboundProblems...)
 	for _, fe := range fields {
 		e := pos.At(fe.Path, fe.Msg)
 		if !slices.ContainsFunc(problems, func(x yamlpos.Error) bool { return x.Line == e.Line && x.Column == e.Column }) {
@@ -193,7 +199,7 @@ func Parse(src []byte, getenv func(string) (string, bool)) (*Config, error) {
 		return nil, &Problems{Errors: problems}
 	}
 	return &Config{Catalog: cat, Checks: f.Checks, Incident: setup, Channels: f.Channels,
-		Users: f.Users, Schedules: f.Schedules, Mail: f.Mail, NtfyURL: f.NtfyURL, StatusPages: f.StatusPages}, nil
+		Users: f.Users, Schedules: f.Schedules, Mail: f.Mail, NtfyURL: f.NtfyURL, StatusPages: f.StatusPages, Outbound: outbound}, nil
 }
 
 // catalog turns the file's calendars map into a list in name order, so that

@@ -11,6 +11,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/sextant-ops/sextant/internal/probe"
 )
 
 // Agent runs the checks assigned to one remote location and pushes their
@@ -26,6 +28,10 @@ type Agent struct {
 	// Limit bounds the checks run at once (default 1000).
 	Limit  int
 	Client *http.Client
+	// Outbound is the outbound policy the checks' connections obey; nil
+	// refuses only cloud-metadata addresses. The agent's own calls to
+	// Server are not judged by it: the operator chose that address.
+	Outbound *probe.Policy
 
 	pending []Result
 }
@@ -46,7 +52,7 @@ func (a *Agent) Run(ctx context.Context) error {
 	}
 	results := make(chan Result, 10000)
 	sched := &Scheduler{Limit: a.Limit,
-		Run:  func(ctx context.Context, c *Compiled) Result { return Run(ctx, c, a.Location) },
+		Run:  func(ctx context.Context, c *Compiled) Result { return RunWith(ctx, c, a.Location, a.Outbound) },
 		Sink: func(r Result) { results <- r }}
 	if err := a.refresh(ctx, sched); err != nil {
 		return err // a wrong token or server is worth stopping for at start

@@ -16,6 +16,7 @@ import (
 	"github.com/sextant-ops/sextant/internal/apperr"
 	"github.com/sextant-ops/sextant/internal/availability"
 	"github.com/sextant-ops/sextant/internal/duration"
+	"github.com/sextant-ops/sextant/internal/probe"
 	"github.com/sextant-ops/sextant/internal/store"
 	"github.com/sextant-ops/sextant/internal/timeline"
 )
@@ -39,6 +40,10 @@ type Options struct {
 	// checks' state changes, so that what depends on them (incidents) is
 	// committed with them.
 	OnChange func(ctx context.Context, tx *sql.Tx, changes []Change) error
+	// Outbound, when set, gives the outbound policy for checks; it is asked
+	// at every run, so a reloaded policy holds from the next run on. nil
+	// means the default policy.
+	Outbound func() *probe.Policy
 }
 
 // Change is a check's change of state.
@@ -103,7 +108,7 @@ func New(o Options) *Monitor {
 	m.results = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "sextant_check_results_total",
 		Help: "Check results recorded, by location and outcome."}, []string{"location", "outcome"})
 	m.sched = &Scheduler{Limit: o.Limit, ObserveLag: func(d time.Duration) { m.lag.Observe(d.Seconds()) },
-		Run:  func(ctx context.Context, c *Compiled) Result { return Run(ctx, c, LocationLocal) },
+		Run:  func(ctx context.Context, c *Compiled) Result { return RunWith(ctx, c, LocationLocal, m.outbound()) },
 		Sink: func(r Result) { m.local <- r }}
 	if o.Registry != nil {
 		o.Registry.MustRegister(m.lag, m.results,
@@ -114,6 +119,14 @@ func New(o Options) *Monitor {
 			&stateCollector{m: m})
 	}
 	return m
+}
+
+// outbound is the policy for the next check run.
+func (m *Monitor) outbound() *probe.Policy {
+	if m.o.Outbound == nil {
+		return nil
+	}
+	return m.o.Outbound()
 }
 
 // Load reads every check and its stored state, and schedules the checks

@@ -19,9 +19,17 @@ type Result struct {
 	Reason   string             `json:"reason"`
 }
 
-// Run probes a check once and judges the result by its conditions. It
-// never runs past the check's timeout.
+// Run probes a check once under the default outbound policy (only
+// cloud-metadata addresses refused) and judges the result; see RunWith.
 func Run(ctx context.Context, c *Compiled, location string) Result {
+	return RunWith(ctx, c, location, nil)
+}
+
+// RunWith probes a check once, its connections obeying the outbound policy
+// (nil for the default), and judges the result by its conditions. It never
+// runs past the check's timeout. A refused address fails the run with the
+// policy's reason, before anything is sent.
+func RunWith(ctx context.Context, c *Compiled, location string, outbound *probe.Policy) Result {
 	ctx, cancel := context.WithTimeout(ctx, c.Timeout)
 	defer cancel()
 	var r probe.Result
@@ -32,15 +40,15 @@ func Run(ctx context.Context, c *Compiled, location string) Result {
 			follow = *c.FollowRedirects
 		}
 		r = probe.HTTP{URL: c.URL, Method: strings.ToUpper(c.Method), Headers: c.Headers, Body: c.Body,
-			FollowRedirects: follow, InsecureSkipTLS: c.InsecureSkipVerify, Timeout: c.Timeout}.Run(ctx)
+			FollowRedirects: follow, InsecureSkipTLS: c.InsecureSkipVerify, Timeout: c.Timeout, Outbound: outbound}.Run(ctx)
 	case TypeTCP:
-		r = probe.TCP{Host: c.Host, Port: c.Port, Timeout: c.Timeout}.Run(ctx)
+		r = probe.TCP{Host: c.Host, Port: c.Port, Timeout: c.Timeout, Outbound: outbound}.Run(ctx)
 	case TypeDNS:
-		r = probe.DNS{Host: c.Host, Record: strings.ToUpper(c.Record), Resolver: c.Resolver, Timeout: c.Timeout}.Run(ctx)
+		r = probe.DNS{Host: c.Host, Record: strings.ToUpper(c.Record), Resolver: c.Resolver, Timeout: c.Timeout, Outbound: outbound}.Run(ctx)
 	case TypeICMP:
-		r = probe.ICMP{Host: c.Host, Timeout: c.Timeout}.Run(ctx)
+		r = probe.ICMP{Host: c.Host, Timeout: c.Timeout, Outbound: outbound}.Run(ctx)
 	case TypeTLS:
-		r = probe.TLS{Host: c.Host, Port: c.Port, ServerName: c.ServerName, Timeout: c.Timeout, InsecureSkipVerify: c.InsecureSkipVerify}.Run(ctx)
+		r = probe.TLS{Host: c.Host, Port: c.Port, ServerName: c.ServerName, Timeout: c.Timeout, InsecureSkipVerify: c.InsecureSkipVerify, Outbound: outbound}.Run(ctx)
 	default:
 		return Result{Check: c.Name, Location: location, At: time.Now().UTC(), Outcome: availability.Unknown, Reason: "not a probed check type: " + c.Type}
 	}

@@ -576,3 +576,62 @@ func freePort(t *testing.T) string {
 	l.Close()
 	return addr
 }
+
+// TestOutboundPolicyRefusesChannels sends through every kind of channel to
+// a receiver on 127.0.0.1 under a policy that denies loopback: the send
+// fails at once, permanently, with the policy's reason and without the
+// URL's secrets, and the receiver sees nothing. allow_link_local lifts only
+// the metadata refusal, not the policy.
+func TestOutboundPolicyRefusesChannels(t *testing.T) {
+	rc := newReceiver(t, nil)
+	box := startMailbox(t, &mailbox{}, nil, false)
+	loopback, err := probe.ParseRule("loopback")
+	if err != nil {
+		t.Fatal(err)
+	}
+	policy := probe.NewPolicy([]probe.Rule{loopback}, nil, false)
+	const reason = "address 127.0.0.1 refused by the outbound policy (deny loopback 127.0.0.0/8)"
+	for _, c := range []Config{
+		{Name: "hook", Type: TypeWebhook, URL: rc.URL + "/hook/s3cretPathToken", Secret: secret.New("hmac-key-1234")},
+		{Name: "slack", Type: TypeSlack, URL: rc.URL + "/services/T000/B000/s3cretSlackToken"},
+		{Name: "teams", Type: TypeTeams, URL: rc.URL + "/workflows/s3cretTeamsToken"},
+		{Name: "ntfy", Type: TypeNtfy, URL: rc.URL, Topic: "s3cretTopic"},
+		{Name: "linklocal", Type: TypeWebhook, URL: rc.URL + "/hook", AllowLinkLocal: true},
+		{Name: "mail", Type: TypeEmail, To: []string{"a@example.com"}, SMTP: SMTPConfig{Host: box.host, Port: box.port, TLS: SMTPTLSNone}},
+	} {
+		t.Run(c.Name, func(t *testing.T) {
+			c.Timeout = "2s"
+			if fields := c.Validate(); len(fields) > 0 {
+				t.Fatalf("Validate: %v", fields)
+			}
+			ch, err := NewWith(c, policy)
+			if err != nil {
+				t.Fatalf("New: %v", err)
+			}
+			start := time.Now()
+			err = ch.Send(context.Background(), testMessage())
+			if err == nil || !strings.Contains(err.Error(), reason) {
+				t.Fatalf("err = %v, want one saying %q", err, reason)
+			}
+			if time.Since(start) > time.Second {
+				t.Fatalf("refusal took %v", time.Since(start))
+			}
+			if !IsPermanent(err) {
+				t.Fatalf("err = %v: a refused address is not worth a retry", err)
+			}
+			if strings.Contains(err.Error(), "s3cret") {
+				t.Fatalf("err shows a secret: %v", err)
+			}
+		})
+	}
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	if len(rc.got) > 0 {
+		t.Fatalf("the receiver got %d requests", len(rc.got))
+	}
+	box.mu.Lock()
+	defer box.mu.Unlock()
+	if len(box.mail) > 0 {
+		t.Fatalf("the mailbox got %d messages", len(box.mail))
+	}
+}

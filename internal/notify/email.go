@@ -34,15 +34,15 @@ type email struct {
 	to       []string
 	tmpl     templates
 	timeout  time.Duration
-	// linkLocal lifts probe.Dialer's refusal of metadata addresses.
-	linkLocal bool
+	// outbound is the policy the SMTP connection obeys.
+	outbound *probe.Policy
 	// rootCAs replaces the system roots; tests set it.
 	rootCAs *x509.CertPool
 	scrub   *strings.Replacer
 }
 
 // newEmail builds an e-mail channel from a validated Config.
-func newEmail(c Config, tmpl templates, timeout time.Duration) (*email, error) {
+func newEmail(c Config, tmpl templates, timeout time.Duration, outbound *probe.Policy) (*email, error) {
 	mode, port := smtpMode(c.SMTP)
 	from := c.From
 	if from == "" {
@@ -51,7 +51,7 @@ func newEmail(c Config, tmpl templates, timeout time.Duration) (*email, error) {
 	return &email{
 		host: c.SMTP.Host, port: port, mode: mode,
 		username: c.SMTP.Username, password: c.SMTP.Password.Reveal(),
-		from: from, to: c.To, tmpl: tmpl, timeout: timeout, linkLocal: c.AllowLinkLocal,
+		from: from, to: c.To, tmpl: tmpl, timeout: timeout, outbound: outbound,
 		scrub: newScrubber([]string{c.SMTP.Password.Reveal()}),
 	}, nil
 }
@@ -144,17 +144,13 @@ func (e *email) options() []mail.Option {
 	return opts
 }
 
-// dial connects through probe.Dialer, so that an SMTP host resolving to a
-// metadata address is refused like any other outgoing call, and does the
-// TLS handshake itself for implicit TLS (go-mail leaves that to a custom
-// dial function).
+// dial connects under the outbound policy, so that an SMTP host resolving
+// to a metadata or denied address is refused like any other outgoing call,
+// and does the TLS handshake itself for implicit TLS (go-mail leaves that
+// to a custom dial function).
 func (e *email) dial(tlsConfig *tls.Config) mail.DialContextFunc {
 	return func(ctx context.Context, network, addr string) (net.Conn, error) {
-		dialer := probe.Dialer(e.timeout)
-		if e.linkLocal {
-			dialer = &net.Dialer{Timeout: e.timeout}
-		}
-		conn, err := dialer.DialContext(ctx, network, addr)
+		conn, err := e.outbound.Dialer(e.timeout).DialContext(ctx, network, addr)
 		if err != nil {
 			return nil, err
 		}

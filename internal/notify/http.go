@@ -36,18 +36,14 @@ type httpSender struct {
 }
 
 // newHTTPSender builds the client of one HTTP channel. Its transport dials
-// through probe.Dialer, which judges the address actually connected to,
-// after DNS, so a name that resolves (or rebinds) to a metadata address is
-// refused; AllowLinkLocal lifts that. Proxies from the environment are
-// ignored, as a proxy would connect where Sextant itself refuses to, and
-// redirects are not followed: the receiver's URL is what the user
-// configured, and a redirect would carry the signed body and headers
-// elsewhere.
-func newHTTPSender(c Config, target string, timeout time.Duration) *httpSender {
-	dialer := probe.Dialer(timeout)
-	if c.AllowLinkLocal {
-		dialer = &net.Dialer{Timeout: timeout}
-	}
+// under the outbound policy, which judges the address actually connected
+// to, after DNS, so a name that resolves (or rebinds) to a metadata or
+// denied address is refused. Proxies from the environment are ignored, as
+// a proxy would connect where Sextant itself refuses to, and redirects are
+// not followed: the receiver's URL is what the user configured, and a
+// redirect would carry the signed body and headers elsewhere.
+func newHTTPSender(c Config, target string, timeout time.Duration, outbound *probe.Policy) *httpSender {
+	dialer := outbound.Dialer(timeout)
 	transport := &http.Transport{
 		Proxy:                 nil,
 		DialContext:           dialer.DialContext,

@@ -127,7 +127,8 @@ type Config struct {
 	From string     `yaml:"from"`
 	SMTP SMTPConfig `yaml:"smtp"`
 	// AllowLinkLocal lets this channel's calls reach link-local and
-	// cloud-metadata addresses (off by default).
+	// cloud-metadata addresses (off by default). The outbound policy's
+	// deny and allow rules still apply.
 	AllowLinkLocal bool `yaml:"allow_link_local"`
 	// Templates are text/template over Message; empty means built-in.
 	Templates Templates `yaml:"templates"`
@@ -322,9 +323,16 @@ func parseTimeout(s string) (time.Duration, error) {
 	return d, nil
 }
 
-// New builds the channel c declares. Call it after Validate: it refuses a
-// config Validate would refuse, with the same words.
-func New(c Config) (Channel, error) {
+// New builds the channel c declares under the default outbound policy,
+// which refuses only cloud-metadata addresses; see NewWith.
+func New(c Config) (Channel, error) { return NewWith(c, nil) }
+
+// NewWith builds the channel c declares, its connections obeying the
+// outbound policy for channels (nil for the default; c.AllowLinkLocal lifts
+// the metadata refusal, never the policy's deny and allow rules). Call it
+// after Validate: it refuses a config Validate would refuse, with the same
+// words.
+func NewWith(c Config, outbound *probe.Policy) (Channel, error) {
 	if fields := c.Validate(); len(fields) > 0 {
 		return nil, fmt.Errorf("channel %q: %w", c.Name, &apperr.Invalid{Fields: fields})
 	}
@@ -333,15 +341,18 @@ func New(c Config) (Channel, error) {
 		return nil, err
 	}
 	timeout, _ := parseTimeout(c.Timeout)
+	if c.AllowLinkLocal {
+		outbound = outbound.AllowMetadata()
+	}
 	switch c.Type {
 	case TypeEmail:
-		return newEmail(c, tmpl, timeout)
+		return newEmail(c, tmpl, timeout, outbound)
 	case TypeSlack:
-		return &slack{http: newHTTPSender(c, c.URL, timeout), url: c.URL, tmpl: tmpl}, nil
+		return &slack{http: newHTTPSender(c, c.URL, timeout, outbound), url: c.URL, tmpl: tmpl}, nil
 	case TypeTeams:
-		return &teams{http: newHTTPSender(c, c.URL, timeout), url: c.URL, tmpl: tmpl}, nil
+		return &teams{http: newHTTPSender(c, c.URL, timeout, outbound), url: c.URL, tmpl: tmpl}, nil
 	case TypeWebhook:
-		return &webhook{http: newHTTPSender(c, c.URL, timeout), url: c.URL, key: []byte(c.Secret.Reveal()), now: time.Now}, nil
+		return &webhook{http: newHTTPSender(c, c.URL, timeout, outbound), url: c.URL, key: []byte(c.Secret.Reveal()), now: time.Now}, nil
 	case TypeNtfy:
 		base := strings.TrimRight(c.URL, "/")
 		if base == "" {
@@ -352,7 +363,7 @@ func New(c Config) (Channel, error) {
 		if err != nil {
 			return nil, err
 		}
-		return &ntfy{http: newHTTPSender(c, target, timeout), url: target, token: c.Secret.Reveal(), tmpl: short}, nil
+		return &ntfy{http: newHTTPSender(c, target, timeout, outbound), url: target, token: c.Secret.Reveal(), tmpl: short}, nil
 	}
 	return nil, fmt.Errorf("channel %q: unknown type %q", c.Name, c.Type)
 }
@@ -388,7 +399,8 @@ func Permanent(err error) error {
 
 // IsPermanent reports whether err is not worth retrying: marked by
 // Permanent anywhere in its chain, or a dial refused because the target is
-// a cloud-metadata or link-local address (only a config change helps).
+// a cloud-metadata or link-local address or refused by the outbound policy
+// (only a config change helps).
 func IsPermanent(err error) bool {
 	var p *permanentError
 	if errors.As(err, &p) {

@@ -56,6 +56,9 @@ type DNS struct {
 	Resolver string
 	// Timeout bounds the whole probe; DefaultTimeout when zero.
 	Timeout time.Duration
+	// Outbound is the outbound policy a resolver the check names must
+	// pass; nil refuses only cloud-metadata and link-local addresses.
+	Outbound *Policy
 }
 
 // Run sends the query (over UDP, again over TCP if the answer was
@@ -114,16 +117,18 @@ func (p DNS) Run(ctx context.Context) (res Result) {
 }
 
 // resolver picks the address to ask and the dialer to reach it. A resolver
-// the check names goes through Dialer like every other outgoing connection.
-// The system's own resolver does not: the administrator chose it, and on
-// AWS it is 169.254.169.253, inside the link-local range Dialer refuses.
+// the check names goes through the outbound policy like every other
+// outgoing connection. The system's own resolver does not: the
+// administrator chose it, it is often on loopback (127.0.0.53) where a
+// policy for checks may well refuse to go, and on AWS it is
+// 169.254.169.253, inside the link-local range always refused.
 func (p DNS) resolver(timeout time.Duration) (string, *net.Dialer) {
 	if p.Resolver != "" {
 		addr := p.Resolver
 		if _, _, err := net.SplitHostPort(addr); err != nil {
 			addr = net.JoinHostPort(strings.Trim(addr, "[]"), "53")
 		}
-		return addr, Dialer(timeout)
+		return addr, p.Outbound.Dialer(timeout)
 	}
 	plain := &net.Dialer{Timeout: timeout}
 	conf, err := dns.ClientConfigFromFile(resolvConf)

@@ -56,6 +56,9 @@ type HTTP struct {
 	// A larger body fails the probe, with Status and the first MaxBody
 	// bytes still reported.
 	MaxBody int64
+	// Outbound is the outbound policy its connections obey; nil refuses
+	// only cloud-metadata and link-local addresses.
+	Outbound *Policy
 }
 
 // Run sends the request and reads the answer.
@@ -74,7 +77,7 @@ func (p HTTP) Run(ctx context.Context) (res Result) {
 		connected bool
 		ip        string
 	)
-	dialer := Dialer(r.timeout)
+	dialer := p.Outbound.Dialer(r.timeout)
 	dial := func(ctx context.Context, network, addr string) (net.Conn, error) {
 		conn, err := dialer.DialContext(ctx, network, addr)
 		if err != nil {

@@ -29,7 +29,9 @@ const icmpNotAllowed = `ICMP needs unprivileged ping: sysctl net.ipv4.ping_group
 // failure; getting no reply at all is.
 //
 // Unlike connections, pings are not checked against cloud-metadata
-// addresses: an echo reply hands out nothing.
+// addresses: an echo reply hands out nothing. The outbound policy's deny
+// and allow rules do apply, so that a policy limiting checks to public
+// addresses also keeps pings from mapping the internal network.
 type ICMP struct {
 	// Host is the name or address to ping; a name resolving to both
 	// families is pinged over IPv4.
@@ -38,6 +40,9 @@ type ICMP struct {
 	Timeout time.Duration
 	// Count is how many echo requests to send; 1 when zero.
 	Count int
+	// Outbound is the outbound policy whose deny and allow rules the
+	// pinged address must pass; nil allows every address.
+	Outbound *Policy
 }
 
 // Run pings the host and waits for the replies.
@@ -50,7 +55,7 @@ func (p ICMP) Run(ctx context.Context) (res Result) {
 		r.failf("no host to ping")
 		return res
 	}
-	ip, err := pingAddr(r.ctx, p.Host)
+	ip, err := pingAddr(r.ctx, p.Host, p.Outbound)
 	if err != nil {
 		r.fail(err)
 		return res
@@ -85,24 +90,47 @@ func (p ICMP) Run(ctx context.Context) (res Result) {
 	return res
 }
 
-// pingAddr resolves host, preferring IPv4 like ping(8).
-func pingAddr(ctx context.Context, host string) (netip.Addr, error) {
+// pingAddr resolves host and picks the address to ping: the first the
+// outbound policy allows, IPv4 first like ping(8). When the policy refuses
+// every address, the refusal of the first is the error.
+func pingAddr(ctx context.Context, host string, outbound *Policy) (netip.Addr, error) {
+	var ips []netip.Addr
 	if ip, err := netip.ParseAddr(host); err == nil {
-		return ip, nil
+		ips = []netip.Addr{ip}
+	} else {
+		ips, err = net.DefaultResolver.LookupNetIP(ctx, "ip", host)
+		if err != nil {
+			return netip.Addr{}, err
+		}
+		if len(ips) == 0 {
+			return netip.Addr{}, &net.DNSError{Err: "no address", Name: host, IsNotFound: true}
+		}
+		// IPv4 first, keeping the resolver's order within each family.
+		slices.SortStableFunc(ips, func(a, b netip.Addr) int {
+			a4, b4 := a.Unmap().Is4(), b.Unmap().Is4()
+			switch {
+			case a4 && !b4:
+				return -1
+			case b4 && !a4:
+				return 1
+			}
+			return 0
+		})
 	}
-	ips, err := net.DefaultResolver.LookupNetIP(ctx, "ip", host)
-	if err != nil {
-		return netip.Addr{}, err
-	}
-	if len(ips) == 0 {
-		return netip.Addr{}, &net.DNSError{Err: "no address", Name: host, IsNotFound: true}
-	}
+	var refused error
 	for _, ip := range ips {
-		if ip.Unmap().Is4() {
-			return ip.Unmap(), nil
+		err := outbound.checkRules(ip)
+		if err == nil {
+			if ip.Unmap().Is4() {
+				return ip.Unmap(), nil
+			}
+			return ip, nil
+		}
+		if refused == nil {
+			refused = err
 		}
 	}
-	return ips[0], nil
+	return netip.Addr{}, refused
 }
 
 // ping sends count echo requests to ip and returns the round trips of the

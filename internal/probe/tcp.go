@@ -16,6 +16,9 @@ type TCP struct {
 	Port int
 	// Timeout bounds the whole probe; DefaultTimeout when zero.
 	Timeout time.Duration
+	// Outbound is the outbound policy its connections obey; nil refuses
+	// only cloud-metadata and link-local addresses.
+	Outbound *Policy
 }
 
 // Run connects to the port and closes the connection again.
@@ -31,7 +34,7 @@ func (p TCP) Run(ctx context.Context) (res Result) {
 		r.failf("invalid port %d", p.Port)
 		return res
 	}
-	conn, err := Dialer(r.timeout).DialContext(r.ctx, "tcp", net.JoinHostPort(p.Host, strconv.Itoa(p.Port)))
+	conn, err := p.Outbound.Dialer(r.timeout).DialContext(r.ctx, "tcp", net.JoinHostPort(p.Host, strconv.Itoa(p.Port)))
 	res.Values.ResponseTime = time.Since(res.Start)
 	if err != nil {
 		r.fail(err)

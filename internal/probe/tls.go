@@ -29,6 +29,9 @@ type TLS struct {
 	// InsecureSkipVerify accepts any certificate: only its expiry is
 	// measured.
 	InsecureSkipVerify bool
+	// Outbound is the outbound policy its connections obey; nil refuses
+	// only cloud-metadata and link-local addresses.
+	Outbound *Policy
 }
 
 // Run connects, completes a TLS handshake and reports the certificate's
@@ -54,7 +57,7 @@ func (p TLS) Run(ctx context.Context) (res Result) {
 		serverName = p.Host
 	}
 
-	conn, err := Dialer(r.timeout).DialContext(r.ctx, "tcp", net.JoinHostPort(p.Host, strconv.Itoa(port)))
+	conn, err := p.Outbound.Dialer(r.timeout).DialContext(r.ctx, "tcp", net.JoinHostPort(p.Host, strconv.Itoa(port)))
 	if err != nil {
 		r.fail(err)
 		return res
