@@ -18,6 +18,7 @@ import (
 	"github.com/sextant-ops/sextant/internal/config"
 	"github.com/sextant-ops/sextant/internal/importer"
 	"github.com/sextant-ops/sextant/internal/importer/gatus"
+	"github.com/sextant-ops/sextant/internal/importer/kuma"
 )
 
 // importers are the formats `sextant import` reads.
@@ -25,14 +26,15 @@ var importers = map[string]struct {
 	title string
 	read  func(path string) (*importer.Result, error)
 }{
-	"gatus": {"Gatus", gatus.ImportPath},
+	"gatus":       {"Gatus", gatus.ImportPath},
+	"uptime-kuma": {"Uptime Kuma", kuma.ImportPath},
 }
 
 // importCmd writes a Sextant config from another tool's and, with --apply,
 // creates its services and checks on a running server.
 func importCmd(args []string, env Env) error {
 	if len(args) == 0 || importers[args[0]].read == nil {
-		return usageError{"import: say which format: sextant import gatus PATH [--out FILE] [--apply --server URL]"}
+		return usageError{"import: say which format: sextant import gatus|uptime-kuma PATH [--out FILE] [--apply --server URL]"}
 	}
 	format := importers[args[0]]
 	fs := flag.NewFlagSet("import "+args[0], flag.ContinueOnError)

@@ -43,3 +43,20 @@ func TestImportGatus(t *testing.T) {
 		t.Errorf("missing path = %d %s", code, stderr)
 	}
 }
+
+// TestImportUptimeKuma imports a 1.x backup; the config it writes passes
+// `sextant check` as it is (Kuma's secrets are copied, not referenced).
+func TestImportUptimeKuma(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "sextant.yaml")
+	code, stdout, stderr := run(t, "", nil, "import", "uptime-kuma", "../importer/kuma/testdata/backup.json", "--out", out)
+	if code != 0 {
+		t.Fatalf("import = %d\n%s%s", code, stdout, stderr)
+	}
+	if !strings.Contains(stderr, `../importer/kuma/testdata/backup.json#monitor/10: monitor "Redis" (redis): Sextant has no redis check`) ||
+		!strings.Contains(stderr, "secrets copied from the source") {
+		t.Errorf("report:\n%s", stderr)
+	}
+	if code, stdout, stderr := run(t, "", nil, "check", out); code != 0 {
+		t.Fatalf("sextant check refused the import: %d\n%s%s", code, stdout, stderr)
+	}
+}

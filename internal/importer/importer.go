@@ -75,7 +75,14 @@ type Result struct {
 	Config   Config
 	Mapped   []Item
 	Unmapped []Item
+	// Secrets names the values copied verbatim from a source that held
+	// them in clear (webhook URLs, passwords, tokens), so the report can
+	// say to move them into ${ENV} references.
+	Secrets []string
 }
+
+// Secret records that what was copied in clear.
+func (r *Result) Secret(what string) { r.Secrets = append(r.Secrets, what) }
 
 // Map records an item that was mapped.
 func (r *Result) Map(pos, what, format string, args ...any) {
@@ -177,6 +184,10 @@ func (r *Result) Report() string {
 	fmt.Fprintf(&b, "mapped %s:\n", items(len(r.Mapped)))
 	for _, it := range r.Mapped {
 		fmt.Fprintf(&b, "  %s: %s → %s\n", it.Pos, it.What, it.Note)
+	}
+	if len(r.Secrets) > 0 {
+		fmt.Fprintf(&b, "the config holds %d secrets copied from the source in clear (%s): keep the file private (it is written readable by you alone) or move them into ${ENV} references\n",
+			len(r.Secrets), strings.Join(r.Secrets, ", "))
 	}
 	if len(r.Unmapped) == 0 {
 		b.WriteString("nothing was left unmapped\n")

@@ -441,6 +441,14 @@ func (m *mapper) notifications(ns []Notification) {
 			m.res.Skip(pos, what, "%s", strings.Join(msgs, "; "))
 			continue
 		}
+		switch {
+		case ch.Type == notify.TypeSlack || ch.Type == notify.TypeTeams || ch.Type == notify.TypeWebhook:
+			m.res.Secret("channel " + ch.Name + " url")
+		case ch.Secret != "":
+			m.res.Secret("channel " + ch.Name + " token")
+		case ch.SMTP != nil && ch.SMTP.Password != "":
+			m.res.Secret("channel " + ch.Name + " smtp password")
+		}
 		m.channels[n.ID] = ch.Name
 		m.res.Config.Channels = append(m.res.Config.Channels, ch)
 		m.res.Map(pos, what, "channel %s (%s)", ch.Name, ch.Type)
@@ -493,6 +501,11 @@ func (m *mapper) monitor(mon Monitor, groups map[int]Monitor) {
 		if strings.TrimSpace(mon.Headers) != "" {
 			if err := json.Unmarshal([]byte(mon.Headers), &c.Headers); err != nil {
 				m.res.Skip(pos, what+" headers", "not a JSON object of strings: %v", err)
+			}
+			for k := range c.Headers {
+				if l := strings.ToLower(k); strings.Contains(l, "auth") || strings.Contains(l, "token") || strings.Contains(l, "key") || strings.Contains(l, "cookie") || strings.Contains(l, "secret") {
+					m.res.Secret("check " + c.Name + " header " + k)
+				}
 			}
 		}
 		if mon.BasicAuthUser != "" || mon.BasicAuthPass != "" {
