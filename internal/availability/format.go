@@ -1,8 +1,12 @@
 package availability
 
 import (
+	"math"
 	"strconv"
 	"strings"
+	"time"
+
+	"github.com/sextant-ops/sextant/internal/duration"
 )
 
 // Percent writes an availability fraction the way every surface shows it:
@@ -30,3 +34,25 @@ func Percent(f float64) string {
 	}
 	return whole + "." + frac + "%"
 }
+
+// FormatSeconds writes a duration the way every surface shows it to
+// people: rounded to the second and spelt as configuration spells it
+// ("1h30m", "43m12s", "0s"), with a minus sign (−) once overspent, as an
+// error budget can be.
+func FormatSeconds(s Seconds) string {
+	d := s.Duration().Round(time.Second)
+	if d < 0 {
+		return "−" + duration.Format(-d)
+	}
+	return duration.Format(d)
+}
+
+// FormatMoney writes an amount rounded to the cent without trailing zeros
+// (600, 12.5), as downtime cost is shown everywhere.
+func FormatMoney(f float64) string {
+	return strconv.FormatFloat(math.Round(f*100)/100, 'f', -1, 64)
+}
+
+// FormatRate writes a burn rate with two decimals and a times sign
+// ("1.25×"): the budget spent at 1.25 times the even pace.
+func FormatRate(f float64) string { return strconv.FormatFloat(f, 'f', 2, 64) + "×" }
