@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/sextant-ops/sextant/internal/apperr"
 	"github.com/sextant-ops/sextant/internal/availability"
+	"github.com/sextant-ops/sextant/internal/incident"
 	"github.com/sextant-ops/sextant/internal/timeline"
 )
 
@@ -69,6 +71,23 @@ func sourceHref(src string) string {
 		return "#outages"
 	}
 	return ""
+}
+
+// incidentEffect says what the incident's service went through while the
+// incident was open (from its creation to its resolution, or to now), as
+// the service's timeline shows it: down, degraded or none. The incident's
+// own requested state would be wrong here: an incident opened by a failing
+// check asks for none, because the check itself marks the service down.
+func (u *UI) incidentEffect(ctx context.Context, i incident.Incident) (string, error) {
+	snap, err := u.deps.Reports.Snapshot(ctx)
+	if err != nil {
+		return "", err
+	}
+	to := snap.Now
+	if i.ResolvedAt != nil {
+		to = *i.ResolvedAt
+	}
+	return snap.Effect(i.Service, i.CreatedAt, to), nil
 }
 
 // dayBar is one day of the current period, coloured by its in-hours
