@@ -190,9 +190,16 @@ func writeReportTable(w io.Writer, r timeline.ServiceReport) error {
 	}
 	if len(r.CountedIntervals) > 0 {
 		fmt.Fprintln(tw, "\nCOUNTED FROM\tTO\tSTATE\tCAUSE\tIN SERVICE HOURS\tWEIGHT\tCOUNTED")
-		for _, c := range r.CountedIntervals {
+		// Whole seconds apportioned as on the service page, so that the
+		// rows add up to the total printed under them.
+		parts := make([]availability.Seconds, len(r.CountedIntervals))
+		for i, c := range r.CountedIntervals {
+			parts[i] = c.Counted
+		}
+		shown := availability.WholeSeconds(parts)
+		for i, c := range r.CountedIntervals {
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t× %s\t%s\n", c.Start.Format(time.RFC3339), c.End.Format(time.RFC3339), c.State, c.Source,
-				dur(c.InHours), strconv.FormatFloat(c.Weight, 'f', -1, 64), dur(c.Counted))
+				dur(c.InHours), strconv.FormatFloat(c.Weight, 'f', -1, 64), dur(shown[i]))
 		}
 		fmt.Fprintf(tw, "\t\t\t\t\ttotal\t%s\n", dur(r.Downtime))
 	}

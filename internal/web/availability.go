@@ -32,6 +32,9 @@ type countedRow struct {
 	availability.CountedInterval
 	Cause string // "check web", "through database", "recorded outage"
 	Href  string // the page of the cause; empty when it has none
+	// Shown is Counted in whole seconds, apportioned so that the rows
+	// shown add up to the counted downtime shown (WholeSeconds).
+	Shown availability.Seconds
 }
 
 // Weight writes the interval's weight as the objective does: "1", "0.5".
@@ -43,9 +46,14 @@ func (c countedRow) Weight() string {
 // downtime, so that the page shows where each second of it came from and
 // the rows add up to the counted-downtime figure.
 func (st *standing) CountedRows() []countedRow {
-	rows := make([]countedRow, 0, len(st.Report.CountedIntervals))
-	for _, c := range st.Report.CountedIntervals {
-		rows = append(rows, countedRow{CountedInterval: c, Cause: sourceWords(c.Source), Href: sourceHref(c.Source)})
+	parts := make([]availability.Seconds, len(st.Report.CountedIntervals))
+	for i, c := range st.Report.CountedIntervals {
+		parts[i] = c.Counted
+	}
+	shown := availability.WholeSeconds(parts)
+	rows := make([]countedRow, 0, len(parts))
+	for i, c := range st.Report.CountedIntervals {
+		rows = append(rows, countedRow{CountedInterval: c, Cause: sourceWords(c.Source), Href: sourceHref(c.Source), Shown: shown[i]})
 	}
 	return rows
 }
