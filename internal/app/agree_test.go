@@ -75,12 +75,22 @@ func TestFiguresAgreeEverywhere(t *testing.T) {
 				Availability *float64 `json:"availability"`
 				Remaining    float64  `json:"error_budget_remaining_seconds"`
 				Outages      int      `json:"outages"`
+				Counted      []struct {
+					Counted float64 `json:"counted_seconds"`
+				} `json:"counted_intervals"`
 			}
 			if err := json.Unmarshal([]byte(cur), &rep); err != nil {
 				t.Fatal(err)
 			}
 			if rep.Downtime != end.Sub(start).Seconds() || rep.Outages != 1 {
 				t.Fatalf("current report: %s", cur)
+			}
+			var rows float64
+			for _, c := range rep.Counted {
+				rows += c.Counted
+			}
+			if rows != rep.Downtime {
+				t.Errorf("counted intervals add up to %v s, downtime is %v s", rows, rep.Downtime)
 			}
 			_, metrics := s.do("GET", "/metrics", true)
 			metric := func(name string) float64 {
@@ -132,6 +142,29 @@ func TestFiguresAgreeEverywhere(t *testing.T) {
 			}
 			if got := figure("fig-outages"); got != strconv.Itoa(rep.Outages) {
 				t.Errorf("UI outages %q, API %d", got, rep.Outages)
+			}
+			if got, want := figure("counted-total"), figure("fig-downtime"); got != want {
+				t.Errorf("UI counted intervals total %q, counted downtime %q", got, want)
+			}
+
+			// The CLI's table prints the figures as the UI does.
+			out.Reset()
+			rc = cli.Main([]string{"report", "--service", "database", "--period", "current"},
+				cli.Env{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb, Getenv: func(k string) string { return env[k] }})
+			if rc != 0 {
+				t.Fatalf("sextant report --format table: %d %s", rc, errb.String())
+			}
+			line := func(label string) string {
+				m := regexp.MustCompile(`(?m)^` + label + `\s+(.*?)\s*$`).FindStringSubmatch(out.String())
+				if m == nil {
+					t.Fatalf("no %q in the table:\n%s", label, out.String())
+				}
+				return m[1]
+			}
+			for _, c := range []struct{ label, id string }{{"availability", "fig-availability"}, {"counted downtime", "fig-downtime"}, {"longest outage", "fig-longest"}, {"outages", "fig-outages"}} {
+				if got, want := line(c.label), figure(c.id); got != want {
+					t.Errorf("CLI table %s %q, UI %q", c.label, got, want)
+				}
 			}
 		})
 	}

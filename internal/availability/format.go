@@ -1,8 +1,14 @@
 package availability
 
 import (
+	"cmp"
+	"math"
+	"slices"
 	"strconv"
 	"strings"
+	"time"
+
+	"github.com/sextant-ops/sextant/internal/duration"
 )
 
 // Percent writes an availability fraction the way every surface shows it:
@@ -29,4 +35,57 @@ func Percent(f float64) string {
 		return whole + "%"
 	}
 	return whole + "." + frac + "%"
+}
+
+// FormatSeconds writes a duration the way every surface shows it to
+// people: rounded to the second and spelt as configuration spells it
+// ("1h30m", "43m12s", "0s"), with a minus sign (−) once overspent, as an
+// error budget can be.
+func FormatSeconds(s Seconds) string {
+	d := s.Duration().Round(time.Second)
+	if d < 0 {
+		return "−" + duration.Format(-d)
+	}
+	return duration.Format(d)
+}
+
+// FormatMoney writes an amount rounded to the cent without trailing zeros
+// (600, 12.5), as downtime cost is shown everywhere.
+func FormatMoney(f float64) string {
+	return strconv.FormatFloat(math.Round(f*100)/100, 'f', -1, 64)
+}
+
+// FormatRate writes a burn rate with two decimals and a times sign
+// ("1.25×"): the budget spent at 1.25 times the even pace.
+func FormatRate(f float64) string { return strconv.FormatFloat(f, 'f', 2, 64) + "×" }
+
+// WholeSeconds rounds parts of a total to whole seconds so that the rounded
+// parts add up to the total rounded as FormatSeconds rounds it: each part is
+// cut to the second, and the seconds still missing go to the parts that lost
+// the most (the earlier one between equals). A list of counted intervals
+// shown in whole seconds then adds up, on the page, to the counted downtime
+// shown beside it. Parts are expected to be non-negative.
+func WholeSeconds(parts []Seconds) []Seconds {
+	out := make([]Seconds, len(parts))
+	var total, cut time.Duration
+	for i, p := range parts {
+		d := p.Duration()
+		total += d
+		out[i] = Seconds(d.Truncate(time.Second))
+		cut += out[i].Duration()
+	}
+	missing := int((total.Round(time.Second) - cut) / time.Second)
+	if missing <= 0 {
+		return out
+	}
+	order := make([]int, len(parts))
+	for i := range order {
+		order[i] = i
+	}
+	rest := func(i int) time.Duration { return parts[i].Duration() - out[i].Duration() }
+	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(rest(b), rest(a)) })
+	for _, i := range order[:min(missing, len(order))] {
+		out[i] += Seconds(time.Second)
+	}
+	return out
 }

@@ -1,6 +1,10 @@
 package availability
 
-import "testing"
+import (
+	"slices"
+	"testing"
+	"time"
+)
 
 func TestPercent(t *testing.T) {
 	cases := map[float64]string{
@@ -11,5 +15,38 @@ func TestPercent(t *testing.T) {
 		if got := Percent(f); got != want {
 			t.Errorf("Percent(%v) = %q, want %q", f, got, want)
 		}
+	}
+}
+
+func TestWholeSeconds(t *testing.T) {
+	s := func(d time.Duration) Seconds { return Seconds(d) }
+	ms := time.Millisecond
+	for _, c := range []struct {
+		name  string
+		parts []Seconds
+		want  []Seconds
+	}{
+		{"whole seconds stay", []Seconds{s(time.Minute), s(30 * time.Second)}, []Seconds{s(time.Minute), s(30 * time.Second)}},
+		// 3 × 20.4 s = 61.2 s shows as 1m1s: one row gets the second.
+		{"cut parts get the missing second", []Seconds{s(20400 * ms), s(20400 * ms), s(20400 * ms)}, []Seconds{s(21 * time.Second), s(20 * time.Second), s(20 * time.Second)}},
+		// 0.6 + 0.6 + 0.3 = 1.5 s rounds to 2 s: the two 0.6 s parts get it.
+		{"largest remainders first", []Seconds{s(300 * ms), s(600 * ms), s(600 * ms)}, []Seconds{0, s(time.Second), s(time.Second)}},
+		{"rounding down takes nothing", []Seconds{s(1200 * ms), s(1200 * ms)}, []Seconds{s(time.Second), s(time.Second)}},
+		{"empty", nil, []Seconds{}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			got := WholeSeconds(c.parts)
+			if !slices.Equal(got, c.want) {
+				t.Errorf("WholeSeconds(%v) = %v, want %v", c.parts, got, c.want)
+			}
+			var sum, total time.Duration
+			for i, g := range got {
+				sum += g.Duration()
+				total += c.parts[i].Duration()
+			}
+			if sum != total.Round(time.Second) {
+				t.Errorf("parts add up to %v, the total shows as %v", sum, total.Round(time.Second))
+			}
+		})
 	}
 }

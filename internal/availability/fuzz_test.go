@@ -122,15 +122,39 @@ func FuzzEvaluate(f *testing.F) {
 		if (r.Availability == nil) != (T == 0) {
 			t.Fatalf("availability %v with T = %v", r.Availability, T)
 		}
-		var sum time.Duration
+		var sum, durs time.Duration
 		for _, ol := range r.OutageList {
-			if ol.Counted <= 0 {
-				t.Fatalf("listed outage counts %v", ol.Counted)
+			// An outage lasts its whole in-hours span, merged gaps
+			// included, so it lasts at least as long as its downtime.
+			if ol.Duration <= 0 || ol.Counted < 0 || ol.Counted > ol.Duration {
+				t.Fatalf("listed outage lasts %v and counts %v", ol.Duration, ol.Counted)
+			}
+			if ol.Duration > r.LongestOutage {
+				t.Fatalf("outage of %v is longer than the longest, %v", ol.Duration, r.LongestOutage)
 			}
 			sum += ol.Counted.Duration()
+			durs += ol.Duration.Duration()
 		}
 		if sum > D || len(r.OutageList) != r.Outages {
 			t.Fatalf("outages sum to %v > D %v", sum, D)
+		}
+		// Outages do not overlap, so their durations fit in the elapsed time.
+		if durs > r.Elapsed.Duration() {
+			t.Fatalf("outages last %v in all, more than the elapsed %v", durs, r.Elapsed)
+		}
+		// The counted intervals add up to D exactly, in time order.
+		var rows time.Duration
+		for i, c := range r.CountedIntervals {
+			if c.Counted < 0 || c.Counted > c.InHours || !c.Start.Before(c.End) || c.InHours.Duration() > c.End.Sub(c.Start) {
+				t.Fatalf("counted interval %+v", c)
+			}
+			if i > 0 && c.Start.Before(r.CountedIntervals[i-1].End) {
+				t.Fatalf("counted intervals out of order: %+v", r.CountedIntervals)
+			}
+			rows += c.Counted.Duration()
+		}
+		if rows != D {
+			t.Fatalf("counted intervals sum to %v, D is %v", rows, D)
 		}
 		if _, err := json.Marshal(r); err != nil {
 			t.Fatal(err)

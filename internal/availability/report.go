@@ -131,17 +131,39 @@ type Compliance struct {
 
 // OutageReport is one outage as the report lists it. Start and End span the
 // whole outage, after merging, even where it reaches outside the report's
-// range; Counted is the part of its down time that counted in this report
-// (in hours, outside maintenance, inside the range, before now). State is
-// the worst state seen in it and Source lists the distinct sources of its
-// down time, in order of appearance, separated by ", ".
+// range. Duration is what the longest-outage figure, max_outage and MTTR
+// judge: the part of that whole span, merged gaps included, that lies in
+// hours, outside maintenance, inside the range and before now. Counted is
+// the outage's downtime: the part of its down time alone that counted in
+// this report, so Counted ≤ Duration, the difference being merged gaps.
+// State is the worst state seen in it and Source lists the distinct sources
+// of its down time, in order of appearance, separated by ", ".
 type OutageReport struct {
+	Start    time.Time `json:"start"`
+	End      time.Time `json:"end"`
+	Duration Seconds   `json:"duration_seconds"`
+	Counted  Seconds   `json:"counted_seconds"`
+	State    State     `json:"state"`
+	Source   string    `json:"source"`
+	Ongoing  bool      `json:"ongoing"`
+}
+
+// CountedInterval is one stretch of the timeline that counted towards the
+// report's downtime: a down stretch of an outage (or a degraded or unknown
+// one the objective counts as down) at weight 1, or a degraded stretch at
+// the objective's degraded weight. Start and End are the stretch clipped to
+// the report's range and to now; InHours is its in-hours, outside-maintenance
+// part and Counted is InHours × Weight, rounded to the nanosecond. The
+// Counted of a report's intervals add up to its Downtime exactly, so every
+// surface can show where each second of downtime came from.
+type CountedInterval struct {
 	Start   time.Time `json:"start"`
 	End     time.Time `json:"end"`
-	Counted Seconds   `json:"counted_seconds"`
 	State   State     `json:"state"`
 	Source  string    `json:"source"`
-	Ongoing bool      `json:"ongoing"`
+	Weight  float64   `json:"weight"`
+	InHours Seconds   `json:"in_hours_seconds"`
+	Counted Seconds   `json:"counted_seconds"`
 }
 
 // Report is the judgement of one timeline against one objective over
@@ -167,12 +189,13 @@ type Report struct {
 	// Availability is 1 − D/T, nil (JSON null) when T is 0.
 	Availability *float64 `json:"availability"`
 	// Outages is the number of outages that count in the range.
-	Outages       int     `json:"outages"`
+	Outages int `json:"outages"`
+	// LongestOutage is the longest Duration in OutageList.
 	LongestOutage Seconds `json:"longest_outage_seconds"`
-	// MTTR is the mean counted duration of the outages; nil without outages.
+	// MTTR is the mean Duration of the outages; nil without outages.
 	MTTR *Seconds `json:"mttr_seconds"`
-	// MTBF is the mean in-hours time between outages, (Elapsed − outage
-	// time) / Outages; nil without outages.
+	// MTBF is the mean in-hours up time between outages, (Elapsed − the
+	// outages' durations) / Outages; nil without outages.
 	MTBF *Seconds `json:"mtbf_seconds"`
 	// ErrorBudget is (1 − target) × T, rounded to the nanosecond.
 	ErrorBudget Seconds `json:"error_budget_seconds"`
@@ -185,6 +208,9 @@ type Report struct {
 	DowntimeCost float64        `json:"downtime_cost"`
 	Compliance   Compliance     `json:"compliance"`
 	OutageList   []OutageReport `json:"outage_list"`
+	// CountedIntervals lists every stretch that counted towards Downtime,
+	// in time order; their Counted add up to Downtime.
+	CountedIntervals []CountedInterval `json:"counted_intervals"`
 }
 
 // Breach and risk clause names, as they appear in Compliance.
@@ -211,11 +237,17 @@ const (
 //     nor as downtime. An ongoing outage is judged on its length so far.
 //     Time before the timeline's first segment that counts as down because
 //     of UnknownDown has no known start and is never a blip.
-//   - An outage counts in the report when some of its down time lies in C
-//     before now; that part is its counted duration. An outage crossing
-//     from or to is thus counted in both reports, each with its own part.
-//   - D = the outages' counted time + weight × |degraded ∩ C| before now
-//     (the second term only when 0 < weight < 1).
+//   - An outage counts in the report when some of its whole span, merged
+//     gaps included, lies in C before now; that part is its duration (what
+//     the longest outage, max_outage and MTTR judge), while only the part
+//     of its down time in C before now is its downtime. Two 2-minute runs
+//     2 minutes apart with a 5-minute merge gap are one outage lasting
+//     6 minutes with 4 minutes of downtime. An outage crossing from or to
+//     is counted in both reports, each with its own part.
+//   - D = the outages' downtime + weight × |degraded ∩ C| before now for
+//     each degraded segment, rounded per segment (the second term only
+//     when 0 < weight < 1). Every term is one CountedInterval, so the list
+//     adds up to D exactly.
 //
 // Compliance is met when availability ≥ target (exactly: D ≤ (1−target)×T,
 // with the target read as the decimal it prints as), the longest outage ≤
@@ -224,7 +256,7 @@ const (
 // is at risk when holding the current rates to the end would breach it:
 // availability when the burn rate is above 1; max_outages when Outages ×
 // T / Elapsed exceeds MaxOutages (outages keep arriving at the rate seen so
-// far); max_outage when an outage is ongoing at now and its counted time plus
+// far); max_outage when an outage is ongoing at now and its duration plus
 // the in-hours time left until to exceeds MaxOutage (it does not end before
 // the range does). A nil objective means 24x7 with a 100% target and no
 // other clause.
@@ -270,16 +302,17 @@ func Evaluate(o *Objective, tl Timeline, from, to, now time.Time) Report {
 	}
 	var down time.Duration
 	var list []OutageReport
+	var rows []CountedInterval
 	var ongoing *OutageReport
 	if elapsed > 0 {
-		list, down = outages(o, weight, tl, from, to, now, observed)
+		list, rows, down = outages(o, weight, tl, from, to, now, observed)
 		if n := len(list); n > 0 && list[n-1].Ongoing {
 			ongoing = &list[n-1]
 		}
 	}
 	D := down
 	if weight > 0 && weight < 1 && elapsed > 0 {
-		var deg time.Duration
+		var degRows []CountedInterval
 		j := 0
 		for _, s := range tl {
 			if s.State != Degraded || !s.End.After(from) {
@@ -288,24 +321,34 @@ func Evaluate(o *Objective, tl Timeline, from, to, now time.Time) Report {
 			if !s.Start.Before(obsEnd) {
 				break
 			}
-			deg += overlapFrom(observed, &j, s.Interval)
+			in := overlapFrom(observed, &j, s.Interval)
+			if in <= 0 {
+				continue
+			}
+			cnt := time.Duration(math.Round(weight * float64(in)))
+			D += cnt
+			degRows = append(degRows, CountedInterval{Start: later(s.Start, from), End: earlier(s.End, obsEnd),
+				State: Degraded, Source: s.Source, Weight: weight, InHours: Seconds(in), Counted: Seconds(cnt)})
 		}
-		D += time.Duration(math.Round(weight * float64(deg)))
+		rows = mergeRows(rows, degRows)
 	}
 
 	r := Report{From: from, To: to, InHours: Seconds(T), Elapsed: Seconds(elapsed), Downtime: Seconds(D), Outages: len(list)}
 	if list == nil {
 		list = []OutageReport{}
 	}
-	r.OutageList = list
+	if rows == nil {
+		rows = []CountedInterval{}
+	}
+	r.OutageList, r.CountedIntervals = list, rows
 	if T > 0 {
 		a := float64(T-D) / float64(T)
 		r.Availability = &a
 	}
 	var sum time.Duration
 	for _, ol := range list {
-		sum += ol.Counted.Duration()
-		r.LongestOutage = max(r.LongestOutage, ol.Counted)
+		sum += ol.Duration.Duration()
+		r.LongestOutage = max(r.LongestOutage, ol.Duration)
 	}
 	if n := time.Duration(len(list)); n > 0 {
 		mttr, mtbf := Seconds(sum/n), Seconds((elapsed-sum)/n)
@@ -359,7 +402,7 @@ func Evaluate(o *Objective, tl Timeline, from, to, now time.Time) Report {
 			c.Risks = append(c.Risks, ClauseAvailability)
 		}
 		if !breached(ClauseMaxOutage) && o.MaxOutage > 0 && ongoing != nil &&
-			ongoing.Counted.Duration()+(T-elapsed) > o.MaxOutage {
+			ongoing.Duration.Duration()+(T-elapsed) > o.MaxOutage {
 			c.Risks = append(c.Risks, ClauseMaxOutage)
 		}
 		if !breached(ClauseMaxOutages) && o.MaxOutages >= 0 {
@@ -383,9 +426,10 @@ type piece struct {
 }
 
 // outages finds the outages of tl, as described on Evaluate, and returns
-// those that count in the observed part of [from, to) with their counted
-// durations, and the total counted down time.
-func outages(o *Objective, weight float64, tl Timeline, from, to, now time.Time, observed Set) ([]OutageReport, time.Duration) {
+// those that count in the observed part of [from, to) with their durations
+// and downtime, the counted interval of each of their down pieces, and the
+// total downtime.
+func outages(o *Objective, weight float64, tl Timeline, from, to, now time.Time, observed Set) ([]OutageReport, []CountedInterval, time.Duration) {
 	bad := func(s State) bool {
 		return s == Down || (s == Degraded && weight >= 1) || (s == Unknown && o.UnknownDown)
 	}
@@ -398,10 +442,11 @@ func outages(o *Objective, weight float64, tl Timeline, from, to, now time.Time,
 
 	var (
 		list     []OutageReport
+		rows     []CountedInterval
 		total    time.Duration
 		pieces   []piece
 		openLeft bool
-		j        int // cursor into observed
+		j, js    int // cursors into observed: for down pieces, for whole spans
 	)
 	// flush judges the run held in pieces.
 	flush := func() {
@@ -416,11 +461,20 @@ func outages(o *Objective, weight float64, tl Timeline, from, to, now time.Time,
 		if !openLeft && end.Sub(start) < minOutage {
 			return
 		}
+		dur := overlapFrom(observed, &js, Interval{start, end})
+		if dur <= 0 {
+			return
+		}
 		var cnt time.Duration
 		worst := Unknown
 		var sources []string
 		for _, p := range pieces {
-			cnt += overlapFrom(observed, &j, p.Interval)
+			c := overlapFrom(observed, &j, p.Interval)
+			if c > 0 {
+				rows = append(rows, CountedInterval{Start: later(p.Start, from), End: earlier(p.End, obsEnd),
+					State: p.state, Source: p.source, Weight: 1, InHours: Seconds(c), Counted: Seconds(c)})
+			}
+			cnt += c
 			if p.state.Severity() > worst.Severity() {
 				worst = p.state
 			}
@@ -428,12 +482,9 @@ func outages(o *Objective, weight float64, tl Timeline, from, to, now time.Time,
 				sources = append(sources, p.source)
 			}
 		}
-		if cnt <= 0 {
-			return
-		}
 		total += cnt
 		list = append(list, OutageReport{
-			Start: start, End: end, Counted: Seconds(cnt), State: worst,
+			Start: start, End: end, Duration: Seconds(dur), Counted: Seconds(cnt), State: worst,
 			Source: strings.Join(sources, ", "), Ongoing: !end.Before(now),
 		})
 	}
@@ -487,7 +538,25 @@ func outages(o *Objective, weight float64, tl Timeline, from, to, now time.Time,
 		add(piece{Interval{cur, now}, Unknown, ""}, len(tl) == 0)
 	}
 	flush()
-	return list, total
+	return list, rows, total
+}
+
+// mergeRows merges two lists of counted intervals, each in time order and
+// disjoint from the other (they come from different segments of one
+// timeline), into one list in time order.
+func mergeRows(a, b []CountedInterval) []CountedInterval {
+	if len(b) == 0 {
+		return a
+	}
+	out := make([]CountedInterval, 0, len(a)+len(b))
+	for len(a) > 0 && len(b) > 0 {
+		if b[0].Start.Before(a[0].Start) {
+			out, b = append(out, b[0]), b[1:]
+		} else {
+			out, a = append(out, a[0]), a[1:]
+		}
+	}
+	return append(append(out, a...), b...)
 }
 
 func containsString(ss []string, s string) bool {

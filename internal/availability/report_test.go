@@ -26,7 +26,10 @@ func TestEvaluate(t *testing.T) {
 		avail         float64 // checked when T > 0
 		outages       int
 		longest       time.Duration
-		counted       []time.Duration
+		counted       []time.Duration // each outage's downtime
+		durations     []time.Duration // each outage's duration; nil: the same as counted
+		mttr          time.Duration   // checked when > 0
+		mtbf          time.Duration   // checked when > 0
 		breaches      []string
 		risks         []string
 		budget        time.Duration
@@ -105,12 +108,50 @@ func TestEvaluate(t *testing.T) {
 		},
 		{
 			// 10:00-10:10 and 10:14-10:20 are 4 min apart, under merge_gap 5m:
-			// one outage 10:00-10:20 whose down time is 10 + 6 = 16 min.
+			// one outage 10:00-10:20 lasting 20 min, whose down time is
+			// 10 + 6 = 16 min.
 			name: "merge_gap joins two runs",
 			obj:  Objective{Target: 0.99, MaxOutages: 1, MaxOutage: 15 * time.Minute, MergeGap: 5 * time.Minute},
 			tl:   outagesTL(t, down(t, utc, "2026-03-10 10:00", "2026-03-10 10:10"), down(t, utc, "2026-03-10 10:14", "2026-03-10 10:20")),
 			from: at(t, utc, "2026-03-10 00:00"), to: at(t, utc, "2026-03-11 00:00"), now: later,
-			want: want{T: 24 * time.Hour, D: 16 * time.Minute, avail: 1 - 16.0/1440, outages: 1, longest: 16 * time.Minute, counted: []time.Duration{16 * time.Minute}, budget: 14*time.Minute + 24*time.Second, breaches: []string{"availability", "max_outage"}},
+			want: want{T: 24 * time.Hour, D: 16 * time.Minute, avail: 1 - 16.0/1440, outages: 1, longest: 20 * time.Minute, counted: []time.Duration{16 * time.Minute}, durations: []time.Duration{20 * time.Minute}, budget: 14*time.Minute + 24*time.Second, breaches: []string{"availability", "max_outage"}},
+		},
+		{
+			// PRODUCT.md's case: 10:00-10:02 and 10:04-10:06, 2 min apart,
+			// under merge_gap 5m: one outage 10:00-10:06 lasting 6 min with
+			// 2 + 2 = 4 min of downtime. 6 min > max_outage 5m breaches it,
+			// though neither run alone (nor the downtime) would. MTTR is the
+			// 6 min; MTBF is the rest of the day, 24 h − 6 min.
+			name: "merged outage lasts its whole span",
+			obj:  Objective{Target: 0.99, MaxOutages: -1, MaxOutage: 5 * time.Minute, MergeGap: 5 * time.Minute},
+			tl:   outagesTL(t, down(t, utc, "2026-03-10 10:00", "2026-03-10 10:02"), down(t, utc, "2026-03-10 10:04", "2026-03-10 10:06")),
+			from: at(t, utc, "2026-03-10 00:00"), to: at(t, utc, "2026-03-11 00:00"), now: later,
+			want: want{T: 24 * time.Hour, D: 4 * time.Minute, avail: 1 - 4.0/1440, outages: 1, longest: 6 * time.Minute,
+				counted: []time.Duration{4 * time.Minute}, durations: []time.Duration{6 * time.Minute}, mttr: 6 * time.Minute, mtbf: 24*time.Hour - 6*time.Minute,
+				budget: 14*time.Minute + 24*time.Second, breaches: []string{"max_outage"}},
+		},
+		{
+			// Office hours end at 17:00: runs 16:56-16:58 and 17:01-17:03
+			// (Berlin) merge; the span 16:56-17:03 lasts only its in-hours
+			// part, 16:56-17:00 = 4 min, of which 2 min are downtime.
+			name: "merged outage lasts only its in-hours part",
+			obj:  Objective{Hours: office(t, ber), Target: 0.99, MaxOutages: -1, MergeGap: 5 * time.Minute},
+			tl:   outagesTL(t, down(t, ber, "2026-03-09 16:56", "2026-03-09 16:58"), down(t, ber, "2026-03-09 17:01", "2026-03-09 17:03")),
+			from: at(t, ber, "2026-03-09 00:00"), to: at(t, ber, "2026-03-10 00:00"), now: later,
+			want: want{T: 8 * time.Hour, D: 2 * time.Minute, avail: 1 - 2.0/480, outages: 1, longest: 4 * time.Minute,
+				counted: []time.Duration{2 * time.Minute}, durations: []time.Duration{4 * time.Minute}, mttr: 4 * time.Minute, mtbf: 8*time.Hour - 4*time.Minute,
+				budget: 4*time.Minute + 48*time.Second},
+		},
+		{
+			// Maintenance 10:03-10:05 inside the merged gap of 10:00-10:02 and
+			// 10:06-10:08: the 8-minute span lasts 8 − 2 = 6 min; 4 min down.
+			name: "merged outage lasts outside maintenance only",
+			obj:  Objective{Target: 0.99, MaxOutages: -1, MergeGap: 5 * time.Minute, Maintenance: []Maintenance{OneOff(at(t, utc, "2026-03-10 10:03"), at(t, utc, "2026-03-10 10:05"))}},
+			tl:   outagesTL(t, down(t, utc, "2026-03-10 10:00", "2026-03-10 10:02"), down(t, utc, "2026-03-10 10:06", "2026-03-10 10:08")),
+			from: at(t, utc, "2026-03-10 00:00"), to: at(t, utc, "2026-03-11 00:00"), now: later,
+			want: want{T: 24*time.Hour - 2*time.Minute, D: 4 * time.Minute, avail: 1 - 4.0/1438, outages: 1, longest: 6 * time.Minute,
+				counted: []time.Duration{4 * time.Minute}, durations: []time.Duration{6 * time.Minute}, mttr: 6 * time.Minute,
+				budget: 14*time.Minute + 22*time.Second + 800*time.Millisecond},
 		},
 		{
 			// Same runs without merging: two outages, 10 and 6 min.
@@ -286,6 +327,26 @@ func TestEvaluate(t *testing.T) {
 			if !slices.Equal(counted, w.counted) {
 				t.Errorf("counted = %v, want %v", counted, w.counted)
 			}
+			var durations []time.Duration
+			for _, o := range r.OutageList {
+				durations = append(durations, o.Duration.Duration())
+			}
+			if wd := cmpOr(w.durations, w.counted); !slices.Equal(durations, wd) {
+				t.Errorf("durations = %v, want %v", durations, wd)
+			}
+			if w.mttr > 0 && (r.MTTR == nil || r.MTTR.Duration() != w.mttr) {
+				t.Errorf("MTTR = %v, want %v", r.MTTR, w.mttr)
+			}
+			if w.mtbf > 0 && (r.MTBF == nil || r.MTBF.Duration() != w.mtbf) {
+				t.Errorf("MTBF = %v, want %v", r.MTBF, w.mtbf)
+			}
+			var rows time.Duration
+			for _, c := range r.CountedIntervals {
+				rows += c.Counted.Duration()
+			}
+			if rows != r.Downtime.Duration() {
+				t.Errorf("counted intervals sum to %v, downtime is %v: %+v", rows, r.Downtime.Duration(), r.CountedIntervals)
+			}
 			if r.ErrorBudget.Duration() != w.budget || r.ErrorBudgetRemaining.Duration() != w.budget-w.D {
 				t.Errorf("budget, remaining = %v, %v; want %v, %v", r.ErrorBudget.Duration(), r.ErrorBudgetRemaining.Duration(), w.budget, w.budget-w.D)
 			}
@@ -323,6 +384,51 @@ func TestEvaluateSourcesAndSpan(t *testing.T) {
 	}
 }
 
+func TestEvaluateCountedIntervals(t *testing.T) {
+	// Every stretch that counted is listed with its weight and source, and
+	// the list adds up to the downtime: database (hard) down 10:00-11:00,
+	// cache (soft) degraded 12:00-14:00 at weight 0.5, the service's own
+	// check down 15:00-15:10 and 15:12-15:20 (merged: one outage whose gap
+	// is no row). D = 60 + 60 + 18 min = 2 h 18 min.
+	utc := time.UTC
+	own := outagesTL(t, Outage{at(t, utc, "2026-03-10 15:00"), at(t, utc, "2026-03-10 15:10"), Down, "check:web"},
+		Outage{at(t, utc, "2026-03-10 15:12"), at(t, utc, "2026-03-10 15:20"), Down, "check:web"})
+	tl := Derive(own,
+		[]Timeline{outagesTL(t, down(t, utc, "2026-03-10 10:00", "2026-03-10 11:00")).Relabel("database")},
+		[]Timeline{outagesTL(t, Outage{at(t, utc, "2026-03-10 12:00"), at(t, utc, "2026-03-10 14:00"), Degraded, ""}).Relabel("cache")})
+	r := Evaluate(&Objective{Target: 0.9, MaxOutages: -1, Degraded: 0.5, MergeGap: 5 * time.Minute}, tl,
+		at(t, utc, "2026-03-10 00:00"), at(t, utc, "2026-03-11 00:00"), at(t, utc, "2027-01-01 00:00"))
+	type row struct {
+		start, end string
+		state      State
+		source     string
+		weight     float64
+		in, cnt    time.Duration
+	}
+	want := []row{
+		{"2026-03-10 10:00", "2026-03-10 11:00", Down, "dependency:database", 1, time.Hour, time.Hour},
+		{"2026-03-10 12:00", "2026-03-10 14:00", Degraded, "dependency:cache", 0.5, 2 * time.Hour, time.Hour},
+		{"2026-03-10 15:00", "2026-03-10 15:10", Down, "check:web", 1, 10 * time.Minute, 10 * time.Minute},
+		{"2026-03-10 15:12", "2026-03-10 15:20", Down, "check:web", 1, 8 * time.Minute, 8 * time.Minute},
+	}
+	if len(r.CountedIntervals) != len(want) {
+		t.Fatalf("counted intervals = %+v, want %d", r.CountedIntervals, len(want))
+	}
+	for i, w := range want {
+		g := r.CountedIntervals[i]
+		if !g.Start.Equal(at(t, utc, w.start)) || !g.End.Equal(at(t, utc, w.end)) || g.State != w.state || g.Source != w.source ||
+			g.Weight != w.weight || g.InHours.Duration() != w.in || g.Counted.Duration() != w.cnt {
+			t.Errorf("row %d = %+v, want %+v", i, g, w)
+		}
+	}
+	if r.Downtime.Duration() != 2*time.Hour+18*time.Minute {
+		t.Errorf("downtime = %v, want 2h18m", r.Downtime.Duration())
+	}
+	if len(r.OutageList) != 2 || r.OutageList[1].Duration.Duration() != 20*time.Minute || r.OutageList[1].Counted.Duration() != 18*time.Minute {
+		t.Errorf("outages = %+v, want the database hour and 15:00-15:20 (18 min down)", r.OutageList)
+	}
+}
+
 func TestReportJSON(t *testing.T) {
 	utc := time.UTC
 	r := Evaluate(&Objective{Target: 0.995, MaxOutages: -1}, outagesTL(t, down(t, utc, "2026-03-10 10:00", "2026-03-10 10:00").withEnd(at(t, utc, "2026-03-10 10:00").Add(1500*time.Millisecond))),
@@ -336,7 +442,8 @@ func TestReportJSON(t *testing.T) {
 		`"from":"2026-03-10T00:00:00Z"`, `"in_hours_seconds":86400,`, `"downtime_seconds":1.5,`,
 		`"error_budget_seconds":432,`, `"error_budget_remaining_seconds":430.5,`, `"outages":1,`,
 		`"mttr_seconds":1.5,`, `"compliance":{"met":true,"at_risk":false,"breaches":[],"risks":[]}`,
-		`"outage_list":[{"start":"2026-03-10T10:00:00Z","end":"2026-03-10T10:00:01.5Z","counted_seconds":1.5,"state":"down"`,
+		`"outage_list":[{"start":"2026-03-10T10:00:00Z","end":"2026-03-10T10:00:01.5Z","duration_seconds":1.5,"counted_seconds":1.5,"state":"down"`,
+		`"counted_intervals":[{"start":"2026-03-10T10:00:00Z","end":"2026-03-10T10:00:01.5Z","state":"down","source":"outage:2026-03-10 10:00","weight":1,"in_hours_seconds":1.5,"counted_seconds":1.5}]`,
 	} {
 		if !strings.Contains(s, want) {
 			t.Errorf("JSON lacks %s\n%s", want, s)
@@ -378,4 +485,12 @@ func orEmpty(s []string) []string {
 		return []string{}
 	}
 	return s
+}
+
+// cmpOr returns a unless it is nil, then b.
+func cmpOr(a, b []time.Duration) []time.Duration {
+	if a == nil {
+		return b
+	}
+	return a
 }

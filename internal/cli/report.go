@@ -11,6 +11,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/sextant-ops/sextant/internal/availability"
 	"github.com/sextant-ops/sextant/internal/catalog"
 	"github.com/sextant-ops/sextant/internal/timeline"
 )
@@ -75,8 +76,8 @@ func report(args []string, env Env) error {
 	return writeReportTable(env.Stdout, rep)
 }
 
-// reportRow is the report's headline figures as text, in one order for the
-// table and the CSV.
+// reportRow is the report's headline figures as the CSV carries them: the
+// JSON's names and exact values, for programs to read.
 func reportRow(r timeline.ServiceReport) [][2]string {
 	opt := func(f *float64) string {
 		if f == nil {
@@ -124,20 +125,83 @@ func writeReportCSV(w io.Writer, r timeline.ServiceReport) error {
 	return cw.Error()
 }
 
+// tableRows is the report's headline figures as the UI shows them: the
+// same availability.Percent, durations and money formatting, so that what
+// a person reads in a terminal matches the service page.
+func tableRows(r timeline.ServiceReport) [][2]string {
+	dur := availability.FormatSeconds
+	optDur := func(s *availability.Seconds) string {
+		if s == nil {
+			return ""
+		}
+		return dur(*s)
+	}
+	avail, burn := "no service hours", ""
+	if r.Availability != nil {
+		avail = availability.Percent(*r.Availability)
+	}
+	if r.BurnRate != nil {
+		burn = availability.FormatRate(*r.BurnRate)
+	}
+	verdict := "met"
+	switch {
+	case !r.Compliance.Met:
+		verdict = "breached: " + strings.Join(r.Compliance.Breaches, ", ")
+	case r.Compliance.AtRisk:
+		verdict = "at risk: " + strings.Join(r.Compliance.Risks, ", ")
+	}
+	return [][2]string{
+		{"service", r.Service},
+		{"from", r.From.Format(time.RFC3339)},
+		{"to", r.To.Format(time.RFC3339)},
+		{"objective", verdict},
+		{"availability", avail},
+		{"in service hours", dur(r.InHours)},
+		{"counted downtime", dur(r.Downtime)},
+		{"error budget left", dur(r.ErrorBudgetRemaining) + " of " + dur(r.ErrorBudget)},
+		{"burn rate", burn},
+		{"outages", strconv.Itoa(r.Outages)},
+		{"longest outage", dur(r.LongestOutage)},
+		{"MTTR", optDur(r.MTTR)},
+		{"MTBF", optDur(r.MTBF)},
+		{"downtime cost", availability.FormatMoney(r.DowntimeCost)},
+	}
+}
+
 func writeReportTable(w io.Writer, r timeline.ServiceReport) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	for _, kv := range reportRow(r) {
+	for _, kv := range tableRows(r) {
 		v := kv[1]
 		if v == "" {
 			v = "—"
 		}
 		fmt.Fprintf(tw, "%s\t%s\n", kv[0], v)
 	}
+	dur := availability.FormatSeconds
 	if len(r.OutageList) > 0 {
-		fmt.Fprintln(tw, "\nstart\tend\tcounted_seconds\tstate\tsource")
+		fmt.Fprintln(tw, "\nOUTAGE START\tEND\tLASTS\tDOWNTIME\tSTATE\tCAUSE")
 		for _, o := range r.OutageList {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", o.Start.Format(time.RFC3339), o.End.Format(time.RFC3339), o.Counted, o.State, o.Source)
+			end := o.End.Format(time.RFC3339)
+			if o.Ongoing {
+				end = "ongoing"
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", o.Start.Format(time.RFC3339), end, dur(o.Duration), dur(o.Counted), o.State, o.Source)
 		}
+	}
+	if len(r.CountedIntervals) > 0 {
+		fmt.Fprintln(tw, "\nCOUNTED FROM\tTO\tSTATE\tCAUSE\tIN SERVICE HOURS\tWEIGHT\tCOUNTED")
+		// Whole seconds apportioned as on the service page, so that the
+		// rows add up to the total printed under them.
+		parts := make([]availability.Seconds, len(r.CountedIntervals))
+		for i, c := range r.CountedIntervals {
+			parts[i] = c.Counted
+		}
+		shown := availability.WholeSeconds(parts)
+		for i, c := range r.CountedIntervals {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t× %s\t%s\n", c.Start.Format(time.RFC3339), c.End.Format(time.RFC3339), c.State, c.Source,
+				dur(c.InHours), strconv.FormatFloat(c.Weight, 'f', -1, 64), dur(shown[i]))
+		}
+		fmt.Fprintf(tw, "\t\t\t\t\ttotal\t%s\n", dur(r.Downtime))
 	}
 	return tw.Flush()
 }

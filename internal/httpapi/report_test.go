@@ -27,11 +27,20 @@ type reportAnswer struct {
 		AtRisk   bool     `json:"at_risk"`
 		Breaches []string `json:"breaches"`
 	} `json:"compliance"`
+	MTTR       *float64 `json:"mttr_seconds"`
 	OutageList []struct {
-		Counted float64 `json:"counted_seconds"`
+		Duration float64 `json:"duration_seconds"`
+		Counted  float64 `json:"counted_seconds"`
+		State    string  `json:"state"`
+		Source   string  `json:"source"`
+	} `json:"outage_list"`
+	CountedIntervals []struct {
 		State   string  `json:"state"`
 		Source  string  `json:"source"`
-	} `json:"outage_list"`
+		Weight  float64 `json:"weight"`
+		InHours float64 `json:"in_hours_seconds"`
+		Counted float64 `json:"counted_seconds"`
+	} `json:"counted_intervals"`
 }
 
 // TestHandWorkedReports records outages through the API and checks each
@@ -51,6 +60,7 @@ func TestHandWorkedReports(t *testing.T) {
 			`{"name":"newyork","objective":{"hours":"ny","availability":"99%"}}`,
 			`{"name":"maint","objective":{"availability":"99%"},"maintenance":[{"start":"2026-10-10T20:00:00Z","end":"2026-10-10T23:00:00Z"}]}`,
 			`{"name":"merged","objective":{"availability":"99%","merge_gap":"5m","max_outages":0}}`,
+			`{"name":"merged6","objective":{"availability":"99%","merge_gap":"5m","max_outage":"5m"}}`,
 			`{"name":"blips","objective":{"availability":"99%","min_outage":"1m"}}`,
 			`{"name":"degraded","objective":{"availability":"99%","degraded":0.5}}`,
 			`{"name":"gaps","objective":{"availability":"99%","unknown":"down"}}`,
@@ -80,6 +90,9 @@ func TestHandWorkedReports(t *testing.T) {
 		// Two runs of 5 min, 3 min apart: one outage with 10 min of downtime.
 		outage("merged", "2026-10-05T10:00:00Z", "2026-10-05T10:05:00Z", "down")
 		outage("merged", "2026-10-05T10:08:00Z", "2026-10-05T10:13:00Z", "down")
+		// Two 2-minute runs 2 minutes apart: one 6-minute outage with 4 min of downtime.
+		outage("merged6", "2026-10-05T10:00:00Z", "2026-10-05T10:02:00Z", "down")
+		outage("merged6", "2026-10-05T10:04:00Z", "2026-10-05T10:06:00Z", "down")
 		// A 30 s blip and a 2 min outage with min_outage 1m.
 		outage("blips", "2026-10-05T10:00:00Z", "2026-10-05T10:00:30Z", "down")
 		outage("blips", "2026-10-05T11:00:00Z", "2026-10-05T11:02:00Z", "down")
@@ -143,8 +156,28 @@ func TestHandWorkedReports(t *testing.T) {
 			{"merge_gap joins two runs", "merged", "from=2026-10-05T00:00:00Z&to=2026-10-06T00:00:00Z", func(t *testing.T, r reportAnswer) {
 				eqi(t, "outages", r.Outages, 1)
 				eq(t, "D (gap not counted)", r.Downtime, 600)
+				eq(t, "longest (10:00-10:13, gap included)", r.Longest, 780)
 				if r.Compliance.Met || strings.Join(r.Compliance.Breaches, ",") != "max_outages" {
 					t.Errorf("compliance = %+v, want a max_outages breach", r.Compliance)
+				}
+			}},
+			{"merged outage lasts its whole span", "merged6", "from=2026-10-05T00:00:00Z&to=2026-10-06T00:00:00Z", func(t *testing.T, r reportAnswer) {
+				// 10:00-10:02 and 10:04-10:06 are one outage 10:00-10:06: it
+				// lasts 6 min (over max_outage 5m), 4 min of it down.
+				eqi(t, "outages", r.Outages, 1)
+				eq(t, "D (2 + 2 min)", r.Downtime, 240)
+				eq(t, "longest (6 min)", r.Longest, 360)
+				if r.MTTR == nil || *r.MTTR != 360 {
+					t.Errorf("MTTR = %v, want 360", r.MTTR)
+				}
+				if len(r.OutageList) != 1 || r.OutageList[0].Duration != 360 || r.OutageList[0].Counted != 240 {
+					t.Errorf("outage list = %+v, want one lasting 360 s counting 240 s", r.OutageList)
+				}
+				if r.Compliance.Met || strings.Join(r.Compliance.Breaches, ",") != "max_outage" {
+					t.Errorf("compliance = %+v, want a max_outage breach", r.Compliance)
+				}
+				if len(r.CountedIntervals) != 2 || r.CountedIntervals[0].Counted+r.CountedIntervals[1].Counted != 240 {
+					t.Errorf("counted intervals = %+v, want the two 120 s runs", r.CountedIntervals)
 				}
 			}},
 			{"min_outage drops a blip", "blips", "from=2026-10-05T00:00:00Z&to=2026-10-06T00:00:00Z", func(t *testing.T, r reportAnswer) {
@@ -186,6 +219,9 @@ func TestHandWorkedReports(t *testing.T) {
 			{"soft dependency", "intranet", "from=2026-11-10T00:00:00%2B01:00&to=2026-11-11T00:00:00%2B01:00", func(t *testing.T, r reportAnswer) {
 				eq(t, "D (degraded 1 h at 0.5)", r.Downtime, 1800)
 				eqi(t, "outages", r.Outages, 0)
+				if c := r.CountedIntervals; len(c) != 1 || c[0].State != "degraded" || c[0].Source != "dependency:database" || c[0].Weight != 0.5 || c[0].InHours != 3600 || c[0].Counted != 1800 {
+					t.Errorf("counted intervals = %+v, want the database's hour degraded at 0.5", c)
+				}
 			}},
 			{"downtime cost", "database", "from=2026-11-10T00:00:00%2B01:00&to=2026-11-11T00:00:00%2B01:00", func(t *testing.T, r reportAnswer) {
 				eq(t, "cost (1 h × 3600/h)", r.Cost, 3600)

@@ -11,11 +11,11 @@ import (
 	"github.com/sextant-ops/sextant/internal/timeline"
 )
 
-// The effects an incident has on a service.
+// The effects an incident has on a service, as its timeline shows them.
 const (
-	EffectDown     = "down"
-	EffectDegraded = "degraded"
-	EffectNone     = "none"
+	EffectDown     = timeline.EffectDown
+	EffectDegraded = timeline.EffectDegraded
+	EffectNone     = timeline.EffectNone
 )
 
 func effectRank(e string) int {
@@ -44,16 +44,17 @@ func carry(effect, kind string) string {
 	return EffectNone
 }
 
-// ComputeImpact measures an incident on service, whose effect on it was
-// effect (down, degraded or none), over [from, to) from the snapshot s:
-// the service's counted downtime and cost as its availability report over
-// that range gives them, and the same for every service that depends on it,
-// directly or through others, and is reached by the effect.
-func ComputeImpact(s *timeline.Snapshot, service, effect string, from, to time.Time) (Impact, error) {
+// ComputeImpact measures an incident on service over [from, to) from the
+// snapshot s. Its effect on the service (down, degraded or none) is what the
+// service's timeline shows over that span — not the state the incident asked
+// for, which is "none" for an incident opened by a failing check whose check
+// itself takes the service down. The impact gives the service's counted
+// downtime and cost as its availability report over that range gives them,
+// and the same for every service that depends on it, directly or through
+// others, and is reached by the effect.
+func ComputeImpact(s *timeline.Snapshot, service string, from, to time.Time) (Impact, error) {
 	imp := Impact{From: from.UTC(), To: to.UTC(), Service: service, ComputedAt: s.Now}
-	if effectRank(effect) == 0 {
-		effect = EffectNone
-	}
+	effect := s.Effect(service, from, to)
 	// Who depends on whom, and how.
 	type edge struct{ service, kind string }
 	dependents := map[string][]edge{}

@@ -97,10 +97,10 @@ type Impact struct {
 // Affected is one service the incident reached.
 type Affected struct {
 	Service string `json:"service"`
-	// Effect is what the incident does to the service: "down" or
-	// "degraded" (through dependencies: down along hard ones, degraded
-	// once a soft one is on the path), as the incident set it for its own
-	// service.
+	// Effect is what the incident does to the service: "down",
+	// "degraded" or "none" for its own service, as the service's timeline
+	// shows it over the incident's span; through dependencies, down along
+	// hard ones and degraded once a soft one is on the path.
 	Effect string `json:"effect"`
 	// Via is the path by which the incident reaches the service: the
 	// services it depends on along the way, nearest first, ending with the

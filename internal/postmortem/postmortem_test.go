@@ -57,9 +57,11 @@ func TestMarkdownEscapesTableCells(t *testing.T) {
 	}
 }
 
-// TestImpactFollowsDerive checks the effects spread as the availability
-// engine derives states: a degraded service takes nobody down through a
-// hard dependency, but degrades through a soft one; the worst path wins.
+// TestImpactFollowsDerive checks that the effect on the incident's service
+// is what its timeline shows over the incident's span, and that it spreads
+// as the availability engine derives states: a degraded service takes
+// nobody down through a hard dependency, but degrades through a soft one;
+// the worst path wins.
 func TestImpactFollowsDerive(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
@@ -74,37 +76,44 @@ func TestImpactFollowsDerive(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		from := time.Date(2026, 5, 1, 10, 0, 0, 0, time.UTC)
+		// db's timeline: degraded 10-11 by an incident, down 12-13 by a
+		// check (whose incident asked for no state of its own), up after.
+		at := func(h int) time.Time { return time.Date(2026, 5, 1, h, 0, 0, 0, time.UTC) }
 		tl := timeline.NewStore(db, nil)
-		if err := tl.Append(ctx, db.Writer(), timeline.Transition{Service: "db", Input: "incident:1", At: from, State: availability.Degraded, Source: "t"},
-			timeline.Transition{Service: "db", Input: "incident:1", At: from.Add(time.Hour), State: availability.Up, Source: "t"}); err != nil {
+		if err := tl.Append(ctx, db.Writer(),
+			timeline.Transition{Service: "db", Input: "incident:1", At: at(10), State: availability.Degraded, Source: "t"},
+			timeline.Transition{Service: "db", Input: "incident:1", At: at(11), State: availability.Up, Source: "t"},
+			timeline.Transition{Service: "db", Input: "check:db-tcp", At: at(12), State: availability.Down, Source: "check:db-tcp"},
+			timeline.Transition{Service: "db", Input: "check:db-tcp", At: at(13), State: availability.Up, Source: "check:db-tcp"}); err != nil {
 			t.Fatal(err)
 		}
-		snap, err := timeline.NewReporter(cat, tl, func() time.Time { return from.Add(24 * time.Hour) }).Snapshot(ctx)
+		snap, err := timeline.NewReporter(cat, tl, func() time.Time { return at(24) }).Snapshot(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
-		imp, err := ComputeImpact(snap, "db", EffectDegraded, from, from.Add(time.Hour))
-		if err != nil {
-			t.Fatal(err)
-		}
-		var got []string
-		for _, a := range imp.Affected {
-			got = append(got, a.Service+":"+a.Effect+":"+strings.Join(a.Via, ">"))
-		}
-		if strings.Join(got, " ") != "db:degraded: soft:degraded:db" {
-			t.Fatalf("degraded db reaches %v", got)
-		}
-		imp, err = ComputeImpact(snap, "db", EffectDown, from, from.Add(time.Hour))
-		if err != nil {
-			t.Fatal(err)
-		}
-		got = nil
-		for _, a := range imp.Affected {
-			got = append(got, a.Service+":"+a.Effect+":"+strings.Join(a.Via, ">"))
-		}
-		if strings.Join(got, " ") != "db:down: both:down:hard>db hard:down:db soft:degraded:db" {
-			t.Fatalf("down db reaches %v", got)
+		for _, c := range []struct {
+			name     string
+			from, to time.Time
+			want     string
+		}{
+			{"degraded db degrades only through soft", at(10), at(11), "db:degraded: soft:degraded:db"},
+			{"a check's downtime says down", at(12), at(13), "db:down: both:down:hard>db hard:down:db soft:degraded:db"},
+			{"the worst state over the span wins", at(9), at(14), "db:down: both:down:hard>db hard:down:db soft:degraded:db"},
+			{"nothing in the timeline says none", at(14), at(15), "db:none:"},
+		} {
+			t.Run(c.name, func(t *testing.T) {
+				imp, err := ComputeImpact(snap, "db", c.from, c.to)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var got []string
+				for _, a := range imp.Affected {
+					got = append(got, a.Service+":"+a.Effect+":"+strings.Join(a.Via, ">"))
+				}
+				if strings.Join(got, " ") != c.want {
+					t.Errorf("impact reaches %v, want %s", got, c.want)
+				}
+			})
 		}
 	})
 }

@@ -42,7 +42,7 @@ const (
 type incidentRow struct {
 	id              int64
 	service, status string
-	summary, state  string
+	summary         string
 	// created and resolved bound the incident's span; resolved is created
 	// while the incident is open.
 	created, resolved time.Time
@@ -52,8 +52,8 @@ func readIncident(ctx context.Context, q store.Querier, id int64) (incidentRow, 
 	var r incidentRow
 	var created int64
 	var resolved sql.NullInt64
-	err := q.QueryRowContext(ctx, `SELECT id, service, status, summary, service_state, created_at, resolved_at FROM incidents WHERE id = $1`, id).
-		Scan(&r.id, &r.service, &r.status, &r.summary, &r.state, &created, &resolved)
+	err := q.QueryRowContext(ctx, `SELECT id, service, status, summary, created_at, resolved_at FROM incidents WHERE id = $1`, id).
+		Scan(&r.id, &r.service, &r.status, &r.summary, &created, &resolved)
 	if errors.Is(err, sql.ErrNoRows) {
 		return r, apperr.NotFound("incident %d", id)
 	}
@@ -73,7 +73,7 @@ func (s *Store) impact(ctx context.Context, inc incidentRow) (Impact, error) {
 	if err != nil {
 		return Impact{}, err
 	}
-	return ComputeImpact(snap, inc.service, inc.state, inc.created, inc.resolved)
+	return ComputeImpact(snap, inc.service, inc.created, inc.resolved)
 }
 
 // Create starts the post-mortem of a resolved incident, with its impact

@@ -194,3 +194,36 @@ func (r *Reporter) Report(ctx context.Context, name string, rg Range) (ServiceRe
 	}
 	return s.Report(name, rg)
 }
+
+// Effect says what the service's timeline shows over [from, to): "down"
+// when it was down at any moment of it, otherwise "degraded" when it was
+// degraded at any moment, otherwise "none". An empty span looks at the
+// instant from. Incident and post-mortem pages state this rather than the
+// state an incident asked for, because an incident opened by a failing
+// check asks for none while its check takes the service down, and the
+// page must say what the service went through.
+func (s *Snapshot) Effect(name string, from, to time.Time) string {
+	worst := availability.Up
+	if !to.After(from) {
+		worst, _ = s.Timeline(name).At(from)
+	}
+	for _, seg := range s.Timeline(name).Clip(from, to) {
+		if seg.State.Severity() > worst.Severity() {
+			worst = seg.State
+		}
+	}
+	switch worst {
+	case availability.Down:
+		return EffectDown
+	case availability.Degraded:
+		return EffectDegraded
+	}
+	return EffectNone
+}
+
+// The effects a service's timeline can show over an incident's span.
+const (
+	EffectDown     = "down"
+	EffectDegraded = "degraded"
+	EffectNone     = "none"
+)

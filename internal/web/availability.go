@@ -1,14 +1,17 @@
 package web
 
 import (
+	"context"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/sextant-ops/sextant/internal/apperr"
 	"github.com/sextant-ops/sextant/internal/availability"
-	"github.com/sextant-ops/sextant/internal/duration"
+	"github.com/sextant-ops/sextant/internal/incident"
 	"github.com/sextant-ops/sextant/internal/timeline"
 )
 
@@ -21,6 +24,78 @@ type standing struct {
 	Width  int
 	// Burn is the error budget burn-down; nil without a budget.
 	Burn *burnChart
+}
+
+// countedRow is one counted interval as the service page lists it: the
+// engine's interval, its cause in words and where the cause can be seen.
+type countedRow struct {
+	availability.CountedInterval
+	Cause string // "check web", "through database", "recorded outage"
+	Href  string // the page of the cause; empty when it has none
+	// Shown is Counted in whole seconds, apportioned so that the rows
+	// shown add up to the counted downtime shown (WholeSeconds).
+	Shown availability.Seconds
+}
+
+// Weight writes the interval's weight as the objective does: "1", "0.5".
+func (c countedRow) Weight() string {
+	return strconv.FormatFloat(c.CountedInterval.Weight, 'f', -1, 64)
+}
+
+// CountedRows lists every interval that counted towards the period's
+// downtime, so that the page shows where each second of it came from and
+// the rows add up to the counted-downtime figure.
+func (st *standing) CountedRows() []countedRow {
+	parts := make([]availability.Seconds, len(st.Report.CountedIntervals))
+	for i, c := range st.Report.CountedIntervals {
+		parts[i] = c.Counted
+	}
+	shown := availability.WholeSeconds(parts)
+	rows := make([]countedRow, 0, len(parts))
+	for i, c := range st.Report.CountedIntervals {
+		rows = append(rows, countedRow{CountedInterval: c, Cause: sourceWords(c.Source), Href: sourceHref(c.Source), Shown: shown[i]})
+	}
+	return rows
+}
+
+// sourceHref is the page that shows the input a timeline source names:
+// the check, the dependency, the incident or the recorded outages.
+func sourceHref(src string) string {
+	kind, name, _ := strings.Cut(src, ":")
+	switch kind {
+	case "check":
+		check, _, _ := strings.Cut(name, ": ")
+		return "/checks/" + url.PathEscape(check)
+	case "dependency":
+		// A dependency's own cause may follow its name, as in
+		// "dependency:database"; the name is what has a page.
+		dep, _, _ := strings.Cut(name, ":")
+		return "/services/" + url.PathEscape(dep)
+	case "incident":
+		if _, err := strconv.ParseInt(name, 10, 64); err == nil {
+			return "/incidents/" + name
+		}
+	case "outage":
+		return "#outages"
+	}
+	return ""
+}
+
+// incidentEffect says what the incident's service went through while the
+// incident was open (from its creation to its resolution, or to now), as
+// the service's timeline shows it: down, degraded or none. The incident's
+// own requested state would be wrong here: an incident opened by a failing
+// check asks for none, because the check itself marks the service down.
+func (u *UI) incidentEffect(ctx context.Context, i incident.Incident) (string, error) {
+	snap, err := u.deps.Reports.Snapshot(ctx)
+	if err != nil {
+		return "", err
+	}
+	to := snap.Now
+	if i.ResolvedAt != nil {
+		to = *i.ResolvedAt
+	}
+	return snap.Effect(i.Service, i.CreatedAt, to), nil
 }
 
 // dayBar is one day of the current period, coloured by its in-hours
@@ -92,13 +167,7 @@ func buildStanding(snap *timeline.Snapshot, name string) (*standing, error) {
 func percent(f float64) string { return availability.Percent(f) }
 
 // seconds shows a duration in whole seconds the way people write it.
-func seconds(s availability.Seconds) string {
-	d := s.Duration().Round(time.Second)
-	if d < 0 {
-		return "−" + duration.Format(-d)
-	}
-	return duration.Format(d)
-}
+func seconds(s availability.Seconds) string { return availability.FormatSeconds(s) }
 
 // outageForm is the "record an outage" form on a service's page.
 type outageForm struct {

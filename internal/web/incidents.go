@@ -145,6 +145,9 @@ type incidentDetailPage struct {
 	// open and there are people to choose from.
 	Paging   *escalationBox
 	Reassign *field
+	// Effect is what the service's timeline shows over the incident's
+	// span: down, degraded or none (see incidentEffect).
+	Effect string
 }
 
 // CanAcknowledge says whether the incident can still be acknowledged.
@@ -258,6 +261,9 @@ func (u *UI) incidentPage(r *http.Request, id int64) (*incidentDetailPage, error
 		return nil, err
 	}
 	dp.DetailsJSON = prettyJSON(i.Details)
+	if dp.Effect, err = u.incidentEffect(ctx, i); err != nil {
+		return nil, err
+	}
 	dp.Note = field{Name: "text", ID: "note-text", Label: "Add a note", Hint: "Shown in the timeline with your name. Start it with \"Public:\" to publish it on the status page too."}
 	if u.deps.KnownErrors != nil {
 		if dp.KnownError, err = u.deps.KnownErrors.ForIncident(ctx, id); err != nil {

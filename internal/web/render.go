@@ -6,13 +6,13 @@ import (
 	"fmt"
 	"html/template"
 	"io/fs"
-	"math"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/sextant-ops/sextant/internal/auth"
+	"github.com/sextant-ops/sextant/internal/availability"
 )
 
 //go:embed templates
@@ -53,6 +53,7 @@ func parseTemplates(a *assets) (map[string]*pageTemplate, error) {
 		"deref":      func(f *float64) float64 { return *f },
 		"money":      money,
 		"fixed2":     func(f float64) string { return strconv.FormatFloat(f, 'f', 2, 64) },
+		"rate":       availability.FormatRate,
 		"ms":         ms,
 		"msptr":      msPtr,
 		"dur":        fmtDuration,
@@ -115,7 +116,7 @@ func (u *UI) render(w http.ResponseWriter, r *http.Request, status int, name, ti
 }
 
 // money shows an amount rounded to the cent, without trailing zeros.
-func money(f float64) string { return strconv.FormatFloat(math.Round(f*100)/100, 'f', -1, 64) }
+func money(f float64) string { return availability.FormatMoney(f) }
 
 // renderBlock writes one named template of a page's set without the
 // layout: the parts of a page that its script fetches to refresh them.
