@@ -149,7 +149,8 @@ func New(ctx context.Context, o Options) (*App, error) {
 	a.stop = stop
 	a.ingest.Start(bg)
 	a.monitor = monitor.New(monitor.Options{DB: db, Checks: a.checks, Timeline: a.outages, Log: o.Log, Now: o.Now,
-		RawRetention: o.RawRetention, Limit: o.CheckConcurrency, Registry: a.metrics.reg, OnChange: a.engine.OnCheckChange})
+		RawRetention: o.RawRetention, Limit: o.CheckConcurrency, Registry: a.metrics.reg, OnChange: a.engine.OnCheckChange, Covered: a.incidents.CoveredChecks})
+	a.incidents.Checks = a.monitor
 	if _, err := a.Reload(ctx, "config"); err != nil && !errors.Is(err, errNoConfig) {
 		db.Close()
 		return nil, err
