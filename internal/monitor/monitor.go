@@ -761,12 +761,13 @@ func (m *Monitor) Ping(ctx context.Context, token, signal string) (string, error
 // Status is a check with its current state, as the API and UI show it.
 type Status struct {
 	StoredCheck
-	State        availability.State       `json:"state"`
-	Since        time.Time                `json:"since"`
-	Reason       string                   `json:"reason"`
-	LastResultAt time.Time                `json:"last_result_at,omitzero"`
-	LatencyMS    *float64                 `json:"latency_ms"`
-	Locations    map[string]LocationState `json:"locations,omitempty"`
+	State        availability.State `json:"state"`
+	Since        time.Time          `json:"since"`
+	Reason       string             `json:"reason"`
+	LastResultAt time.Time          `json:"last_result_at,omitzero"`
+	// LatencyMS is the latest result's latency; nil when it had none.
+	LatencyMS *float64                 `json:"latency_ms"`
+	Locations map[string]LocationState `json:"locations,omitempty"`
 	// Heartbeat checks: where to ping, when last pinged, and by when the
 	// next ping is due.
 	PingURL  string    `json:"ping_url,omitempty"`
@@ -802,9 +803,12 @@ func (m *Monitor) status(name, baseURL string) Status {
 	st := Status{StoredCheck: sc, State: cs.State, Since: cs.Since, Reason: cs.Reason, Locations: maps.Clone(m.locs[name])}
 	for _, ls := range m.locs[name] {
 		if ls.LastResultAt.After(st.LastResultAt) {
-			st.LastResultAt = ls.LastResultAt
-			ms := float64(ls.LastLatency) / float64(time.Millisecond)
-			st.LatencyMS = &ms
+			st.LastResultAt, st.LatencyMS = ls.LastResultAt, nil
+			// A result without a latency (a failed connection) shows none.
+			if ls.LastLatency > 0 {
+				ms := float64(ls.LastLatency) / float64(time.Millisecond)
+				st.LatencyMS = &ms
+			}
 		}
 	}
 	if sc.Type == TypeHeartbeat {

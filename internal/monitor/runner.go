@@ -15,8 +15,10 @@ type Result struct {
 	Location string             `json:"location"`
 	At       time.Time          `json:"at"`
 	Outcome  availability.State `json:"outcome"`
-	Latency  time.Duration      `json:"latency_ns"`
-	Reason   string             `json:"reason"`
+	// Latency is the probe's response time; 0 when there was none to
+	// measure (the probe could not connect or had no answer).
+	Latency time.Duration `json:"latency_ns"`
+	Reason  string        `json:"reason"`
 }
 
 // Run probes a check once and judges the result by its conditions. It
@@ -56,7 +58,13 @@ func Run(ctx context.Context, c *Compiled, location string) Result {
 	if start.IsZero() {
 		start = time.Now()
 	}
-	return Result{Check: c.Name, Location: location, At: start.UTC(), Outcome: outcome, Latency: r.Values.ResponseTime, Reason: reason}
+	// A probe that could not complete (refused, timed out, no answer)
+	// measured how long it took to fail, not a latency: it records none.
+	latency := r.Values.ResponseTime
+	if r.Err != nil {
+		latency = 0
+	}
+	return Result{Check: c.Name, Location: location, At: start.UTC(), Outcome: outcome, Latency: latency, Reason: reason}
 }
 
 // expectAnswers checks that every expected DNS answer was returned.
