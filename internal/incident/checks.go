@@ -132,7 +132,9 @@ func (s *Store) resolvedNotice(i Incident) string {
 // otherwise. The incident's page shows it.
 func (s *Store) Notice(i Incident) string {
 	check, ok := CheckOf(i)
-	if !ok || i.Status != Resolved || s.Checks == nil || !s.Checks.Reopens(check, i.Service) {
+	// An incident its check resolved on recovery has nothing to say about
+	// a later failure.
+	if !ok || i.Status != Resolved || i.ResolvedBy == "integration:"+CheckIntegration || s.Checks == nil || !s.Checks.Reopens(check, i.Service) {
 		return ""
 	}
 	return stillFailing(check)

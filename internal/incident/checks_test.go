@@ -2,6 +2,7 @@ package incident_test
 
 import (
 	"context"
+	"database/sql"
 	"strings"
 	"testing"
 	"time"
@@ -65,8 +66,14 @@ func (f *checkFixture) restart() {
 
 func (f *checkFixture) result(check string, outcome availability.State) {
 	f.t.Helper()
+	f.resultFrom(monitor.LocationLocal, check, outcome)
+}
+
+// resultFrom records a result from a location: local, or an agent's.
+func (f *checkFixture) resultFrom(location, check string, outcome availability.State) {
+	f.t.Helper()
 	f.now = f.now.Add(time.Minute)
-	err := f.mon.Record(context.Background(), []monitor.Result{{Check: check, Location: monitor.LocationLocal, At: f.now, Outcome: outcome, Reason: "connection refused"}})
+	err := f.mon.Record(context.Background(), []monitor.Result{{Check: check, Location: location, At: f.now, Outcome: outcome, Reason: "connection refused"}})
 	if err != nil {
 		f.t.Fatal(err)
 	}
@@ -97,16 +104,22 @@ func (f *checkFixture) escalations(id int64) bool {
 // new incident and pages, once; further failing results add nothing, and
 // recovery resolves it. It holds across a restart.
 func TestResolveWhileCheckFails(t *testing.T) {
-	for _, restart := range []bool{false, true} {
-		name := "same server"
-		if restart {
-			name = "after a restart"
-		}
-		t.Run(name, func(t *testing.T) {
+	tests := []struct {
+		name     string
+		location string // where results come from: this server, or an agent
+		restart  bool
+	}{
+		{"local results, same server", monitor.LocationLocal, false},
+		{"agent results, after a restart", "eu", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
 			storetest.Run(t, func(t *testing.T, db *store.DB) {
 				ctx := context.Background()
-				f := newCheckFixture(t, db, monitor.Check{Name: "shop-http", Service: "shop", Type: "http", URL: "http://shop.test/", Interval: "1m", FailAfter: 1})
-				f.result("shop-http", availability.Down)
+				f := newCheckFixture(t, db, monitor.Check{Name: "shop-http", Service: "shop", Type: "http", URL: "http://shop.test/", Interval: "1m", FailAfter: 1,
+					Locations: []string{tt.location}})
+				result := func(outcome availability.State) { t.Helper(); f.resultFrom(tt.location, "shop-http", outcome) }
+				result(availability.Down)
 				first := f.incidents("shop-http")
 				if len(first) != 1 || first[0].Status != incident.Triggered || len(f.outbox(t)) != 1 {
 					t.Fatalf("after going down: %+v, outbox %v", first, f.outbox(t))
@@ -119,11 +132,11 @@ func TestResolveWhileCheckFails(t *testing.T) {
 				if got := f.store.Notice(i); got != want {
 					t.Fatalf("the page's notice = %q", got)
 				}
-				if restart {
+				if tt.restart {
 					f.restart()
 				}
 				outbox := len(f.outbox(t))
-				f.result("shop-http", availability.Down)
+				result(availability.Down)
 				list := f.incidents("shop-http")
 				if len(list) != 2 || list[0].Status != incident.Triggered || list[0].ID == first[0].ID ||
 					!strings.HasPrefix(list[0].Summary, "shop-http is still down: connection refused") {
@@ -139,17 +152,17 @@ func TestResolveWhileCheckFails(t *testing.T) {
 					t.Fatalf("a notice once the new incident is open: %q", got)
 				}
 				for range 3 {
-					f.result("shop-http", availability.Down)
+					result(availability.Down)
 				}
 				if list := f.incidents("shop-http"); len(list) != 2 || list[0].EventCount != 1 || len(f.outbox(t)) != outbox+1 {
 					t.Fatalf("further failing results: %+v, outbox %v", list, f.outbox(t))
 				}
-				f.result("shop-http", availability.Up)
+				result(availability.Up)
 				if list := f.incidents("shop-http"); list[0].Status != incident.Resolved || list[0].ResolvedBy != "integration:checks" {
 					t.Fatalf("after recovery: %+v", list[0])
 				}
 				// Recovered, the check has nothing more to open.
-				f.result("shop-http", availability.Up)
+				result(availability.Up)
 				if len(f.incidents("shop-http")) != 2 {
 					t.Fatalf("results after recovery: %+v", f.incidents("shop-http"))
 				}
@@ -257,6 +270,32 @@ func TestResolveWhileHeartbeatFails(t *testing.T) {
 		}
 		if got := f.incidents("nightly"); len(got) != 3 || got[0].Status != incident.Resolved {
 			t.Fatalf("after a good ping: %+v", got)
+		}
+	})
+}
+
+// TestFailingAgainDefersToStoredIncidents: when another server opened the
+// check's incident meanwhile, the next failing result joins nothing and
+// opens nothing: the stored incidents decide, not the monitor's memory.
+func TestFailingAgainDefersToStoredIncidents(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		f := newCheckFixture(t, db, monitor.Check{Name: "shop-http", Service: "shop", Type: "http", URL: "http://shop.test/", Interval: "1m", FailAfter: 1})
+		f.result("shop-http", availability.Down)
+		if _, err := f.store.Resolve(ctx, f.incidents("shop-http")[0].ID, "user:alice"); err != nil {
+			t.Fatal(err)
+		}
+		// Another server's monitor saw the check go down and opened one.
+		err := db.Tx(ctx, func(tx *sql.Tx) error {
+			return f.engine.OnCheckChange(ctx, tx, []monitor.Change{{Check: "shop-http", Service: "shop", From: availability.Up, To: availability.Down, Reason: "elsewhere", At: f.now}})
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.result("shop-http", availability.Down)
+		f.result("shop-http", availability.Down)
+		if list := f.incidents("shop-http"); len(list) != 2 || list[0].EventCount != 1 || list[0].Status != incident.Triggered {
+			t.Fatalf("incidents: %+v", list)
 		}
 	})
 }
