@@ -250,7 +250,7 @@ func TestResolveWhileHeartbeatFails(t *testing.T) {
 		}
 		sweep(80*time.Minute + 70*time.Minute + time.Second)
 		count(2, "the next deadline passed")
-		if !strings.HasPrefix(f.incidents("nightly")[0].Summary, "nightly is still down: still late") {
+		if !strings.HasPrefix(f.incidents("nightly")[0].Summary, "nightly is still down: still late: never pinged (due by 2026-10-05T12:30:00Z)") {
 			t.Fatalf("summary %q", f.incidents("nightly")[0].Summary)
 		}
 		sweep(5 * time.Hour)

@@ -619,8 +619,12 @@ func (m *Monitor) Sweep(ctx context.Context) error {
 				// without a ping.
 				if since, ok := m.reopen[name]; ok {
 					if due := heartbeatDeadline(c, laterOf(since, last)); now.After(due) {
+						reason := fmt.Sprintf("still late: no ping since %s (due by %s)", last.UTC().Format(time.RFC3339), due.UTC().Format(time.RFC3339))
+						if cs.LastPing.IsZero() {
+							reason = fmt.Sprintf("still late: never pinged (due by %s)", due.UTC().Format(time.RFC3339))
+						}
 						again = append(again, Change{Check: name, Service: c.Service, Escalation: c.Escalation, From: cs.State, To: cs.State,
-							Reason: fmt.Sprintf("still late: no ping since %s (due by %s)", last.UTC().Format(time.RFC3339), due.UTC().Format(time.RFC3339)), At: now, Again: true})
+							Reason: reason, At: now, Again: true})
 					}
 				}
 				continue
