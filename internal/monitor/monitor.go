@@ -187,7 +187,12 @@ func (m *Monitor) Load(ctx context.Context) error {
 		}
 	}
 	m.sched.Sync(local)
-	return m.refreshReopen(ctx)
+	// The checks are loaded whatever the answer: a failed question is
+	// asked again at the next housekeeping.
+	if err := m.refreshReopen(ctx); err != nil {
+		m.log.Error("find failing checks without an incident", "err", err)
+	}
+	return nil
 }
 
 // failing says whether a state is one that opens an incident.
@@ -346,7 +351,7 @@ func (m *Monitor) Run(ctx context.Context) error {
 			// Incidents resolved elsewhere (another server on the same
 			// database) are noticed here, at the latest.
 			if err := m.refreshReopen(ctx); err != nil && ctx.Err() == nil {
-				m.log.Error("monitor: find failing checks without an incident", "err", err)
+				m.log.Error("find failing checks without an incident", "err", err)
 			}
 			select {
 			case <-ctx.Done():
