@@ -770,13 +770,12 @@ func (m *Monitor) Ping(ctx context.Context, token, signal string) (string, error
 // Status is a check with its current state, as the API and UI show it.
 type Status struct {
 	StoredCheck
-	State        availability.State `json:"state"`
-	Since        time.Time          `json:"since"`
-	Reason       string             `json:"reason"`
-	LastResultAt time.Time          `json:"last_result_at,omitzero"`
-	// LatencyMS is the latest result's latency; nil when it had none.
-	LatencyMS *float64                 `json:"latency_ms"`
-	Locations map[string]LocationState `json:"locations,omitempty"`
+	State        availability.State       `json:"state"`
+	Since        time.Time                `json:"since"`
+	Reason       string                   `json:"reason"`
+	LastResultAt time.Time                `json:"last_result_at,omitzero"`
+	LatencyMS    *float64                 `json:"latency_ms"` // the latest result's; nil when it had none
+	Locations    map[string]LocationState `json:"locations,omitempty"`
 	// Heartbeat checks: where to ping, when last pinged, and by when the
 	// next ping is due.
 	PingURL  string    `json:"ping_url,omitempty"`

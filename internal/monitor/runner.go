@@ -15,10 +15,8 @@ type Result struct {
 	Location string             `json:"location"`
 	At       time.Time          `json:"at"`
 	Outcome  availability.State `json:"outcome"`
-	// Latency is the probe's response time; 0 when there was none to
-	// measure (the probe could not connect or had no answer).
-	Latency time.Duration `json:"latency_ns"`
-	Reason  string        `json:"reason"`
+	Latency  time.Duration      `json:"latency_ns"` // 0: none measured (no connection, no answer)
+	Reason   string             `json:"reason"`
 }
 
 // Run probes a check once and judges the result by its conditions. It
