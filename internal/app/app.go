@@ -155,10 +155,13 @@ func New(ctx context.Context, o Options) (*App, error) {
 	a.ingest.Start(bg)
 	a.monitor = monitor.New(monitor.Options{DB: db, Checks: a.checks, Timeline: a.outages, Log: o.Log, Now: o.Now,
 		RawRetention: o.RawRetention, Limit: o.CheckConcurrency, Registry: a.metrics.reg, OnChange: a.engine.OnCheckChange,
-		Outbound: a.checkPolicy})
-	if _, err := a.Reload(ctx, "config"); err != nil && !errors.Is(err, errNoConfig) {
+		Outbound: a.checkPolicy, Covered: a.incidents.CoveredChecks})
+	a.incidents.Checks = a.monitor
+	// At start nothing runs yet, so a rejected file is no reload to keep
+	// the running config through: the server does not start, and says why.
+	if _, err := a.applyConfig(ctx, "config"); err != nil && !errors.Is(err, errNoConfig) {
 		db.Close()
-		return nil, err
+		return nil, fmt.Errorf("config rejected, so the server did not start; fix the file and start again:\n%w", err)
 	}
 	if err := a.monitor.Load(ctx); err != nil {
 		db.Close()
@@ -198,14 +201,22 @@ func (a *App) loadConfig() (*config.Config, error) {
 // problem the running config and the stored catalog stay as they were and
 // the error says why (a *config.Problems with line and column).
 func (a *App) Reload(ctx context.Context, actor string) (catalog.Changes, error) {
+	ch, err := a.applyConfig(ctx, actor)
+	if err != nil && !errors.Is(err, errNoConfig) {
+		a.log.Error("config rejected; keeping the running config", "path", a.opts.ConfigPath, "err", err)
+		a.metrics.reloadFailures.Inc()
+	}
+	return ch, err
+}
+
+// applyConfig reads the config file and applies it whole, or nothing of it:
+// at start (New) and on each reload, which differ in what a rejection
+// means.
+func (a *App) applyConfig(ctx context.Context, actor string) (catalog.Changes, error) {
 	a.reloadMu.Lock()
 	defer a.reloadMu.Unlock()
 	cfg, err := a.loadConfig()
 	if err != nil {
-		if !errors.Is(err, errNoConfig) {
-			a.log.Error("config rejected; keeping the running config", "path", a.opts.ConfigPath, "err", err)
-			a.metrics.reloadFailures.Inc()
-		}
 		return catalog.Changes{}, err
 	}
 	channels := map[string]notify.Channel{}
@@ -232,8 +243,6 @@ func (a *App) Reload(ctx context.Context, actor string) (catalog.Changes, error)
 		err = a.monitor.Load(ctx)
 	}
 	if err != nil {
-		a.log.Error("config rejected; keeping the running config", "path", a.opts.ConfigPath, "err", err)
-		a.metrics.reloadFailures.Inc()
 		return ch, err
 	}
 	a.log.Info("config applied", "path", a.opts.ConfigPath, "demo", a.opts.ConfigPath == "" && a.opts.Demo,

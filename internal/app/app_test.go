@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -16,6 +17,7 @@ import (
 	"time"
 
 	"github.com/sextant-ops/sextant/internal/app"
+	"github.com/sextant-ops/sextant/internal/config"
 	"github.com/sextant-ops/sextant/internal/httpapi"
 	"github.com/sextant-ops/sextant/internal/store/storetest"
 )
@@ -193,11 +195,15 @@ func TestReloadKeepsRunningConfigOnError(t *testing.T) {
 				}
 			}
 			write("services:\n  - name: database\n    objective: {availability: 99.9%}\n")
-			s := start(t, e, app.Options{ConfigPath: path, DataDir: dir})
+			logs := &lockedBuffer{}
+			s := start(t, e, app.Options{ConfigPath: path, DataDir: dir, Log: slog.New(slog.NewTextHandler(logs, nil))})
 			write("services:\n  - name: database\n    objective: {availability: 199%}\n  - name: shop\n    depends_on: [{service: nowhere}]\n")
 			code, body := s.do("POST", "/api/v1/config/reload", true)
 			if code != 422 || !strings.Contains(body, `"line":3`) || !strings.Contains(body, "199%") || !strings.Contains(body, "nowhere") {
 				t.Fatalf("bad reload: %d %s", code, body)
+			}
+			if !strings.Contains(logs.String(), "config rejected; keeping the running config") {
+				t.Errorf("the log does not say the running config stays:\n%s", logs)
 			}
 			if _, body := s.do("GET", "/api/v1/services", true); strings.Contains(body, "shop") || !strings.Contains(body, "99.9%") {
 				t.Fatalf("a bad reload changed the catalog: %s", body)
@@ -213,14 +219,42 @@ func TestReloadKeepsRunningConfigOnError(t *testing.T) {
 	}
 }
 
+// TestBadConfigStopsStart: a server does not start on a file with problems;
+// it lists them with line and column and says it did not start. Nothing
+// runs yet, so its log does not claim to keep a running config.
 func TestBadConfigStopsStart(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "bad.yaml")
-	if err := os.WriteFile(path, []byte("services:\n  - name: x\n    colour: red\n"), 0o600); err != nil {
-		t.Fatal(err)
+	tests := []struct {
+		name, file string
+		want       []string
+	}{
+		{"a field that does not exist", "services:\n  - name: x\n    colour: red\n", []string{"3:5", "colour"}},
+		{"an objective out of range", "services:\n  - name: x\n    objective: {availability: 199%}\n", []string{"3:", "199%"}},
+		{"not YAML", "services: [\n", []string{"bad.yaml:"}},
 	}
-	_, err := app.New(context.Background(), app.Options{ConfigPath: path, DataDir: t.TempDir()})
-	if err == nil || !strings.Contains(err.Error(), "3:5") || !strings.Contains(err.Error(), "colour") {
-		t.Fatalf("New with a bad file = %v", err)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "bad.yaml")
+			if err := os.WriteFile(path, []byte(tt.file), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			logs := &lockedBuffer{}
+			_, err := app.New(context.Background(), app.Options{ConfigPath: path, DataDir: t.TempDir(), Log: slog.New(slog.NewTextHandler(logs, nil))})
+			if err == nil || !strings.Contains(err.Error(), "config rejected, so the server did not start") {
+				t.Fatalf("New with a bad file = %v", err)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("the error does not say %q: %v", w, err)
+				}
+			}
+			var p *config.Problems
+			if !errors.As(err, &p) || len(p.Errors) == 0 {
+				t.Errorf("the error does not carry the problems: %#v", err)
+			}
+			if strings.Contains(logs.String(), "keeping the running config") {
+				t.Errorf("the log claims a running config:\n%s", logs)
+			}
+		})
 	}
 }
 

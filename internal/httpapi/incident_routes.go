@@ -89,6 +89,8 @@ func (a *API) incidentRoutes() []Route {
 		{Method: "POST", Path: "/api/v1/incidents/{id}/acknowledge", Summary: "Acknowledge an incident", Tag: "incidents", Role: auth.Operator,
 			Query: []Param{id}, Response: incident.Incident{}, Status: 200, Handle: a.incidentAction("acknowledge")},
 		{Method: "POST", Path: "/api/v1/incidents/{id}/resolve", Summary: "Resolve an incident", Tag: "incidents", Role: auth.Operator,
+			Description: "When the incident came from a check that is still failing (down, or degraded), the answer's `notice` says so: " +
+				"the check's next failing result opens a new incident and pages again. Without it, the field is absent.",
 			Query: []Param{id}, Response: incident.Incident{}, Status: 200, Handle: a.incidentAction("resolve")},
 		{Method: "POST", Path: "/api/v1/incidents/{id}/notes", Summary: "Add a note to an incident's timeline", Tag: "incidents", Role: auth.Operator,
 			Query: []Param{id}, Request: Note{}, Response: incident.Incident{}, Status: 200, Handle: a.incidentNote},

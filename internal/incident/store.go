@@ -40,6 +40,9 @@ type Incident struct {
 	ResolvedBy     string          `json:"resolved_by,omitempty"`
 	// KnownErrorID names the known error the incident matched, if any.
 	KnownErrorID *int64 `json:"known_error_id"`
+	// Notice is set only in the answer to resolving, when the incident's
+	// check still fails: its next failing result opens a new incident.
+	Notice string `json:"notice,omitempty"`
 }
 
 // LogEntry is one line of an incident's timeline.
@@ -55,6 +58,9 @@ type LogEntry struct {
 type Store struct {
 	DB     *store.DB
 	Engine *Engine
+	// Checks, when set, is told of resolved incidents from checks, and
+	// answers whether their check still fails.
+	Checks CheckStates
 }
 
 const incidentColumns = `id, service, status, severity, summary, source, dedup_key, integration, escalation, in_maintenance, service_state, details,
@@ -200,14 +206,19 @@ func (s *Store) Acknowledge(ctx context.Context, id int64, actor string) (Incide
 	})
 }
 
-// Resolve closes an incident.
+// Resolve closes an incident. When the incident's check still fails, the
+// answer's Notice says that its next failing result opens a new incident.
 func (s *Store) Resolve(ctx context.Context, id int64, actor string) (Incident, error) {
-	return s.act(ctx, id, func(tx *stmts, r row, i Incident, now time.Time) (bool, error) {
+	i, err := s.act(ctx, id, func(tx *stmts, r row, i Incident, now time.Time) (bool, error) {
 		if i.Status == Resolved {
 			return false, apperr.Conflict("incident %d is already resolved", id)
 		}
 		return s.Engine.resolve(ctx, tx, r, i.Service, actor, now)
 	})
+	if err == nil {
+		i.Notice = s.resolvedNotice(i)
+	}
+	return i, err
 }
 
 // MaxNote is the longest note accepted.

@@ -44,6 +44,16 @@ type Options struct {
 	// at every run, so a reloaded policy holds from the next run on. nil
 	// means the default policy.
 	Outbound func() *probe.Policy
+	// Covered, when set, says which of the given failing checks have an
+	// open incident. The monitor asks when it loads and at each
+	// housekeeping, so that what it knows survives a restart: a failing
+	// check without an open incident gets one at its next failing result.
+	Covered func(ctx context.Context, failing []CheckRef) (map[CheckRef]bool, error)
+}
+
+// CheckRef names a check with the service it speaks for.
+type CheckRef struct {
+	Check, Service string
 }
 
 // Change is a check's change of state.
@@ -54,6 +64,12 @@ type Change struct {
 	From, To   availability.State
 	Reason     string
 	At         time.Time
+	// Again marks a failing result of a check that was already failing
+	// and has no open incident, because a person resolved it while the
+	// check still failed: From and To are the same, and what depends on
+	// the check (incidents) should open anew, as a paging service
+	// re-triggers.
+	Again bool
 }
 
 // Monitor runs the local checks, takes results from agents, keeps each
@@ -70,6 +86,12 @@ type Monitor struct {
 	meta   map[string]StoredCheck
 	locs   map[string]map[string]LocationState
 	states map[string]*checkState
+	// reopen holds the failing checks whose incident was resolved while
+	// they still failed (or that have none), with the time that became so:
+	// their next failing result opens a new incident. It is a shortcut, so
+	// that results of checks with an open incident cost no query; it is
+	// rebuilt from stored incidents at Load and at each housekeeping.
+	reopen map[string]time.Time
 
 	lag     prometheus.Histogram
 	results *prometheus.CounterVec
@@ -101,7 +123,8 @@ func New(o Options) *Monitor {
 	}
 	o.RawRetention = max(o.RawRetention, 2*duration.Day)
 	m := &Monitor{o: o, log: o.Log, now: o.Now, local: make(chan Result, 10000),
-		checks: map[string]*Compiled{}, meta: map[string]StoredCheck{}, locs: map[string]map[string]LocationState{}, states: map[string]*checkState{}}
+		checks: map[string]*Compiled{}, meta: map[string]StoredCheck{}, locs: map[string]map[string]LocationState{}, states: map[string]*checkState{},
+		reopen: map[string]time.Time{}}
 	m.lag = prometheus.NewHistogram(prometheus.HistogramOpts{Name: "sextant_check_schedule_lag_seconds",
 		Help:    "Delay between a check's due time and the start of its run on this server.",
 		Buckets: []float64{.001, .005, .01, .05, .1, .25, .5, 1, 2.5, 5, 10}})
@@ -177,7 +200,81 @@ func (m *Monitor) Load(ctx context.Context) error {
 		}
 	}
 	m.sched.Sync(local)
+	// The checks are loaded whatever the answer: a failed question is
+	// asked again at the next housekeeping.
+	if err := m.refreshReopen(ctx); err != nil {
+		m.log.Error("find failing checks without an incident", "err", err)
+	}
 	return nil
+}
+
+// failing says whether a state is one that opens an incident.
+func failing(s availability.State) bool {
+	return s == availability.Down || s == availability.Degraded
+}
+
+// refreshReopen asks which failing checks have an open incident and marks
+// the others, so that their next failing result opens one. It holds the
+// lock across the question, as Record does across its transaction, so no
+// incident opens between the answer and the marks.
+func (m *Monitor) refreshReopen(ctx context.Context) error {
+	if m.o.Covered == nil || m.o.OnChange == nil {
+		return nil
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var bad []CheckRef
+	for name, c := range m.checks {
+		if cs, ok := m.states[name]; ok && failing(cs.State) {
+			bad = append(bad, CheckRef{Check: name, Service: c.Service})
+		}
+	}
+	if len(bad) == 0 {
+		return nil
+	}
+	covered, err := m.o.Covered(ctx, bad)
+	if err != nil {
+		return fmt.Errorf("monitor: find failing checks' incidents: %w", err)
+	}
+	now := m.now().UTC()
+	for _, ref := range bad {
+		if _, ok := m.reopen[ref.Check]; !ok && !covered[ref] {
+			m.reopen[ref.Check] = now
+		}
+	}
+	return nil
+}
+
+// Resolved is told that a person resolved the incident of a check on
+// service. When the check still fails, its next failing result opens a new
+// incident, and Resolved says so (true).
+func (m *Monitor) Resolved(check, service string) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if !m.failingOn(check, service) {
+		return false
+	}
+	if _, ok := m.reopen[check]; !ok {
+		m.reopen[check] = m.now().UTC()
+	}
+	return true
+}
+
+// Reopens says whether a check on service still fails with no open
+// incident, so that its next failing result opens one.
+func (m *Monitor) Reopens(check, service string) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	_, ok := m.reopen[check]
+	return ok && m.failingOn(check, service)
+}
+
+// failingOn says whether a check still speaks for service and fails, with
+// incidents to open for it.
+func (m *Monitor) failingOn(check, service string) bool {
+	c, ok := m.checks[check]
+	cs, known := m.states[check]
+	return ok && known && m.o.OnChange != nil && c.Service == service && failing(cs.State)
 }
 
 func containsLoc(locs []string, l string) bool {
@@ -264,6 +361,11 @@ func (m *Monitor) Run(ctx context.Context) error {
 		defer t.Stop()
 		for {
 			m.Housekeep(ctx)
+			// Incidents resolved elsewhere (another server on the same
+			// database) are noticed here, at the latest.
+			if err := m.refreshReopen(ctx); err != nil && ctx.Err() == nil {
+				m.log.Error("find failing checks without an incident", "err", err)
+			}
 			select {
 			case <-ctx.Done():
 				return
@@ -343,6 +445,9 @@ func (m *Monitor) Record(ctx context.Context, results []Result) error {
 	states := map[string]*checkState{}
 	var transitions []timeline.Transition
 	var changes []Change
+	// settled holds the checks whose incident this batch opens or
+	// resolves, so they need no reopening.
+	var settled map[string]bool
 	err := m.o.DB.Tx(ctx, func(tx *sql.Tx) error {
 		transitions, changes = nil, nil
 		insResult, err := tx.PrepareContext(ctx, `INSERT INTO check_results (check_name, location, at, outcome, latency, reason) VALUES ($1, $2, $3, $4, $5, $6)`)
@@ -360,6 +465,7 @@ func (m *Monitor) Record(ctx context.Context, results []Result) error {
 		}
 		defer upsLoc.Close()
 		dirty := map[string]bool{}
+		settled = map[string]bool{}
 		for _, r := range results {
 			c, ok := m.checks[r.Check]
 			if !ok {
@@ -397,10 +503,17 @@ func (m *Monitor) Record(ctx context.Context, results []Result) error {
 				cs.State, cs.Since, cs.Reason = next, at, reasonFor(next, ls, c)
 				transitions = append(transitions, timeline.Transition{Service: c.Service, Input: "check:" + c.Name, At: at, State: next, Source: sourceFor(c, cs)})
 				changes = append(changes, Change{Check: c.Name, Service: c.Service, Escalation: c.Escalation, From: from, To: next, Reason: cs.Reason, At: at})
-				dirty[r.Check] = true
+				dirty[r.Check], settled[r.Check] = true, true
 			} else if next != availability.Up {
 				if reason := reasonFor(next, ls, c); reason != cs.Reason {
 					cs.Reason, dirty[r.Check] = reason, true
+				}
+				// A failing result of a check still failing with no open
+				// incident opens one, once: a map lookup, so the results of
+				// checks with an open incident cost nothing more.
+				if _, ok := m.reopen[r.Check]; ok && failing(next) && failing(r.Outcome) && !settled[r.Check] {
+					changes = append(changes, Change{Check: c.Name, Service: c.Service, Escalation: c.Escalation, From: next, To: next, Reason: cs.Reason, At: r.At, Again: true})
+					settled[r.Check] = true
 				}
 			}
 			if !cs.stored {
@@ -430,6 +543,9 @@ func (m *Monitor) Record(ctx context.Context, results []Result) error {
 	for name, cs := range states {
 		cs.stored = true
 		m.states[name] = cs
+	}
+	for name := range settled {
+		delete(m.reopen, name)
 	}
 	return nil
 }
@@ -504,7 +620,7 @@ func (m *Monitor) Sweep(ctx context.Context) error {
 	now := m.now().UTC()
 	changed := map[string]*checkState{}
 	var transitions []timeline.Transition
-	var changes []Change
+	var changes, again []Change
 	for name, c := range m.checks {
 		cs := m.stateOf(name)
 		var next availability.State
@@ -515,7 +631,23 @@ func (m *Monitor) Sweep(ctx context.Context) error {
 				last = m.meta[name].CreatedAt
 			}
 			due := heartbeatDeadline(c, last)
-			if !now.After(due) || cs.State == availability.Down {
+			if cs.State == availability.Down {
+				// A late heartbeat whose incident was resolved while it was
+				// late fails anew when the next deadline after that passes
+				// without a ping.
+				if since, ok := m.reopen[name]; ok {
+					if due := heartbeatDeadline(c, laterOf(since, last)); now.After(due) {
+						reason := fmt.Sprintf("still late: no ping since %s (due by %s)", last.UTC().Format(time.RFC3339), due.UTC().Format(time.RFC3339))
+						if cs.LastPing.IsZero() {
+							reason = fmt.Sprintf("still late: never pinged (due by %s)", due.UTC().Format(time.RFC3339))
+						}
+						again = append(again, Change{Check: name, Service: c.Service, Escalation: c.Escalation, From: cs.State, To: cs.State,
+							Reason: reason, At: now, Again: true})
+					}
+				}
+				continue
+			}
+			if !now.After(due) {
 				continue
 			}
 			next = availability.Down
@@ -539,7 +671,7 @@ func (m *Monitor) Sweep(ctx context.Context) error {
 		transitions = append(transitions, timeline.Transition{Service: c.Service, Input: "check:" + name, At: now, State: next, Source: sourceFor(c, cs)})
 		changes = append(changes, Change{Check: name, Service: c.Service, Escalation: c.Escalation, From: from, To: next, Reason: reason, At: now})
 	}
-	if len(changed) == 0 {
+	if len(changed) == 0 && len(again) == 0 {
 		return nil
 	}
 	err := m.o.DB.Tx(ctx, func(tx *sql.Tx) error {
@@ -551,15 +683,26 @@ func (m *Monitor) Sweep(ctx context.Context) error {
 		if err := m.o.Timeline.Append(ctx, tx, transitions...); err != nil {
 			return err
 		}
-		return m.changed(ctx, tx, changes)
+		return m.changed(ctx, tx, append(changes, again...))
 	})
 	if err != nil {
 		return err
 	}
 	for name, cs := range changed {
 		m.states[name] = cs
+		delete(m.reopen, name)
+	}
+	for _, c := range again {
+		delete(m.reopen, c.Check)
 	}
 	return nil
+}
+
+func laterOf(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
 }
 
 // The heartbeat signals.
@@ -608,6 +751,9 @@ func (m *Monitor) Ping(ctx context.Context, token, signal string) (string, error
 		cs.State, cs.Since, cs.Reason = result.Outcome, now, result.Reason
 		transitions = append(transitions, timeline.Transition{Service: c.Service, Input: "check:" + c.Name, At: now, State: cs.State, Source: sourceFor(c, cs)})
 		changes = append(changes, Change{Check: c.Name, Service: c.Service, Escalation: c.Escalation, From: from, To: cs.State, Reason: cs.Reason, At: now})
+	} else if _, ok := m.reopen[c.Name]; ok && result != nil && failing(result.Outcome) {
+		cs.Reason = result.Reason
+		changes = append(changes, Change{Check: c.Name, Service: c.Service, Escalation: c.Escalation, From: cs.State, To: cs.State, Reason: cs.Reason, At: now, Again: true})
 	}
 	err = m.o.DB.Tx(ctx, func(tx *sql.Tx) error {
 		if result != nil {
@@ -628,6 +774,9 @@ func (m *Monitor) Ping(ctx context.Context, token, signal string) (string, error
 		return "", err
 	}
 	m.states[c.Name] = cs
+	if len(changes) > 0 {
+		delete(m.reopen, c.Name)
+	}
 	return cs.State.String(), nil
 }
 
@@ -638,7 +787,7 @@ type Status struct {
 	Since        time.Time                `json:"since"`
 	Reason       string                   `json:"reason"`
 	LastResultAt time.Time                `json:"last_result_at,omitzero"`
-	LatencyMS    *float64                 `json:"latency_ms"`
+	LatencyMS    *float64                 `json:"latency_ms"` // the latest result's; nil when it had none
 	Locations    map[string]LocationState `json:"locations,omitempty"`
 	// Heartbeat checks: where to ping, when last pinged, and by when the
 	// next ping is due.
@@ -675,9 +824,12 @@ func (m *Monitor) status(name, baseURL string) Status {
 	st := Status{StoredCheck: sc, State: cs.State, Since: cs.Since, Reason: cs.Reason, Locations: maps.Clone(m.locs[name])}
 	for _, ls := range m.locs[name] {
 		if ls.LastResultAt.After(st.LastResultAt) {
-			st.LastResultAt = ls.LastResultAt
-			ms := float64(ls.LastLatency) / float64(time.Millisecond)
-			st.LatencyMS = &ms
+			st.LastResultAt, st.LatencyMS = ls.LastResultAt, nil
+			// A result without a latency (a failed connection) shows none.
+			if ls.LastLatency > 0 {
+				ms := float64(ls.LastLatency) / float64(time.Millisecond)
+				st.LatencyMS = &ms
+			}
 		}
 	}
 	if sc.Type == TypeHeartbeat {

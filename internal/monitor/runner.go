@@ -15,7 +15,7 @@ type Result struct {
 	Location string             `json:"location"`
 	At       time.Time          `json:"at"`
 	Outcome  availability.State `json:"outcome"`
-	Latency  time.Duration      `json:"latency_ns"`
+	Latency  time.Duration      `json:"latency_ns"` // 0: none measured (no connection, no answer)
 	Reason   string             `json:"reason"`
 }
 
@@ -64,7 +64,13 @@ func RunWith(ctx context.Context, c *Compiled, location string, outbound *probe.
 	if start.IsZero() {
 		start = time.Now()
 	}
-	return Result{Check: c.Name, Location: location, At: start.UTC(), Outcome: outcome, Latency: r.Values.ResponseTime, Reason: reason}
+	// A probe that could not complete (refused, timed out, no answer)
+	// measured how long it took to fail, not a latency: it records none.
+	latency := r.Values.ResponseTime
+	if r.Err != nil {
+		latency = 0
+	}
+	return Result{Check: c.Name, Location: location, At: start.UTC(), Outcome: outcome, Latency: latency, Reason: reason}
 }
 
 // expectAnswers checks that every expected DNS answer was returned.

@@ -178,8 +178,16 @@ func newSparkline(res []monitor.Result) *sparkline {
 // num writes a coordinate with one decimal.
 func num(f float64) string { return strconv.FormatFloat(f, 'f', 1, 64) }
 
-// ms shows a latency in milliseconds.
+// noLatency stands for the latency of a result that had none: the probe
+// could not connect or got no answer, and the time it took to fail is no
+// latency.
+const noLatency = "—"
+
+// ms shows a latency in milliseconds; 0 is a result without one.
 func ms(d time.Duration) string {
+	if d <= 0 {
+		return noLatency
+	}
 	v := float64(d) / float64(time.Millisecond)
 	switch {
 	case v >= 100:
@@ -361,7 +369,9 @@ func newLatencyChart(res []monitor.Result, from, to time.Time) *latencyChart {
 	lats := make([]time.Duration, 0, len(res))
 	for _, x := range res {
 		hi = max(hi, x.Latency)
-		lats = append(lats, x.Latency)
+		if x.Latency > 0 {
+			lats = append(lats, x.Latency)
+		}
 		switch x.Outcome {
 		case availability.Down:
 			c.Failed++
@@ -370,7 +380,10 @@ func newLatencyChart(res []monitor.Result, from, to time.Time) *latencyChart {
 		}
 	}
 	slices.Sort(lats)
-	c.Median, c.Highest = ms(lats[(len(lats)-1)/2]), ms(hi)
+	c.Median, c.Highest = noLatency, ms(hi)
+	if len(lats) > 0 {
+		c.Median = ms(lats[(len(lats)-1)/2])
+	}
 	top := niceCeil(float64(hi) / float64(time.Millisecond))
 	span := to.Sub(from)
 	xOf := func(t time.Time) float64 {
@@ -394,9 +407,16 @@ func newLatencyChart(res []monitor.Result, from, to time.Time) *latencyChart {
 		px, py := num(xOf(x.At)), num(yOf(x.Latency))
 		if _, ok := byLoc[x.Location]; !ok {
 			locs = append(locs, x.Location)
+			byLoc[x.Location] = nil
 		}
-		byLoc[x.Location] = append(byLoc[x.Location], px+","+py)
-		label := fmt.Sprintf("%s, %s: %s, %s — %s", x.At.UTC().Format("15:04:05 UTC"), x.Location, x.Outcome, ms(x.Latency), x.Reason)
+		latency := ms(x.Latency)
+		if x.Latency > 0 {
+			byLoc[x.Location] = append(byLoc[x.Location], px+","+py)
+		} else {
+			// No latency: marked on the axis, kept out of the line.
+			latency = "no latency"
+		}
+		label := fmt.Sprintf("%s, %s: %s, %s — %s", x.At.UTC().Format("15:04:05 UTC"), x.Location, x.Outcome, latency, x.Reason)
 		switch {
 		case x.Outcome == availability.Down || x.Outcome == availability.Degraded:
 			c.Marks = append(c.Marks, chartMark{X: px, Y: py, Class: x.Outcome.String(), Label: label})
@@ -407,6 +427,9 @@ func newLatencyChart(res []monitor.Result, from, to time.Time) *latencyChart {
 	slices.Sort(locs)
 	for i, l := range locs {
 		pts := byLoc[l]
+		if len(pts) == 0 {
+			continue // nothing measured from there
+		}
 		c.Series = append(c.Series, chartSeries{Location: l, Class: "s" + strconv.Itoa(i%4), Points: strings.Join(pts, " ")})
 	}
 	return c

@@ -132,7 +132,11 @@ type incidentDetailPage struct {
 	// Problem is a message about the page as a whole, such as an action
 	// that no longer applies.
 	Problem string
-	Note    field
+	// Notice is what a person should know about a resolved incident, such
+	// as its check still failing (its next failing result opens a new
+	// incident).
+	Notice string
+	Note   field
 	// KnownError is the known error the incident matched, with its
 	// workaround; Postmortem is its post-mortem once started, and
 	// Postmortems says whether the server keeps post-mortems at all.
@@ -253,7 +257,7 @@ func (u *UI) incidentPage(r *http.Request, id int64) (*incidentDetailPage, error
 	if err != nil {
 		return nil, err
 	}
-	dp := &incidentDetailPage{Incident: i, Postmortems: u.deps.Postmortems != nil}
+	dp := &incidentDetailPage{Incident: i, Postmortems: u.deps.Postmortems != nil, Notice: u.deps.Incidents.Notice(i)}
 	for _, e := range log {
 		dp.Timeline = append(dp.Timeline, timelineEntry{e})
 	}
