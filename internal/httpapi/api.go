@@ -34,7 +34,10 @@ type Route struct {
 	Method  string
 	Path    string // Go 1.22 mux pattern, e.g. /api/v1/services/{name}
 	Summary string
-	Tag     string
+	// Description says more than the summary, for the OpenAPI document:
+	// conventions of the body, who may call it.
+	Description string
+	Tag         string
 	// Role is the least role allowed; "" means no credentials are needed.
 	Role auth.Role
 	// KeyAuth marks a route authenticated by an integration's key in the

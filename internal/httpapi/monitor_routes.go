@@ -29,6 +29,12 @@ type PingAnswer struct {
 	State string `json:"state"`
 }
 
+// What the check routes' documentation says of write-only credentials.
+const (
+	credentialsRead  = `Credentials are write-only: the value of a sensitive header (Authorization, Proxy-Authorization, Cookie, and any header whose name contains auth, token, key, secret, password, passwd, session, cookie, credential or signature) and a basic-auth password are shown as "[set]", e.g. "headers": {"Authorization": "[set]", "Accept": "application/json"}, "basic_auth": {"username": "probe", "password": "[set]"}.`
+	credentialsWrite = `Credentials are write-only. In headers, a sensitive header left out or sent as "[set]" keeps its stored value, "" (or null) removes it, any other value replaces it. basic_auth left out keeps the stored one; {"username": ""} removes it; a password left out or sent as "[set]" keeps the stored one, "" removes it. So a check read, changed and written back keeps its credentials. A password in the URL (https://user:pass@host) is refused: use basic_auth.`
+)
+
 // MaxAgentBatch is the most results one agent post may carry.
 const MaxAgentBatch = 5000
 
@@ -40,14 +46,14 @@ func (a *API) monitorRoutes() []Route {
 		{Name: "to", In: "query", Description: "RFC 3339, exclusive (default: now)"},
 	}
 	return []Route{
-		{Method: "GET", Path: "/api/v1/checks", Summary: "List checks with their current state", Tag: "monitoring", Role: auth.Viewer,
+		{Method: "GET", Path: "/api/v1/checks", Description: credentialsRead, Summary: "List checks with their current state", Tag: "monitoring", Role: auth.Viewer,
 			Query:    append([]Param{{Name: "service", In: "query", Description: "only the checks of this service"}, {Name: "state", In: "query", Description: "only checks in this state"}}, pageParams...),
 			Response: List[monitor.Status]{}, Status: 200, Handle: a.listChecks},
-		{Method: "POST", Path: "/api/v1/checks", Summary: "Create a check", Tag: "monitoring", Role: auth.Operator,
+		{Method: "POST", Path: "/api/v1/checks", Summary: "Create a check", Description: credentialsWrite, Tag: "monitoring", Role: auth.Operator,
 			Request: monitor.Check{}, Response: monitor.Status{}, Status: 201, Handle: a.createCheck},
-		{Method: "GET", Path: "/api/v1/checks/{name}", Summary: "Get a check: state, last result with its reason, latency; a heartbeat's ping URL", Tag: "monitoring", Role: auth.Viewer,
+		{Method: "GET", Path: "/api/v1/checks/{name}", Summary: "Get a check: state, last result with its reason, latency; a heartbeat's ping URL", Description: credentialsRead, Tag: "monitoring", Role: auth.Viewer,
 			Query: []Param{name}, Response: monitor.Status{}, Status: 200, Handle: a.getCheck},
-		{Method: "PUT", Path: "/api/v1/checks/{name}", Summary: "Replace a check", Tag: "monitoring", Role: auth.Operator,
+		{Method: "PUT", Path: "/api/v1/checks/{name}", Summary: "Replace a check", Description: credentialsWrite, Tag: "monitoring", Role: auth.Operator,
 			Query: []Param{name}, Request: monitor.Check{}, Response: monitor.Status{}, Status: 200, Handle: a.replaceCheck},
 		{Method: "DELETE", Path: "/api/v1/checks/{name}", Summary: "Delete a check", Tag: "monitoring", Role: auth.Operator,
 			Query: []Param{name}, Status: 204, Handle: a.deleteCheck},
@@ -66,9 +72,9 @@ func (a *API) monitorRoutes() []Route {
 		{Method: "POST", Path: "/api/v1/heartbeats/{token}/{signal}", Summary: "Heartbeat signal: start (a run began) or fail (it failed)", Tag: "monitoring",
 			Query: []Param{token, {Name: "signal", In: "path", Description: "start or fail"}}, Response: PingAnswer{}, Status: 200, Handle: a.ping("path")},
 		{Method: "GET", Path: "/api/v1/agent/checks", Summary: "Every check an agent's location runs, in one answer (not paged: an agent needs them all)", Tag: "agents", Role: auth.Agent,
-			Query: []Param{{Name: "location", In: "query", Description: "the agent's location"}}, Response: List[monitor.Check]{}, Status: 200, Handle: a.agentChecks},
+			Query:       []Param{{Name: "location", In: "query", Description: "the agent's location"}}, Response: List[monitor.Check]{}, Status: 200, Handle: a.agentChecks},
 		{Method: "POST", Path: "/api/v1/agent/results", Summary: "Results from an agent; stored before the answer", Tag: "agents", Role: auth.Agent,
-			Request: AgentResults{}, Response: Accepted{}, Status: 202, Handle: a.agentResults},
+			Request:     AgentResults{}, Response: Accepted{}, Status: 202, Handle: a.agentResults},
 	}
 }
 
@@ -80,7 +86,7 @@ func (a *API) listChecks(w http.ResponseWriter, r *http.Request) error {
 	var out []monitor.Status
 	for _, s := range a.deps.Monitor.Statuses(a.baseURL(r)) {
 		if (q.Get("service") == "" || s.Service == q.Get("service")) && (q.Get("state") == "" || s.State.String() == q.Get("state")) {
-			out = append(out, s)
+			out = append(out, s.Redacted())
 		}
 	}
 	return writePaged(w, r, out, func(s monitor.Status) string { return s.Name })
@@ -91,7 +97,7 @@ func (a *API) getCheck(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, s)
+	writeJSON(w, http.StatusOK, s.Redacted())
 	return nil
 }
 
@@ -124,7 +130,7 @@ func (a *API) putCheck(w http.ResponseWriter, r *http.Request, mode catalog.Mode
 		status = http.StatusCreated
 		w.Header().Set("Location", "/api/v1/checks/"+c.Name)
 	}
-	writeJSON(w, status, s)
+	writeJSON(w, status, s.Redacted())
 	return nil
 }
 

@@ -28,6 +28,9 @@ func (a *API) OpenAPI() map[string]any {
 			"operationId": operationID(rt),
 			"tags":        []string{rt.Tag},
 		}
+		if rt.Description != "" {
+			op["description"] = rt.Description
+		}
 		var params []any
 		for _, p := range rt.Query {
 			typ := p.Type
