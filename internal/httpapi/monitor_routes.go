@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -72,8 +73,10 @@ func (a *API) monitorRoutes() []Route {
 		{Method: "POST", Path: "/api/v1/heartbeats/{token}/{signal}", Summary: "Heartbeat signal: start (a run began) or fail (it failed)", Tag: "monitoring",
 			Query: []Param{token, {Name: "signal", In: "path", Description: "start or fail"}}, Response: PingAnswer{}, Status: 200, Handle: a.ping("path")},
 		{Method: "GET", Path: "/api/v1/agent/checks", Summary: "Every check an agent's location runs, in one answer (not paged: an agent needs them all)", Tag: "agents", Role: auth.Agent,
+			Description: "The one answer with checks' real credentials: only for an agent token bound to a location, and only that location's checks. location may be left out; another location than the token's is refused (403).",
 			Query:       []Param{{Name: "location", In: "query", Description: "the agent's location"}}, Response: List[monitor.Check]{}, Status: 200, Handle: a.agentChecks},
 		{Method: "POST", Path: "/api/v1/agent/results", Summary: "Results from an agent; stored before the answer", Tag: "agents", Role: auth.Agent,
+			Description: "Only an agent token bound to a location, for that location: results for another one are refused (403). location may be left out.",
 			Request:     AgentResults{}, Response: Accepted{}, Status: 202, Handle: a.agentResults},
 	}
 }
@@ -244,10 +247,35 @@ func (a *API) ping(signalFrom string) func(w http.ResponseWriter, r *http.Reques
 	}
 }
 
+// agentLocation is the location of the agent token making the request.
+// The agent endpoints hand out check credentials, so they serve only an
+// agent token bound to a location, and only for that location: an admin,
+// a session or an agent token made before tokens had locations is refused
+// with what to do instead. asked is the location the request names; empty
+// means the token's own.
+func agentLocation(r *http.Request, asked string) (string, error) {
+	p, _ := PrincipalFrom(r.Context())
+	switch {
+	case p.Kind != "token" || p.Role != auth.Agent:
+		return "", fmt.Errorf("the agent endpoints serve only agent tokens, which are bound to a location (sextant token create --role agent --location NAME): %w", apperr.ErrForbidden)
+	case p.Location == "":
+		return "", fmt.Errorf("agent token %q is bound to no location; create one that is (sextant token create --role agent --location NAME) and use it instead: %w", p.Name, apperr.ErrForbidden)
+	case asked != "" && asked != p.Location:
+		return "", fmt.Errorf("agent token %q is bound to location %q, not %q; location %q needs a token of its own: %w", p.Name, p.Location, asked, asked, apperr.ErrForbidden)
+	}
+	return p.Location, nil
+}
+
+// agentChecks hands an agent its location's checks with their real
+// credentials: the one place they leave the server.
 func (a *API) agentChecks(w http.ResponseWriter, r *http.Request) error {
 	loc := r.URL.Query().Get("location")
-	if loc == "" || !catalog.ValidName(loc) {
-		return badParam("location", "is required: the agent's location name (lower-case letters, digits, - and _)")
+	if loc != "" && !catalog.ValidName(loc) {
+		return badParam("location", "%q is not a location name (lower-case letters, digits, - and _)", loc)
+	}
+	loc, err := agentLocation(r, loc)
+	if err != nil {
+		return err
 	}
 	writeJSON(w, http.StatusOK, list(a.deps.Monitor.ChecksFor(loc), ""))
 	return nil
@@ -259,9 +287,17 @@ func (a *API) agentResults(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	var inv apperr.Invalid
-	if body.Location == "" || !catalog.ValidName(body.Location) || body.Location == monitor.LocationLocal {
-		inv.Add("location", "is required: the agent's location (not %q, which is the server's own)", monitor.LocationLocal)
+	if body.Location != "" && (!catalog.ValidName(body.Location) || body.Location == monitor.LocationLocal) {
+		inv.Add("location", "%q is not an agent's location (lower-case letters, digits, - and _; not %q, which is the server's own)", body.Location, monitor.LocationLocal)
 	}
+	if err := inv.Err(); err != nil {
+		return err
+	}
+	loc, err := agentLocation(r, body.Location)
+	if err != nil {
+		return err
+	}
+	body.Location = loc
 	if len(body.Results) > MaxAgentBatch {
 		inv.Add("results", "at most %d results per request", MaxAgentBatch)
 	}
