@@ -105,6 +105,14 @@ type headerRow struct {
 // Path is the input's name and the store's path for problems with it.
 func (h headerRow) Path() string { return "headers." + h.Name }
 
+// Hint says what the header's input does.
+func (h headerRow) Hint() string {
+	if h.Sensitive {
+		return "A value is set — leave blank to keep, tick to remove, or type a new one."
+	}
+	return "Change the value to replace it, or tick to remove the header."
+}
+
 // The check form's inputs for credentials, beside the stored headers'
 // "headers.NAME".
 const (
