@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/sextant-ops/sextant/internal/app"
+	"github.com/sextant-ops/sextant/internal/auth"
 	"github.com/sextant-ops/sextant/internal/monitor"
 	"github.com/sextant-ops/sextant/internal/store/storetest"
 )
@@ -127,9 +128,14 @@ func TestAgentsAndQuorum(t *testing.T) {
 			defer target.Close()
 			s := start(t, e, app.Options{})
 			ctx := context.Background()
-			agentToken, _, err := s.app.Auth().CreateToken(ctx, "test", "agents", "agent")
-			if err != nil {
-				t.Fatal(err)
+			// Each location's agent has a token of its own, bound to it.
+			agentTokens := map[string]string{}
+			for _, loc := range []string{"berlin", "paris", "tokyo"} {
+				secret, _, err := s.app.Auth().IssueToken(ctx, "test", auth.NewToken{Name: "agent-" + loc, Role: auth.Agent, Location: loc})
+				if err != nil {
+					t.Fatal(err)
+				}
+				agentTokens[loc] = secret
 			}
 			if code := s.json("POST", "/api/v1/services", `{"name":"shop","objective":{"availability":"99%"}}`, nil); code != 201 {
 				t.Fatalf("service: %d", code)
@@ -142,7 +148,7 @@ func TestAgentsAndQuorum(t *testing.T) {
 				req, _ := http.NewRequest("POST", s.base+"/api/v1/agent/results", strings.NewReader(fmt.Sprintf(
 					`{"location":%q,"results":[{"check":"shop-web","at":%q,"outcome":%q,"latency_ns":1000000,"reason":"test"}]}`,
 					loc, time.Now().UTC().Format(time.RFC3339Nano), outcome)))
-				req.Header.Set("Authorization", "Bearer "+agentToken)
+				req.Header.Set("Authorization", "Bearer "+agentTokens[loc])
 				req.Header.Set("Content-Type", "application/json")
 				resp, err := http.DefaultClient.Do(req)
 				if err != nil {
@@ -168,14 +174,14 @@ func TestAgentsAndQuorum(t *testing.T) {
 			if got := state(); got != "down" {
 				t.Fatalf("both agents failing: %s", got)
 			}
-			// Viewers and operators cannot push results.
+			// Only agents push results, not even admins.
 			req, _ := http.NewRequest("POST", s.base+"/api/v1/agent/results", strings.NewReader(`{"location":"berlin","results":[]}`))
 			req.Header.Set("Authorization", "Bearer "+s.token)
 			req.Header.Set("Content-Type", "application/json")
 			if resp, err := http.DefaultClient.Do(req); err == nil {
 				resp.Body.Close()
-				if resp.StatusCode != 202 { // admins may act as agents
-					t.Fatalf("admin push: %d", resp.StatusCode)
+				if resp.StatusCode != 403 {
+					t.Fatalf("admin push: %d, want 403", resp.StatusCode)
 				}
 			}
 
@@ -187,7 +193,7 @@ func TestAgentsAndQuorum(t *testing.T) {
 			actx, cancel := context.WithCancel(ctx)
 			done := make(chan error, 1)
 			go func() {
-				done <- (&monitor.Agent{Server: s.base, Token: agentToken, Location: "tokyo", Refresh: time.Second}).Run(actx)
+				done <- (&monitor.Agent{Server: s.base, Token: agentTokens["tokyo"], Location: "tokyo", Refresh: time.Second}).Run(actx)
 			}()
 			waitUntil(t, "the agent's results", 8*time.Second, func() bool {
 				var st monitor.Status
@@ -199,9 +205,14 @@ func TestAgentsAndQuorum(t *testing.T) {
 				t.Fatalf("agent: %v", err)
 			}
 			// An agent with a bad token stops at once with the reason.
-			err = (&monitor.Agent{Server: s.base, Token: "sxt_wrong", Location: "tokyo"}).Run(ctx)
+			err := (&monitor.Agent{Server: s.base, Token: "sxt_wrong", Location: "tokyo"}).Run(ctx)
 			if err == nil || !strings.Contains(err.Error(), "401") {
 				t.Fatalf("agent with a bad token: %v", err)
+			}
+			// So does one started for another location than its token's.
+			err = (&monitor.Agent{Server: s.base, Token: agentTokens["paris"], Location: "tokyo"}).Run(ctx)
+			if err == nil || !strings.Contains(err.Error(), "403") || !strings.Contains(err.Error(), `bound to location \"paris\"`) {
+				t.Fatalf("agent for the wrong location: %v", err)
 			}
 		})
 	}

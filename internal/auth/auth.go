@@ -41,6 +41,10 @@ type Principal struct {
 	Name   string
 	Role   Role
 	UserID int64
+	// Location is the check location an agent token is bound to; empty
+	// for everyone else (and for agent tokens made before tokens had
+	// locations, which the agent endpoints refuse).
+	Location string
 	// CSRF is the session's anti-forgery token; empty for API tokens, which
 	// browsers never send on their own.
 	CSRF string
@@ -64,10 +68,12 @@ type User struct {
 // Token is an API token's record; the secret itself is shown once, at
 // creation, and never stored.
 type Token struct {
-	ID         int64     `json:"id"`
-	Name       string    `json:"name"`
-	Prefix     string    `json:"prefix"`
-	Role       Role      `json:"role"`
+	ID     int64  `json:"id"`
+	Name   string `json:"name"`
+	Prefix string `json:"prefix"`
+	Role   Role   `json:"role"`
+	// Location is the check location an agent token is bound to.
+	Location   string    `json:"location,omitempty"`
 	CreatedBy  string    `json:"created_by"`
 	CreatedAt  time.Time `json:"created_at"`
 	LastUsedAt time.Time `json:"last_used_at,omitzero"`
@@ -440,32 +446,60 @@ func (s *Service) Logout(ctx context.Context, id string) error {
 	return err
 }
 
-// CreateToken makes an API token and returns its secret, which is never
-// shown again.
-func (s *Service) CreateToken(ctx context.Context, actor, name string, role Role) (string, Token, error) {
+// NewToken is what creating an API token takes.
+type NewToken struct {
+	Name string `json:"name"`
+	Role Role   `json:"role"`
+	// Location binds an agent token to the one check location whose checks
+	// it fetches, credentials included, and whose results it reports. It is
+	// required for the agent role and refused for the others.
+	Location string `json:"location,omitempty"`
+}
+
+func (nt NewToken) validate() error {
 	var inv apperr.Invalid
-	if !catalog.ValidName(name) {
-		inv.Add("name", "%q must be lower-case letters, digits, '-' or '_' (at most 64)", name)
+	if !catalog.ValidName(nt.Name) {
+		inv.Add("name", "%q must be lower-case letters, digits, '-' or '_' (at most 64)", nt.Name)
 	}
-	if _, err := ParseRole(string(role)); err != nil {
+	if _, err := ParseRole(string(nt.Role)); err != nil {
 		inv.Add("role", "%v", err)
 	}
-	if err := inv.Err(); err != nil {
+	switch {
+	case nt.Role == Agent && nt.Location == "":
+		inv.Add("location", "is required for an agent token: the check location it runs (an agent gets only that location's checks)")
+	case nt.Role == Agent && nt.Location == localLocation:
+		inv.Add("location", "%q is the server's own location; an agent runs from another one", localLocation)
+	case nt.Role == Agent && !catalog.ValidName(nt.Location):
+		inv.Add("location", "%q must be lower-case letters, digits, '-' or '_'", nt.Location)
+	case nt.Role != Agent && nt.Location != "":
+		inv.Add("location", "only an agent token is bound to a location")
+	}
+	return inv.Err()
+}
+
+// localLocation is the location of the server's own checks (the monitor's
+// LocationLocal), which no agent may claim.
+const localLocation = "local"
+
+// IssueToken makes an API token and returns its secret, which is never
+// shown again.
+func (s *Service) IssueToken(ctx context.Context, actor string, nt NewToken) (string, Token, error) {
+	if err := nt.validate(); err != nil {
 		return "", Token{}, err
 	}
 	secret := TokenPrefix + randomToken(32)
 	now := s.now()
-	t := Token{Name: name, Prefix: secret[:len(TokenPrefix)+6], Role: role, CreatedBy: actor, CreatedAt: now.UTC().Truncate(time.Millisecond)}
+	t := Token{Name: nt.Name, Prefix: secret[:len(TokenPrefix)+6], Role: nt.Role, Location: nt.Location, CreatedBy: actor, CreatedAt: now.UTC().Truncate(time.Millisecond)}
 	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
-		err := tx.QueryRowContext(ctx, `INSERT INTO api_tokens (name, token_hash, prefix, role, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
-			name, digest(secret), t.Prefix, role, actor, store.Millis(now)).Scan(&t.ID)
+		err := tx.QueryRowContext(ctx, `INSERT INTO api_tokens (name, token_hash, prefix, role, location, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
+			t.Name, digest(secret), t.Prefix, t.Role, t.Location, actor, store.Millis(now)).Scan(&t.ID)
 		if store.IsUniqueViolation(err) {
-			return apperr.Conflict("token %q already exists", name)
+			return apperr.Conflict("token %q already exists", t.Name)
 		}
 		if err != nil {
 			return fmt.Errorf("auth: create token: %w", err)
 		}
-		return audit.Record(ctx, tx, now, actor, audit.Create, "token", name, nil, t)
+		return audit.Record(ctx, tx, now, actor, audit.Create, "token", t.Name, nil, t)
 	})
 	if err != nil {
 		return "", Token{}, err
@@ -473,9 +507,15 @@ func (s *Service) CreateToken(ctx context.Context, actor, name string, role Role
 	return secret, t, nil
 }
 
+// CreateToken makes a token bound to no location: IssueToken for the
+// people roles. An agent token needs IssueToken with a location.
+func (s *Service) CreateToken(ctx context.Context, actor, name string, role Role) (string, Token, error) {
+	return s.IssueToken(ctx, actor, NewToken{Name: name, Role: role})
+}
+
 // ListTokens returns every token record, newest first.
 func (s *Service) ListTokens(ctx context.Context) ([]Token, error) {
-	rows, err := s.db.Reader().QueryContext(ctx, `SELECT id, name, prefix, role, created_by, created_at, last_used_at, revoked_at FROM api_tokens ORDER BY id DESC`)
+	rows, err := s.db.Reader().QueryContext(ctx, `SELECT id, name, prefix, role, location, created_by, created_at, last_used_at, revoked_at FROM api_tokens ORDER BY id DESC`)
 	if err != nil {
 		return nil, fmt.Errorf("auth: list tokens: %w", err)
 	}
@@ -485,7 +525,7 @@ func (s *Service) ListTokens(ctx context.Context) ([]Token, error) {
 		var t Token
 		var c int64
 		var used, revoked sql.NullInt64
-		if err := rows.Scan(&t.ID, &t.Name, &t.Prefix, &t.Role, &t.CreatedBy, &c, &used, &revoked); err != nil {
+		if err := rows.Scan(&t.ID, &t.Name, &t.Prefix, &t.Role, &t.Location, &t.CreatedBy, &c, &used, &revoked); err != nil {
 			return nil, err
 		}
 		t.CreatedAt, t.LastUsedAt, t.RevokedAt = store.FromMillis(c), store.FromNullMillis(used), store.FromNullMillis(revoked)
@@ -516,8 +556,8 @@ func (s *Service) Bearer(ctx context.Context, secret string) (Principal, error) 
 	}
 	var p Principal
 	var id int64
-	err := s.db.Reader().QueryRowContext(ctx, `SELECT id, name, role FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL`, digest(secret)).
-		Scan(&id, &p.Name, &p.Role)
+	err := s.db.Reader().QueryRowContext(ctx, `SELECT id, name, role, location FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL`, digest(secret)).
+		Scan(&id, &p.Name, &p.Role, &p.Location)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Principal{}, ErrUnauthenticated
 	}

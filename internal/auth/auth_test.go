@@ -157,7 +157,7 @@ func TestRoles(t *testing.T) {
 		ok         bool
 	}{
 		{auth.Admin, auth.Viewer, true}, {auth.Viewer, auth.Operator, false}, {auth.Operator, auth.Operator, true},
-		{auth.Agent, auth.Viewer, false}, {auth.Agent, auth.Agent, true}, {auth.Admin, auth.Agent, true}, {auth.Operator, auth.Agent, false},
+		{auth.Agent, auth.Viewer, false}, {auth.Agent, auth.Agent, true}, {auth.Admin, auth.Agent, false}, {auth.Operator, auth.Agent, false},
 	}
 	for _, c := range cases {
 		if got := c.have.Allows(c.need); got != c.ok {

@@ -32,10 +32,11 @@ func ParseRole(s string) (Role, error) {
 
 // Allows reports whether a holder of r may use something that requires
 // need. The people roles are ordered; agent is apart: only agent routes
-// accept it, and admins may use those too.
+// accept it, and only it: they hand out check credentials, which nobody
+// else may read, not even an admin.
 func (r Role) Allows(need Role) bool {
 	if need == Agent {
-		return r == Agent || r == Admin
+		return r == Agent
 	}
 	have, ok := rank[r]
 	return ok && have >= rank[need]

@@ -46,7 +46,7 @@ Usage:
   sextant report  --service NAME [--from T --to T | --period current|previous] [--format table|json|csv]
   sextant agent   --server URL --location NAME   run the checks of a remote location (token in SEXTANT_AGENT_TOKEN or --token)
   sextant user    add|passwd|list ...  manage accounts without a running server
-  sextant token   create|list|revoke ... manage API tokens without a running server
+  sextant token   create|list|revoke ... manage API tokens without a running server (an agent token: --role agent --location NAME)
   sextant import  gatus PATH [--out FILE] [--apply --server URL]
                                        write a Sextant config from another tool's; list what could not be mapped
   sextant version
@@ -410,6 +410,7 @@ func tokenCmd(args []string, env Env) error {
 	case "create":
 		name := fs.String("name", "", "token name (lower-case letters, digits, - and _)")
 		role := fs.String("role", "viewer", "viewer, operator, admin or agent")
+		location := fs.String("location", "", "for an agent token (required): the check location it runs; it gets only that location's checks")
 		if err := fs.Parse(args[1:]); err != nil {
 			return err
 		}
@@ -421,11 +422,15 @@ func tokenCmd(args []string, env Env) error {
 			return err
 		}
 		defer closeDB()
-		secret, t, err := accounts.CreateToken(ctx, cliActor(), *name, auth.Role(*role))
+		secret, t, err := accounts.IssueToken(ctx, cliActor(), auth.NewToken{Name: *name, Role: auth.Role(*role), Location: *location})
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(env.Stderr, "created token %q with role %s; it is shown only now:\n", t.Name, t.Role)
+		bound := ""
+		if t.Location != "" {
+			bound = " for location " + t.Location
+		}
+		fmt.Fprintf(env.Stderr, "created token %q with role %s%s; it is shown only now:\n", t.Name, t.Role, bound)
 		// The token alone on the last line, so scripts can take it with tail -n1.
 		fmt.Fprintln(env.Stdout, secret)
 		return nil
@@ -447,7 +452,11 @@ func tokenCmd(args []string, env Env) error {
 			if !t.RevokedAt.IsZero() {
 				state = "revoked"
 			}
-			fmt.Fprintf(env.Stdout, "%-24s %-9s %-12s %s…\n", t.Name, t.Role, state, t.Prefix)
+			loc := t.Location
+			if loc == "" {
+				loc = "-"
+			}
+			fmt.Fprintf(env.Stdout, "%-24s %-9s %-16s %-12s %s…\n", t.Name, t.Role, loc, state, t.Prefix)
 		}
 		return nil
 	case "revoke":
@@ -475,7 +484,7 @@ func tokenCmd(args []string, env Env) error {
 func agent(args []string, env Env) error {
 	fs := newFlagSet("agent", env)
 	server := fs.String("server", env.Getenv("SEXTANT_SERVER"), "the Sextant server's URL (env SEXTANT_SERVER)")
-	token := fs.String("token", "", "an API token with the agent role; prefer env SEXTANT_AGENT_TOKEN, which stays out of the process list")
+	token := fs.String("token", "", "an agent token bound to this location (sextant token create --role agent --location NAME); prefer env SEXTANT_AGENT_TOKEN, which stays out of the process list")
 	location := fs.String("location", env.Getenv("SEXTANT_LOCATION"), "this agent's location name (env SEXTANT_LOCATION)")
 	limit := fs.Int("concurrency", 1000, "checks run at once")
 	logLevel := fs.String("log-level", envOr(env, "SEXTANT_LOG_LEVEL", "info"), "debug, info, warn or error")

@@ -211,3 +211,55 @@ func TestAgentOutboundFlags(t *testing.T) {
 		})
 	}
 }
+
+// TestAgentTokenBoundToLocation creates agent tokens from the command line:
+// one needs --location, which the server then knows the token by.
+func TestAgentTokenBoundToLocation(t *testing.T) {
+	for _, e := range storetest.Engines(t) {
+		t.Run(e.Name, func(t *testing.T) {
+			dsn, dir := e.DSN(t)
+			env := map[string]string{"SEXTANT_DATABASE": dsn, "SEXTANT_DATA": dir}
+			if code, _, errs := run(t, "", env, "migrate"); code != 0 {
+				t.Fatalf("migrate: %d %q", code, errs)
+			}
+			for _, c := range []struct {
+				name    string
+				args    []string
+				wantErr string // "" means created
+			}{
+				{"agent without a location", []string{"--name", "a1", "--role", "agent"}, "location: is required for an agent token"},
+				{"agent at the server's own location", []string{"--name", "a2", "--role", "agent", "--location", "local"}, "server's own location"},
+				{"agent at a bad location name", []string{"--name", "a3", "--role", "agent", "--location", "Paris!"}, "location:"},
+				{"viewer with a location", []string{"--name", "v1", "--role", "viewer", "--location", "paris"}, "only an agent token is bound to a location"},
+				{"agent for paris", []string{"--name", "agent-paris", "--role", "agent", "--location", "paris"}, ""},
+			} {
+				t.Run(c.name, func(t *testing.T) {
+					code, _, errs := run(t, "", env, append([]string{"token", "create"}, c.args...)...)
+					if c.wantErr == "" {
+						if code != 0 || !strings.Contains(errs, "for location paris") {
+							t.Fatalf("exit %d, %q", code, errs)
+						}
+						return
+					}
+					if code != 1 || !strings.Contains(errs, c.wantErr) {
+						t.Fatalf("exit %d, %q; want exit 1 naming %q", code, errs, c.wantErr)
+					}
+				})
+			}
+			code, out, _ := run(t, "", env, "token", "list")
+			if code != 0 || !strings.Contains(out, "agent-paris") || !strings.Contains(out, "paris ") || strings.Contains(out, "a1 ") {
+				t.Fatalf("token list: %d %q", code, out)
+			}
+			code, out, _ = run(t, "", env, "token", "create", "--name", "agent-berlin", "--role", "agent", "--location", "berlin")
+			secret := strings.TrimSpace(out)
+			db, err := store.Open(context.Background(), dsn, dir, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			if p, err := auth.NewService(db, nil).Bearer(context.Background(), secret); code != 0 || err != nil || p.Role != auth.Agent || p.Location != "berlin" {
+				t.Fatalf("agent token from the CLI: %d, %+v, %v", code, p, err)
+			}
+		})
+	}
+}

@@ -10,11 +10,9 @@ import (
 	"github.com/sextant-ops/sextant/internal/catalog"
 )
 
-// NewToken is the body that creates an API token.
-type NewToken struct {
-	Name string    `json:"name"`
-	Role auth.Role `json:"role"`
-}
+// NewToken is the body that creates an API token: a name, a role and, for
+// an agent token, the location it is bound to.
+type NewToken = auth.NewToken
 
 // CreatedToken is the answer to creating a token: the only time its secret
 // is shown.
@@ -47,7 +45,8 @@ func (a *API) adminRoutes() []Route {
 		{Method: "GET", Path: "/api/v1/tokens", Summary: "List API tokens (never their secrets)", Tag: "access", Role: auth.Admin, Query: pageParams,
 			Response: List[auth.Token]{}, Status: 200, Handle: a.listTokens},
 		{Method: "POST", Path: "/api/v1/tokens", Summary: "Create an API token; the answer holds its secret, shown only this once", Tag: "access", Role: auth.Admin,
-			Request: NewToken{}, Response: CreatedToken{}, Status: 201, Handle: a.createToken},
+			Description: "An agent token (role agent) needs a location: it then fetches only that location's checks, with their credentials, and reports results for that location only.",
+			Request:     NewToken{}, Response: CreatedToken{}, Status: 201, Handle: a.createToken},
 		{Method: "DELETE", Path: "/api/v1/tokens/{name}", Summary: "Revoke an API token", Tag: "access", Role: auth.Admin, Query: tokenParam,
 			Status: 204, Handle: a.revokeToken},
 		{Method: "GET", Path: "/api/v1/audit", Summary: "Read the audit log, newest first", Tag: "access", Role: auth.Admin,
@@ -125,7 +124,7 @@ func (a *API) createToken(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeJSON(w, r, &nt); err != nil {
 		return err
 	}
-	secret, t, err := a.deps.Auth.CreateToken(r.Context(), actor(r), nt.Name, nt.Role)
+	secret, t, err := a.deps.Auth.IssueToken(r.Context(), actor(r), nt)
 	if err != nil {
 		return err
 	}

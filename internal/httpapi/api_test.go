@@ -52,7 +52,11 @@ func newHarness(t *testing.T, db *store.DB) *harness {
 	a := auth.NewService(db, nil)
 	h := &harness{t: t, tokens: map[auth.Role]string{}, cat: catalog.NewStore(db, nil)}
 	for _, r := range auth.Roles {
-		secret, _, err := a.CreateToken(ctx, "test", "t-"+string(r), r)
+		nt := auth.NewToken{Name: "t-" + string(r), Role: r}
+		if r == auth.Agent {
+			nt.Location = "paris"
+		}
+		secret, _, err := a.IssueToken(ctx, "test", nt)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -29,6 +30,12 @@ type PingAnswer struct {
 	State string `json:"state"`
 }
 
+// What the check routes' documentation says of write-only credentials.
+const (
+	credentialsRead  = `Credentials are write-only: the value of a sensitive header (Authorization, Proxy-Authorization, Cookie, and any header whose name contains auth, token, key, secret, password, passwd, session, cookie, credential or signature) and a basic-auth password are shown as "[set]", e.g. "headers": {"Authorization": "[set]", "Accept": "application/json"}, "basic_auth": {"username": "probe", "password": "[set]"}.`
+	credentialsWrite = `Credentials are write-only. In headers, a sensitive header left out or sent as "[set]" keeps its stored value, "" (or null) removes it, any other value replaces it. basic_auth left out keeps the stored one; {"username": ""} removes it; a password left out or sent as "[set]" keeps the stored one, "" removes it. So a check read, changed and written back keeps its credentials. A password in the URL (https://user:pass@host) is refused: use basic_auth.`
+)
+
 // MaxAgentBatch is the most results one agent post may carry.
 const MaxAgentBatch = 5000
 
@@ -40,14 +47,14 @@ func (a *API) monitorRoutes() []Route {
 		{Name: "to", In: "query", Description: "RFC 3339, exclusive (default: now)"},
 	}
 	return []Route{
-		{Method: "GET", Path: "/api/v1/checks", Summary: "List checks with their current state", Tag: "monitoring", Role: auth.Viewer,
+		{Method: "GET", Path: "/api/v1/checks", Description: credentialsRead, Summary: "List checks with their current state", Tag: "monitoring", Role: auth.Viewer,
 			Query:    append([]Param{{Name: "service", In: "query", Description: "only the checks of this service"}, {Name: "state", In: "query", Description: "only checks in this state"}}, pageParams...),
 			Response: List[monitor.Status]{}, Status: 200, Handle: a.listChecks},
-		{Method: "POST", Path: "/api/v1/checks", Summary: "Create a check", Tag: "monitoring", Role: auth.Operator,
+		{Method: "POST", Path: "/api/v1/checks", Summary: "Create a check", Description: credentialsWrite, Tag: "monitoring", Role: auth.Operator,
 			Request: monitor.Check{}, Response: monitor.Status{}, Status: 201, Handle: a.createCheck},
-		{Method: "GET", Path: "/api/v1/checks/{name}", Summary: "Get a check: state, last result with its reason, latency; a heartbeat's ping URL", Tag: "monitoring", Role: auth.Viewer,
+		{Method: "GET", Path: "/api/v1/checks/{name}", Summary: "Get a check: state, last result with its reason, latency; a heartbeat's ping URL", Description: credentialsRead, Tag: "monitoring", Role: auth.Viewer,
 			Query: []Param{name}, Response: monitor.Status{}, Status: 200, Handle: a.getCheck},
-		{Method: "PUT", Path: "/api/v1/checks/{name}", Summary: "Replace a check", Tag: "monitoring", Role: auth.Operator,
+		{Method: "PUT", Path: "/api/v1/checks/{name}", Summary: "Replace a check", Description: credentialsWrite, Tag: "monitoring", Role: auth.Operator,
 			Query: []Param{name}, Request: monitor.Check{}, Response: monitor.Status{}, Status: 200, Handle: a.replaceCheck},
 		{Method: "DELETE", Path: "/api/v1/checks/{name}", Summary: "Delete a check", Tag: "monitoring", Role: auth.Operator,
 			Query: []Param{name}, Status: 204, Handle: a.deleteCheck},
@@ -66,9 +73,11 @@ func (a *API) monitorRoutes() []Route {
 		{Method: "POST", Path: "/api/v1/heartbeats/{token}/{signal}", Summary: "Heartbeat signal: start (a run began) or fail (it failed)", Tag: "monitoring",
 			Query: []Param{token, {Name: "signal", In: "path", Description: "start or fail"}}, Response: PingAnswer{}, Status: 200, Handle: a.ping("path")},
 		{Method: "GET", Path: "/api/v1/agent/checks", Summary: "Every check an agent's location runs, in one answer (not paged: an agent needs them all)", Tag: "agents", Role: auth.Agent,
-			Query: []Param{{Name: "location", In: "query", Description: "the agent's location"}}, Response: List[monitor.Check]{}, Status: 200, Handle: a.agentChecks},
+			Description: "The one answer with checks' real credentials: only for an agent token bound to a location, and only that location's checks. location may be left out; another location than the token's is refused (403).",
+			Query:       []Param{{Name: "location", In: "query", Description: "the agent's location"}}, Response: List[monitor.Check]{}, Status: 200, Handle: a.agentChecks},
 		{Method: "POST", Path: "/api/v1/agent/results", Summary: "Results from an agent; stored before the answer", Tag: "agents", Role: auth.Agent,
-			Request: AgentResults{}, Response: Accepted{}, Status: 202, Handle: a.agentResults},
+			Description: "Only an agent token bound to a location, for that location: results for another one are refused (403). location may be left out.",
+			Request:     AgentResults{}, Response: Accepted{}, Status: 202, Handle: a.agentResults},
 	}
 }
 
@@ -80,7 +89,7 @@ func (a *API) listChecks(w http.ResponseWriter, r *http.Request) error {
 	var out []monitor.Status
 	for _, s := range a.deps.Monitor.Statuses(a.baseURL(r)) {
 		if (q.Get("service") == "" || s.Service == q.Get("service")) && (q.Get("state") == "" || s.State.String() == q.Get("state")) {
-			out = append(out, s)
+			out = append(out, s.Redacted())
 		}
 	}
 	return writePaged(w, r, out, func(s monitor.Status) string { return s.Name })
@@ -91,7 +100,7 @@ func (a *API) getCheck(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, s)
+	writeJSON(w, http.StatusOK, s.Redacted())
 	return nil
 }
 
@@ -124,7 +133,7 @@ func (a *API) putCheck(w http.ResponseWriter, r *http.Request, mode catalog.Mode
 		status = http.StatusCreated
 		w.Header().Set("Location", "/api/v1/checks/"+c.Name)
 	}
-	writeJSON(w, status, s)
+	writeJSON(w, status, s.Redacted())
 	return nil
 }
 
@@ -238,10 +247,35 @@ func (a *API) ping(signalFrom string) func(w http.ResponseWriter, r *http.Reques
 	}
 }
 
+// agentLocation is the location of the agent token making the request.
+// The agent endpoints hand out check credentials, so they serve only an
+// agent token bound to a location, and only for that location: an admin,
+// a session or an agent token made before tokens had locations is refused
+// with what to do instead. asked is the location the request names; empty
+// means the token's own.
+func agentLocation(r *http.Request, asked string) (string, error) {
+	p, _ := PrincipalFrom(r.Context())
+	switch {
+	case p.Kind != "token" || p.Role != auth.Agent:
+		return "", fmt.Errorf("the agent endpoints serve only agent tokens, which are bound to a location (sextant token create --role agent --location NAME): %w", apperr.ErrForbidden)
+	case p.Location == "":
+		return "", fmt.Errorf("agent token %q is bound to no location; create one that is (sextant token create --role agent --location NAME) and use it instead: %w", p.Name, apperr.ErrForbidden)
+	case asked != "" && asked != p.Location:
+		return "", fmt.Errorf("agent token %q is bound to location %q, not %q; location %q needs a token of its own: %w", p.Name, p.Location, asked, asked, apperr.ErrForbidden)
+	}
+	return p.Location, nil
+}
+
+// agentChecks hands an agent its location's checks with their real
+// credentials: the one place they leave the server.
 func (a *API) agentChecks(w http.ResponseWriter, r *http.Request) error {
 	loc := r.URL.Query().Get("location")
-	if loc == "" || !catalog.ValidName(loc) {
-		return badParam("location", "is required: the agent's location name (lower-case letters, digits, - and _)")
+	if loc != "" && !catalog.ValidName(loc) {
+		return badParam("location", "%q is not a location name (lower-case letters, digits, - and _)", loc)
+	}
+	loc, err := agentLocation(r, loc)
+	if err != nil {
+		return err
 	}
 	writeJSON(w, http.StatusOK, list(a.deps.Monitor.ChecksFor(loc), ""))
 	return nil
@@ -253,9 +287,17 @@ func (a *API) agentResults(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	var inv apperr.Invalid
-	if body.Location == "" || !catalog.ValidName(body.Location) || body.Location == monitor.LocationLocal {
-		inv.Add("location", "is required: the agent's location (not %q, which is the server's own)", monitor.LocationLocal)
+	if body.Location != "" && (!catalog.ValidName(body.Location) || body.Location == monitor.LocationLocal) {
+		inv.Add("location", "%q is not an agent's location (lower-case letters, digits, - and _; not %q, which is the server's own)", body.Location, monitor.LocationLocal)
 	}
+	if err := inv.Err(); err != nil {
+		return err
+	}
+	loc, err := agentLocation(r, body.Location)
+	if err != nil {
+		return err
+	}
+	body.Location = loc
 	if len(body.Results) > MaxAgentBatch {
 		inv.Add("results", "at most %d results per request", MaxAgentBatch)
 	}

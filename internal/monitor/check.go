@@ -43,11 +43,15 @@ type Check struct {
 	Type    string `json:"type" yaml:"type"`
 
 	// HTTP.
-	URL             string            `json:"url,omitempty" yaml:"url"`
-	Method          string            `json:"method,omitempty" yaml:"method"`
-	Headers         map[string]string `json:"headers,omitempty" yaml:"headers"`
-	Body            string            `json:"body,omitempty" yaml:"body"`
-	FollowRedirects *bool             `json:"follow_redirects,omitempty" yaml:"follow_redirects"`
+	URL    string `json:"url,omitempty" yaml:"url"`
+	Method string `json:"method,omitempty" yaml:"method"`
+	// Headers are sent with each request. The values of sensitive ones
+	// (SensitiveHeader) are write-only: shown as SetMarker.
+	Headers map[string]string `json:"headers,omitempty" yaml:"headers"`
+	// BasicAuth sends a user name and a write-only password.
+	BasicAuth       *BasicAuth `json:"basic_auth,omitempty" yaml:"basic_auth"`
+	Body            string     `json:"body,omitempty" yaml:"body"`
+	FollowRedirects *bool      `json:"follow_redirects,omitempty" yaml:"follow_redirects"`
 	// InsecureSkipVerify turns TLS certificate verification off (HTTP, TLS).
 	InsecureSkipVerify bool `json:"insecure_skip_verify,omitempty" yaml:"insecure_skip_verify"`
 
@@ -292,6 +296,8 @@ func Compile(c Check, services map[string]bool) (*Compiled, []apperr.Field) {
 	default:
 		inv.Add("type", "unknown check type %q (http, tcp, dns, icmp, tls or heartbeat)", c.Type)
 	}
+
+	compileCredentials(c, &inv)
 
 	if len(c.Conditions) > maxConditions {
 		inv.Add("conditions", "at most %d conditions", maxConditions)

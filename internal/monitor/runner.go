@@ -39,7 +39,7 @@ func RunWith(ctx context.Context, c *Compiled, location string, outbound *probe.
 		if c.FollowRedirects != nil {
 			follow = *c.FollowRedirects
 		}
-		r = probe.HTTP{URL: c.URL, Method: strings.ToUpper(c.Method), Headers: c.Headers, Body: c.Body,
+		r = probe.HTTP{URL: c.URL, Method: strings.ToUpper(c.Method), Headers: requestHeaders(c.Check), Body: c.Body,
 			FollowRedirects: follow, InsecureSkipTLS: c.InsecureSkipVerify, Timeout: c.Timeout, Outbound: outbound}.Run(ctx)
 	case TypeTCP:
 		r = probe.TCP{Host: c.Host, Port: c.Port, Timeout: c.Timeout, Outbound: outbound}.Run(ctx)

@@ -56,6 +56,7 @@ func scanCheck(sc interface{ Scan(...any) error }) (StoredCheck, error) {
 		return c, fmt.Errorf("monitor: stored check %q: %w", name, err)
 	}
 	c.Name, c.CreatedAt, c.UpdatedAt = name, store.FromMillis(created), store.FromMillis(updated)
+	liftURLPassword(&c.Check)
 	return c, nil
 }
 
@@ -124,17 +125,16 @@ func newToken() string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-// Put creates or replaces a check through the API, after validating it
-// against the services that exist.
+// Put creates or replaces a check through the API or the UI, after
+// validating it against the services that exist. Credentials follow the
+// write-only convention of KeepCredentials: what the update leaves out or
+// sends as SetMarker keeps its stored value.
 func (s *Store) Put(ctx context.Context, actor string, c Check, mode catalog.Mode) (StoredCheck, error) {
 	var out StoredCheck
 	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
 		services, err := serviceNames(ctx, tx)
 		if err != nil {
 			return err
-		}
-		if _, problems := Compile(c, services); len(problems) > 0 {
-			return &apperr.Invalid{Fields: problems}
 		}
 		old, err := scanCheck(tx.QueryRowContext(ctx, `SELECT `+checkColumns+` FROM checks WHERE name = $1`, c.Name))
 		exists := err == nil
@@ -146,18 +146,26 @@ func (s *Store) Put(ctx context.Context, actor string, c Check, mode catalog.Mod
 		case mode == catalog.MustExist && !exists:
 			return apperr.NotFound("check %q", c.Name)
 		}
+		var before *Check
+		if exists {
+			before = &old.Check
+		}
+		c, problems := KeepCredentials(c, before)
+		if len(problems) > 0 {
+			return &apperr.Invalid{Fields: problems}
+		}
+		if _, problems := Compile(c, services); len(problems) > 0 {
+			return &apperr.Invalid{Fields: problems}
+		}
 		if err := writeCheck(ctx, tx, c, catalog.SourceAPI, old, exists, s.now()); err != nil {
 			return err
-		}
-		var before any
-		if exists {
-			before = old.Check
 		}
 		action := audit.Create
 		if exists {
 			action = audit.Update
 		}
-		if err := audit.Record(ctx, tx, s.now(), actor, action, "check", c.Name, before, c); err != nil {
+		b, a := AuditPair(before, &c)
+		if err := audit.Record(ctx, tx, s.now(), actor, action, "check", c.Name, b, a); err != nil {
 			return err
 		}
 		out, err = scanCheck(tx.QueryRowContext(ctx, `SELECT `+checkColumns+` FROM checks WHERE name = $1`, c.Name))
@@ -209,7 +217,8 @@ func (s *Store) Delete(ctx context.Context, actor, name string) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM checks WHERE name = $1`, name); err != nil {
 			return fmt.Errorf("monitor: delete check: %w", err)
 		}
-		return audit.Record(ctx, tx, s.now(), actor, audit.Delete, "check", name, old.Check, nil)
+		b, _ := AuditPair(&old.Check, nil)
+		return audit.Record(ctx, tx, s.now(), actor, audit.Delete, "check", name, b, nil)
 	})
 }
 
@@ -250,7 +259,8 @@ func (s *Store) FileHook(actor string, checks []Check) catalog.FileHook {
 					if _, err := tx.ExecContext(ctx, `DELETE FROM checks WHERE name = $1`, c.Name); err != nil {
 						return fmt.Errorf("monitor: delete check: %w", err)
 					}
-					if err := audit.Record(ctx, tx, s.now(), actor, audit.Delete, "check", c.Name, c.Check, nil); err != nil {
+					b, _ := AuditPair(&c.Check, nil)
+					if err := audit.Record(ctx, tx, s.now(), actor, audit.Delete, "check", c.Name, b, nil); err != nil {
 						return err
 					}
 				}
@@ -280,11 +290,12 @@ func (s *Store) FileHook(actor string, checks []Check) catalog.FileHook {
 				if err := writeCheck(ctx, tx, c, catalog.SourceFile, old, exists, s.now()); err != nil {
 					return err
 				}
-				action, before := audit.Create, any(nil)
+				action, before := audit.Create, (*Check)(nil)
 				if exists {
-					action, before = audit.Update, old.Check
+					action, before = audit.Update, &old.Check
 				}
-				if err := audit.Record(ctx, tx, s.now(), actor, action, "check", n, before, c); err != nil {
+				b, a := AuditPair(before, &c)
+				if err := audit.Record(ctx, tx, s.now(), actor, action, "check", n, b, a); err != nil {
 					return err
 				}
 			}

@@ -249,7 +249,7 @@ type tokensPage struct {
 	Tokens  []auth.Token
 	Revoked string // the name of a token just revoked
 
-	Name, Role string
+	Name, Role, Location string
 	formProblems
 }
 
@@ -262,11 +262,11 @@ func (p *tokensPage) RoleOptions() []option { return roleOptions(p.Role) }
 func (p *tokensPage) setProblems(fields []apperr.Field) {
 	p.reset()
 	for _, f := range fields {
-		label := map[string]string{"": "This token", "name": "Name", "role": "Role"}[f.Path]
+		label := map[string]string{"": "This token", "name": "Name", "role": "Role", "location": "Location"}[f.Path]
 		if label == "" {
 			label = f.Path
 		}
-		p.add(f.Path, label, f.Msg, f.Path == "name" || f.Path == "role")
+		p.add(f.Path, label, f.Msg, f.Path == "name" || f.Path == "role" || f.Path == "location")
 	}
 }
 
@@ -300,7 +300,8 @@ func (u *UI) createToken(w http.ResponseWriter, r *http.Request) error {
 	}
 	p.Revoked = ""
 	p.Name, p.Role = strings.TrimSpace(r.PostFormValue("name")), strings.TrimSpace(r.PostFormValue("role"))
-	secret, t, err := u.deps.Auth.CreateToken(r.Context(), principal(r).Actor(), p.Name, auth.Role(p.Role))
+	p.Location = strings.TrimSpace(r.PostFormValue("location"))
+	secret, t, err := u.deps.Auth.IssueToken(r.Context(), principal(r).Actor(), auth.NewToken{Name: p.Name, Role: auth.Role(p.Role), Location: p.Location})
 	if err != nil {
 		return &formError{err: err, form: p}
 	}

@@ -2,6 +2,7 @@ package web
 
 import (
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -30,6 +31,18 @@ type checkForm struct {
 	Period, Grace, Cron, Timezone                                string
 	Interval, Timeout, Conditions, FailAfter, RecoverAfter       string
 	Locations, Quorum                                            string
+
+	// Headers are the stored headers. A sensitive one's value is never
+	// put in the page: the form says that one is set, and a blank input
+	// keeps it.
+	Headers []headerRow
+	// NewHeaderName and NewHeaderValue add (or replace) one header; the
+	// value is shown again only when the header is not sensitive.
+	NewHeaderName, NewHeaderValue string
+	// BasicUsername is shown; the password never is, only whether one is
+	// set.
+	BasicUsername    string
+	BasicPasswordSet bool
 
 	ServiceNames []string
 
@@ -80,6 +93,50 @@ func (f *checkForm) RecordOptions() []option {
 	return choose(opts, f.Record)
 }
 
+// headerRow is one stored header in the check form.
+type headerRow struct {
+	Name string
+	// Value is the value to show: empty for a sensitive header.
+	Value     string
+	Sensitive bool
+	Remove    bool
+}
+
+// Path is the input's name and the store's path for problems with it.
+func (h headerRow) Path() string { return "headers." + h.Name }
+
+// Hint says what the header's input does.
+func (h headerRow) Hint() string {
+	if h.Sensitive {
+		return "A value is set — leave blank to keep, tick to remove, or type a new one."
+	}
+	return "Change the value to replace it, or tick to remove the header."
+}
+
+// The check form's inputs for credentials, beside the stored headers'
+// "headers.NAME".
+const (
+	inRemoveHeader   = "remove_header"
+	inNewHeaderName  = "new_header.name"
+	inNewHeaderValue = "new_header.value"
+	inBasicUser      = "basic_auth.username"
+	inBasicPassword  = "basic_auth.password"
+	inRemovePassword = "basic_auth.remove_password"
+)
+
+// setHeaders fills the form's header rows from a check's headers, values of
+// sensitive ones left out.
+func (f *checkForm) setHeaders(h map[string]string, removed []string) {
+	f.Headers = nil
+	for _, k := range slices.Sorted(maps.Keys(h)) {
+		row := headerRow{Name: k, Sensitive: monitor.SensitiveHeader(k), Remove: slices.Contains(removed, k)}
+		if !row.Sensitive {
+			row.Value = h[k]
+		}
+		f.Headers = append(f.Headers, row)
+	}
+}
+
 // checkFormFields are the paths with an input of their own, and their
 // labels for the problem summary.
 var checkFormFields = map[string]string{
@@ -113,6 +170,19 @@ func (f *checkForm) setProblems(fields []apperr.Field) {
 		if path == "name" && !f.Create {
 			known = false
 		}
+		if name, ok := strings.CutPrefix(path, "headers."); ok {
+			label, known = "Header "+name, slices.ContainsFunc(f.Headers, func(h headerRow) bool { return h.Name == name })
+			if !known {
+				// A problem with the header being added: show it there.
+				path, known = inNewHeaderName, true
+			}
+		}
+		switch path {
+		case "basic_auth", inBasicUser:
+			path, label, known = inBasicUser, "Basic auth user name", true
+		case inBasicPassword:
+			label, known = "Basic auth password", true
+		}
 		if label == "" {
 			label = "This check"
 			if path != "" {
@@ -144,6 +214,10 @@ func newCheckForm(c monitor.Check, create bool, services []string) *checkForm {
 		}
 	}
 	f.Conditions = strings.Join(lines, "\n")
+	f.setHeaders(c.Headers, nil)
+	if c.BasicAuth != nil {
+		f.BasicUsername, f.BasicPasswordSet = c.BasicAuth.Username, c.BasicAuth.HasPassword()
+	}
 	f.finish(services)
 	return f
 }
@@ -170,7 +244,7 @@ func splitList(s string) []string {
 }
 
 // parseCheckForm reads a submitted form over base (the stored check when
-// editing, so that what the form does not show — headers, body — is
+// editing, so that what the form does not show — the body, redirects — is
 // kept). Blank condition lines are dropped and the textarea closed up, so
 // that the store's "conditions[1]" is the form's line 2. Numbers that do
 // not parse are returned as problems, in the store's form.
@@ -203,6 +277,7 @@ func parseCheckForm(r *http.Request, base monitor.Check, create bool, services [
 	}
 	f.Conditions = strings.Join(lines, "\n")
 	var inv apperr.Invalid
+	readCredentials(pf, base, &c, f, &inv)
 	whole := func(path, text, example string) int {
 		if text == "" {
 			return 0
@@ -222,6 +297,77 @@ func parseCheckForm(r *http.Request, base monitor.Check, create bool, services [
 		return f, c, &formError{err: err, form: f}
 	}
 	return f, c, nil
+}
+
+// readCredentials reads the headers and basic auth of a submitted check
+// form into c, by the write-only convention of monitor.KeepCredentials: a
+// stored header's blank input keeps its value, its ticked box removes it
+// (sent as ""), a typed value replaces it; a blank password keeps the
+// stored one, a ticked box removes it; a blank user name removes basic
+// auth.
+func readCredentials(pf url.Values, base monitor.Check, c *monitor.Check, f *checkForm, inv *apperr.Invalid) {
+	removed := pf[inRemoveHeader]
+	headers := map[string]string{}
+	for k, v := range base.Headers {
+		switch typed := strings.TrimSpace(pf.Get("headers." + k)); {
+		case slices.Contains(removed, k):
+			headers[k] = ""
+		case typed != "":
+			headers[k] = typed
+		default:
+			headers[k] = v
+		}
+	}
+	f.setHeaders(base.Headers, removed)
+	f.NewHeaderName = strings.TrimSpace(pf.Get(inNewHeaderName))
+	newValue := strings.TrimSpace(pf.Get(inNewHeaderValue))
+	switch {
+	case f.NewHeaderName == "" && newValue != "":
+		inv.Add(inNewHeaderName, "is required with a header value")
+	case f.NewHeaderName != "" && newValue == "":
+		inv.Add(inNewHeaderName, "needs a value")
+	case f.NewHeaderName != "":
+		headers[f.NewHeaderName] = newValue
+	}
+	if !monitor.SensitiveHeader(f.NewHeaderName) {
+		f.NewHeaderValue = newValue
+	}
+	c.Headers = headers
+	if len(headers) == 0 {
+		c.Headers = nil
+	}
+
+	f.BasicPasswordSet = base.BasicAuth.HasPassword()
+	if !pf.Has(inBasicUser) {
+		// A form without the input (one rendered before it existed)
+		// leaves basic auth as it is.
+		c.BasicAuth = base.BasicAuth
+		if base.BasicAuth != nil {
+			f.BasicUsername = base.BasicAuth.Username
+		}
+		return
+	}
+	f.BasicUsername = strings.TrimSpace(pf.Get(inBasicUser))
+	typed := pf.Get(inBasicPassword)
+	switch {
+	case f.BasicUsername == "" && typed != "":
+		inv.Add(inBasicUser, "is required with a password")
+	case f.BasicUsername == "":
+		c.BasicAuth = nil
+		if base.BasicAuth != nil {
+			c.BasicAuth = &monitor.BasicAuth{} // removes the stored one
+		}
+	default:
+		ba := &monitor.BasicAuth{Username: f.BasicUsername}
+		switch {
+		case typed != "":
+			ba.Password = &typed
+		case pf.Get(inRemovePassword) != "":
+			none := ""
+			ba.Password = &none
+		}
+		c.BasicAuth = ba
+	}
 }
 
 // serviceNames lists the catalog's services for the form's select.

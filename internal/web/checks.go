@@ -3,6 +3,7 @@ package web
 import (
 	"cmp"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -79,7 +80,7 @@ func (u *UI) listChecks(w http.ResponseWriter, r *http.Request) error {
 		if (lp.Service != "" && s.Service != lp.Service) || (lp.State != "" && s.State.String() != lp.State) {
 			continue
 		}
-		lp.Checks = append(lp.Checks, checkRow{Status: s})
+		lp.Checks = append(lp.Checks, checkRow{Status: s.Redacted()})
 	}
 	for _, st := range lp.States {
 		if counts[st] > 0 {
@@ -216,9 +217,12 @@ type checkDetailPage struct {
 	Results   []monitor.Result
 	Rollups   []monitor.Rollup
 	Saved     bool
-	Curl      string
-	StartURL  string
-	FailURL   string
+	// HeaderNames are the check's headers in order; the page shows the
+	// value of each that is not write-only.
+	HeaderNames []string
+	Curl        string
+	StartURL    string
+	FailURL     string
 }
 
 // locationRow is one location's view of the check.
@@ -234,8 +238,14 @@ func (u *UI) showCheck(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	dp := &checkDetailPage{Status: st, Target: targetSummary(st.Check), Saved: r.URL.Query().Get("saved") != ""}
+	dp := &checkDetailPage{Status: st.Redacted(), Target: targetSummary(st.Check), Saved: r.URL.Query().Get("saved") != ""}
 	dp.Compiled, _ = monitor.Compile(st.Check, nil)
+	if dp.Compiled != nil {
+		// The page shows the compiled check's timing and conditions; its
+		// credentials are shown only as set.
+		dp.Compiled.Check = dp.Compiled.Check.Redacted()
+	}
+	dp.HeaderNames = slices.Sorted(maps.Keys(st.Headers))
 	if st.Type != monitor.TypeHeartbeat {
 		locs := []string{monitor.LocationLocal}
 		if dp.Compiled != nil {
@@ -466,7 +476,7 @@ func (u *UI) confirmDeleteCheck(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	u.render(w, r, http.StatusOK, "check_delete.html", "Delete check "+c.Name, c)
+	u.render(w, r, http.StatusOK, "check_delete.html", "Delete check "+c.Name, c.Redacted())
 	return nil
 }
 
@@ -487,7 +497,7 @@ func (u *UI) checksOf(r *http.Request, service string) []monitor.Status {
 	var out []monitor.Status
 	for _, s := range u.deps.Monitor.Statuses(monitor.BaseURL(u.deps.PublicURL, r)) {
 		if s.Service == service {
-			out = append(out, s)
+			out = append(out, s.Redacted())
 		}
 	}
 	slices.SortStableFunc(out, func(a, b monitor.Status) int {
