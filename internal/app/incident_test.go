@@ -200,15 +200,23 @@ func TestAlertmanagerWebhook(t *testing.T) {
 			if len(list.Items) != 2 {
 				t.Fatalf("open incidents: %+v", list.Items)
 			}
-			byKey := map[string]incident.Incident{}
+			// One incident per group and service: the labelled alert's on
+			// shop, the other on the integration's service.
+			byService := map[string]incident.Incident{}
 			for _, i := range list.Items {
-				byKey[i.DedupKey] = i
+				byService[i.Service] = i
 			}
-			if i := byKey["a1b2c3d4e5f60708"]; i.Service != "shop" || i.Severity != "warning" || i.Summary != "p99 latency above 2s" || i.EventCount != 2 {
-				t.Fatalf("labelled alert: %+v", i)
+			if i := byService["shop"]; i.Severity != "warning" || i.Summary != "HighLatency: p99 latency above 2s" || i.EventCount != 2 ||
+				i.DedupKey != incident.GroupDedupKey("am", `{}:{alertname="HighLatency"}`) {
+				t.Fatalf("shop's group incident: %+v", i)
 			}
-			if i := byKey["ffff000011112222"]; i.Service != "payroll" || i.Severity != "critical" {
-				t.Fatalf("alert without the label: %+v", i)
+			if i := byService["payroll"]; i.Severity != "critical" {
+				t.Fatalf("payroll's group incident: %+v", i)
+			}
+			var alerts struct{ Items []incident.Alert }
+			s.json("GET", fmt.Sprintf("/api/v1/incidents/%d/alerts", byService["shop"].ID), "", &alerts)
+			if len(alerts.Items) != 1 || alerts.Items[0].Fingerprint != "a1b2c3d4e5f60708" || alerts.Items[0].Labels["instance"] != "web1:9100" {
+				t.Fatalf("shop's alerts: %+v", alerts.Items)
 			}
 			if code := post("resolved", amKey); code != 202 {
 				t.Fatalf("resolved: %d", code)

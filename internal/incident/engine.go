@@ -128,6 +128,9 @@ type Outcome struct {
 	IncidentID int64 // 0 when the event matched no incident
 	Created    bool
 	Status     string
+	// Joined lists, for a chunk of an Alertmanager group, the firing
+	// alerts new to its open incident.
+	Joined []string
 }
 
 // openKey is unique among open incidents; service names cannot hold "/".
