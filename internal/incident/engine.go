@@ -143,6 +143,14 @@ func (e *Engine) Apply(ctx context.Context, tx *sql.Tx, events []Event) ([]Outco
 	return e.applyAll(ctx, st, events)
 }
 
+// ApplyGroup applies one chunk of an Alertmanager group in tx, as the
+// ingester does (see Ingester.SubmitGroup).
+func (e *Engine) ApplyGroup(ctx context.Context, tx *sql.Tx, c GroupChunk) (Outcome, bool, error) {
+	st := newStmts(tx)
+	defer st.close()
+	return e.applyGroup(ctx, st, c, e.Now().UTC())
+}
+
 func (e *Engine) applyAll(ctx context.Context, tx *stmts, events []Event) ([]Outcome, bool, error) {
 	out := make([]Outcome, len(events))
 	enqueued := false
