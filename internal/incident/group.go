@@ -430,33 +430,66 @@ func (e *Engine) applyGroup(ctx context.Context, tx *stmts, c GroupChunk, now ti
 
 // upsertAlerts stores each alert once, by fingerprint within the incident,
 // and returns the fingerprints of firing alerts new to it and the unknown
-// service names alerts gave.
+// service names alerts gave. A chunk is one query for the fingerprints
+// already there and one multi-row upsert, not two statements per alert: on
+// PostgreSQL each statement is a round trip, and a storm's transactions
+// must stay short for everyone else's sake.
 func (e *Engine) upsertAlerts(ctx context.Context, tx *stmts, id int64, alerts []GroupAlert, now time.Time) (joined, named []string, err error) {
 	seen := map[string]bool{}
-	for _, a := range alerts {
+	// The last copy of a fingerprint sent twice in one webhook wins; one
+	// upsert must not touch a row twice.
+	last := map[string]int{}
+	for i, a := range alerts {
 		if a.Named != "" && !seen[a.Named] {
 			seen[a.Named] = true
 			named = append(named, a.Named)
 		}
-		var status string
-		err := tx.QueryRowContext(ctx, `SELECT status FROM incident_alerts WHERE incident_id = $1 AND fingerprint = $2`, id, a.Fingerprint).Scan(&status)
-		switch {
-		case errors.Is(err, sql.ErrNoRows):
-			if _, err := tx.ExecContext(ctx, `INSERT INTO incident_alerts (incident_id, fingerprint, status, severity, starts_at, ends_at, alert, first_seen, updated_at)
-				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)`, id, a.Fingerprint, a.Status, a.Severity, a.StartsAt, a.EndsAt, nulFree(a.Raw), store.Millis(now)); err != nil {
-				return nil, nil, fmt.Errorf("incident: add alert: %w", err)
-			}
-			if a.Status == "firing" {
-				joined = append(joined, a.Fingerprint)
-			}
-		case err != nil:
-			return nil, nil, fmt.Errorf("incident: find alert: %w", err)
-		default:
-			if _, err := tx.ExecContext(ctx, `UPDATE incident_alerts SET status = $3, severity = $4, starts_at = $5, ends_at = $6, alert = $7, updated_at = $8
-				WHERE incident_id = $1 AND fingerprint = $2`, id, a.Fingerprint, a.Status, a.Severity, a.StartsAt, a.EndsAt, nulFree(a.Raw), store.Millis(now)); err != nil {
-				return nil, nil, fmt.Errorf("incident: update alert: %w", err)
-			}
+		last[a.Fingerprint] = i
+	}
+	var uniq []GroupAlert
+	for i, a := range alerts {
+		if last[a.Fingerprint] == i {
+			uniq = append(uniq, a)
 		}
+	}
+	existing := map[string]bool{}
+	args := []any{id}
+	var marks []string
+	for _, a := range uniq {
+		args = append(args, a.Fingerprint)
+		marks = append(marks, fmt.Sprintf("$%d", len(args)))
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT fingerprint FROM incident_alerts WHERE incident_id = $1 AND fingerprint IN (`+strings.Join(marks, ", ")+`)`, args...)
+	if err != nil {
+		return nil, nil, fmt.Errorf("incident: find alerts: %w", err)
+	}
+	for rows.Next() {
+		var fp string
+		if err := rows.Scan(&fp); err != nil {
+			rows.Close()
+			return nil, nil, fmt.Errorf("incident: find alerts: %w", err)
+		}
+		existing[fp] = true
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, nil, fmt.Errorf("incident: find alerts: %w", err)
+	}
+	args = []any{id, store.Millis(now)}
+	marks = marks[:0]
+	for _, a := range uniq {
+		n := len(args)
+		args = append(args, a.Fingerprint, a.Status, a.Severity, a.StartsAt, a.EndsAt, nulFree(a.Raw))
+		marks = append(marks, fmt.Sprintf("($1, $%d, $%d, $%d, $%d, $%d, $%d, $2, $2)", n+1, n+2, n+3, n+4, n+5, n+6))
+		if !existing[a.Fingerprint] && a.Status == "firing" {
+			joined = append(joined, a.Fingerprint)
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO incident_alerts (incident_id, fingerprint, status, severity, starts_at, ends_at, alert, first_seen, updated_at)
+		VALUES `+strings.Join(marks, ", ")+`
+		ON CONFLICT (incident_id, fingerprint) DO UPDATE SET status = excluded.status, severity = excluded.severity, starts_at = excluded.starts_at,
+			ends_at = excluded.ends_at, alert = excluded.alert, updated_at = excluded.updated_at`, args...); err != nil {
+		return nil, nil, fmt.Errorf("incident: store alerts: %w", err)
 	}
 	return joined, named, nil
 }

@@ -344,3 +344,17 @@ func TestAlertStormStorage(t *testing.T) {
 		}
 	})
 }
+
+// TestAlertGroupRepeatedFingerprint: one webhook naming an alert twice
+// stores it once, as its last copy says.
+func TestAlertGroupRepeatedFingerprint(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db)
+		f.amSetup(false)
+		f.post(t, "am", webhook("g", 0, amAlert{"a", "firing", "", "warning"}, amAlert{"b", "firing", "", "warning"}, amAlert{"a", "firing", "", "critical"}))
+		open := f.open(t)
+		if len(open) != 1 || open[0].Severity != "critical" || f.count(t, `SELECT COUNT(*) FROM incident_alerts`) != 2 {
+			t.Fatalf("open: %+v", open)
+		}
+	})
+}
