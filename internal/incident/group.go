@@ -140,6 +140,11 @@ func (g *AMGroup) decodeAlerts(dec *json.Decoder) error {
 			g.Invalid = append(g.Invalid, fmt.Sprintf("'%s.status' must be firing or resolved, got %q", at, a.Status))
 			continue
 		}
+		// PostgreSQL text cannot hold NUL, and a stray one must not fail
+		// the group (JSON escapes it inside the stored alert).
+		for _, f := range []*string{&a.Fingerprint, &a.StartsAt, &a.EndsAt} {
+			*f = strings.ReplaceAll(*f, "\x00", "")
+		}
 		if a.Fingerprint == "" {
 			// Alertmanager always sends one; a hand-written sender may
 			// not, and its alert is still identified by its labels.
@@ -192,7 +197,7 @@ func (g *AMGroup) Route(in *Integration, known func(string) bool) {
 		a := &g.Alerts[i]
 		named := ""
 		if in.ServiceLabel != "" {
-			named = a.Labels[in.ServiceLabel]
+			named = strings.ReplaceAll(a.Labels[in.ServiceLabel], "\x00", "")
 		}
 		switch {
 		case named != "" && (known == nil || known(named)):

@@ -358,3 +358,38 @@ func TestAlertGroupRepeatedFingerprint(t *testing.T) {
 		}
 	})
 }
+
+// TestAlertGroupNUL: NUL characters, which PostgreSQL text cannot hold, in
+// a fingerprint or a service label do not fail the group.
+func TestAlertGroupNUL(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db)
+		f.amSetup(false)
+		f.post(t, "am-bare", webhook("g\x00", 0, amAlert{"a\x00", "firing", "shop", "warning"}, amAlert{"b", "firing", "bill\x00ing", "warning"}))
+		if open := f.open(t); len(open) != 1 || open[0].Service != "shop" {
+			t.Fatalf("open: %+v", open)
+		}
+		if un, _, err := f.store.Unrouted(context.Background(), "am-bare", store.Page{}); err != nil || len(un) != 1 || un[0].Service != "billing" {
+			t.Fatalf("unrouted: %+v %v", un, err)
+		}
+	})
+}
+
+// FuzzDecodeAlertmanager: any body is decoded or refused with an error,
+// never a panic, and each alert taken keeps valid JSON of its own.
+func FuzzDecodeAlertmanager(f *testing.F) {
+	f.Add(webhook("g", 2, amAlert{"a", "firing", "shop", "critical"}, amAlert{"", "resolved", "", "info"}))
+	f.Add(`{"version":"4","alerts":[{"status":"sleeping"}, 7]}`)
+	f.Add(`{"alerts":[`)
+	f.Fuzz(func(t *testing.T, body string) {
+		g, err := incident.DecodeAlertmanager(strings.NewReader(body))
+		if err != nil {
+			return
+		}
+		for _, a := range g.Alerts {
+			if !json.Valid(a.Raw) || a.Fingerprint == "" {
+				t.Fatalf("alert %+v", a)
+			}
+		}
+	})
+}
