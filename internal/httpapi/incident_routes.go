@@ -211,10 +211,16 @@ func (a *API) alertmanager(w http.ResponseWriter, r *http.Request) error {
 	m.Truncate(in.Name, g.TruncatedAlerts)
 	g.Route(in, a.deps.KnownService)
 	if in.PerAlertIncidents() {
+		// One incident per alert, committed in bounded transactions as a
+		// group's chunks are.
 		events := g.Events(in)
-		if _, err := a.deps.Ingest.Submit(r.Context(), events); err != nil {
-			m.Refuse(in.Name, incident.RefusedFailed, len(g.Alerts))
-			return err
+		for len(events) > 0 {
+			n := min(len(events), incident.DefaultChunk)
+			if _, err := a.deps.Ingest.Submit(r.Context(), events[:n]); err != nil {
+				m.Refuse(in.Name, incident.RefusedFailed, len(g.Alerts))
+				return err
+			}
+			events = events[n:]
 		}
 		if n := g.Unrouted(); n > 0 {
 			if _, err := a.deps.Ingest.SubmitGroup(r.Context(), unroutedOnly(g, in.Name)); err != nil {
