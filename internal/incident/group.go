@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -423,11 +424,11 @@ func (e *Engine) applyGroup(ctx context.Context, tx *stmts, c GroupChunk, now ti
 			}
 		}
 	}
-	q, err := e.settleGroup(ctx, tx, r, in, c.Service, now)
+	resolved, q, err := e.settleGroup(ctx, tx, r, in, c.Service, c.last, now)
 	if err != nil {
 		return o, false, err
 	}
-	if q {
+	if resolved {
 		o.Status = Resolved
 	}
 	return o, enqueued || q, nil
@@ -435,20 +436,15 @@ func (e *Engine) applyGroup(ctx context.Context, tx *stmts, c GroupChunk, now ti
 
 // upsertAlerts stores each alert once, by fingerprint within the incident,
 // and returns the fingerprints of firing alerts new to it and the unknown
-// service names alerts gave. A chunk is one query for the fingerprints
+// service names that alerts new to it gave. A chunk is one query for the fingerprints
 // already there and one multi-row upsert, not two statements per alert: on
 // PostgreSQL each statement is a round trip, and a storm's transactions
 // must stay short for everyone else's sake.
 func (e *Engine) upsertAlerts(ctx context.Context, tx *stmts, id int64, alerts []GroupAlert, now time.Time) (joined, named []string, err error) {
-	seen := map[string]bool{}
 	// The last copy of a fingerprint sent twice in one webhook wins; one
 	// upsert must not touch a row twice.
 	last := map[string]int{}
 	for i, a := range alerts {
-		if a.Named != "" && !seen[a.Named] {
-			seen[a.Named] = true
-			named = append(named, a.Named)
-		}
 		last[a.Fingerprint] = i
 	}
 	var uniq []GroupAlert
@@ -486,8 +482,16 @@ func (e *Engine) upsertAlerts(ctx context.Context, tx *stmts, id int64, alerts [
 		n := len(args)
 		args = append(args, a.Fingerprint, a.Status, a.Severity, a.StartsAt, a.EndsAt, nulFree(a.Raw))
 		marks = append(marks, fmt.Sprintf("($1, $%d, $%d, $%d, $%d, $%d, $%d, $2, $2)", n+1, n+2, n+3, n+4, n+5, n+6))
-		if !existing[a.Fingerprint] && a.Status == "firing" {
+		if existing[a.Fingerprint] {
+			continue
+		}
+		// What is new to the incident is told once, not on every repeat
+		// of the webhook.
+		if a.Status == "firing" {
 			joined = append(joined, a.Fingerprint)
+		}
+		if a.Named != "" && !slices.Contains(named, a.Named) {
+			named = append(named, a.Named)
 		}
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO incident_alerts (incident_id, fingerprint, status, severity, starts_at, ends_at, alert, first_seen, updated_at)
@@ -501,14 +505,15 @@ func (e *Engine) upsertAlerts(ctx context.Context, tx *stmts, id int64, alerts [
 
 // settleGroup makes the incident follow its alerts: the worst firing
 // alert's severity (and what it does to the service), or resolved when
-// none fires. It reports whether notifications were enqueued.
-func (e *Engine) settleGroup(ctx context.Context, tx *stmts, r row, in *Integration, service string, now time.Time) (bool, error) {
+// none fires. It reports whether it resolved the incident and whether
+// notifications were enqueued.
+func (e *Engine) settleGroup(ctx context.Context, tx *stmts, r row, in *Integration, service string, last bool, now time.Time) (resolved, enqueued bool, err error) {
 	if r.status == Resolved {
-		return false, nil
+		return false, false, nil
 	}
 	rows, err := tx.QueryContext(ctx, `SELECT severity, COUNT(*) FROM incident_alerts WHERE incident_id = $1 AND status = 'firing' GROUP BY severity`, r.id)
 	if err != nil {
-		return false, fmt.Errorf("incident: group severity: %w", err)
+		return false, false, fmt.Errorf("incident: group severity: %w", err)
 	}
 	worst, firing := "", 0
 	for rows.Next() {
@@ -516,7 +521,7 @@ func (e *Engine) settleGroup(ctx context.Context, tx *stmts, r row, in *Integrat
 		var n int
 		if err := rows.Scan(&sev, &n); err != nil {
 			rows.Close()
-			return false, err
+			return false, false, err
 		}
 		firing += n
 		if worst == "" || severityRank(sev) < severityRank(worst) {
@@ -525,36 +530,40 @@ func (e *Engine) settleGroup(ctx context.Context, tx *stmts, r row, in *Integrat
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return false, err
+		return false, false, err
 	}
 	actor := "integration:" + in.Name
 	if firing == 0 {
 		if !in.autoResolve() {
-			return false, logEntry(ctx, tx, r.id, now, "event", actor, "every alert of the group resolved; auto-resolve is off, so it stays open")
+			if !last {
+				return false, false, nil // said once per webhook, by its last chunk
+			}
+			return false, false, logEntry(ctx, tx, r.id, now, "event", actor, "every alert of the group resolved; auto-resolve is off, so it stays open")
 		}
 		if err := logEntry(ctx, tx, r.id, now, "event", actor, "every alert of the group resolved"); err != nil {
-			return false, err
+			return false, false, err
 		}
-		return e.resolve(ctx, tx, r, service, actor, now)
+		enqueued, err := e.resolve(ctx, tx, r, service, actor, now)
+		return err == nil, enqueued, err
 	}
 	if worst == r.severity {
-		return false, nil
+		return false, false, nil
 	}
 	state := in.severityState(worst)
 	if _, err := tx.ExecContext(ctx, `UPDATE incidents SET severity = $2, service_state = $3 WHERE id = $1`, r.id, worst, state); err != nil {
-		return false, fmt.Errorf("incident: group severity: %w", err)
+		return false, false, fmt.Errorf("incident: group severity: %w", err)
 	}
 	if err := logEntry(ctx, tx, r.id, now, "event", actor, fmt.Sprintf("severity is now %s, the worst firing alert's (was %s)", worst, r.severity)); err != nil {
-		return false, err
+		return false, false, err
 	}
 	if state != r.state {
 		if state == "none" {
-			return false, e.Timeline.Append(ctx, tx, timeline.Transition{Service: service, Input: fmt.Sprintf("incident:%d", r.id), At: now, State: availability.Up,
+			return false, false, e.Timeline.Append(ctx, tx, timeline.Transition{Service: service, Input: fmt.Sprintf("incident:%d", r.id), At: now, State: availability.Up,
 				Source: fmt.Sprintf("incident:%d is now %s", r.id, worst)})
 		}
-		return false, e.serviceState(ctx, tx, service, r.id, state, now, "severity now "+worst)
+		return false, false, e.serviceState(ctx, tx, service, r.id, state, now, "severity now "+worst)
 	}
-	return false, nil
+	return false, false, nil
 }
 
 // keepUnrouted stores alerts that have no service, by fingerprint within
