@@ -494,6 +494,10 @@ func TestAlertmanagerStorm(t *testing.T) {
 				if code, _, _ := postAM(t, s, "am", amKey, `{"version":"3","alerts":[]}`); code != 400 {
 					t.Fatalf("version 3: %d", code)
 				}
+				huge := `{"version":"4","alerts":[],"pad":"` + strings.Repeat("x", 33<<20) + `"}`
+				if code, _, _ := postAM(t, s, "am", amKey, huge); code != 413 {
+					t.Fatalf("33 MiB: %d", code)
+				}
 				for series, want := range map[string]float64{
 					`sextant_events_accepted_total{integration="am"}`:                           5000,
 					`sextant_events_accepted_total{integration="am-bare"}`:                      6,
