@@ -433,6 +433,12 @@ func TestAlertmanagerStorm(t *testing.T) {
 				if seen != 5000 {
 					t.Fatalf("%d alerts listed", seen)
 				}
+				var detail struct {
+					Alerts incident.AlertCounts `json:"alerts"`
+				}
+				if s.json("GET", fmt.Sprintf("/api/v1/incidents/%d", id), "", &detail); detail.Alerts.Firing != 5000 {
+					t.Fatalf("the incident counts %+v", detail.Alerts)
+				}
 				waitUntil(t, "the page", 10*time.Second, func() bool { return len(h.events()) >= 1 })
 				time.Sleep(300 * time.Millisecond)
 				if got := h.events(); len(got) != 1 {

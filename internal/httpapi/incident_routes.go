@@ -34,6 +34,9 @@ type IncidentDetail struct {
 	// Escalation says where paging stands, and why it has not paged yet
 	// when it waits for service hours.
 	Escalation any `json:"escalation"`
+	// Alerts counts a group incident's alerts (listed at
+	// /api/v1/incidents/{id}/alerts); absent for other incidents.
+	Alerts *incident.AlertCounts `json:"alerts,omitempty"`
 }
 
 // Note is the body of a note.
@@ -329,6 +332,13 @@ func (a *API) getIncident(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	d := IncidentDetail{Incident: i, Timeline: log, Deliveries: []any{}}
+	counts, err := a.deps.Incidents.CountAlerts(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	if counts.Firing+counts.Resolved > 0 {
+		d.Alerts = &counts
+	}
 	if a.deps.Deliveries != nil {
 		if d.Deliveries, err = a.deps.Deliveries(r.Context(), id); err != nil {
 			return err
