@@ -38,6 +38,12 @@ type config struct {
 	cpuprofile  string
 	trace       string
 	keep        bool
+	// -groups: the Alertmanager group benchmark instead of the event load.
+	groups      bool
+	groupSizes  string
+	groupRounds int
+	trickle     int
+	baseline    time.Duration
 }
 
 // The goal from the issue; it applies to SQLite.
@@ -76,6 +82,10 @@ func run() (int, error) {
 		return 0, errors.New("-ack-resolve must be between 0 and 0.5")
 	case cfg.duration < time.Second || cfg.duration > time.Hour:
 		return 0, errors.New("-duration must be between 1s and 1h")
+	case cfg.groups && (cfg.groupRounds < 1 || cfg.groupRounds > 100):
+		return 0, errors.New("-group-rounds must be between 1 and 100")
+	case cfg.groups && (cfg.trickle < 1 || cfg.trickle > 1000):
+		return 0, errors.New("-trickle must be between 1 and 1000 events/s")
 	case cfg.trace != "" && cfg.cpuprofile == "":
 		return 0, errors.New("-trace needs -inprocess and -cpuprofile")
 	case cfg.cpuprofile != "" && !cfg.inprocess:
@@ -114,6 +124,9 @@ func run() (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	if cfg.groups {
+		return runGroups(ctx, cfg, srv, dsn)
+	}
 	rep.server = srv
 	lr, err := generate(ctx, cfg, srv)
 	rep.load = lr
@@ -146,6 +159,11 @@ func flagSet(cfg *config) {
 	flag.BoolVar(&cfg.inprocess, "inprocess", false, "run the server as this binary re-executed (app.New and Run in a child process) instead of the built sextant binary; allows -cpuprofile")
 	flag.StringVar(&cfg.cpuprofile, "cpuprofile", "", "with -inprocess: write the server's CPU profile of the measured window to this file")
 	flag.StringVar(&cfg.trace, "trace", "", "with -inprocess and -cpuprofile: write an execution trace of the server's first 3 s of the window to this file")
+	flag.BoolVar(&cfg.groups, "groups", false, "measure the Alertmanager group path instead: webhooks of -group-sizes alerts, with PagerDuty events beside them")
+	flag.StringVar(&cfg.groupSizes, "group-sizes", "1,10,100,1000,5000", "with -groups: the group sizes, in alerts")
+	flag.IntVar(&cfg.groupRounds, "group-rounds", 3, "with -groups: webhooks per size")
+	flag.IntVar(&cfg.trickle, "trickle", 50, "with -groups: PagerDuty events per second sent beside the groups")
+	flag.DurationVar(&cfg.baseline, "baseline", 5*time.Second, "with -groups: how long the PagerDuty events run alone first, as the baseline")
 	flag.BoolVar(&cfg.keep, "keep", false, "keep the temporary directory (binary, config, SQLite data, server log)")
 	flag.Parse()
 }

@@ -26,12 +26,14 @@ import (
 	"github.com/sextant-ops/sextant/internal/app"
 )
 
-// The benchmark's catalog: one service, one events integration. The key
-// comes from the environment, as docs/CONFIG.md recommends; there are no
-// channels and no escalation policy, so nothing is sent anywhere.
+// The benchmark's catalog: one service, one events integration and one
+// Alertmanager integration (for -groups). The keys come from the
+// environment, as docs/CONFIG.md recommends; there are no channels and no
+// escalation policy, so nothing is sent anywhere.
 const (
 	serviceName     = "bench"
 	integrationName = "bench-events"
+	amIntegration   = "bench-am"
 	benchConfig     = `services:
   - name: ` + serviceName + `
     title: Benchmark service
@@ -41,6 +43,10 @@ integrations:
   - name: ` + integrationName + `
     kind: events
     key: ${BENCH_KEY}
+    service: ` + serviceName + `
+  - name: ` + amIntegration + `
+    kind: alertmanager
+    key: ${BENCH_KEY}-am
     service: ` + serviceName + `
 `
 )

@@ -303,7 +303,7 @@ func (a *App) buildHandler() error {
 	postmortems := postmortem.NewStore(a.db, a.reports, a.opts.Now)
 	api := httpapi.New(httpapi.Deps{Log: a.log, Auth: a.auth, Catalog: a.catalog, DB: a.db, Outages: a.outages, Reporter: a.reports,
 		Checks: a.checks, Monitor: a.monitor, PublicURL: a.opts.PublicURL, Config: a, Version: a.opts.Version,
-		Engine: a.engine, Ingest: a.ingest, Incidents: a.incidents, KnownService: a.services.known,
+		Engine: a.engine, Ingest: a.ingest, Incidents: a.incidents, KnownService: a.services.known, IngestMetrics: a.metrics.ingest,
 		Postmortems: postmortems, KnownErrors: knownErrors, Changes: &change.Store{DB: a.db},
 		Deliveries: func(ctx context.Context, id int64) (any, error) { return a.outbox.Deliveries(ctx, id) },
 		OnCall:     &a.oncall, Reassigner: a.escalate,

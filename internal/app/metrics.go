@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/sextant-ops/sextant/internal/incident"
 	"github.com/sextant-ops/sextant/internal/store"
 	"github.com/sextant-ops/sextant/internal/timeline"
 )
@@ -23,6 +24,9 @@ type metrics struct {
 	duration       *prometheus.HistogramVec
 	reloads        prometheus.Counter
 	reloadFailures prometheus.Counter
+	// ingest counts events accepted and refused by the API's ingest
+	// handlers.
+	ingest *incident.Metrics
 }
 
 func newMetrics(version string, db *store.DB, reports *timeline.Reporter, log *slog.Logger) *metrics {
@@ -38,6 +42,17 @@ func newMetrics(version string, db *store.DB, reports *timeline.Reporter, log *s
 		reloads:        prometheus.NewCounter(prometheus.CounterOpts{Name: "sextant_config_reloads_total", Help: "Config files applied."}),
 		reloadFailures: prometheus.NewCounter(prometheus.CounterOpts{Name: "sextant_config_reload_failures_total", Help: "Config files rejected; the running config was kept."}),
 	}
+	m.ingest = &incident.Metrics{
+		Accepted: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "sextant_events_accepted_total", Help: "Events committed, by integration (an Alertmanager webhook counts its alerts).",
+		}, []string{"integration"}),
+		Refused: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "sextant_events_refused_total", Help: "Events, webhooks or single alerts refused, by integration (\"unknown\" when none matched) and reason.",
+		}, []string{"integration", "reason"}),
+		Truncated: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "sextant_alerts_truncated_total", Help: "Alerts Alertmanager reported leaving out of its webhooks (truncatedAlerts), by integration.",
+		}, []string{"integration"}),
+	}
 	build := prometheus.NewGauge(prometheus.GaugeOpts{Name: "sextant_build_info", Help: "Always 1; labels say the version and database engine.",
 		ConstLabels: prometheus.Labels{"version": version, "engine": string(db.Engine())}})
 	build.Set(1)
@@ -51,7 +66,7 @@ func newMetrics(version string, db *store.DB, reports *timeline.Reporter, log *s
 		return float64(n)
 	})
 	m.reg.MustRegister(&objectiveCollector{reports: reports, log: log})
-	m.reg.MustRegister(m.requests, m.duration, m.reloads, m.reloadFailures, build, services,
+	m.reg.MustRegister(m.requests, m.duration, m.reloads, m.reloadFailures, m.ingest.Accepted, m.ingest.Refused, m.ingest.Truncated, build, services,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

@@ -75,6 +75,8 @@ type Deps struct {
 	Incidents    *incident.Store
 	Deliveries   func(ctx context.Context, incidentID int64) (any, error)
 	KnownService func(name string) bool
+	// IngestMetrics counts events accepted and refused; nil counts nothing.
+	IngestMetrics *incident.Metrics
 	// On-call: the directory from the config file, the escalation of an
 	// incident, and reassignment.
 	OnCall     OnCall

@@ -2,8 +2,8 @@ package httpapi
 
 import (
 	"crypto/subtle"
-	"encoding/json"
-	"io"
+	"errors"
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -32,6 +32,9 @@ type IncidentDetail struct {
 	// Escalation says where paging stands, and why it has not paged yet
 	// when it waits for service hours.
 	Escalation any `json:"escalation"`
+	// Alerts counts a group incident's alerts (listed at
+	// /api/v1/incidents/{id}/alerts); absent for other incidents.
+	Alerts *incident.AlertCounts `json:"alerts,omitempty"`
 }
 
 // Note is the body of a note.
@@ -69,6 +72,19 @@ func (l *limiters) allow(in *incident.Integration, n int) bool {
 	return lim.AllowN(time.Now(), n)
 }
 
+// allowRequest counts one request against an integration's rate and, when
+// it is over, says in how many whole seconds to come back.
+func (l *limiters) allowRequest(in *incident.Integration) (int, bool) {
+	if l.allow(in, 1) {
+		return 0, true
+	}
+	r, err := incident.ParseRate(in.RateLimit)
+	if err != nil {
+		return 1, false
+	}
+	return max(1, int(math.Ceil(r.Per.Seconds()/float64(r.Events)))), false
+}
+
 func (a *API) incidentRoutes() []Route {
 	id := Param{Name: "id", In: "path", Type: "integer", Description: "the incident's id"}
 	return []Route{
@@ -77,7 +93,9 @@ func (a *API) incidentRoutes() []Route {
 		{Method: "POST", Path: "/v2/enqueue", Summary: "PagerDuty Events API v2 path: point a PagerDuty client's base URL at Sextant", Tag: "ingest",
 			KeyAuth: true, Request: incident.PDEvent{}, Response: PDAnswer{}, Status: 202, Handle: a.pdEvent},
 		{Method: "POST", Path: "/api/v1/integrations/alertmanager/{integration}", Summary: "Alertmanager webhook (payload version 4); send the integration's key as a bearer token", Tag: "ingest",
-			KeyAuth: true, Query: []Param{{Name: "integration", In: "path", Description: "the integration's name"}}, Request: incident.AMWebhook{}, Response: Accepted{}, Status: 202, Handle: a.alertmanager},
+			KeyAuth: true, Query: []Param{{Name: "integration", In: "path", Description: "the integration's name"}}, Request: incident.AMWebhook{}, Response: AlertsAccepted{}, Status: 202, Handle: a.alertmanager},
+		{Method: "GET", Path: "/api/v1/integrations/{name}/unrouted", Summary: "List an Alertmanager integration's unrouted alerts (unknown service, no fallback), newest first", Tag: "ingest", Role: auth.Admin,
+			Query: append([]Param{{Name: "name", In: "path", Description: "the integration's name"}}, pageParams...), Response: List[incident.UnroutedAlert]{}, Status: 200, Handle: a.unroutedAlerts},
 		{Method: "GET", Path: "/api/v1/incidents", Summary: "List incidents, newest first", Tag: "incidents", Role: auth.Viewer,
 			Query: append([]Param{
 				{Name: "service", In: "query", Description: "only this service's incidents"},
@@ -86,6 +104,8 @@ func (a *API) incidentRoutes() []Route {
 			}, pageParams...), Response: List[incident.Incident]{}, Status: 200, Handle: a.listIncidents},
 		{Method: "GET", Path: "/api/v1/incidents/{id}", Summary: "Get an incident with its timeline and notification deliveries", Tag: "incidents", Role: auth.Viewer,
 			Query: []Param{id}, Response: IncidentDetail{}, Status: 200, Handle: a.getIncident},
+		{Method: "GET", Path: "/api/v1/incidents/{id}/alerts", Summary: "List a group incident's alerts in the order they joined", Tag: "incidents", Role: auth.Viewer,
+			Query: append([]Param{id}, pageParams...), Response: List[incident.Alert]{}, Status: 200, Handle: a.incidentAlerts},
 		{Method: "POST", Path: "/api/v1/incidents/{id}/acknowledge", Summary: "Acknowledge an incident", Tag: "incidents", Role: auth.Operator,
 			Query: []Param{id}, Response: incident.Incident{}, Status: 200, Handle: a.incidentAction("acknowledge")},
 		{Method: "POST", Path: "/api/v1/incidents/{id}/resolve", Summary: "Resolve an incident", Tag: "incidents", Role: auth.Operator,
@@ -109,19 +129,23 @@ func invalidPD(w http.ResponseWriter, msg string, errs ...string) error {
 // pdEvent takes an event in the PagerDuty Events v2 format and answers as
 // that API does, so unmodified clients work.
 func (a *API) pdEvent(w http.ResponseWriter, r *http.Request) error {
+	m := a.deps.IngestMetrics
 	var ev incident.PDEvent
-	body, ok := readPD(w, r, &ev)
+	body, ok := readPD(w, r, &ev, m)
 	if !ok {
 		return nil
 	}
 	if errs := ev.Validate(); len(errs) > 0 {
+		m.Refuse("unknown", incident.RefusedInvalid, 1)
 		return invalidPD(w, "Event object is invalid", errs...)
 	}
 	in, ok := a.deps.Engine.ByKey(ev.RoutingKey)
 	if !ok || in.Kind != incident.KindEvents {
+		m.Refuse("unknown", incident.RefusedUnauthorized, 1)
 		return invalidPD(w, "Event object is invalid", "'routing_key' does not belong to an events integration")
 	}
 	if !a.limits.allow(in, 1) {
+		m.Refuse(in.Name, incident.RefusedRateLimited, 1)
 		writePD(w, http.StatusTooManyRequests, PDAnswer{Status: "throttle event", Message: "Requests for this integration are arriving too quickly. Please retry later."})
 		return nil
 	}
@@ -129,53 +153,134 @@ func (a *API) pdEvent(w http.ResponseWriter, r *http.Request) error {
 		ev.DedupKey = incident.NewDedupKey(body)
 	}
 	if a.deps.KnownService != nil && !a.deps.KnownService(in.Service) {
+		m.Refuse(in.Name, incident.RefusedUnknown, 1)
 		return invalidPD(w, "Event object is invalid", "the integration's service "+strconv.Quote(in.Service)+" no longer exists")
 	}
 	if _, err := a.deps.Ingest.Submit(r.Context(), []incident.Event{ev.ToEvent(in, body)}); err != nil {
+		m.Refuse(in.Name, incident.RefusedFailed, 1)
 		return err
 	}
+	m.Accept(in.Name, 1)
 	writePD(w, http.StatusAccepted, PDAnswer{Status: "success", Message: "Event processed", DedupKey: ev.DedupKey})
 	return nil
 }
 
+// alertmanager takes an Alertmanager webhook. The body is decoded as a
+// stream and each alert stands on its own: one the sender got wrong is
+// listed and skipped, one naming an unknown service goes to the
+// integration's service or is kept unrouted, and the rest are taken. Only
+// what Alertmanager would not retry differently is refused.
 func (a *API) alertmanager(w http.ResponseWriter, r *http.Request) error {
+	m := a.deps.IngestMetrics
 	in, ok := a.deps.Engine.Integration(r.PathValue("integration"))
 	if !ok || in.Kind != incident.KindAlertmanager {
+		m.Refuse("unknown", incident.RefusedUnauthorized, 1)
 		return newProblem(http.StatusNotFound, "no alertmanager integration "+strconv.Quote(r.PathValue("integration")))
 	}
 	scheme, token, _ := strings.Cut(r.Header.Get("Authorization"), " ")
 	if !strings.EqualFold(scheme, "Bearer") || subtle.ConstantTimeCompare([]byte(strings.TrimSpace(token)), []byte(in.Key.Reveal())) != 1 {
+		m.Refuse(in.Name, incident.RefusedUnauthorized, 1)
 		return newProblem(http.StatusUnauthorized, "send the integration's key as a bearer token (Alertmanager: http_config.authorization.credentials)")
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 4*incident.MaxBody))
+	// Alertmanager retries 5xx answers only: a request over the rate is
+	// told to come back, never refused for good.
+	if wait, ok := a.limits.allowRequest(in); !ok {
+		m.Refuse(in.Name, incident.RefusedRateLimited, 1)
+		w.Header().Set("Retry-After", strconv.Itoa(wait))
+		return newProblem(http.StatusServiceUnavailable, "webhooks for this integration are arriving too quickly; retry in "+strconv.Itoa(wait)+" s (Alertmanager retries)")
+	}
+	g, err := incident.DecodeAlertmanager(http.MaxBytesReader(w, r.Body, incident.MaxAlertmanagerBody))
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		m.Refuse(in.Name, incident.RefusedTooLarge, 1)
+		return newProblem(http.StatusRequestEntityTooLarge, "the body is larger than 32 MiB; set max_alerts on the Alertmanager receiver")
+	}
+	if err != nil {
+		m.Refuse(in.Name, incident.RefusedInvalid, 1)
+		return badRequest("", "the body is not an Alertmanager webhook: %v", err)
+	}
+	m.Refuse(in.Name, incident.RefusedInvalid, len(g.Invalid))
+	m.Truncate(in.Name, g.TruncatedAlerts)
+	g.Route(in, a.deps.KnownService)
+	if in.PerAlertIncidents() {
+		// One incident per alert, committed in bounded transactions as a
+		// group's chunks are.
+		events := g.Events(in)
+		for len(events) > 0 {
+			n := min(len(events), incident.DefaultChunk)
+			if _, err := a.deps.Ingest.Submit(r.Context(), events[:n]); err != nil {
+				m.Refuse(in.Name, incident.RefusedFailed, len(g.Alerts))
+				return err
+			}
+			events = events[n:]
+		}
+		if n := g.Unrouted(); n > 0 {
+			if _, err := a.deps.Ingest.SubmitGroup(r.Context(), unroutedOnly(g, in.Name)); err != nil {
+				return err
+			}
+		}
+	} else if _, err := a.deps.Ingest.SubmitGroup(r.Context(), g.Chunks(in.Name, 0)); err != nil {
+		m.Refuse(in.Name, incident.RefusedFailed, len(g.Alerts))
+		return err
+	}
+	m.Accept(in.Name, len(g.Alerts))
+	writeJSON(w, http.StatusAccepted, AlertsAccepted{Accepted: len(g.Alerts), Unrouted: g.Unrouted(), Rejected: g.Invalid})
+	return nil
+}
+
+// unroutedOnly is the part of a per-alert integration's webhook that has
+// no service, kept as a group's unrouted alerts are.
+func unroutedOnly(g *incident.AMGroup, integration string) []incident.GroupChunk {
+	var out []incident.GroupChunk
+	for _, c := range g.Chunks(integration, 0) {
+		if c.Service == "" {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// AlertsAccepted answers an Alertmanager webhook.
+type AlertsAccepted struct {
+	// Accepted counts the alerts taken, Unrouted those of them kept
+	// without a service (see GET /api/v1/integrations/{name}/unrouted).
+	Accepted int `json:"accepted"`
+	Unrouted int `json:"unrouted"`
+	// Rejected names each alert that could not be taken, and why.
+	Rejected []string `json:"rejected,omitempty"`
+}
+
+func (a *API) incidentAlerts(w http.ResponseWriter, r *http.Request) error {
+	id, err := incidentID(r)
 	if err != nil {
 		return err
 	}
-	var wh incident.AMWebhook
-	if err := json.Unmarshal(body, &wh); err != nil {
-		return badRequest("", "the body is not an Alertmanager webhook: %v", err)
-	}
-	events, errs := wh.ToEvents(in, body)
-	for i := range events {
-		if a.deps.KnownService != nil && !a.deps.KnownService(events[i].Service) {
-			errs = append(errs, "unknown service "+strconv.Quote(events[i].Service)+" for alert "+events[i].DedupKey)
-		}
-	}
-	if len(errs) > 0 {
-		p := newProblem(http.StatusBadRequest, "the webhook has invalid alerts; none was taken")
-		p.Type = TypeValidation
-		for _, e := range errs {
-			p.Errors = append(p.Errors, ProblemField{Detail: e})
-		}
-		return p
-	}
-	if !a.limits.allow(in, max(1, len(events))) {
-		return newProblem(http.StatusTooManyRequests, "alerts for this integration are arriving too quickly; Alertmanager will retry")
-	}
-	if _, err := a.deps.Ingest.Submit(r.Context(), events); err != nil {
+	pg, err := page(r)
+	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusAccepted, Accepted{Accepted: len(events)})
+	items, next, err := a.deps.Incidents.Alerts(r.Context(), id, pg)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, list(items, next))
+	return nil
+}
+
+func (a *API) unroutedAlerts(w http.ResponseWriter, r *http.Request) error {
+	name := r.PathValue("name")
+	if in, ok := a.deps.Engine.Integration(name); !ok || in.Kind != incident.KindAlertmanager {
+		return newProblem(http.StatusNotFound, "no alertmanager integration "+strconv.Quote(name))
+	}
+	pg, err := page(r)
+	if err != nil {
+		return err
+	}
+	items, next, err := a.deps.Incidents.Unrouted(r.Context(), name, pg)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, list(items, next))
 	return nil
 }
 
@@ -216,6 +321,13 @@ func (a *API) getIncident(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	d := IncidentDetail{Incident: i, Timeline: log, Deliveries: []any{}}
+	counts, err := a.deps.Incidents.CountAlerts(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	if counts.Firing+counts.Resolved > 0 {
+		d.Alerts = &counts
+	}
 	if a.deps.Deliveries != nil {
 		if d.Deliveries, err = a.deps.Deliveries(r.Context(), id); err != nil {
 			return err

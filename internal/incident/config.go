@@ -46,6 +46,10 @@ type Integration struct {
 	// AutoResolve resolves incidents when their source resolves them
 	// (default true); off, a person must resolve them.
 	AutoResolve *bool `yaml:"auto_resolve"`
+	// IncidentPer (Alertmanager) is "group" (the default): one incident
+	// per Alertmanager group and service, listing its alerts; or "alert":
+	// one incident per alert.
+	IncidentPer string `yaml:"incident_per"`
 }
 
 // EscalationPolicy says who is notified, and when.
@@ -213,6 +217,14 @@ func (s Setup) Validate(services map[string]bool, targets Targets) []apperr.Fiel
 				inv.Add(at+".severities", "%s: must be down, degraded or none, not %q", sev, st)
 			}
 		}
+		switch {
+		case in.IncidentPer == "" || in.IncidentPer == PerGroup || in.IncidentPer == PerAlert:
+			if in.IncidentPer != "" && in.Kind != KindAlertmanager {
+				inv.Add(at+".incident_per", "applies only to alertmanager integrations")
+			}
+		default:
+			inv.Add(at+".incident_per", "must be %q or %q, not %q", PerGroup, PerAlert, in.IncidentPer)
+		}
 		if in.RateLimit != "" {
 			if _, err := ParseRate(in.RateLimit); err != nil {
 				inv.Add(at+".rate_limit", "%v", err)
@@ -240,3 +252,7 @@ func (in *Integration) severityState(sev string) string {
 }
 
 func (in *Integration) autoResolve() bool { return in.AutoResolve == nil || *in.AutoResolve }
+
+// PerAlertIncidents says whether the integration opens one incident per
+// alert rather than per group.
+func (in *Integration) PerAlertIncidents() bool { return in.IncidentPer == PerAlert }

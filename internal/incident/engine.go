@@ -128,6 +128,9 @@ type Outcome struct {
 	IncidentID int64 // 0 when the event matched no incident
 	Created    bool
 	Status     string
+	// Joined lists, for a chunk of an Alertmanager group, the firing
+	// alerts new to its open incident.
+	Joined []string
 }
 
 // openKey is unique among open incidents; service names cannot hold "/".
@@ -138,6 +141,14 @@ func (e *Engine) Apply(ctx context.Context, tx *sql.Tx, events []Event) ([]Outco
 	st := newStmts(tx)
 	defer st.close()
 	return e.applyAll(ctx, st, events)
+}
+
+// ApplyGroup applies one chunk of an Alertmanager group in tx, as the
+// ingester does (see Ingester.SubmitGroup).
+func (e *Engine) ApplyGroup(ctx context.Context, tx *sql.Tx, c GroupChunk) (Outcome, bool, error) {
+	st := newStmts(tx)
+	defer st.close()
+	return e.applyGroup(ctx, st, c, e.Now().UTC())
 }
 
 func (e *Engine) applyAll(ctx context.Context, tx *stmts, events []Event) ([]Outcome, bool, error) {

@@ -267,6 +267,8 @@ func TestValidateSetup(t *testing.T) {
 		Integrations: []incident.Integration{
 			{Name: "a", Kind: "events", Key: secret.New("short"), Service: "ghost", Escalation: "nope", RateLimit: "fast"},
 			{Name: "b", Kind: "smoke", Key: secret.New("0123456789abcdef"), ServiceLabel: "svc"},
+			{Name: "c", Kind: "alertmanager", Key: secret.New("0123456789abcdefgh"), Service: "shop", IncidentPer: "storm"},
+			{Name: "d", Kind: "events", Key: secret.New("0123456789abcdefghij"), Service: "shop", IncidentPer: "alert"},
 		},
 		Policies: []incident.EscalationPolicy{{Name: "p", Levels: []incident.Level{{Delay: "soon", Notify: []string{"user:x", "channel:nope"}}}}},
 	}
@@ -275,7 +277,7 @@ func TestValidateSetup(t *testing.T) {
 		got[f.Path] = true
 	}
 	for _, want := range []string{"integrations[0].key", "integrations[0].service", "integrations[0].escalation", "integrations[0].rate_limit",
-		"integrations[1].kind", "integrations[1].service_label", "escalation_policies[0].levels[0].delay",
+		"integrations[1].kind", "integrations[1].service_label", "integrations[2].incident_per", "integrations[3].incident_per", "escalation_policies[0].levels[0].delay",
 		"escalation_policies[0].levels[0].notify[0]", "escalation_policies[0].levels[0].notify[1]"} {
 		if !got[want] {
 			t.Errorf("no problem at %s; got %v", want, got)

@@ -24,7 +24,15 @@ type Ingester struct {
 
 type request struct {
 	events []Event
+	group  *GroupChunk // instead of events: one chunk of an Alertmanager group
 	done   chan result
+}
+
+func (r *request) size() int {
+	if r.group != nil {
+		return len(r.group.Alerts)
+	}
+	return len(r.events)
 }
 
 type result struct {
@@ -48,7 +56,38 @@ func (in *Ingester) Start(ctx context.Context) {
 // Submit commits events and returns what each did. It returns only after
 // the transaction holding them has committed (or failed).
 func (in *Ingester) Submit(ctx context.Context, events []Event) ([]Outcome, error) {
-	r := &request{events: events, done: make(chan result, 1)}
+	return in.submit(ctx, &request{events: events, done: make(chan result, 1)})
+}
+
+// SubmitGroup commits an Alertmanager group chunk by chunk (see
+// AMGroup.Chunks), each in a transaction of its own shared with whatever
+// else is arriving, so a storm of thousands of alerts neither holds the
+// write lock for seconds nor makes other senders wait behind it. It
+// returns after every chunk has committed: the sender hears 202 only then.
+// If the server dies between two chunks the sender hears nothing and
+// sends the group again; alerts are stored by fingerprint within their
+// incident, so the retry completes the group without doubling anything.
+func (in *Ingester) SubmitGroup(ctx context.Context, chunks []GroupChunk) ([]Outcome, error) {
+	outs := make([]Outcome, 0, len(chunks))
+	opened := map[string]bool{}
+	joined := map[string][]string{}
+	for i := range chunks {
+		c := chunks[i]
+		c.opened, c.joined = opened[c.Service], joined[c.Service]
+		o, err := in.submit(ctx, &request{group: &c, done: make(chan result, 1)})
+		if err != nil {
+			return outs, err
+		}
+		for _, x := range o {
+			opened[c.Service] = opened[c.Service] || x.Created
+			joined[c.Service] = append(joined[c.Service], x.Joined...)
+		}
+		outs = append(outs, o...)
+	}
+	return outs, nil
+}
+
+func (in *Ingester) submit(ctx context.Context, r *request) ([]Outcome, error) {
 	select {
 	case in.reqs <- r:
 	case <-ctx.Done():
@@ -70,13 +109,13 @@ func (in *Ingester) loop(ctx context.Context) {
 			return
 		}
 		batch := []*request{first}
-		n := len(first.events)
+		n := first.size()
 	gather:
 		for n < in.MaxBatch {
 			select {
 			case r := <-in.reqs:
 				batch = append(batch, r)
-				n += len(r.events)
+				n += r.size()
 			default:
 				break gather
 			}
@@ -108,7 +147,16 @@ func (in *Ingester) commit(batch []*request) {
 		st := newStmts(tx)
 		defer st.close()
 		for _, r := range batch {
-			o, q, err := in.Engine.applyAll(ctx, st, r.events)
+			var o []Outcome
+			var q bool
+			var err error
+			if r.group != nil {
+				var g Outcome
+				g, q, err = in.Engine.applyGroup(ctx, st, *r.group, in.Engine.Now().UTC())
+				o = []Outcome{g}
+			} else {
+				o, q, err = in.Engine.applyAll(ctx, st, r.events)
+			}
 			if err != nil {
 				return err
 			}

@@ -43,6 +43,9 @@ type Incident struct {
 	// Notice is set only in the answer to resolving, when the incident's
 	// check still fails: its next failing result opens a new incident.
 	Notice string `json:"notice,omitempty"`
+	// TruncatedAlerts is how many alerts Alertmanager last left out of the
+	// group's webhook (its truncatedAlerts).
+	TruncatedAlerts int `json:"truncated_alerts"`
 }
 
 // LogEntry is one line of an incident's timeline.
@@ -64,7 +67,7 @@ type Store struct {
 }
 
 const incidentColumns = `id, service, status, severity, summary, source, dedup_key, integration, escalation, in_maintenance, service_state, details,
-	event_count, created_at, last_event_at, acknowledged_at, acknowledged_by, resolved_at, resolved_by, known_error_id`
+	event_count, created_at, last_event_at, acknowledged_at, acknowledged_by, resolved_at, resolved_by, known_error_id, truncated_alerts`
 
 func scanIncident(sc interface{ Scan(...any) error }) (Incident, error) {
 	var i Incident
@@ -72,7 +75,7 @@ func scanIncident(sc interface{ Scan(...any) error }) (Incident, error) {
 	var created, last int64
 	var ack, res, known sql.NullInt64
 	err := sc.Scan(&i.ID, &i.Service, &i.Status, &i.Severity, &i.Summary, &i.Source, &i.DedupKey, &i.Integration, &i.Escalation, &i.InMaintenance,
-		&i.ServiceState, &details, &i.EventCount, &created, &last, &ack, &i.AcknowledgedBy, &res, &i.ResolvedBy, &known)
+		&i.ServiceState, &details, &i.EventCount, &created, &last, &ack, &i.AcknowledgedBy, &res, &i.ResolvedBy, &known, &i.TruncatedAlerts)
 	if err != nil {
 		return i, err
 	}
@@ -294,4 +297,154 @@ func (s *Signer) Links(base string, id int64, now time.Time) (view, ack, resolve
 		return fmt.Sprintf("%s/incidents/%d/act/%s?exp=%d&sig=%s", base, id, action, exp.Unix(), s.Sign(id, action, exp))
 	}
 	return fmt.Sprintf("%s/incidents/%d", base, id), link("acknowledge"), link("resolve")
+}
+
+// Alert is one alert of a group incident, as Alertmanager last sent it.
+type Alert struct {
+	Fingerprint  string            `json:"fingerprint"`
+	Status       string            `json:"status"` // firing or resolved
+	Severity     string            `json:"severity"`
+	Labels       map[string]string `json:"labels"`
+	Annotations  map[string]string `json:"annotations"`
+	StartsAt     string            `json:"starts_at"`
+	EndsAt       string            `json:"ends_at"`
+	GeneratorURL string            `json:"generator_url,omitempty"`
+	FirstSeen    time.Time         `json:"first_seen"`
+	UpdatedAt    time.Time         `json:"updated_at"`
+}
+
+// AlertCounts says how many of an incident's alerts fire and how many
+// have resolved.
+type AlertCounts struct {
+	Firing   int `json:"firing"`
+	Resolved int `json:"resolved"`
+}
+
+// Alerts lists a group incident's alerts in the order they joined, one
+// page at a time; an incident that does not exist is ErrNotFound.
+func (s *Store) Alerts(ctx context.Context, id int64, page store.Page) ([]Alert, string, error) {
+	if _, err := s.exists(ctx, id); err != nil {
+		return nil, "", err
+	}
+	after, err := page.After()
+	if err != nil {
+		return nil, "", err
+	}
+	var from int64
+	if after != "" {
+		if from, err = strconv.ParseInt(after, 10, 64); err != nil {
+			return nil, "", store.ErrBadCursor
+		}
+	}
+	limit := page.Size()
+	rows, err := s.DB.Reader().QueryContext(ctx, `SELECT id, fingerprint, status, severity, alert, first_seen, updated_at FROM incident_alerts
+		WHERE incident_id = $1 AND id > $2 ORDER BY id LIMIT $3`, id, from, limit+1)
+	if err != nil {
+		return nil, "", fmt.Errorf("incident: alerts: %w", err)
+	}
+	defer rows.Close()
+	out := []Alert{}
+	var ids []int64
+	for rows.Next() {
+		var a Alert
+		var rowID, first, updated int64
+		var raw string
+		if err := rows.Scan(&rowID, &a.Fingerprint, &a.Status, &a.Severity, &raw, &first, &updated); err != nil {
+			return nil, "", fmt.Errorf("incident: alerts: %w", err)
+		}
+		var am AMAlert
+		_ = json.Unmarshal([]byte(raw), &am) // stored as decoded, so it decodes
+		a.Labels, a.Annotations, a.StartsAt, a.EndsAt, a.GeneratorURL = am.Labels, am.Annotations, am.StartsAt, am.EndsAt, am.GeneratorURL
+		a.FirstSeen, a.UpdatedAt = store.FromMillis(first), store.FromMillis(updated)
+		out, ids = append(out, a), append(ids, rowID)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, "", err
+	}
+	next := ""
+	if len(out) > limit {
+		out = out[:limit]
+		next = store.Cursor(strconv.FormatInt(ids[limit-1], 10))
+	}
+	return out, next, nil
+}
+
+// CountAlerts counts an incident's alerts by status (zero for incidents
+// that are not a group's).
+func (s *Store) CountAlerts(ctx context.Context, id int64) (AlertCounts, error) {
+	var c AlertCounts
+	err := s.DB.Reader().QueryRowContext(ctx, `SELECT COALESCE(SUM(CASE WHEN status = 'firing' THEN 1 ELSE 0 END), 0),
+		COALESCE(SUM(CASE WHEN status = 'firing' THEN 0 ELSE 1 END), 0) FROM incident_alerts WHERE incident_id = $1`, id).Scan(&c.Firing, &c.Resolved)
+	if err != nil {
+		return c, fmt.Errorf("incident: count alerts: %w", err)
+	}
+	return c, nil
+}
+
+func (s *Store) exists(ctx context.Context, id int64) (bool, error) {
+	var n int64
+	err := s.DB.Reader().QueryRowContext(ctx, `SELECT id FROM incidents WHERE id = $1`, id).Scan(&n)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, apperr.NotFound("incident %d", id)
+	}
+	if err != nil {
+		return false, fmt.Errorf("incident: get: %w", err)
+	}
+	return true, nil
+}
+
+// UnroutedAlert is an alert kept because its service is unknown and its
+// integration names no service to fall back on.
+type UnroutedAlert struct {
+	GroupKey    string          `json:"group_key"`
+	Fingerprint string          `json:"fingerprint"`
+	Service     string          `json:"service"` // the name the alert gave, if any
+	Status      string          `json:"status"`
+	Alert       json.RawMessage `json:"alert"` // the alert as Alertmanager sent it
+	FirstSeen   time.Time       `json:"first_seen"`
+	UpdatedAt   time.Time       `json:"updated_at"`
+}
+
+// Unrouted lists an integration's unrouted alerts, newest first, one page
+// at a time.
+func (s *Store) Unrouted(ctx context.Context, integration string, page store.Page) ([]UnroutedAlert, string, error) {
+	after, err := page.After()
+	if err != nil {
+		return nil, "", err
+	}
+	before := int64(1<<63 - 1)
+	if after != "" {
+		if before, err = strconv.ParseInt(after, 10, 64); err != nil {
+			return nil, "", store.ErrBadCursor
+		}
+	}
+	limit := page.Size()
+	rows, err := s.DB.Reader().QueryContext(ctx, `SELECT id, group_key, fingerprint, service, status, alert, first_seen, updated_at FROM unrouted_alerts
+		WHERE integration = $1 AND id < $2 ORDER BY id DESC LIMIT $3`, integration, before, limit+1)
+	if err != nil {
+		return nil, "", fmt.Errorf("incident: unrouted alerts: %w", err)
+	}
+	defer rows.Close()
+	out := []UnroutedAlert{}
+	var ids []int64
+	for rows.Next() {
+		var u UnroutedAlert
+		var rowID, first, updated int64
+		var raw string
+		if err := rows.Scan(&rowID, &u.GroupKey, &u.Fingerprint, &u.Service, &u.Status, &raw, &first, &updated); err != nil {
+			return nil, "", fmt.Errorf("incident: unrouted alerts: %w", err)
+		}
+		u.Alert = json.RawMessage(raw)
+		u.FirstSeen, u.UpdatedAt = store.FromMillis(first), store.FromMillis(updated)
+		out, ids = append(out, u), append(ids, rowID)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, "", err
+	}
+	next := ""
+	if len(out) > limit {
+		out = out[:limit]
+		next = store.Cursor(strconv.FormatInt(ids[limit-1], 10))
+	}
+	return out, next, nil
 }

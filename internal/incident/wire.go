@@ -114,7 +114,8 @@ func (e *PDEvent) ToEvent(in *Integration, body []byte) Event {
 	return ev
 }
 
-// AMWebhook is Alertmanager's webhook body (version 4).
+// AMWebhook is Alertmanager's webhook body (version 4), as the API
+// document describes it; bodies are read by DecodeAlertmanager.
 type AMWebhook struct {
 	Version           string            `json:"version"`
 	GroupKey          string            `json:"groupKey"`
@@ -137,66 +138,4 @@ type AMAlert struct {
 	EndsAt       string            `json:"endsAt"`
 	GeneratorURL string            `json:"generatorURL"`
 	Fingerprint  string            `json:"fingerprint"`
-}
-
-// ToEvents turns a webhook into events: each alert's fingerprint is its
-// dedup key; firing triggers, resolved resolves. The service is the value
-// of the integration's service label, or its service.
-func (w *AMWebhook) ToEvents(in *Integration, body []byte) ([]Event, []string) {
-	var errs []string
-	if w.Version != "4" {
-		errs = append(errs, fmt.Sprintf("'version' must be \"4\" (Alertmanager webhook payload version 4), got %q", w.Version))
-	}
-	var out []Event
-	for i, a := range w.Alerts {
-		at := fmt.Sprintf("alerts[%d]", i)
-		if a.Fingerprint == "" {
-			errs = append(errs, "'"+at+".fingerprint' is missing")
-			continue
-		}
-		action := ActionTrigger
-		switch a.Status {
-		case "firing":
-		case "resolved":
-			action = ActionResolve
-		default:
-			errs = append(errs, fmt.Sprintf("'%s.status' must be firing or resolved, got %q", at, a.Status))
-			continue
-		}
-		service := in.Service
-		if in.ServiceLabel != "" && a.Labels[in.ServiceLabel] != "" {
-			service = a.Labels[in.ServiceLabel]
-		}
-		if service == "" {
-			errs = append(errs, fmt.Sprintf("'%s.labels.%s' is missing and the integration names no service", at, in.ServiceLabel))
-			continue
-		}
-		summary := a.Annotations["summary"]
-		if summary == "" {
-			summary = a.Annotations["description"]
-		}
-		if summary == "" {
-			summary = a.Labels["alertname"]
-		}
-		sev := strings.ToLower(a.Labels["severity"])
-		if !contains(Severities, sev) {
-			switch sev {
-			case "page", "high", "major":
-				sev = "critical"
-			case "ticket", "low", "minor", "warn":
-				sev = "warning"
-			default:
-				sev = "error"
-			}
-		}
-		details, _ := json.Marshal(map[string]any{"labels": a.Labels, "annotations": a.Annotations, "starts_at": a.StartsAt,
-			"ends_at": a.EndsAt, "generator_url": a.GeneratorURL, "external_url": w.ExternalURL, "receiver": w.Receiver})
-		source := a.Labels["instance"]
-		if source == "" {
-			source = "alertmanager"
-		}
-		out = append(out, Event{Integration: in.Name, Action: action, DedupKey: a.Fingerprint, Service: service, Summary: clip(summary, maxSummary),
-			Source: source, Severity: sev, Details: details, Body: body})
-	}
-	return out, errs
 }

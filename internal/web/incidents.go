@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -152,7 +154,49 @@ type incidentDetailPage struct {
 	// Effect is what the service's timeline shows over the incident's
 	// span: down, degraded or none (see incidentEffect).
 	Effect string
+	// Alerts is one page of a group incident's alerts (AlertCounts counts
+	// them all); AlertsNextURL shows the next page, empty on the last.
+	Alerts        []incidentAlert
+	AlertCounts   incident.AlertCounts
+	AlertsNextURL string
 }
+
+// incidentAlerts is how many of a group incident's alerts its page lists
+// at once.
+const incidentAlerts = 100
+
+// incidentAlert is one alert of a group incident as its page shows it.
+type incidentAlert struct{ incident.Alert }
+
+// Summary is the alert's own summary, or its description.
+func (a incidentAlert) Summary() string {
+	if s := a.Annotations["summary"]; s != "" {
+		return s
+	}
+	return a.Annotations["description"]
+}
+
+// Ends is when the alert ended, empty while Alertmanager sends its zero
+// time (a firing alert with no end).
+func (a incidentAlert) Ends() string {
+	if strings.HasPrefix(a.EndsAt, "0001-") {
+		return ""
+	}
+	return a.EndsAt
+}
+
+// LabelList is the alert's labels as name=value, sorted.
+func (a incidentAlert) LabelList() []string {
+	out := make([]string, 0, len(a.Labels))
+	for k, v := range a.Labels {
+		out = append(out, k+"="+v)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// AlertTotal counts the incident's alerts.
+func (p *incidentDetailPage) AlertTotal() int { return p.AlertCounts.Firing + p.AlertCounts.Resolved }
 
 // CanAcknowledge says whether the incident can still be acknowledged.
 func (p *incidentDetailPage) CanAcknowledge() bool { return p.Status == incident.Triggered }
@@ -267,6 +311,24 @@ func (u *UI) incidentPage(r *http.Request, id int64) (*incidentDetailPage, error
 	dp.DetailsJSON = prettyJSON(i.Details)
 	if dp.Effect, err = u.incidentEffect(ctx, i); err != nil {
 		return nil, err
+	}
+	if dp.AlertCounts, err = u.deps.Incidents.CountAlerts(ctx, id); err != nil {
+		return nil, err
+	}
+	if dp.AlertTotal() > 0 {
+		alerts, next, err := u.deps.Incidents.Alerts(ctx, id, store.Page{Limit: incidentAlerts, Cursor: r.URL.Query().Get("alerts")})
+		if errors.Is(err, store.ErrBadCursor) {
+			alerts, next, err = u.deps.Incidents.Alerts(ctx, id, store.Page{Limit: incidentAlerts})
+		}
+		if err != nil {
+			return nil, err
+		}
+		for _, a := range alerts {
+			dp.Alerts = append(dp.Alerts, incidentAlert{a})
+		}
+		if next != "" {
+			dp.AlertsNextURL = fmt.Sprintf("/incidents/%d?alerts=%s#alerts", id, url.QueryEscape(next))
+		}
 	}
 	dp.Note = field{Name: "text", ID: "note-text", Label: "Add a note", Hint: "Shown in the timeline with your name. Start it with \"Public:\" to publish it on the status page too."}
 	if u.deps.KnownErrors != nil {

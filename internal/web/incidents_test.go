@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -383,4 +384,49 @@ func pagerLink(t *testing.T, body, text string) string {
 		href = href[:k]
 	}
 	return strings.ReplaceAll(href, "&amp;", "&")
+}
+
+// TestIncidentPageListsAlerts: a group incident's page lists its alerts a
+// page at a time, with their counts.
+func TestIncidentPageListsAlerts(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		e := newEnv(t, db)
+		ctx := context.Background()
+		e.putService(catalog.Service{Name: "payroll", Title: "Payroll"})
+		viewer := e.login("victor")
+		var alerts []string
+		for i := range 120 {
+			alerts = append(alerts, fmt.Sprintf(`{"status":"firing","labels":{"alertname":"NodeDown","service":"payroll","zone":"z%d"},"annotations":{"summary":"node %03d is down"},
+"startsAt":"2026-11-21T10:00:00Z","endsAt":"0001-01-01T00:00:00Z","fingerprint":"fp%03d"}`, i, i, i))
+		}
+		g, err := incident.DecodeAlertmanager(strings.NewReader(`{"version":"4","groupKey":"g","truncatedAlerts":3,"groupLabels":{"alertname":"NodeDown"},"alerts":[` + strings.Join(alerts, ",") + `]}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		g.Route(&incident.Integration{Name: "am", ServiceLabel: "service"}, nil)
+		var id int64
+		for _, c := range g.Chunks("am", 0) {
+			if err := db.Tx(ctx, func(tx *sql.Tx) error {
+				o, _, err := e.engine.ApplyGroup(ctx, tx, c)
+				id = max(id, o.IncidentID)
+				return err
+			}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		res, body := e.get("/incidents/"+strconv.FormatInt(id, 10), &viewer)
+		wantStatus(t, res, http.StatusOK)
+		wantContains(t, body, "120 firing, 0 resolved; Alertmanager left 3 more out of its last webhook.", "<code>fp000</code>", "node 099 is down",
+			"<code>zone=z0</code>", `rel="next">More alerts</a>`)
+		if strings.Contains(body, "fp100") {
+			t.Fatal("the first page lists more than 100 alerts")
+		}
+		next := body[strings.Index(body, `<nav class="pager" aria-label="Alert pages"><a href="`)+len(`<nav class="pager" aria-label="Alert pages"><a href="`):]
+		next, _, _ = strings.Cut(strings.ReplaceAll(next[:strings.Index(next, `"`)], "&amp;", "&"), "#")
+		_, body = e.get(next, &viewer)
+		wantContains(t, body, "<code>fp100</code>", "<code>fp119</code>")
+		if strings.Contains(body, "<code>fp099</code>") || strings.Contains(body, "More alerts") {
+			t.Fatal("the second page repeats the first or offers a third")
+		}
+	})
 }
