@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"unicode/utf8"
 )
 
 // The kinds of error a user may be told about.
@@ -114,4 +115,18 @@ func Pointer(path string) string {
 		b.WriteString(part)
 	}
 	return b.String()
+}
+
+// BadText says what makes s unfit to be stored as text, or "" when nothing
+// does. PostgreSQL text cannot hold a NUL byte and both engines expect
+// UTF-8, so input that breaks either rule is refused at the edge, naming
+// the field, rather than failing in the database as an internal error.
+func BadText(s string) string {
+	if strings.IndexByte(s, 0) >= 0 {
+		return "holds a NUL byte"
+	}
+	if !utf8.ValidString(s) {
+		return "is not valid UTF-8"
+	}
+	return ""
 }

@@ -37,3 +37,24 @@ func TestKinds(t *testing.T) {
 		t.Fatalf("Prefixed path = %q", got)
 	}
 }
+
+func TestBadText(t *testing.T) {
+	cases := []struct {
+		name, in, want string
+	}{
+		{"plain", "payroll", ""},
+		{"empty", "", ""},
+		{"multi-byte", "Zürich ✓", ""},
+		{"NUL", "a\x00b", "holds a NUL byte"},
+		{"invalid UTF-8", "a\xff\xfe", "is not valid UTF-8"},
+		{"lone continuation byte", "x\x80", "is not valid UTF-8"},
+		{"NUL and invalid", "\x00\xff", "holds a NUL byte"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if got := BadText(c.in); got != c.want {
+				t.Fatalf("BadText(%q) = %q, want %q", c.in, got, c.want)
+			}
+		})
+	}
+}

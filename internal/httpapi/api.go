@@ -7,10 +7,14 @@ package httpapi
 import (
 	"context"
 	"log/slog"
+	"maps"
 	"net/http"
+	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
+	"github.com/sextant-ops/sextant/internal/apperr"
 	"github.com/sextant-ops/sextant/internal/auth"
 	"github.com/sextant-ops/sextant/internal/catalog"
 	"github.com/sextant-ops/sextant/internal/incident"
@@ -168,8 +172,13 @@ func (a *API) authenticate(r *http.Request) (auth.Principal, error) {
 }
 
 func (a *API) wrap(rt Route) http.Handler {
+	params := pathParams(rt.Path)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "no-store")
+		if p := badBytes(r, params); p != nil {
+			writeProblem(w, r, p)
+			return
+		}
 		if rt.Role != "" {
 			p, err := a.authenticate(r)
 			if err != nil {
@@ -186,6 +195,58 @@ func (a *API) wrap(rt Route) http.Handler {
 			writeProblem(w, r, toProblem(err, a.deps.Log, r))
 		}
 	})
+}
+
+// pathParams lists the wildcards of a mux pattern: "name" and "id" for
+// /api/v1/services/{name}/outages/{id}.
+func pathParams(pattern string) []string {
+	var out []string
+	for {
+		_, rest, ok := strings.Cut(pattern, "{")
+		if !ok {
+			return out
+		}
+		name, after, _ := strings.Cut(rest, "}")
+		if name = strings.TrimSuffix(name, "..."); name != "$" {
+			out = append(out, name)
+		}
+		pattern = after
+	}
+}
+
+// badBytes refuses, before authentication and before any handler, a path
+// or query value holding a NUL byte or invalid UTF-8: no stored object has
+// such a name or key, and PostgreSQL would refuse it as an internal error.
+// Every such parameter is named in one 400, whatever the route.
+func badBytes(r *http.Request, params []string) *Problem {
+	var fields []ProblemField
+	for _, name := range params {
+		if why := apperr.BadText(r.PathValue(name)); why != "" {
+			fields = append(fields, ProblemField{Parameter: name, Detail: "the path value " + why})
+		}
+	}
+	q, _ := url.ParseQuery(r.URL.RawQuery)
+	for _, name := range slices.Sorted(maps.Keys(q)) {
+		if why := apperr.BadText(name); why != "" {
+			fields = append(fields, ProblemField{Parameter: strings.ToValidUTF8(name, "\ufffd"), Detail: "the parameter's name " + why})
+			continue
+		}
+		for _, v := range q[name] {
+			if why := apperr.BadText(v); why != "" {
+				fields = append(fields, ProblemField{Parameter: name, Detail: "the value " + why})
+				break
+			}
+		}
+	}
+	if len(fields) == 0 {
+		return nil
+	}
+	p := newProblem(http.StatusBadRequest, "the request has an invalid parameter")
+	if len(fields) > 1 {
+		p.Detail = "the request has invalid parameters"
+	}
+	p.Type, p.Errors = TypeValidation, fields
+	return p
 }
 
 // Require wraps a handler outside the API (such as /metrics) in the same
