@@ -6,10 +6,12 @@ package httpapi
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"maps"
 	"net/http"
 	"net/url"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -97,6 +99,11 @@ type API struct {
 	deps   Deps
 	routes []Route
 	limits limiters
+	// validators check a body that did not decode whole, so that the
+	// answer lists the problems of the fields that did decode too. They
+	// are keyed by the body's pointer type and only report: the write
+	// itself validates again inside its transaction.
+	validators map[reflect.Type]func(r *http.Request, body any) error
 }
 
 // New builds the API and its route table.
@@ -105,6 +112,7 @@ func New(d Deps) *API {
 		d.Log = slog.New(slog.DiscardHandler)
 	}
 	a := &API{deps: d}
+	a.validators = a.bodyValidators()
 	a.routes = append(a.routes, a.catalogRoutes()...)
 	a.routes = append(a.routes, a.availabilityRoutes()...)
 	a.routes = append(a.routes, a.monitorRoutes()...)
@@ -192,9 +200,66 @@ func (a *API) wrap(rt Route) http.Handler {
 			r = r.WithContext(WithPrincipal(r.Context(), p))
 		}
 		if err := rt.Handle(w, r); err != nil {
-			writeProblem(w, r, toProblem(err, a.deps.Log, r))
+			writeProblem(w, r, toProblem(a.withValidation(r, err), a.deps.Log, r))
 		}
 	})
+}
+
+// withValidation completes the problems of a body that did not decode
+// whole with those its validator finds in the rest, so that six mistakes
+// are answered as six, whatever their kind.
+func (a *API) withValidation(r *http.Request, err error) error {
+	var body *bodyProblems
+	if !errors.As(err, &body) {
+		return err
+	}
+	if check, ok := a.validators[reflect.TypeOf(body.value)]; ok {
+		body.fields = mergeProblems(body.fields, check(r, body.value))
+	}
+	return body
+}
+
+// bodyValidators lists the validators of the bodies that have one. A
+// replacing PUT takes the object's name from the URL when the body has
+// none, as its handler does.
+func (a *API) bodyValidators() map[reflect.Type]func(r *http.Request, body any) error {
+	return map[reflect.Type]func(r *http.Request, body any) error{
+		reflect.TypeFor[*catalog.Service](): func(r *http.Request, body any) error {
+			s := *body.(*catalog.Service)
+			if s.Name == "" {
+				s.Name = r.PathValue("name")
+			}
+			return a.deps.Catalog.ValidateService(r.Context(), s)
+		},
+		reflect.TypeFor[*catalog.Calendar](): func(r *http.Request, body any) error {
+			c := *body.(*catalog.Calendar)
+			if c.Name == "" {
+				c.Name = r.PathValue("name")
+			}
+			if c.Name == "" {
+				return &apperr.Invalid{Fields: []apperr.Field{{Path: "name", Msg: "is required"}}}
+			}
+			return a.deps.Catalog.ValidateCalendar(r.Context(), c)
+		},
+		reflect.TypeFor[*monitor.Check](): func(r *http.Request, body any) error {
+			c := *body.(*monitor.Check)
+			if c.Name == "" {
+				c.Name = r.PathValue("name")
+			}
+			cat, err := a.deps.Catalog.Load(r.Context())
+			if err != nil {
+				return err
+			}
+			services := map[string]bool{}
+			for _, s := range cat.Services {
+				services[s.Name] = true
+			}
+			if _, problems := monitor.Compile(c, services); len(problems) > 0 {
+				return &apperr.Invalid{Fields: problems}
+			}
+			return nil
+		},
+	}
 }
 
 // pathParams lists the wildcards of a mux pattern: "name" and "id" for
