@@ -8,6 +8,7 @@ package apperr
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"unicode/utf8"
 )
@@ -71,6 +72,37 @@ func (e *Invalid) Err() error {
 		return nil
 	}
 	return e
+}
+
+// Merge adds to the problems found while parsing an input those its
+// validator found in the parts that did parse, and returns them together.
+// A validator's problem at (or under) a path that already has one is left
+// out: that field was left empty because it did not parse, and "is
+// required" beside "must be a number" is noise. An error from the
+// validator that is not an Invalid (the store could not be read) leaves
+// the parsing problems alone.
+func Merge(parsed []Field, validated error) *Invalid {
+	out := &Invalid{Fields: slices.Clone(parsed)}
+	var inv *Invalid
+	if !errors.As(validated, &inv) {
+		return out
+	}
+	for _, f := range inv.Fields {
+		if !slices.ContainsFunc(parsed, func(p Field) bool { return covers(p.Path, f.Path) }) {
+			out.Fields = append(out.Fields, f)
+		}
+	}
+	return out
+}
+
+// covers says whether path lies at or under prefix ("objective" covers
+// "objective.hours"; "depends_on[1]" covers "depends_on[1].kind").
+func covers(prefix, path string) bool {
+	if prefix == "" || path == prefix {
+		return path == prefix
+	}
+	rest, ok := strings.CutPrefix(path, prefix)
+	return ok && (strings.HasPrefix(rest, ".") || strings.HasPrefix(rest, "["))
 }
 
 // Prefixed returns the problems with prefix joined before each path, for a

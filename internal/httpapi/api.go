@@ -246,18 +246,7 @@ func (a *API) bodyValidators() map[reflect.Type]func(r *http.Request, body any) 
 			if c.Name == "" {
 				c.Name = r.PathValue("name")
 			}
-			cat, err := a.deps.Catalog.Load(r.Context())
-			if err != nil {
-				return err
-			}
-			services := map[string]bool{}
-			for _, s := range cat.Services {
-				services[s.Name] = true
-			}
-			if _, problems := monitor.Compile(c, services); len(problems) > 0 {
-				return &apperr.Invalid{Fields: problems}
-			}
-			return nil
+			return a.deps.Checks.Validate(r.Context(), c)
 		},
 	}
 }

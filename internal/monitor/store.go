@@ -124,6 +124,21 @@ func newToken() string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
+// Validate reports the problems Put would find with c, against the
+// services that exist now, without writing anything: the API and the UI ask
+// it about an input that parsed only in part, so that the user sees every
+// mistake at once.
+func (s *Store) Validate(ctx context.Context, c Check) error {
+	services, err := serviceNames(ctx, s.db.Reader())
+	if err != nil {
+		return err
+	}
+	if _, problems := Compile(c, services); len(problems) > 0 {
+		return &apperr.Invalid{Fields: problems}
+	}
+	return nil
+}
+
 // Put creates or replaces a check through the API, after validating it
 // against the services that exist.
 func (s *Store) Put(ctx context.Context, actor string, c Check, mode catalog.Mode) (StoredCheck, error) {
