@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"reflect"
 	"strconv"
 	"strings"
@@ -66,9 +67,13 @@ func pointerJoin(ptr, key string) string {
 // walk (nothing after it can be trusted) and is the only problem returned;
 // otherwise every duplicate key and bad string is.
 func parseBody(data []byte) (*jsonNode, []ProblemField) {
+	return (&bodyParser{}).parse(data)
+}
+
+func (p *bodyParser) parse(data []byte) (*jsonNode, []ProblemField) {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
-	p := &bodyParser{data: data, dec: dec}
+	p.data, p.dec = data, dec
 	root, err := p.value("", 0)
 	if err == nil {
 		if _, err2 := dec.Token(); !errors.Is(err2, io.EOF) {
@@ -105,6 +110,9 @@ type bodyParser struct {
 	data     []byte
 	dec      *json.Decoder
 	problems []ProblemField
+	// allowDuplicates keeps the last of duplicate keys, as the formats of
+	// other tools that Sextant accepts unchanged do.
+	allowDuplicates bool
 }
 
 // token reads the next token and the bytes it came from (without the
@@ -174,7 +182,7 @@ func (p *bodyParser) node(ptr string, depth int, tok json.Token, raw []byte) (*j
 			if err != nil {
 				return nil, err
 			}
-			if seen[key] {
+			if seen[key] && !p.allowDuplicates {
 				p.problems = append(p.problems, ProblemField{Pointer: kptr, Detail: fmt.Sprintf("duplicate key %q: each key may appear once", key)})
 				continue
 			}
@@ -510,4 +518,29 @@ func decodeValue(data []byte, v any) []ProblemField {
 	}
 	assign(root, rv, "", &problems)
 	return problems
+}
+
+// textProblems is a 400 naming each string (value or key) of a JSON body
+// that holds a NUL byte or invalid UTF-8, or nil when there is none or the
+// body is not JSON (its handler reports that in its own words). It serves
+// the routes that take other tools' formats as they are, duplicates and
+// all, but must not pass text to the database that it cannot store.
+func textProblems(body []byte) *Problem {
+	root, problems := (&bodyParser{allowDuplicates: true}).parse(body)
+	if root == nil || len(problems) == 0 {
+		return nil
+	}
+	p := newProblem(http.StatusBadRequest, "the body has text that cannot be stored")
+	p.Type, p.Errors = TypeValidation, problems
+	return p
+}
+
+// lines words each field problem on one line, for answers in another
+// tool's format.
+func (p *Problem) lines() []string {
+	var out []string
+	for _, f := range p.Errors {
+		out = append(out, strings.TrimPrefix(f.Pointer+": ", ": ")+f.Detail)
+	}
+	return out
 }

@@ -3,6 +3,7 @@ package httpapi_test
 import (
 	"bytes"
 	"encoding/json"
+	"io"
 	"net/http"
 	"slices"
 	"strings"
@@ -10,6 +11,8 @@ import (
 
 	"github.com/sextant-ops/sextant/internal/auth"
 	"github.com/sextant-ops/sextant/internal/httpapi"
+	"github.com/sextant-ops/sextant/internal/incident"
+	"github.com/sextant-ops/sextant/internal/secret"
 	"github.com/sextant-ops/sextant/internal/store"
 	"github.com/sextant-ops/sextant/internal/store/storetest"
 )
@@ -120,6 +123,57 @@ func TestBodyLimitsKept(t *testing.T) {
 		resp.Body.Close()
 		if resp.StatusCode != http.StatusUnsupportedMediaType {
 			t.Fatalf("form body: %d", resp.StatusCode)
+		}
+	})
+}
+
+// TestIngestRefusesBadText: the routes that take other tools' formats as
+// they are refuse a string or key holding a NUL byte or invalid UTF-8 with
+// a 400 naming its pointer (in PagerDuty's format on its routes), where
+// PostgreSQL answered 500, and still accept duplicate keys.
+func TestIngestRefusesBadText(t *testing.T) {
+	const pdKey, amKey = "ingest-events-key-0123456789", "ingest-am-key-0123456789"
+	cases := []struct {
+		name, path, key, body string
+		status                int
+		want                  string
+	}{
+		{"event with invalid UTF-8", "/v2/enqueue", "", `{"routing_key":"` + pdKey + `","event_action":"trigger","payload":{"summary":"` + "\xff" + `","source":"x","severity":"critical"}}`,
+			400, "/payload/summary: the string is not valid UTF-8"},
+		{"event with NUL", "/api/v1/events", "", `{"routing_key":"` + pdKey + `","event_action":"trigger","payload":{"summary":"disk","source":"x\u0000","severity":"critical"}}`,
+			400, "/payload/source: the string holds a NUL byte"},
+		{"event with a bad key in its details", "/v2/enqueue", "", `{"routing_key":"` + pdKey + `","event_action":"trigger","payload":{"summary":"disk","source":"x","severity":"critical","custom_details":{"` + "\xc3" + `":1}}}`,
+			400, "the key is not valid UTF-8"},
+		{"event with duplicate keys is taken", "/v2/enqueue", "", `{"routing_key":"` + pdKey + `","event_action":"trigger","payload":{"summary":"disk","summary":"disk full","source":"x","severity":"critical"}}`,
+			202, "success"},
+		{"webhook with invalid UTF-8", "/api/v1/integrations/alertmanager/am", amKey,
+			`{"version":"4","status":"firing","alerts":[{"status":"firing","labels":{"alertname":"` + "\xfe" + `"},"startsAt":"2026-11-21T10:00:00Z","fingerprint":"f1"}]}`,
+			400, `"pointer":"/alerts/0/labels/alertname"`},
+	}
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		h := newHarness(t, db)
+		h.mustDo(auth.Operator, "POST", "/api/v1/services", `{"name":"shop"}`, 201)
+		h.engine.Configure(incident.Setup{Integrations: []incident.Integration{
+			{Name: "events", Kind: incident.KindEvents, Key: secret.New(pdKey), Service: "shop"},
+			{Name: "am", Kind: incident.KindAlertmanager, Key: secret.New(amKey), Service: "shop"},
+		}})
+		for _, c := range cases {
+			t.Run(c.name, func(t *testing.T) {
+				req, _ := http.NewRequest("POST", h.srv.URL+c.path, strings.NewReader(c.body))
+				req.Header.Set("Content-Type", "application/json")
+				if c.key != "" {
+					req.Header.Set("Authorization", "Bearer "+c.key)
+				}
+				resp, err := http.DefaultClient.Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				b, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != c.status || !strings.Contains(string(b), c.want) {
+					t.Fatalf("%d %s, want %d mentioning %q", resp.StatusCode, b, c.status, c.want)
+				}
+			})
 		}
 	})
 }

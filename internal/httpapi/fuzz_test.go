@@ -9,6 +9,8 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"reflect"
 	"regexp"
 	"slices"
@@ -80,7 +82,9 @@ func (l *errorLog) take() []string {
 // fuzzCase is one request the fuzz pass sends.
 type fuzzCase struct {
 	method, path, query, body string
-	what                      string
+	// key is sent as the bearer token whoever asks: an integration's key.
+	key  string
+	what string
 }
 
 // badValues are the kinds of bad bytes each parameter gets, URL-escaped.
@@ -215,8 +219,36 @@ func cases(method, pattern string, query []string, request any) []fuzzCase {
 	return out
 }
 
+// The integration keys of the fuzzed server.
+const (
+	eventsKey = "fuzz-events-routing-key-0123456789"
+	amKey     = "fuzz-alertmanager-key-0123456789"
+)
+
+// keyedBodies are ingest bodies with a valid key and one kind of bad value
+// in every string, so that the bad bytes get past the key check and reach
+// the ingester and the database.
+func keyedBodies() []fuzzCase {
+	var out []fuzzCase
+	for what, s := range map[string]string{
+		"NUL strings":           `"a\u0000b"`,
+		"invalid UTF-8 strings": "\"a\xff\xfeb\"",
+		"100 KB strings":        `"` + strings.Repeat("y", 100<<10) + `"`,
+	} {
+		pd := `{"routing_key":"` + eventsKey + `","event_action":"trigger","dedup_key":` + s +
+			`,"payload":{"summary":` + s + `,"source":` + s + `,"severity":"critical","component":` + s + `,"custom_details":{` + s + `:` + s + `}}}`
+		am := `{"version":"4","status":"firing","receiver":` + s + `,"groupLabels":{` + s + `:` + s + `},"commonLabels":{},"commonAnnotations":{},"alerts":[` +
+			`{"status":"firing","labels":{"alertname":` + s + `},"annotations":{"summary":` + s + `},"startsAt":"2026-11-21T10:00:00Z","fingerprint":` + s + `}]}`
+		out = append(out,
+			fuzzCase{method: "POST", path: "/v2/enqueue", body: pd, what: "keyed event with " + what},
+			fuzzCase{method: "POST", path: "/api/v1/events", body: pd, what: "keyed event with " + what},
+			fuzzCase{method: "POST", path: "/api/v1/integrations/alertmanager/am", body: am, key: amKey, what: "keyed webhook with " + what})
+	}
+	return out
+}
+
 // startApp runs the whole server (API, UI, status pages) with the demo
-// catalog on engine e, and returns it with an admin token, an admin's UI
+// catalog and two integrations on engine e, and returns it with an admin token, an admin's UI
 // session and the server's ERROR lines.
 func startApp(t *testing.T, e storetest.Engine) (srv *httptest.Server, token, session string, logs *errorLog) {
 	t.Helper()
@@ -224,8 +256,19 @@ func startApp(t *testing.T, e storetest.Engine) (srv *httptest.Server, token, se
 	if dir == "" {
 		dir = t.TempDir()
 	}
+	// The demo catalog, with an integration of each kind so that bodies
+	// with a valid key reach the ingester.
+	demo, err := os.ReadFile("../config/demo.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := filepath.Join(dir, "sextant.yaml")
+	extra := fmt.Sprintf("integrations:\n  - {name: events, kind: events, key: %q, service: shop}\n  - {name: am, kind: alertmanager, key: %q, service: shop}\n", eventsKey, amKey)
+	if err := os.WriteFile(cfg, append(demo, extra...), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	logs = &errorLog{}
-	a, err := app.New(context.Background(), app.Options{Database: dsn, DataDir: dir, Demo: true, Log: slog.New(logs), Version: "test"})
+	a, err := app.New(context.Background(), app.Options{Database: dsn, DataDir: dir, ConfigPath: cfg, Log: slog.New(logs), Version: "test"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -340,6 +383,7 @@ func TestFuzzEveryRoute(t *testing.T) {
 		method, pattern, _ := strings.Cut(p, " ")
 		all = append(all, cases(method, pattern, nil, nil)...)
 	}
+	all = append(all, keyedBodies()...)
 	slices.SortFunc(all, func(a, b fuzzCase) int {
 		return strings.Compare(a.method+a.path+a.query+a.what, b.method+b.path+b.query+b.what)
 	})
@@ -366,7 +410,9 @@ func TestFuzzEveryRoute(t *testing.T) {
 					if c.body != "" {
 						req.Header.Set("Content-Type", "application/json")
 					}
-					if who == "admin" {
+					if c.key != "" {
+						req.Header.Set("Authorization", "Bearer "+c.key)
+					} else if who == "admin" {
 						if strings.HasPrefix(c.path, "/api/") || strings.HasPrefix(c.path, "/v2/") {
 							req.Header.Set("Authorization", "Bearer "+token)
 						} else {

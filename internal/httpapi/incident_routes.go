@@ -117,6 +117,9 @@ func (a *API) pdEvent(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return invalidPD(w, "Event object is invalid", "could not read the body")
 	}
+	if p := textProblems(body); p != nil {
+		return invalidPD(w, "Event object is invalid", p.lines()...)
+	}
 	var ev incident.PDEvent
 	if err := json.Unmarshal(body, &ev); err != nil {
 		return invalidPD(w, "Event object is invalid", "the body is not a JSON object: "+err.Error())
@@ -157,6 +160,9 @@ func (a *API) alertmanager(w http.ResponseWriter, r *http.Request) error {
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 4*incident.MaxBody))
 	if err != nil {
 		return err
+	}
+	if p := textProblems(body); p != nil {
+		return p
 	}
 	var wh incident.AMWebhook
 	if err := json.Unmarshal(body, &wh); err != nil {
