@@ -293,8 +293,8 @@ func startApp(t *testing.T, e storetest.Engine) (srv *httptest.Server, token, se
 
 // TestBadBytesNameTheParameter: a NUL byte or invalid UTF-8 in a path
 // value, a query value or a cursor is a 400 naming the parameter, on the
-// API (problem details), on the UI (its error page) and on the public
-// routes, and writes no ERROR line.
+// API (problem details) and on the UI (its error page); the status pages
+// answer their one 404. None writes an ERROR line.
 func TestBadBytesNameTheParameter(t *testing.T) {
 	cases := []struct {
 		name, method, path string
@@ -318,6 +318,11 @@ func TestBadBytesNameTheParameter(t *testing.T) {
 		{"UI query with NUL", "GET", "/admin/audit?object_type=%00", true, 400, "", "NUL"},
 		{"UI without a session", "GET", "/checks/%00", false, 400, "", "NUL"},
 		{"signed link with NUL", "GET", "/incidents/%00/act/acknowledge", false, 400, "", "NUL"},
+		// The public status pages answer a bad name with their one 404, byte
+		// for byte that of an unknown or private name, so nothing is probed.
+		{"status page with NUL", "GET", "/status/%00", false, 404, "", "not found"},
+		{"status feed with invalid UTF-8", "GET", "/status/%ff/feed.atom", false, 404, "", "not found"},
+		{"badge with NUL", "GET", "/badge/a%00b/status.svg", false, 404, "", "not found"},
 	}
 	for _, e := range storetest.Engines(t) {
 		t.Run(e.Name, func(t *testing.T) {
