@@ -215,13 +215,16 @@ func (a *API) withValidation(r *http.Request, err error) error {
 	}
 	if check, ok := a.validators[reflect.TypeOf(body.value)]; ok {
 		body.fields = mergeProblems(body.fields, check(r, body.value))
+	} else if v, ok := body.value.(interface{ Validate() error }); ok {
+		body.fields = mergeProblems(body.fields, v.Validate())
 	}
 	return body
 }
 
-// bodyValidators lists the validators of the bodies that have one. A
-// replacing PUT takes the object's name from the URL when the body has
-// none, as its handler does.
+// bodyValidators lists the validators of the bodies whose check needs the
+// stored state; a body type with a Validate method of its own (a new user,
+// a known error, an action item) needs no entry. A replacing PUT takes the
+// object's name from the URL when the body has none, as its handler does.
 func (a *API) bodyValidators() map[reflect.Type]func(r *http.Request, body any) error {
 	return map[reflect.Type]func(r *http.Request, body any) error{
 		reflect.TypeFor[*catalog.Service](): func(r *http.Request, body any) error {
