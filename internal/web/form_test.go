@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"net/url"
 	"testing"
 
 	"github.com/sextant-ops/sextant/internal/apperr"
@@ -76,6 +77,17 @@ func TestFormsShowEveryMistake(t *testing.T) {
 				}
 			})
 		}
+		t.Run("a password mismatch beside the account's other mistakes", func(t *testing.T) {
+			admin := e.login("ada")
+			form := url.Values{"name": {"Bad Name"}, "role": {"god"}, "email": {"nowhere"},
+				"password": {"a long enough password"}, "password_confirm": {"another password"}}
+			res, body := e.post("/admin/users", form, &admin)
+			wantStatus(t, res, http.StatusUnprocessableEntity)
+			wantContains(t, body, "4 problems to fix", `id="f-password_confirm-error"`, `id="f-name-error"`, `id="f-role-error"`, `id="f-email-error"`)
+			if _, err := e.auth.GetUser(ctx, "Bad Name"); err == nil {
+				t.Errorf("the invalid account was stored")
+			}
+		})
 		t.Run("bad bytes in a form field", func(t *testing.T) {
 			form := validServiceForm("nul-title")
 			form.Set("title", "a\x00b")
