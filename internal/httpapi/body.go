@@ -28,8 +28,13 @@ import (
 // UnmarshalJSON methods, and it treats big integers, \u0000 and invalid
 // UTF-8 differently from the JSON the API promises.
 
-// maxDepth is the deepest nesting of arrays and objects a body may have.
-const maxDepth = 64
+// maxDepth is the deepest nesting of arrays and objects an API body may
+// have; maxForeignDepth that of another tool's format, checked only for its
+// text (encoding/json's own limit), so that no string escapes the check.
+const (
+	maxDepth        = 64
+	maxForeignDepth = 10000
+)
 
 // jsonNode is one value of a decoded body.
 type jsonNode struct {
@@ -67,7 +72,7 @@ func pointerJoin(ptr, key string) string {
 // walk (nothing after it can be trusted) and is the only problem returned;
 // otherwise every duplicate key and bad string is.
 func parseBody(data []byte) (*jsonNode, []ProblemField) {
-	return (&bodyParser{}).parse(data)
+	return (&bodyParser{maxDepth: maxDepth}).parse(data)
 }
 
 func (p *bodyParser) parse(data []byte) (*jsonNode, []ProblemField) {
@@ -113,6 +118,7 @@ type bodyParser struct {
 	// allowDuplicates keeps the last of duplicate keys, as the formats of
 	// other tools that Sextant accepts unchanged do.
 	allowDuplicates bool
+	maxDepth        int
 }
 
 // token reads the next token and the bytes it came from (without the
@@ -163,7 +169,7 @@ func (p *bodyParser) node(ptr string, depth int, tok json.Token, raw []byte) (*j
 	case nil:
 		return &jsonNode{kind: '0', raw: raw}, nil
 	}
-	if depth >= maxDepth {
+	if depth >= p.maxDepth {
 		return nil, tooDeep{}
 	}
 	n := &jsonNode{kind: '['}
@@ -526,7 +532,7 @@ func decodeValue(data []byte, v any) []ProblemField {
 // the routes that take other tools' formats as they are, duplicates and
 // all, but must not pass text to the database that it cannot store.
 func textProblems(body []byte) *Problem {
-	root, problems := (&bodyParser{allowDuplicates: true}).parse(body)
+	root, problems := (&bodyParser{allowDuplicates: true, maxDepth: maxForeignDepth}).parse(body)
 	if root == nil || len(problems) == 0 {
 		return nil
 	}

@@ -148,6 +148,9 @@ func TestIngestRefusesBadText(t *testing.T) {
 			400, "/payload/source: the string holds a NUL byte"},
 		{"event with a bad key in its details", "/v2/enqueue", "", `{"routing_key":"` + pdKey + `","event_action":"trigger","payload":{"summary":"disk","source":"x","severity":"critical","custom_details":{"` + "\xc3" + `":1}}}`,
 			400, "the key is not valid UTF-8"},
+		{"event with invalid UTF-8 nested deep in its details", "/v2/enqueue", "", `{"routing_key":"` + pdKey + `","event_action":"trigger","payload":{"summary":"disk","source":"x","severity":"critical","custom_details":` +
+			strings.Repeat(`{"a":`, 100) + `"` + "\xff" + `"` + strings.Repeat("}", 100) + `}}`,
+			400, "the string is not valid UTF-8"},
 		{"event with duplicate keys is taken", "/v2/enqueue", "", `{"routing_key":"` + pdKey + `","event_action":"trigger","payload":{"summary":"disk","summary":"disk full","source":"x","severity":"critical"}}`,
 			202, "success"},
 		{"webhook with invalid UTF-8", "/api/v1/integrations/alertmanager/am", amKey,
