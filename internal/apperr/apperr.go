@@ -6,6 +6,7 @@
 package apperr
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"slices"
@@ -161,4 +162,11 @@ func BadText(s string) string {
 		return "is not valid UTF-8"
 	}
 	return ""
+}
+
+// ClientGone says whether err only reports that ctx, a request's context,
+// was canceled: its client went away, which is no fault of the server's
+// and so is not logged as an error.
+func ClientGone(ctx context.Context, err error) bool {
+	return errors.Is(err, context.Canceled) && ctx.Err() != nil
 }

@@ -1,7 +1,9 @@
 package apperr
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -90,5 +92,27 @@ func TestMerge(t *testing.T) {
 	under := Merge([]Field{{Path: "depends_on[1]", Msg: "bad row"}}, &Invalid{Fields: []Field{{Path: "depends_on[1].kind", Msg: "x"}, {Path: "depends_on[10].kind", Msg: "y"}}})
 	if len(under.Fields) != 2 || under.Fields[1].Path != "depends_on[10].kind" {
 		t.Fatalf("problems under a parsed path: %+v", under.Fields)
+	}
+}
+
+func TestClientGone(t *testing.T) {
+	canceled, cancel := context.WithCancel(context.Background())
+	cancel()
+	cases := []struct {
+		name string
+		ctx  context.Context
+		err  error
+		want bool
+	}{
+		{"request canceled", canceled, fmt.Errorf("query: %w", context.Canceled), true},
+		{"canceled inside a live request", context.Background(), context.Canceled, false},
+		{"another error of a canceled request", canceled, errors.New("disk on fire"), false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if got := ClientGone(c.ctx, c.err); got != c.want {
+				t.Fatalf("ClientGone = %v, want %v", got, c.want)
+			}
+		})
 	}
 }

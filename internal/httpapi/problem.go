@@ -39,6 +39,11 @@ type ProblemField struct {
 // Error lets a Problem travel as an error from a handler.
 func (p *Problem) Error() string { return p.Title + ": " + p.Detail }
 
+// StatusClientClosed is the status recorded (in metrics and the request
+// log) for a request its client canceled before the answer: not a server
+// fault, so it is neither a 5xx nor logged as an error.
+const StatusClientClosed = 499
+
 // The problem types Sextant answers with, besides about:blank.
 const (
 	TypeValidation = "urn:sextant:problem:validation"
@@ -117,6 +122,11 @@ func toProblem(err error, log *slog.Logger, r *http.Request) *Problem {
 		return newProblem(http.StatusUnauthorized, err.Error())
 	case errors.Is(err, auth.ErrRateLimited):
 		return newProblem(http.StatusTooManyRequests, err.Error())
+	}
+	if apperr.ClientGone(r.Context(), err) {
+		// The client went away: no server fault, and nobody reads the answer.
+		log.DebugContext(r.Context(), "request canceled by the client", "method", r.Method, "path", r.URL.Path)
+		return &Problem{Type: "about:blank", Title: "Client Closed Request", Status: StatusClientClosed, Detail: "the request was canceled"}
 	}
 	log.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	return newProblem(http.StatusInternalServerError, "an internal error occurred; it has been logged")
