@@ -6,9 +6,12 @@
 package apperr
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
+	"unicode/utf8"
 )
 
 // The kinds of error a user may be told about.
@@ -72,6 +75,37 @@ func (e *Invalid) Err() error {
 	return e
 }
 
+// Merge adds to the problems found while parsing an input those its
+// validator found in the parts that did parse, and returns them together.
+// A validator's problem at (or under) a path that already has one is left
+// out: that field was left empty because it did not parse, and "is
+// required" beside "must be a number" is noise. An error from the
+// validator that is not an Invalid (the store could not be read) leaves
+// the parsing problems alone.
+func Merge(parsed []Field, validated error) *Invalid {
+	out := &Invalid{Fields: slices.Clone(parsed)}
+	var inv *Invalid
+	if !errors.As(validated, &inv) {
+		return out
+	}
+	for _, f := range inv.Fields {
+		if !slices.ContainsFunc(parsed, func(p Field) bool { return covers(p.Path, f.Path) }) {
+			out.Fields = append(out.Fields, f)
+		}
+	}
+	return out
+}
+
+// covers says whether path lies at or under prefix ("objective" covers
+// "objective.hours"; "depends_on[1]" covers "depends_on[1].kind").
+func covers(prefix, path string) bool {
+	if prefix == "" || path == prefix {
+		return path == prefix
+	}
+	rest, ok := strings.CutPrefix(path, prefix)
+	return ok && (strings.HasPrefix(rest, ".") || strings.HasPrefix(rest, "["))
+}
+
 // Prefixed returns the problems with prefix joined before each path, for a
 // validator that checks a part of a larger document.
 func Prefixed(prefix string, fields []Field) []Field {
@@ -114,4 +148,25 @@ func Pointer(path string) string {
 		b.WriteString(part)
 	}
 	return b.String()
+}
+
+// BadText says what makes s unfit to be stored as text, or "" when nothing
+// does. PostgreSQL text cannot hold a NUL byte and both engines expect
+// UTF-8, so input that breaks either rule is refused at the edge, naming
+// the field, rather than failing in the database as an internal error.
+func BadText(s string) string {
+	if strings.IndexByte(s, 0) >= 0 {
+		return "holds a NUL byte"
+	}
+	if !utf8.ValidString(s) {
+		return "is not valid UTF-8"
+	}
+	return ""
+}
+
+// ClientGone says whether err only reports that ctx, a request's context,
+// was canceled: its client went away, which is no fault of the server's
+// and so is not logged as an error.
+func ClientGone(ctx context.Context, err error) bool {
+	return errors.Is(err, context.Canceled) && ctx.Err() != nil
 }

@@ -110,7 +110,10 @@ type NewUser struct {
 	Email       string `json:"email,omitempty"`
 }
 
-func (u NewUser) validate() error {
+// Validate reports every problem with a new account, naming each field;
+// CreateUser refuses an account that has any, and the API asks about a
+// body that decoded only in part so that it can report every mistake.
+func (u NewUser) Validate() error {
 	var inv apperr.Invalid
 	if !catalog.ValidName(u.Name) {
 		inv.Add("name", "%q must be lower-case letters, digits, '-' or '_' (at most 64)", u.Name)
@@ -135,7 +138,7 @@ func (u NewUser) validate() error {
 
 // CreateUser adds an account.
 func (s *Service) CreateUser(ctx context.Context, actor string, nu NewUser) (User, error) {
-	if err := nu.validate(); err != nil {
+	if err := nu.Validate(); err != nil {
 		return User{}, err
 	}
 	hash, err := HashPassword(nu.Password)

@@ -301,6 +301,32 @@ func (s *Store) PutService(ctx context.Context, actor string, svc Service, mode 
 	return out, err
 }
 
+// ValidateService reports the problems PutService would find with svc in
+// the catalog as it is now, without writing anything: the API and the UI
+// ask it for the fields of an input that did parse when others did not, so
+// that the user sees every mistake at once.
+func (s *Store) ValidateService(ctx context.Context, svc Service) error {
+	cat, err := s.Load(ctx)
+	if err != nil {
+		return err
+	}
+	cat.Services = slices.DeleteFunc(cat.Services, func(x Service) bool { return x.Name == svc.Name })
+	cat.Services = append([]Service{svc}, cat.Services...)
+	return focus(Validate(cat), "services[0]")
+}
+
+// ValidateCalendar reports the problems PutCalendar would find with cal,
+// without writing anything, as ValidateService does for a service.
+func (s *Store) ValidateCalendar(ctx context.Context, cal Calendar) error {
+	cat, err := s.Load(ctx)
+	if err != nil {
+		return err
+	}
+	cat.Calendars = slices.DeleteFunc(cat.Calendars, func(x Calendar) bool { return x.Name == cal.Name })
+	cat.Calendars = append([]Calendar{cal}, cat.Calendars...)
+	return focus(Validate(cat), "calendars."+cal.Name)
+}
+
 // PutCalendar creates or replaces a calendar through the API.
 func (s *Store) PutCalendar(ctx context.Context, actor string, cal Calendar, mode Mode) (StoredCalendar, error) {
 	var out StoredCalendar

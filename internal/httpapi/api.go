@@ -6,11 +6,17 @@ package httpapi
 
 import (
 	"context"
+	"errors"
 	"log/slog"
+	"maps"
 	"net/http"
+	"net/url"
+	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 
+	"github.com/sextant-ops/sextant/internal/apperr"
 	"github.com/sextant-ops/sextant/internal/auth"
 	"github.com/sextant-ops/sextant/internal/catalog"
 	"github.com/sextant-ops/sextant/internal/change"
@@ -101,6 +107,11 @@ type API struct {
 	deps   Deps
 	routes []Route
 	limits limiters
+	// validators check a body that did not decode whole, so that the
+	// answer lists the problems of the fields that did decode too. They
+	// are keyed by the body's pointer type and only report: the write
+	// itself validates again inside its transaction.
+	validators map[reflect.Type]func(r *http.Request, body any) error
 }
 
 // New builds the API and its route table.
@@ -109,6 +120,7 @@ func New(d Deps) *API {
 		d.Log = slog.New(slog.DiscardHandler)
 	}
 	a := &API{deps: d}
+	a.validators = a.bodyValidators()
 	a.routes = append(a.routes, a.catalogRoutes()...)
 	a.routes = append(a.routes, a.availabilityRoutes()...)
 	a.routes = append(a.routes, a.monitorRoutes()...)
@@ -182,8 +194,13 @@ func (a *API) authenticate(r *http.Request) (auth.Principal, error) {
 }
 
 func (a *API) wrap(rt Route) http.Handler {
+	params := pathParams(rt.Path)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "no-store")
+		if p := badBytes(r, params); p != nil {
+			writeProblem(w, r, p)
+			return
+		}
 		if rt.Role != "" {
 			p, err := a.authenticate(r)
 			if err != nil {
@@ -197,9 +214,110 @@ func (a *API) wrap(rt Route) http.Handler {
 			r = r.WithContext(WithPrincipal(r.Context(), p))
 		}
 		if err := rt.Handle(w, r); err != nil {
-			writeProblem(w, r, toProblem(err, a.deps.Log, r))
+			writeProblem(w, r, toProblem(a.withValidation(r, err), a.deps.Log, r))
 		}
 	})
+}
+
+// withValidation completes the problems of a body that did not decode
+// whole with those its validator finds in the rest, so that six mistakes
+// are answered as six, whatever their kind.
+func (a *API) withValidation(r *http.Request, err error) error {
+	var body *bodyProblems
+	if !errors.As(err, &body) {
+		return err
+	}
+	if check, ok := a.validators[reflect.TypeOf(body.value)]; ok {
+		body.fields = mergeProblems(body.fields, check(r, body.value))
+	} else if v, ok := body.value.(interface{ Validate() error }); ok {
+		body.fields = mergeProblems(body.fields, v.Validate())
+	}
+	return body
+}
+
+// bodyValidators lists the validators of the bodies whose check needs the
+// stored state; a body type with a Validate method of its own (a new user,
+// a known error, an action item) needs no entry. A replacing PUT takes the
+// object's name from the URL when the body has none, as its handler does.
+func (a *API) bodyValidators() map[reflect.Type]func(r *http.Request, body any) error {
+	return map[reflect.Type]func(r *http.Request, body any) error{
+		reflect.TypeFor[*catalog.Service](): func(r *http.Request, body any) error {
+			s := *body.(*catalog.Service)
+			if s.Name == "" {
+				s.Name = r.PathValue("name")
+			}
+			return a.deps.Catalog.ValidateService(r.Context(), s)
+		},
+		reflect.TypeFor[*catalog.Calendar](): func(r *http.Request, body any) error {
+			c := *body.(*catalog.Calendar)
+			if c.Name == "" {
+				c.Name = r.PathValue("name")
+			}
+			if c.Name == "" {
+				return &apperr.Invalid{Fields: []apperr.Field{{Path: "name", Msg: "is required"}}}
+			}
+			return a.deps.Catalog.ValidateCalendar(r.Context(), c)
+		},
+		reflect.TypeFor[*monitor.Check](): func(r *http.Request, body any) error {
+			c := *body.(*monitor.Check)
+			if c.Name == "" {
+				c.Name = r.PathValue("name")
+			}
+			return a.deps.Checks.Validate(r.Context(), c)
+		},
+	}
+}
+
+// pathParams lists the wildcards of a mux pattern: "name" and "id" for
+// /api/v1/services/{name}/outages/{id}.
+func pathParams(pattern string) []string {
+	var out []string
+	for {
+		_, rest, ok := strings.Cut(pattern, "{")
+		if !ok {
+			return out
+		}
+		name, after, _ := strings.Cut(rest, "}")
+		if name = strings.TrimSuffix(name, "..."); name != "$" {
+			out = append(out, name)
+		}
+		pattern = after
+	}
+}
+
+// badBytes refuses, before authentication and before any handler, a path
+// or query value holding a NUL byte or invalid UTF-8: no stored object has
+// such a name or key, and PostgreSQL would refuse it as an internal error.
+// Every such parameter is named in one 400, whatever the route.
+func badBytes(r *http.Request, params []string) *Problem {
+	var fields []ProblemField
+	for _, name := range params {
+		if why := apperr.BadText(r.PathValue(name)); why != "" {
+			fields = append(fields, ProblemField{Parameter: name, Detail: "the path value " + why})
+		}
+	}
+	q, _ := url.ParseQuery(r.URL.RawQuery)
+	for _, name := range slices.Sorted(maps.Keys(q)) {
+		if why := apperr.BadText(name); why != "" {
+			fields = append(fields, ProblemField{Parameter: strings.ToValidUTF8(name, "\ufffd"), Detail: "the parameter's name " + why})
+			continue
+		}
+		for _, v := range q[name] {
+			if why := apperr.BadText(v); why != "" {
+				fields = append(fields, ProblemField{Parameter: name, Detail: "the value " + why})
+				break
+			}
+		}
+	}
+	if len(fields) == 0 {
+		return nil
+	}
+	p := newProblem(http.StatusBadRequest, "the request has an invalid parameter")
+	if len(fields) > 1 {
+		p.Detail = "the request has invalid parameters"
+	}
+	p.Type, p.Errors = TypeValidation, fields
+	return p
 }
 
 // Require wraps a handler outside the API (such as /metrics) in the same

@@ -38,6 +38,11 @@ func readPD(w http.ResponseWriter, r *http.Request, v any, m *incident.Metrics) 
 		_ = invalidPD(w, "Event object is invalid", "could not read the body")
 		return nil, false
 	}
+	if p := textProblems(body); p != nil {
+		m.Refuse("unknown", incident.RefusedInvalid, 1)
+		_ = invalidPD(w, "Event object is invalid", p.lines()...)
+		return nil, false
+	}
 	if err := json.Unmarshal(body, v); err != nil {
 		m.Refuse("unknown", incident.RefusedInvalid, 1)
 		_ = invalidPD(w, "Event object is invalid", "the body is not a JSON object: "+err.Error())

@@ -39,6 +39,11 @@ type ProblemField struct {
 // Error lets a Problem travel as an error from a handler.
 func (p *Problem) Error() string { return p.Title + ": " + p.Detail }
 
+// StatusClientClosed is the status recorded (in metrics and the request
+// log) for a request its client canceled before the answer: not a server
+// fault, so it is neither a 5xx nor logged as an error.
+const StatusClientClosed = 499
+
 // The problem types Sextant answers with, besides about:blank.
 const (
 	TypeValidation = "urn:sextant:problem:validation"
@@ -73,8 +78,16 @@ func toProblem(err error, log *slog.Logger, r *http.Request) *Problem {
 	var inv *apperr.Invalid
 	var cfg *config.Problems
 	var tooBig *http.MaxBytesError
+	var body *bodyProblems
 	switch {
 	case errors.As(err, &p):
+		return p
+	case errors.As(err, &body):
+		p = newProblem(http.StatusBadRequest, "the request has invalid fields")
+		if len(body.fields) == 1 {
+			p.Detail = "the request has an invalid field"
+		}
+		p.Type, p.Errors = TypeValidation, body.fields
 		return p
 	case errors.As(err, &inv):
 		p = newProblem(http.StatusBadRequest, "the request has invalid fields")
@@ -110,6 +123,11 @@ func toProblem(err error, log *slog.Logger, r *http.Request) *Problem {
 	case errors.Is(err, auth.ErrRateLimited):
 		return newProblem(http.StatusTooManyRequests, err.Error())
 	}
+	if apperr.ClientGone(r.Context(), err) {
+		// The client went away: no server fault, and nobody reads the answer.
+		log.DebugContext(r.Context(), "request canceled by the client", "method", r.Method, "path", r.URL.Path)
+		return &Problem{Type: "about:blank", Title: "Client Closed Request", Status: StatusClientClosed, Detail: "the request was canceled"}
+	}
 	log.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	return newProblem(http.StatusInternalServerError, "an internal error occurred; it has been logged")
 }
@@ -139,47 +157,55 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 // MaxBody is the largest request body the API reads.
 const MaxBody = 1 << 20
 
-// decodeJSON reads a request body strictly into v: an unknown field, a
-// wrong type, bad syntax or trailing data is a 400 naming the field.
+// decodeJSON reads a request body strictly into v, reporting every problem
+// at once: syntax, unknown fields (at their full pointer), duplicate keys,
+// values of the wrong type, strings holding a NUL byte or invalid UTF-8,
+// and trailing data. A body with problems is a *bodyProblems holding the
+// value as far as it decoded; the route wrapper adds what the body's
+// validator finds and answers one 400. A wrong content type is a 415 and a
+// body over MaxBody a 413.
 func decodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
 	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") && !strings.HasSuffix(strings.SplitN(ct, ";", 2)[0], "+json") {
 		return &Problem{Type: "about:blank", Title: http.StatusText(http.StatusUnsupportedMediaType), Status: http.StatusUnsupportedMediaType, Detail: "send the body as application/json"}
 	}
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, MaxBody))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return jsonProblem(err)
+	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBody))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return err
+		}
+		return badRequest("", "the body could not be read")
 	}
-	if err := dec.Decode(&struct{}{}); !errors.Is(err, io.EOF) {
-		return badRequest("", "the body must hold a single JSON value")
+	if problems := decodeValue(data, v); len(problems) > 0 {
+		return &bodyProblems{value: v, fields: problems}
 	}
 	return nil
 }
 
-func jsonProblem(err error) error {
-	var syn *json.SyntaxError
-	var typ *json.UnmarshalTypeError
-	var tooBig *http.MaxBytesError
-	switch {
-	case errors.As(err, &tooBig):
-		return err
-	case errors.Is(err, io.EOF):
-		return badRequest("", "the body is empty; send a JSON object")
-	case errors.Is(err, io.ErrUnexpectedEOF):
-		return badRequest("", "the body ends in the middle of a JSON value")
-	case errors.As(err, &syn):
-		return badRequest("", "invalid JSON at byte %d: %v", syn.Offset, syn)
-	case errors.As(err, &typ):
-		field := typ.Field
-		if field == "" {
-			return badRequest("", "expected a JSON %s, got %s", typeName(typ.Type.Kind().String()), typ.Value)
-		}
-		return badRequest(apperr.Pointer(field), "expected %s, got %s", typeName(typ.Type.Kind().String()), typ.Value)
-	case strings.HasPrefix(err.Error(), "json: unknown field "):
-		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
-		return badRequest("/"+name, "unknown field %q", name)
+// mergeProblems adds to a body's decoding problems those its validator
+// finds in what did decode. A validator's problem at (or under) a pointer
+// that already has one is left out: that field was left empty because it
+// did not decode, and "is required" beside "expected a number" is noise.
+func mergeProblems(decoded []ProblemField, validated error) []ProblemField {
+	var inv *apperr.Invalid
+	if !errors.As(validated, &inv) {
+		return decoded
 	}
-	return badRequest("", "invalid JSON: %v", err)
+	out := decoded
+	for _, f := range inv.Fields {
+		ptr := apperr.Pointer(f.Path)
+		covered := false
+		for _, d := range decoded {
+			if d.Pointer == ptr || strings.HasPrefix(ptr, d.Pointer+"/") {
+				covered = true
+				break
+			}
+		}
+		if !covered {
+			out = append(out, ProblemField{Pointer: ptr, Detail: f.Msg})
+		}
+	}
+	return out
 }
 
 func typeName(kind string) string {

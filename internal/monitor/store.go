@@ -125,6 +125,21 @@ func newToken() string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
+// Validate reports the problems Put would find with c, against the
+// services that exist now, without writing anything: the API and the UI ask
+// it about an input that parsed only in part, so that the user sees every
+// mistake at once.
+func (s *Store) Validate(ctx context.Context, c Check) error {
+	services, err := serviceNames(ctx, s.db.Reader())
+	if err != nil {
+		return err
+	}
+	if _, problems := Compile(c, services); len(problems) > 0 {
+		return &apperr.Invalid{Fields: problems}
+	}
+	return nil
+}
+
 // Put creates or replaces a check through the API or the UI, after
 // validating it against the services that exist. Credentials follow the
 // write-only convention of KeepCredentials: what the update leaves out or

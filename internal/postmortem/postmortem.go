@@ -231,8 +231,9 @@ func allowedFrom(status string) string {
 	return "a published post-mortem is final"
 }
 
-// validate checks an action item and fills in its default state.
-func (in *ItemInput) validate() error {
+// Validate checks an action item, naming each bad field, and fills in its
+// default state.
+func (in *ItemInput) Validate() error {
 	var inv apperr.Invalid
 	in.Title = strings.TrimSpace(in.Title)
 	in.Owner = strings.TrimSpace(in.Owner)

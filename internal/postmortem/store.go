@@ -412,7 +412,7 @@ func touch(ctx context.Context, tx *sql.Tx, pmID int64, now time.Time) error {
 
 // AddItem adds an action item.
 func (s *Store) AddItem(ctx context.Context, actor string, pmID int64, in ItemInput) (Item, error) {
-	if err := in.validate(); err != nil {
+	if err := in.Validate(); err != nil {
 		return Item{}, err
 	}
 	now := s.now().UTC()
@@ -437,7 +437,7 @@ func (s *Store) AddItem(ctx context.Context, actor string, pmID int64, in ItemIn
 
 // UpdateItem replaces an action item's fields.
 func (s *Store) UpdateItem(ctx context.Context, actor string, pmID, id int64, in ItemInput) (Item, error) {
-	if err := in.validate(); err != nil {
+	if err := in.Validate(); err != nil {
 		return Item{}, err
 	}
 	now := s.now().UTC()

@@ -18,6 +18,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sextant-ops/sextant/internal/apperr"
 	"github.com/sextant-ops/sextant/internal/incident"
 	"github.com/sextant-ops/sextant/internal/store"
 	"github.com/sextant-ops/sextant/internal/timeline"
@@ -136,8 +137,13 @@ func notFound(w http.ResponseWriter) {
 }
 
 // fail answers a failure without its internal text, which goes to the log.
+// A client that went away is no server fault and is not logged as one.
 func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
-	h.log.ErrorContext(r.Context(), "status: request failed", "path", r.URL.Path, "err", err)
+	if apperr.ClientGone(r.Context(), err) {
+		h.log.DebugContext(r.Context(), "status: request canceled by the client", "path", r.URL.Path)
+	} else {
+		h.log.ErrorContext(r.Context(), "status: request failed", "path", r.URL.Path, "err", err)
+	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(http.StatusInternalServerError)

@@ -3,6 +3,8 @@ package store
 import (
 	"encoding/base64"
 	"errors"
+	"strings"
+	"unicode/utf8"
 )
 
 // MaxLimit is the most items one page of a list may hold.
@@ -22,13 +24,16 @@ type Page struct {
 var ErrBadCursor = errors.New("not a cursor from a previous page")
 
 // After decodes the cursor into the key the page starts after ("" for the
-// first page).
+// first page). A cursor this server did not hand out is ErrBadCursor, also
+// when it decodes to bytes no key holds (a NUL byte or invalid UTF-8):
+// such a key would otherwise reach the query, where PostgreSQL refuses it
+// as an internal error.
 func (p Page) After() (string, error) {
 	if p.Cursor == "" {
 		return "", nil
 	}
 	b, err := base64.RawURLEncoding.DecodeString(p.Cursor)
-	if err != nil || len(b) == 0 {
+	if err != nil || len(b) == 0 || strings.IndexByte(string(b), 0) >= 0 || !utf8.Valid(b) {
 		return "", ErrBadCursor
 	}
 	return string(b), nil

@@ -144,10 +144,11 @@ func (u *UI) createUser(w http.ResponseWriter, r *http.Request) error {
 	get := func(k string) string { return strings.TrimSpace(r.PostFormValue(k)) }
 	p.Name, p.DisplayName, p.Email, p.Role = get("name"), get("display_name"), get("email"), get("role")
 	password := r.PostFormValue("password")
-	if password != r.PostFormValue("password_confirm") {
-		return &formError{err: &apperr.Invalid{Fields: []apperr.Field{{Path: "password_confirm", Msg: "does not match the password; type the same password twice"}}}, form: p}
-	}
 	nu := auth.NewUser{Name: p.Name, Password: password, Role: auth.Role(p.Role), DisplayName: p.DisplayName, Email: p.Email}
+	if password != r.PostFormValue("password_confirm") {
+		mismatch := &formError{err: &apperr.Invalid{Fields: []apperr.Field{{Path: "password_confirm", Msg: "does not match the password; type the same password twice"}}}, form: p}
+		return withValidation(mismatch, nu.Validate)
+	}
 	if _, err := u.deps.Auth.CreateUser(r.Context(), principal(r).Actor(), nu); err != nil {
 		return &formError{err: err, form: p}
 	}

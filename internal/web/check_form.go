@@ -430,7 +430,7 @@ func (u *UI) saveCheck(w http.ResponseWriter, r *http.Request, base monitor.Chec
 	}
 	f, c, err := parseCheckForm(r, base, mode == catalog.MustCreate, services)
 	if err != nil {
-		return err
+		return withValidation(err, func() error { return u.deps.Checks.Validate(r.Context(), c) })
 	}
 	saved, err := u.deps.Checks.Put(r.Context(), principal(r).Actor(), c, mode)
 	if err != nil {

@@ -95,6 +95,9 @@ func (u *UI) fail(w http.ResponseWriter, r *http.Request, err error) {
 		page = errorPage{Status: http.StatusForbidden, Heading: "Not allowed", Message: capitalise(userMessage(err, apperr.ErrForbidden)) + "."}
 	case errors.Is(err, store.ErrBadCursor):
 		page = errorPage{Status: http.StatusBadRequest, Heading: "Bad page link", Message: "This page link is not valid any more; start again from the first page."}
+	case apperr.ClientGone(r.Context(), err):
+		// Nobody reads the page; the client's leaving is no server fault.
+		u.log.DebugContext(r.Context(), "web request canceled by the client", "method", r.Method, "path", r.URL.Path)
 	default:
 		u.log.ErrorContext(r.Context(), "web request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	}

@@ -1,5 +1,25 @@
 package web
 
+import (
+	"errors"
+
+	"github.com/sextant-ops/sextant/internal/apperr"
+)
+
+// withValidation completes the problems of a form that did not parse
+// whole — a number that is not one — with those validate finds in the
+// fields that did parse, so that the form shows every mistake at once,
+// each by its input. validate must only check, never write. Any other
+// error passes through.
+func withValidation(parsed error, validate func() error) error {
+	var fe *formError
+	var inv *apperr.Invalid
+	if !errors.As(parsed, &fe) || !errors.As(parsed, &inv) {
+		return parsed
+	}
+	return &formError{err: apperr.Merge(inv.Fields, validate()), form: fe.form}
+}
+
 // formProblems is what every form page carries besides its values: the
 // problems filed under each input, and the summary listed above the form
 // with links to the inputs.

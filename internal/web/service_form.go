@@ -395,7 +395,7 @@ func (u *UI) saveService(w http.ResponseWriter, r *http.Request, name string, mo
 	}
 	f, s, err := parseServiceForm(r, name, mode == catalog.MustCreate, cat)
 	if err != nil {
-		return err
+		return withValidation(err, func() error { return u.deps.Catalog.ValidateService(r.Context(), s) })
 	}
 	saved, err := u.deps.Catalog.PutService(r.Context(), principal(r).Actor(), s, mode)
 	if err != nil {

@@ -10,9 +10,13 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"maps"
 	"net/http"
+	"net/url"
+	"slices"
 	"time"
 
+	"github.com/sextant-ops/sextant/internal/apperr"
 	"github.com/sextant-ops/sextant/internal/audit"
 	"github.com/sextant-ops/sextant/internal/auth"
 	"github.com/sextant-ops/sextant/internal/catalog"
@@ -107,8 +111,45 @@ func New(d Deps) (*UI, error) {
 	if u.pages, err = parseTemplates(a); err != nil {
 		return nil, err
 	}
-	u.handler = u.routes()
+	u.handler = u.refuseBadBytes(u.routes())
 	return u, nil
+}
+
+// refuseBadBytes answers 400, naming each parameter or form field, for a
+// request whose path, query or form holds a NUL byte or invalid UTF-8.
+// No object has such a name and PostgreSQL cannot store such text, so it
+// is a client's mistake, refused before any handler looks it up.
+func (u *UI) refuseBadBytes(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		inv := &apperr.Invalid{}
+		if why := apperr.BadText(r.URL.Path); why != "" {
+			inv.Add("", "The address %s.", why)
+		}
+		check := func(what string, vals url.Values) {
+			for _, name := range slices.Sorted(maps.Keys(vals)) {
+				if why := apperr.BadText(name); why != "" {
+					inv.Add("", "A %s name %s.", what, why)
+					continue
+				}
+				for _, v := range vals[name] {
+					if why := apperr.BadText(v); why != "" {
+						inv.Add(name, "The %s value %s.", what, why)
+						break
+					}
+				}
+			}
+		}
+		q, _ := url.ParseQuery(r.URL.RawQuery)
+		check("parameter", q)
+		if r.Method == http.MethodPost && r.ParseForm() == nil {
+			check("form", r.PostForm)
+		}
+		if len(inv.Fields) > 0 {
+			u.fail(w, r, inv)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // Register adds the UI's routes to mux. They all go through one handler,
