@@ -14,6 +14,7 @@ import (
 	"sort"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/sextant-ops/sextant/internal/availability"
 	"github.com/sextant-ops/sextant/internal/store"
@@ -131,6 +132,13 @@ func (g *AMGroup) decodeAlerts(dec *json.Decoder) error {
 		var raw json.RawMessage
 		if err := dec.Decode(&raw); err != nil {
 			return fmt.Errorf("'%s': %w", at, err)
+		}
+		// Text that is not UTF-8 cannot be stored (PostgreSQL refuses it,
+		// and decoding would silently change it): that alert alone is
+		// refused, never its group.
+		if !utf8.Valid(raw) {
+			g.Invalid = append(g.Invalid, fmt.Sprintf("'%s' holds text that is not valid UTF-8, which cannot be stored; the alert was not taken", at))
+			continue
 		}
 		var a AMAlert
 		if err := json.Unmarshal(raw, &a); err != nil {
