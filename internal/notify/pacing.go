@@ -20,6 +20,10 @@ const DefaultDigestAfter = 10
 // channel: a bogus or hostile header must not park notifications for days.
 const MaxRetryAfter = time.Hour
 
+// minRetryAfter is the shortest pause a Retry-After sets: "0" or a date in
+// the past must not make the worker retry in a tight loop.
+const minRetryAfter = time.Second
+
 // maxRateEvents bounds a channel's rate_limit, whose window the worker
 // keeps in memory (one instant per event).
 const maxRateEvents = 100000
@@ -103,9 +107,9 @@ func (w *window) giveBack() {
 }
 
 // RetryAt reads the receiver's Retry-After on a 429 or 503 answer, in
-// seconds or as an HTTP date, as the instant to try again (at most
-// MaxRetryAfter after now). ok is false for other answers and for a
-// missing or unreadable header.
+// seconds or as an HTTP date, as the instant to try again (at least a
+// second and at most MaxRetryAfter after now). ok is false for other
+// answers and for a missing or unreadable header.
 func (e *StatusError) RetryAt(now time.Time) (at time.Time, ok bool) {
 	if e.Code != http.StatusTooManyRequests && e.Code != http.StatusServiceUnavailable {
 		return time.Time{}, false
@@ -127,8 +131,8 @@ func (e *StatusError) RetryAt(now time.Time) (at time.Time, ok bool) {
 	if limit := now.Add(MaxRetryAfter); at.After(limit) {
 		at = limit
 	}
-	if at.Before(now) {
-		at = now
+	if floor := now.Add(minRetryAfter); at.Before(floor) {
+		at = floor
 	}
 	return at, true
 }
