@@ -81,7 +81,7 @@ const (
 // A channel's Pacing limits how fast it is sent to (a sliding window per
 // server; rows beyond it wait, pending), and a receiver answering 429 or
 // 503 with Retry-After pauses the channel until then without counting a
-// failed attempt. When more than the channel's DigestAfter rows are due at
+// failed attempt (a 429 without it holds the channel for the backoff). When more than the channel's DigestAfter rows are due at
 // once, they go out as one Digest.
 //
 // An Outbox must not be copied after first use.
@@ -271,11 +271,11 @@ func (o *Outbox) poll(ctx context.Context) error {
 		if digests[r.channel] || ch == nil || r.dueCount <= pacingOf(ch).DigestAfter {
 			continue
 		}
-		if d, ok := ch.(Digester); ok {
+		if _, ok := ch.(Digester); ok {
 			// Whether or not the digest can start now, the channel's rows
 			// wait for it rather than go out one by one.
 			digests[r.channel] = true
-			if err := o.startDigest(ctx, r.channel, ch, d); err != nil {
+			if err := o.startDigest(ctx, r.channel, ch); err != nil {
 				return err
 			}
 		}
@@ -312,7 +312,7 @@ func (o *Outbox) poll(ctx context.Context) error {
 
 // startDigest claims the due rows of one channel and sends them as one
 // digest, if the channel has a free slot and its rate allows a send.
-func (o *Outbox) startDigest(ctx context.Context, channel string, ch Channel, d Digester) error {
+func (o *Outbox) startDigest(ctx context.Context, channel string, ch Channel) error {
 	if !o.reserve(channel, ch) {
 		return nil
 	}
@@ -703,7 +703,6 @@ func (o *Outbox) record(ctx context.Context, batch []outboxRow, claim int64, sen
 			}
 		}
 	case wait:
-		o.pause(channel, retryAt)
 	case !errors.Is(sendErr, errNoChannel) && o.Metrics.Failed != nil:
 		o.Metrics.Failed(channel)
 	}
@@ -719,6 +718,19 @@ func (o *Outbox) record(ctx context.Context, batch []outboxRow, claim int64, sen
 		default:
 			l.Warn("notification failed", "status", outcomes[i].status, "err", outcomes[i].lastErr)
 		}
+	}
+	// The receiver asked for a pause with Retry-After, or refused for too
+	// many requests without saying how long (then the row's backoff
+	// serves): the whole channel holds off, not just this row.
+	var pauseUntil time.Time
+	switch {
+	case wait:
+		pauseUntil = retryAt
+	case refusal != nil && refusal.Code == http.StatusTooManyRequests && outcomes[0].status == StatusPending:
+		pauseUntil = store.FromMillis(outcomes[0].next)
+	}
+	if !pauseUntil.IsZero() {
+		o.pause(channel, pauseUntil)
 	}
 	err := o.DB.Tx(ctx, func(tx *sql.Tx) error {
 		for i, r := range batch {
@@ -738,12 +750,12 @@ func (o *Outbox) record(ctx context.Context, batch []outboxRow, claim int64, sen
 				return err
 			}
 		}
-		if wait {
-			// The receiver asked for a pause: the channel's other waiting
-			// rows hold off too, on every replica.
+		if !pauseUntil.IsZero() {
+			// The channel's other waiting rows hold off too, on every
+			// replica; they keep their attempts.
 			if _, err := tx.ExecContext(ctx, `UPDATE outbox SET next_attempt = $1
 				WHERE channel = $2 AND status = 'pending' AND next_attempt < $1 AND claimed_until < $3`,
-				store.Millis(retryAt), channel, store.Millis(now)); err != nil {
+				store.Millis(pauseUntil), channel, store.Millis(now)); err != nil {
 				return err
 			}
 		}

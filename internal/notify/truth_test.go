@@ -327,3 +327,40 @@ func TestOutboxSendsABurstAsOneDigest(t *testing.T) {
 		}
 	})
 }
+
+func TestOutboxA429WithoutRetryAfterHoldsTheChannel(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		rc := newReceiver(t, func(int, request) (int, string) { return http.StatusTooManyRequests, "slow down" })
+		clk := &clock{t: start}
+		o := newOutbox(db, clk, map[string]Channel{"ops-hook": webhookTo(t, rc.URL)})
+		var ids []int64
+		for i := range perChannel + 2 {
+			id := newIncident(t, db, fmt.Sprintf("throttled %d", i))
+			ids = append(ids, id)
+			enqueue(t, db, id, "ops-hook", KindTriggered, start)
+		}
+		runOutbox(t, o)
+		eventually(t, "a refusal", func() bool { return deliveries(t, o, ids[0])[0].Attempts == 1 })
+		n := o.polls.Load()
+		o.Kick()
+		eventually(t, "idle after the refusals", func() bool {
+			o.mu.Lock()
+			busy := len(o.busy)
+			o.mu.Unlock()
+			return o.polls.Load() > n+1 && busy == 0
+		})
+		// At most the sends already under way met the 429; every other row
+		// waits out the backoff too, without an attempt of its own.
+		refused := 0
+		for _, id := range ids {
+			d := deliveries(t, o, id)[0]
+			refused += d.Attempts
+			if d.Status != StatusPending || d.Attempts > 1 || !d.NextAttempt.Equal(start.Add(Backoff(1))) {
+				t.Fatalf("row after the 429: %+v", d)
+			}
+		}
+		if got := len(rc.requests()); got != refused || got > perChannel {
+			t.Fatalf("%d requests for %d refused rows, at most %d may be under way at once", got, refused, perChannel)
+		}
+	})
+}
