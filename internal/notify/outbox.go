@@ -116,8 +116,12 @@ type Outbox struct {
 	busy    map[string]int       // sends under way per channel
 	windows map[string]*window   // recent sends per rate-limited channel
 	paused  map[string]time.Time // channels a receiver asked to wait, until when
-	wg      sync.WaitGroup
-	polls   atomic.Int64 // finished polls, which tests wait on
+	// held and toHold are, per rate-limited channel, the instant its
+	// waiting rows were last shown to wait for, and the later one still to
+	// be written.
+	held, toHold map[string]time.Time
+	wg           sync.WaitGroup
+	polls        atomic.Int64 // finished polls, which tests wait on
 }
 
 // Metrics are the outbox's hooks into the server's metrics, so that this
@@ -307,7 +311,33 @@ func (o *Outbox) poll(ctx context.Context) error {
 		o.wg.Add(1)
 		go o.deliver(ctx, []outboxRow{r}, ch, claim)
 	}
+	return o.showPacing(ctx)
+}
+
+// showPacing writes on the waiting rows of each channel its rate limit
+// held back when they will be sent, so that the delivery log tells the
+// truth; the rows stay pending and nothing is lost.
+func (o *Outbox) showPacing(ctx context.Context) error {
+	o.mu.Lock()
+	hold := o.toHold
+	o.toHold = map[string]time.Time{}
+	o.mu.Unlock()
+	now := o.now()
+	for channel, until := range hold {
+		if err := holdChannel(ctx, o.DB.Writer(), channel, until, now); err != nil {
+			return fmt.Errorf("pace notifications to %s: %w", channel, err)
+		}
+	}
 	return nil
+}
+
+// holdChannel puts off a channel's waiting rows until an instant, leaving
+// alone those already due later and those being sent.
+func holdChannel(ctx context.Context, q store.Querier, channel string, until, now time.Time) error {
+	_, err := q.ExecContext(ctx, `UPDATE outbox SET next_attempt = $1
+		WHERE channel = $2 AND status = 'pending' AND next_attempt < $1 AND claimed_until < $3`,
+		store.Millis(until), channel, store.Millis(now))
+	return err
 }
 
 // startDigest claims the due rows of one channel and sends them as one
@@ -477,6 +507,11 @@ func (o *Outbox) due(ctx context.Context, channel string, limit int) ([]outboxRo
 			FROM outbox o JOIN incidents i ON i.id = o.incident_id
 			LEFT JOIN known_errors k ON k.id = i.known_error_id
 			WHERE o.status = 'pending' AND o.next_attempt <= $1 AND o.claimed_until < $1` + filter + `
+			  -- Read in the same snapshot as the incident's status: a row
+			  -- with a later one (committed since supersede looked) waits
+			  -- for the next poll to retire it, so a resolution is never
+			  -- sent twice.
+			  AND NOT EXISTS (SELECT 1 FROM outbox l WHERE l.incident_id = o.incident_id AND l.channel = o.channel AND l.id > o.id)
 		) due
 		WHERE n <= $2
 		ORDER BY next_attempt, id
@@ -566,6 +601,7 @@ func (o *Outbox) reserve(channel string, ch Channel) bool {
 	defer o.mu.Unlock()
 	if o.busy == nil {
 		o.busy, o.windows, o.paused = map[string]int{}, map[string]*window{}, map[string]time.Time{}
+		o.held, o.toHold = map[string]time.Time{}, map[string]time.Time{}
 	}
 	if o.busy[channel] >= perChannel {
 		return false
@@ -583,6 +619,9 @@ func (o *Outbox) reserve(channel string, ch Channel) bool {
 			o.windows[channel] = w
 		}
 		if !w.take(now) {
+			if free := w.free(); free.After(o.held[channel]) {
+				o.held[channel], o.toHold[channel] = free, free
+			}
 			return false
 		}
 	}
@@ -753,9 +792,7 @@ func (o *Outbox) record(ctx context.Context, batch []outboxRow, claim int64, sen
 		if !pauseUntil.IsZero() {
 			// The channel's other waiting rows hold off too, on every
 			// replica; they keep their attempts.
-			if _, err := tx.ExecContext(ctx, `UPDATE outbox SET next_attempt = $1
-				WHERE channel = $2 AND status = 'pending' AND next_attempt < $1 AND claimed_until < $3`,
-				store.Millis(pauseUntil), channel, store.Millis(now)); err != nil {
+			if err := holdChannel(ctx, tx, channel, pauseUntil, now); err != nil {
 				return err
 			}
 		}

@@ -98,6 +98,11 @@ func (w *window) take(now time.Time) bool {
 	return true
 }
 
+// free is when the next send will be allowed, after take refused one.
+func (w *window) free() time.Time {
+	return w.times[0].Add(w.rate.Per)
+}
+
 // giveBack forgets the latest send, when the row it was taken for went to
 // another worker.
 func (w *window) giveBack() {
