@@ -146,12 +146,23 @@ escalation_policies:
 		t.Fatalf("the receiver's port was taken meanwhile: %v", err)
 	}
 	recv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var doc struct {
+		// A backlog this size arrives as digests, which carry each
+		// notification whole.
+		type one struct {
 			Incident struct{ Summary string } `json:"incident"`
+		}
+		var doc struct {
+			one
+			Notifications []one `json:"notifications"`
 		}
 		_ = json.NewDecoder(r.Body).Decode(&doc)
 		hookMu.Lock()
-		notified[doc.Incident.Summary] = true
+		if doc.Notifications == nil {
+			notified[doc.Incident.Summary] = true
+		}
+		for _, n := range doc.Notifications {
+			notified[n.Incident.Summary] = true
+		}
 		hookMu.Unlock()
 	})}
 	go recv.Serve(hl)

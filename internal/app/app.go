@@ -138,7 +138,7 @@ func New(ctx context.Context, o Options) (*App, error) {
 		return nil, err
 	}
 	a.services.catalog, a.services.now = a.catalog, o.Now
-	a.outbox = &notify.Outbox{DB: db, Log: o.Log, Now: o.Now, Links: a.links, SoleWorker: db.Engine() == store.SQLite, Channels: func() map[string]notify.Channel {
+	a.outbox = &notify.Outbox{DB: db, Log: o.Log, Now: o.Now, Links: a.links, SoleWorker: db.Engine() == store.SQLite, Metrics: a.metrics.outbox(), Channels: func() map[string]notify.Channel {
 		if m := a.channels.Load(); m != nil {
 			return *m
 		}

@@ -124,6 +124,9 @@ func TestPagerDutyClientLibrary(t *testing.T) {
 			if len(list.Items) != 1 || list.Items[0].Status != "triggered" || list.Items[0].EventCount != 2 || list.Items[0].Service != "payroll" {
 				t.Fatalf("incidents: %+v", list.Items)
 			}
+			// Each step waits for its notification: one still pending when
+			// the next step commits would be superseded by it.
+			waitUntil(t, "the trigger's notification", 10*time.Second, func() bool { return len(h.events()) >= 1 })
 			if _, err := client.ManageEventWithContext(ctx, &pagerduty.V2Event{RoutingKey: routingKey, Action: "acknowledge", DedupKey: key}); err != nil {
 				t.Fatal(err)
 			}
@@ -131,6 +134,7 @@ func TestPagerDutyClientLibrary(t *testing.T) {
 			if list.Items[0].Status != "acknowledged" {
 				t.Fatalf("after acknowledge: %+v", list.Items[0])
 			}
+			waitUntil(t, "the acknowledgement's notification", 10*time.Second, func() bool { return len(h.events()) >= 2 })
 			if _, err := client.ManageEventWithContext(ctx, &pagerduty.V2Event{RoutingKey: routingKey, Action: "resolve", DedupKey: key}); err != nil {
 				t.Fatal(err)
 			}

@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/sextant-ops/sextant/internal/incident"
+	"github.com/sextant-ops/sextant/internal/notify"
 	"github.com/sextant-ops/sextant/internal/store"
 	"github.com/sextant-ops/sextant/internal/timeline"
 )
@@ -27,6 +28,9 @@ type metrics struct {
 	// ingest counts events accepted and refused by the API's ingest
 	// handlers.
 	ingest *incident.Metrics
+	// delivery and failures are fed by the notification outbox.
+	delivery *prometheus.HistogramVec
+	failures *prometheus.CounterVec
 }
 
 func newMetrics(version string, db *store.DB, reports *timeline.Reporter, log *slog.Logger) *metrics {
@@ -41,6 +45,13 @@ func newMetrics(version string, db *store.DB, reports *timeline.Reporter, log *s
 		}, []string{"route"}),
 		reloads:        prometheus.NewCounter(prometheus.CounterOpts{Name: "sextant_config_reloads_total", Help: "Config files applied."}),
 		reloadFailures: prometheus.NewCounter(prometheus.CounterOpts{Name: "sextant_config_reload_failures_total", Help: "Config files rejected; the running config was kept."}),
+		delivery: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "sextant_notification_delivery_seconds", Help: "Time from enqueueing a notification to its delivery, by channel.",
+			Buckets: []float64{.1, .5, 1, 5, 10, 30, 60, 300, 900, 3600, 4 * 3600},
+		}, []string{"channel"}),
+		failures: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "sextant_notification_failures_total", Help: "Failed notification sends (a digest is one send), by channel; a receiver's Retry-After is not counted.",
+		}, []string{"channel"}),
 	}
 	m.ingest = &incident.Metrics{
 		Accepted: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -65,10 +76,20 @@ func newMetrics(version string, db *store.DB, reports *timeline.Reporter, log *s
 		}
 		return float64(n)
 	})
-	m.reg.MustRegister(&objectiveCollector{reports: reports, log: log})
-	m.reg.MustRegister(m.requests, m.duration, m.reloads, m.reloadFailures, m.ingest.Accepted, m.ingest.Refused, m.ingest.Truncated, build, services,
+	m.reg.MustRegister(&objectiveCollector{reports: reports, log: log}, &outboxCollector{db: db, log: log})
+	m.reg.MustRegister(m.requests, m.duration, m.reloads, m.reloadFailures, m.ingest.Accepted, m.ingest.Refused, m.ingest.Truncated, m.delivery, m.failures, build, services,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
+}
+
+// outbox is what the notification outbox reports to.
+func (m *metrics) outbox() notify.Metrics {
+	return notify.Metrics{
+		Delivered: func(channel string, latency time.Duration) {
+			m.delivery.WithLabelValues(channel).Observe(latency.Seconds())
+		},
+		Failed: func(channel string) { m.failures.WithLabelValues(channel).Inc() },
+	}
 }
 
 func (m *metrics) handler() http.Handler {
@@ -152,4 +173,68 @@ func (c *objectiveCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(descCompliance, prometheus.GaugeValue, met, name)
 		ch <- prometheus.MustNewConstMetric(descDowntime, prometheus.GaugeValue, rep.Downtime.Float(), name)
 	}
+}
+
+// outboxCollector exports the notification backlog and the open incidents,
+// counted in the database at scrape time, so every replica reports the
+// same figures and nothing is kept in memory between scrapes.
+type outboxCollector struct {
+	db  *store.DB
+	log *slog.Logger
+}
+
+var (
+	descOutboxPending = prometheus.NewDesc("sextant_outbox_pending",
+		"Notifications waiting to be sent (including retries and rows held by a rate limit or Retry-After), by channel.", []string{"channel"}, nil)
+	descOutboxFailed = prometheus.NewDesc("sextant_outbox_failed",
+		"Notifications given up on (permanent refusal or every attempt failed), by channel, since the incident was recorded.", []string{"channel"}, nil)
+	descIncidentsOpen = prometheus.NewDesc("sextant_incidents_open",
+		"Incidents not yet resolved, by service and severity.", []string{"service", "severity"}, nil)
+)
+
+func (c *outboxCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{descOutboxPending, descOutboxFailed, descIncidentsOpen} {
+		ch <- d
+	}
+}
+
+func (c *outboxCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	err := c.counts(ctx, `SELECT channel, status, COUNT(*) FROM outbox WHERE status IN ('pending', 'failed') GROUP BY channel, status`,
+		func(channel, status string, n float64) {
+			desc := descOutboxPending
+			if status == notify.StatusFailed {
+				desc = descOutboxFailed
+			}
+			ch <- prometheus.MustNewConstMetric(desc, prometheus.GaugeValue, n, channel)
+		})
+	if err != nil {
+		c.log.Error("metrics: outbox", "err", err)
+	}
+	err = c.counts(ctx, `SELECT service, severity, COUNT(*) FROM incidents WHERE status <> 'resolved' GROUP BY service, severity`,
+		func(service, severity string, n float64) {
+			ch <- prometheus.MustNewConstMetric(descIncidentsOpen, prometheus.GaugeValue, n, service, severity)
+		})
+	if err != nil {
+		c.log.Error("metrics: open incidents", "err", err)
+	}
+}
+
+// counts runs a query of two labels and a count, one call per row.
+func (c *outboxCollector) counts(ctx context.Context, q string, emit func(a, b string, n float64)) error {
+	rows, err := c.db.Reader().QueryContext(ctx, q)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var a, b string
+		var n int64
+		if err := rows.Scan(&a, &b, &n); err != nil {
+			return err
+		}
+		emit(a, b, float64(n))
+	}
+	return rows.Err()
 }

@@ -150,3 +150,27 @@ checks:
 		t.Errorf("%d problems, want %d:\n%s", n, len(tests), p.Error())
 	}
 }
+
+func TestChannelPacingMistakes(t *testing.T) {
+	src := `services:
+  - name: shop
+    objective: {availability: 99.9%}
+channels:
+  - {name: ops-hook, type: webhook, url: "https://hooks.example/x", rate_limit: 30/m, digest_after: 20}
+  - name: chat
+    type: slack
+    url: "https://hooks.slack.example/T/B/C"
+    rate_limit: fast
+    digest_after: -2
+`
+	_, err := Parse([]byte(src), nil)
+	var p *Problems
+	if !errors.As(err, &p) {
+		t.Fatalf("Parse = %v, want *Problems", err)
+	}
+	want := "9:17: channels[1].rate_limit: expected events per time, e.g. 100/s, got \"fast\"\n" +
+		"10:19: channels[1].digest_after: must be at least 1 (the default is 10)"
+	if got := p.Error(); got != want {
+		t.Fatalf("problems:\n%s\nwant:\n%s", got, want)
+	}
+}

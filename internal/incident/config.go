@@ -8,9 +8,7 @@ package incident
 
 import (
 	"fmt"
-	"strconv"
 	"strings"
-	"time"
 
 	"github.com/sextant-ops/sextant/internal/apperr"
 	"github.com/sextant-ops/sextant/internal/catalog"
@@ -74,32 +72,11 @@ var Severities = []string{"critical", "error", "warning", "info"}
 // DefaultSeverityStates is what each severity does to the service.
 var DefaultSeverityStates = map[string]string{"critical": "down", "error": "down", "warning": "degraded", "info": "none"}
 
-// Rate is a parsed rate limit.
-type Rate struct {
-	Events int
-	Per    time.Duration
-}
+// Rate is a parsed rate limit (the spelling channels share).
+type Rate = duration.Rate
 
 // ParseRate reads "100/s", "6000/m", "50/10s".
-func ParseRate(s string) (Rate, error) {
-	n, per, ok := strings.Cut(strings.TrimSpace(s), "/")
-	if !ok {
-		return Rate{}, fmt.Errorf("expected events per time, e.g. 100/s, got %q", s)
-	}
-	events, err := strconv.Atoi(strings.TrimSpace(n))
-	if err != nil || events < 1 {
-		return Rate{}, fmt.Errorf("expected a whole number of events before the slash, got %q", n)
-	}
-	per = strings.TrimSpace(per)
-	if per == "s" || per == "m" || per == "h" {
-		per = "1" + per
-	}
-	d, err := duration.Parse(per)
-	if err != nil || d <= 0 {
-		return Rate{}, fmt.Errorf("expected a time after the slash (s, m, h or a duration), got %q", per)
-	}
-	return Rate{Events: events, Per: d}, nil
-}
+func ParseRate(s string) (Rate, error) { return duration.ParseRate(s) }
 
 // Setup is the incident configuration: integrations, policies and the
 // channel names they may use.

@@ -25,6 +25,7 @@ import (
 // notifications are rare, and a pooled connection would only time out
 // between incidents.
 type email struct {
+	paced
 	host     string
 	port     int
 	mode     string // none, starttls, tls
@@ -96,6 +97,11 @@ func (e *email) Send(ctx context.Context, m Message) error {
 	if err != nil {
 		return err
 	}
+	return e.deliver(ctx, msg)
+}
+
+// deliver sends one built message over SMTP.
+func (e *email) deliver(ctx context.Context, msg *mail.Msg) error {
 	client, err := mail.NewClient(e.host, e.options()...)
 	if err != nil {
 		return Permanent(fmt.Errorf("smtp %s: %s", e.addr(), e.scrub.Replace(err.Error())))
@@ -190,16 +196,10 @@ func (e *email) message(m Message) (*mail.Msg, error) {
 	if err != nil {
 		return nil, Permanent(err)
 	}
-	msg := mail.NewMsg()
-	if err := msg.From(e.from); err != nil {
-		return nil, Permanent(fmt.Errorf("from %q: %w", e.from, err))
+	msg, err := e.envelope(subject, body, htmlBody)
+	if err != nil {
+		return nil, err
 	}
-	if err := msg.To(e.to...); err != nil {
-		return nil, Permanent(fmt.Errorf("to: %w", err))
-	}
-	msg.Subject(subject)
-	msg.SetDate()
-	msg.SetMessageID()
 	// One References value per incident lets mail clients thread its
 	// triggered, acknowledged and resolved messages together.
 	domain := "sextant"
@@ -211,6 +211,22 @@ func (e *email) message(m Message) (*mail.Msg, error) {
 	msg.SetGenHeader(mail.HeaderReferences, fmt.Sprintf("<incident-%d.sextant@%s>", m.IncidentID, domain))
 	msg.SetGenHeader("X-Sextant-Incident", strconv.FormatInt(m.IncidentID, 10))
 	msg.SetGenHeader("X-Sextant-Event", oneLine(m.Kind))
+	return msg, nil
+}
+
+// envelope builds a message from the channel's sender to its recipients
+// with the plain-text body and its HTML alternative.
+func (e *email) envelope(subject, body, htmlBody string) (*mail.Msg, error) {
+	msg := mail.NewMsg()
+	if err := msg.From(e.from); err != nil {
+		return nil, Permanent(fmt.Errorf("from %q: %w", e.from, err))
+	}
+	if err := msg.To(e.to...); err != nil {
+		return nil, Permanent(fmt.Errorf("to: %w", err))
+	}
+	msg.Subject(subject)
+	msg.SetDate()
+	msg.SetMessageID()
 	// RFC 3834: keeps out-of-office replies from answering a notification.
 	msg.SetGenHeader("Auto-Submitted", "auto-generated")
 	msg.SetBodyString(mail.TypeTextPlain, body)

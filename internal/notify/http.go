@@ -89,7 +89,7 @@ func (h *httpSender) post(ctx context.Context, target, contentType string, heade
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
 		return nil
 	}
-	err = &StatusError{Code: resp.StatusCode, Body: h.scrub.Replace(snippet(answer))}
+	err = &StatusError{Code: resp.StatusCode, Body: h.scrub.Replace(snippet(answer)), RetryAfter: resp.Header.Get("Retry-After")}
 	if resp.StatusCode >= 300 && resp.StatusCode < 400 {
 		return Permanent(fmt.Errorf("%w (redirects are not followed: configure the final URL)", err))
 	}
@@ -139,6 +139,8 @@ type StatusError struct {
 	Code int
 	// Body is the first line of the answer, shortened, without secrets.
 	Body string
+	// RetryAfter is the answer's Retry-After header as sent (see RetryAt).
+	RetryAfter string
 }
 
 // Error reads "503 Service Unavailable" or "400 Bad Request: no_text".

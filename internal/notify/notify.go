@@ -90,6 +90,8 @@ type Message struct {
 	Status    string
 	Source    string
 	CreatedAt time.Time
+	// ResolvedAt is when the incident was resolved; zero while it is open.
+	ResolvedAt time.Time
 	// URL is the incident's page.
 	URL string
 	// AckURL and ResolveURL are signed links: anyone holding them may act,
@@ -134,6 +136,13 @@ type Config struct {
 	Templates Templates `yaml:"templates"`
 	// Timeout bounds one send, default 10s, at most 1m.
 	Timeout string `yaml:"timeout"`
+	// RateLimit paces sends to this channel, e.g. "30/m": at most 30 in
+	// any minute, the rest waiting in the outbox. Empty for no limit.
+	RateLimit string `yaml:"rate_limit"`
+	// DigestAfter is how many notifications may be due for this channel at
+	// once and still go out one by one; more become one digest message
+	// (default 10).
+	DigestAfter int `yaml:"digest_after"`
 }
 
 // SMTPConfig says how an e-mail channel reaches its mail server.
@@ -240,6 +249,14 @@ func (c Config) Validate() []apperr.Field {
 	if _, err := parseTimeout(c.Timeout); err != nil {
 		inv.Add("timeout", "%s", err)
 	}
+	if c.RateLimit != "" {
+		if _, err := parsePacing(Config{RateLimit: c.RateLimit}); err != nil {
+			inv.Add("rate_limit", "%s", err)
+		}
+	}
+	if c.DigestAfter < 0 {
+		inv.Add("digest_after", "must be at least 1 (the default is %d)", DefaultDigestAfter)
+	}
 	return inv.Fields
 }
 
@@ -344,6 +361,26 @@ func NewWith(c Config, outbound *probe.Policy) (Channel, error) {
 	if c.AllowLinkLocal {
 		outbound = outbound.AllowMetadata()
 	}
+	pace, _ := parsePacing(c)
+	ch, err := newChannel(c, tmpl, timeout, outbound)
+	if err != nil {
+		return nil, err
+	}
+	ch.setPacing(pace)
+	return ch, nil
+}
+
+// pacedChannel is a built-in channel: it sends, sends digests and knows
+// its pacing.
+type pacedChannel interface {
+	Channel
+	Digester
+	Paced
+	setPacing(Pacing)
+}
+
+// newChannel builds the channel of a validated Config.
+func newChannel(c Config, tmpl templates, timeout time.Duration, outbound *probe.Policy) (pacedChannel, error) {
 	switch c.Type {
 	case TypeEmail:
 		return newEmail(c, tmpl, timeout, outbound)

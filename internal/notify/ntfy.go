@@ -24,6 +24,7 @@ import (
 // decodes. On the public server the topic name is the only protection of a
 // topic, so it is treated as a secret like a webhook URL.
 type ntfy struct {
+	paced
 	http  *httpSender
 	url   string
 	token string

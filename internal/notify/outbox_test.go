@@ -340,9 +340,13 @@ func TestOutboxHangingChannelDoesNotDelayOthers(t *testing.T) {
 		})
 		inc := newIncident(t, db, "hanging")
 		// More slow rows than the slow channel may send at once, queued
-		// ahead of the fast one.
-		for range 10 {
-			enqueue(t, db, inc, "slow", KindTriggered, start.Add(-time.Minute))
+		// ahead of the fast one (one incident each: a later row for the
+		// same incident would supersede an earlier one).
+		var slowIncidents []int64
+		for i := range 10 {
+			id := newIncident(t, db, fmt.Sprintf("hanging %d", i))
+			slowIncidents = append(slowIncidents, id)
+			enqueue(t, db, id, "slow", KindTriggered, start.Add(-time.Minute))
 		}
 		stop := runOutbox(t, o)
 		eventually(t, "slow sends under way", func() bool { return slowHits.Load() == perChannel })
@@ -360,9 +364,11 @@ func TestOutboxHangingChannelDoesNotDelayOthers(t *testing.T) {
 		// Shutting down cancels the hanging sends and gives their rows
 		// back untouched, to be sent after the restart.
 		stop()
-		for _, d := range deliveries(t, o, inc) {
-			if d.Channel == "slow" && (d.Status != StatusPending || d.Attempts != 0) {
-				t.Fatalf("after shutdown: %+v", d)
+		for _, id := range slowIncidents {
+			for _, d := range deliveries(t, o, id) {
+				if d.Status != StatusPending || d.Attempts != 0 {
+					t.Fatalf("after shutdown: %+v", d)
+				}
 			}
 		}
 	})
@@ -439,17 +445,27 @@ func TestOutboxTwoWorkersSendEachRowOnce(t *testing.T) {
 		})
 		clk := &clock{t: start}
 		const incidents = 12
+		// One channel per kind: a later row for the same incident and
+		// channel would supersede an earlier one. Digests are off the
+		// table here: each row must be one request.
 		kinds := []string{KindTriggered, KindEscalated, KindAcknowledged}
 		var ids []int64
 		for i := range incidents {
 			id := newIncident(t, db, fmt.Sprintf("incident %d", i))
 			ids = append(ids, id)
 			for _, k := range kinds {
-				enqueue(t, db, id, "ops-hook", k, start)
+				enqueue(t, db, id, "hook-"+k, k, start)
 			}
 		}
-		a := newOutbox(db, clk, map[string]Channel{"ops-hook": webhookTo(t, rc.URL)})
-		b := newOutbox(db, clk, map[string]Channel{"ops-hook": webhookTo(t, rc.URL)})
+		channels := func() map[string]Channel {
+			m := map[string]Channel{}
+			for _, k := range kinds {
+				m["hook-"+k] = mustNew(t, Config{Name: "hook-" + k, Type: TypeWebhook, URL: rc.URL, Timeout: "5s", DigestAfter: 100})
+			}
+			return m
+		}
+		a := newOutbox(db, clk, channels())
+		b := newOutbox(db, clk, channels())
 		runOutbox(t, a)
 		runOutbox(t, b)
 		for range 5 {

@@ -20,6 +20,7 @@ import (
 // escaped, so that a summary written by an alert source cannot mention
 // @channel or forge links.
 type slack struct {
+	paced
 	http *httpSender
 	url  string
 	tmpl templates
@@ -160,6 +161,9 @@ func facts(m Message) []fact {
 	}
 	if !m.CreatedAt.IsZero() {
 		out = append(out, fact{"Opened", m.CreatedAt.UTC().Format("2006-01-02 15:04 MST")})
+	}
+	if !m.ResolvedAt.IsZero() {
+		out = append(out, fact{"Resolved", m.ResolvedAt.UTC().Format("2006-01-02 15:04 MST")})
 	}
 	return out
 }

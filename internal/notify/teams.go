@@ -21,6 +21,7 @@ import (
 // in a message's attachments; the old connector webhooks accepted this
 // shape too. Version 1.4 is rendered by Teams on desktop, web and mobile.
 type teams struct {
+	paced
 	http *httpSender
 	url  string
 	tmpl templates

@@ -9,7 +9,10 @@ import (
 )
 
 // defaultSubject is the built-in subject (and ntfy title, Teams title).
-const defaultSubject = `[{{upper .Kind}}] {{.Service}}: {{.Summary}}`
+// A resolved message says when the incident opened and closed, so that one
+// quiet message tells the whole story when the trigger was never sent.
+const defaultSubject = `[{{upper .Kind}}] {{.Service}}: {{.Summary}}
+{{- if and (eq .Kind "resolved") (not .ResolvedAt.IsZero)}} (opened {{.CreatedAt.UTC.Format "15:04"}}, resolved {{.ResolvedAt.UTC.Format "15:04 MST"}}){{end}}`
 
 // defaultBody is the built-in plain-text body (and ntfy message, Slack
 // text, Teams text).
@@ -21,6 +24,8 @@ Status:   {{.Status}}
 {{- if .Source}}
 Source:   {{.Source}}{{end}}
 Opened:   {{.CreatedAt.UTC.Format "2006-01-02 15:04 MST"}}
+{{- if not .ResolvedAt.IsZero}}
+Resolved: {{.ResolvedAt.UTC.Format "2006-01-02 15:04 MST"}}{{end}}
 {{- if .InMaintenance}}
 
 The service is in a maintenance window.{{end}}

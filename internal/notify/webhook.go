@@ -49,13 +49,15 @@ type WebhookPayload struct {
 // WebhookIncident is the incident inside a WebhookPayload: the Message's
 // fields in snake_case, times in RFC 3339.
 type WebhookIncident struct {
-	ID            int64     `json:"id"`
-	Service       string    `json:"service"`
-	Summary       string    `json:"summary"`
-	Severity      string    `json:"severity"`
-	Status        string    `json:"status"`
-	Source        string    `json:"source"`
-	CreatedAt     time.Time `json:"created_at"`
+	ID        int64     `json:"id"`
+	Service   string    `json:"service"`
+	Summary   string    `json:"summary"`
+	Severity  string    `json:"severity"`
+	Status    string    `json:"status"`
+	Source    string    `json:"source"`
+	CreatedAt time.Time `json:"created_at"`
+	// ResolvedAt is left out while the incident is open.
+	ResolvedAt    time.Time `json:"resolved_at,omitzero"`
 	URL           string    `json:"url"`
 	AckURL        string    `json:"ack_url"`
 	ResolveURL    string    `json:"resolve_url"`
@@ -68,6 +70,7 @@ type WebhookIncident struct {
 // webhook posts a WebhookPayload, signed as SignatureHeader describes, to
 // a receiver the user runs.
 type webhook struct {
+	paced
 	http *httpSender
 	url  string
 	key  []byte
@@ -80,6 +83,11 @@ func (w *webhook) Send(ctx context.Context, m Message) error {
 	if err != nil {
 		return Permanent(fmt.Errorf("webhook payload: %w", err))
 	}
+	return w.post(ctx, body)
+}
+
+// post signs body (when the channel has a secret) and posts it.
+func (w *webhook) post(ctx context.Context, body []byte) error {
 	header := http.Header{}
 	if len(w.key) > 0 {
 		ts := strconv.FormatInt(w.now().Unix(), 10)
@@ -95,7 +103,7 @@ func webhookPayload(m Message) WebhookPayload {
 		Event: m.Kind,
 		Incident: WebhookIncident{
 			ID: m.IncidentID, Service: m.Service, Summary: m.Summary, Severity: m.Severity,
-			Status: m.Status, Source: m.Source, CreatedAt: m.CreatedAt.UTC(), URL: m.URL,
+			Status: m.Status, Source: m.Source, CreatedAt: m.CreatedAt.UTC(), ResolvedAt: m.ResolvedAt.UTC(), URL: m.URL,
 			AckURL: m.AckURL, ResolveURL: m.ResolveURL, InMaintenance: m.InMaintenance,
 			Workaround: m.Workaround,
 		},

@@ -239,6 +239,14 @@ func TestIncidentsUI(t *testing.T) {
 			_, body := e.get(page(shop), &viewer)
 			wantContains(t, body, `<table class="deliveries cards">`, `<th scope="row">ops-hook</th>`, `<span class="badge delivery failed">failed</span>`,
 				"503 Service Unavailable", `<td class="num" data-label="Attempts">3</td>`, "gave up")
+
+			if _, err := db.Writer().ExecContext(ctx, `INSERT INTO outbox (incident_id, channel, kind, status, attempts, next_attempt, claimed_until, last_error, created_at, note)
+				VALUES ($1, 'user:alice/ntfy', 'escalated', 'superseded', 0, 0, 0, '', 0, 'superseded by resolved')`, shop); err != nil {
+				t.Fatal(err)
+			}
+			_, body = e.get(page(shop), &viewer)
+			wantContains(t, body, `<th scope="row">user:alice/ntfy</th>`, `escalated <span class="muted">(superseded by resolved)</span>`,
+				`<span class="badge delivery superseded">superseded</span>`, `<span class="muted">not sent</span>`)
 		})
 
 		t.Run("details are shown indented", func(t *testing.T) {
