@@ -47,8 +47,9 @@ Usage:
   sextant agent   --server URL --location NAME   run the checks of a remote location (token in SEXTANT_AGENT_TOKEN or --token)
   sextant user    add|passwd|list ...  manage accounts without a running server
   sextant token   create|list|revoke ... manage API tokens without a running server (an agent token: --role agent --location NAME)
-  sextant import  gatus PATH [--out FILE] [--apply --server URL]
+  sextant import  gatus|uptime-kuma|openslo PATH [--out FILE] [--apply --server URL]
                                        write a Sextant config from another tool's; list what could not be mapped
+  sextant export  openslo --config FILE [--out FILE]   the services' objectives as OpenSLO v1
   sextant version
 
 Run "sextant COMMAND -h" for a command's flags.
@@ -82,6 +83,8 @@ func Main(args []string, env Env) int {
 		err = tokenCmd(args[1:], env)
 	case "import":
 		err = importCmd(args[1:], env)
+	case "export":
+		err = exportCmd(args[1:], env)
 	case "version", "--version":
 		fmt.Fprintln(env.Stdout, "sextant", Version)
 	case "help", "-h", "--help":

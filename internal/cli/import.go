@@ -19,6 +19,7 @@ import (
 	"github.com/sextant-ops/sextant/internal/importer"
 	"github.com/sextant-ops/sextant/internal/importer/gatus"
 	"github.com/sextant-ops/sextant/internal/importer/kuma"
+	"github.com/sextant-ops/sextant/internal/importer/openslo"
 )
 
 // importers are the formats `sextant import` reads.
@@ -28,13 +29,14 @@ var importers = map[string]struct {
 }{
 	"gatus":       {"Gatus", gatus.ImportPath},
 	"uptime-kuma": {"Uptime Kuma", kuma.ImportPath},
+	"openslo":     {"OpenSLO", openslo.ImportPath},
 }
 
 // importCmd writes a Sextant config from another tool's and, with --apply,
 // creates its services and checks on a running server.
 func importCmd(args []string, env Env) error {
 	if len(args) == 0 || importers[args[0]].read == nil {
-		return usageError{"import: say which format: sextant import gatus|uptime-kuma PATH [--out FILE] [--apply --server URL]"}
+		return usageError{"import: say which format: sextant import gatus|uptime-kuma|openslo PATH [--out FILE] [--apply --server URL]"}
 	}
 	format := importers[args[0]]
 	fs := flag.NewFlagSet("import "+args[0], flag.ContinueOnError)

@@ -60,3 +60,45 @@ func TestImportUptimeKuma(t *testing.T) {
 		t.Fatalf("sextant check refused the import: %d\n%s%s", code, stdout, stderr)
 	}
 }
+
+// TestOpenSLORoundTrip exports the demo-like config's objectives as
+// OpenSLO and imports them again: `sextant check` accepts the result.
+func TestOpenSLORoundTrip(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "sextant.yaml")
+	if err := os.WriteFile(cfg, []byte(`services:
+  - name: shop
+    title: Web shop
+    objective: {availability: 99.9%, max_outage: 5m, max_outages: 4}
+  - name: payroll
+    objective: {availability: 99.5%, period: week}
+  - name: wiki
+`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	slo := filepath.Join(dir, "slo.yaml")
+	if code, _, stderr := run(t, "", nil, "export", "openslo", "--config", cfg, "--out", slo); code != 0 {
+		t.Fatalf("export = %d %s", code, stderr)
+	}
+	b, _ := os.ReadFile(slo)
+	if strings.Count(string(b), "kind: SLO") != 2 || !strings.Contains(string(b), "sextant.io/max_outage: 5m") {
+		t.Fatalf("export:\n%s", b)
+	}
+	back := filepath.Join(dir, "back.yaml")
+	code, _, stderr := run(t, "", nil, "import", "openslo", slo, "--out", back)
+	if code != 0 {
+		t.Fatalf("import = %d %s", code, stderr)
+	}
+	if code, stdout, stderr := run(t, "", nil, "check", back); code != 0 {
+		t.Fatalf("check = %d %s%s", code, stdout, stderr)
+	}
+	got, _ := os.ReadFile(back)
+	for _, want := range []string{"availability: 99.9%", "max_outage: 5m", "max_outages: 4", "period: week"} {
+		if !strings.Contains(string(got), want) {
+			t.Errorf("round trip lost %q:\n%s", want, got)
+		}
+	}
+	if code, _, stderr := run(t, "", nil, "export", "gatus"); code != 2 || !strings.Contains(stderr, "say which format") {
+		t.Errorf("export gatus = %d %s", code, stderr)
+	}
+}

@@ -125,30 +125,13 @@ func blockStyle(n *yaml.Node) {
 		n.Style = 0
 	}
 	if n.Kind == yaml.ScalarNode && n.Style == yaml.DoubleQuotedStyle {
-		// Keep quotes only where YAML needs them to read the string back
-		// as a string.
+		// The encoder quotes a string only where a plain scalar would read
+		// back as something else ("true", "[STATUS] == 200", "12").
 		n.Style = 0
-		if out, err := yaml.Marshal(n.Value); err != nil || strings.TrimSpace(string(out)) != n.Value || needsQuotes(n.Value) {
-			n.Style = yaml.DoubleQuotedStyle
-		}
 	}
 	for _, c := range n.Content {
 		blockStyle(c)
 	}
-}
-
-// needsQuotes reports strings a plain YAML scalar would read as another
-// type or as something else.
-func needsQuotes(s string) bool {
-	if s == "" || strings.ContainsAny(s, "#:{}[],&*!|>'\"%@`\n") || strings.HasPrefix(s, "-") || strings.HasPrefix(s, "?") || strings.TrimSpace(s) != s {
-		return true
-	}
-	var v any
-	if err := yaml.Unmarshal([]byte(s), &v); err != nil {
-		return true
-	}
-	_, isString := v.(string)
-	return !isString
 }
 
 var nonSlug = regexp.MustCompile(`[^a-z0-9_-]+`)
