@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"reflect"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -30,6 +31,7 @@ import (
 	"github.com/sextant-ops/sextant/internal/monitor"
 	"github.com/sextant-ops/sextant/internal/notify"
 	"github.com/sextant-ops/sextant/internal/postmortem"
+	"github.com/sextant-ops/sextant/internal/sso"
 	"github.com/sextant-ops/sextant/internal/status"
 	"github.com/sextant-ops/sextant/internal/store"
 	"github.com/sextant-ops/sextant/internal/timeline"
@@ -89,6 +91,10 @@ type App struct {
 	// statusPages are the running config's public status pages, swapped
 	// whole on reload like the channels.
 	statusPages atomic.Pointer[[]status.Page]
+	// sso is the running config's single sign-on provider (nil when off),
+	// kept across reloads that do not change it so that its discovery is
+	// not repeated.
+	sso atomic.Pointer[sso.Provider]
 
 	reloadMu sync.Mutex // one reload at a time
 	ready    chan struct{}
@@ -220,6 +226,7 @@ func (a *App) Reload(ctx context.Context, actor string) (catalog.Changes, error)
 		a.channels.Store(&channels)
 		pages := cfg.StatusPages
 		a.statusPages.Store(&pages)
+		a.configureSSO(cfg.OIDC)
 		a.oncall.cur.Store(dir)
 		a.engine.Configure(cfg.Incident)
 		a.services.invalidate()
@@ -234,6 +241,19 @@ func (a *App) Reload(ctx context.Context, actor string) (catalog.Changes, error)
 		"created", ch.Created, "updated", ch.Updated, "deleted", ch.Deleted, "unchanged", ch.Unchanged)
 	a.metrics.reloads.Inc()
 	return ch, nil
+}
+
+// configureSSO swaps in the single sign-on provider of a new config, or
+// none; an unchanged config keeps the running provider.
+func (a *App) configureSSO(c *sso.Config) {
+	if c == nil {
+		a.sso.Store(nil)
+		return
+	}
+	if cur := a.sso.Load(); cur != nil && reflect.DeepEqual(cur.Config(), *c) {
+		return
+	}
+	a.sso.Store(sso.New(*c, nil, a.opts.Now))
 }
 
 // firstAdmin creates the "admin" account when there is no user at all, and
@@ -306,6 +326,7 @@ func (a *App) buildHandler() error {
 			}
 			return ""
 		},
+		SSO: a.sso.Load,
 		Now: a.opts.Now, Version: a.opts.Version, SecureCookies: a.opts.SecureCookies})
 	if err != nil {
 		return err

@@ -19,6 +19,7 @@ import (
 	"github.com/sextant-ops/sextant/internal/monitor"
 	"github.com/sextant-ops/sextant/internal/notify"
 	"github.com/sextant-ops/sextant/internal/oncall"
+	"github.com/sextant-ops/sextant/internal/sso"
 	"github.com/sextant-ops/sextant/internal/status"
 )
 
@@ -41,6 +42,8 @@ type File struct {
 	// StatusPages are the public status pages; a service on none of them
 	// is private.
 	StatusPages []status.Page `yaml:"status_pages"`
+	// OIDC turns on single sign-on through an OpenID Connect provider.
+	OIDC *sso.Config `yaml:"oidc"`
 }
 
 // Config is a validated config file.
@@ -57,6 +60,8 @@ type Config struct {
 	NtfyURL   string
 	// StatusPages are the public status pages, first one at /status.
 	StatusPages []status.Page
+	// OIDC is the single sign-on provider; nil when sign-in is local only.
+	OIDC *sso.Config
 }
 
 // Problems is every mistake found in a file, each with line and column. It
@@ -177,6 +182,9 @@ func Parse(src []byte, getenv func(string) (string, bool)) (*Config, error) {
 	}
 	// Status pages list services the file declares.
 	fields = append(fields, status.ValidatePages(f.StatusPages, services)...)
+	if f.OIDC != nil {
+		fields = append(fields, apperr.Prefixed("oidc", f.OIDC.Validate())...)
+	}
 	for _, fe := range fields {
 		e := pos.At(fe.Path, fe.Msg)
 		if !slices.ContainsFunc(problems, func(x yamlpos.Error) bool { return x.Line == e.Line && x.Column == e.Column }) {
@@ -193,7 +201,7 @@ func Parse(src []byte, getenv func(string) (string, bool)) (*Config, error) {
 		return nil, &Problems{Errors: problems}
 	}
 	return &Config{Catalog: cat, Checks: f.Checks, Incident: setup, Channels: f.Channels,
-		Users: f.Users, Schedules: f.Schedules, Mail: f.Mail, NtfyURL: f.NtfyURL, StatusPages: f.StatusPages}, nil
+		Users: f.Users, Schedules: f.Schedules, Mail: f.Mail, NtfyURL: f.NtfyURL, StatusPages: f.StatusPages, OIDC: f.OIDC}, nil
 }
 
 // catalog turns the file's calendars map into a list in name order, so that
