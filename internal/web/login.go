@@ -125,6 +125,10 @@ func (u *UI) logout(w http.ResponseWriter, r *http.Request) error {
 	}
 	http.SetCookie(w, &http.Cookie{Name: httpapi.SessionCookie, Value: "", Path: "/", HttpOnly: true,
 		SameSite: http.SameSiteLaxMode, Secure: u.secure(r), MaxAge: -1})
+	if to != "/login" {
+		u.continueSSOLogout(w, r, to)
+		return nil
+	}
 	http.Redirect(w, r, to, http.StatusSeeOther)
 	return nil
 }

@@ -144,3 +144,13 @@ func (u *UI) ssoLogoutURL(r *http.Request, sessionID string) (string, error) {
 	}
 	return p.LogoutURL(tok, back), nil
 }
+
+// continueSSOLogout sends the browser on to the provider's end-session URL
+// after the sign-out form. It is a page that refreshes there rather than a
+// redirect, because the Content-Security-Policy's form-action 'self'
+// forbids a form's answer to redirect to another site, and browsers
+// enforce that; the page's button is the fallback.
+func (u *UI) continueSSOLogout(w http.ResponseWriter, r *http.Request, to string) {
+	w.Header().Set("Refresh", "0; url="+to)
+	u.render(w, r, http.StatusOK, "sso_logout.html", "Signed out", struct{ URL string }{to})
+}
