@@ -95,6 +95,17 @@ func TestSSOSignInFlow(t *testing.T) {
 				t.Fatalf("user %+v, %v", u, err)
 			}
 		})
+		t.Run("admins see the account as SSO-managed, without a password", func(t *testing.T) {
+			ada := s.login("ada")
+			_, body := s.get("/admin/users", &ada)
+			if !strings.Contains(body, `title="Signs in through `+s.op.URL+`">single sign-on</span>`) || strings.Contains(body, "/admin/users/sam/password") {
+				t.Fatalf("users page:\n%s", body)
+			}
+			res, body := s.post("/admin/users/sam/password", url.Values{"password": {"a-long-password"}, "password_confirm": {"a-long-password"}}, &ada)
+			if res.StatusCode != http.StatusConflict || !strings.Contains(body, "signs in through single sign-on and has no password") {
+				t.Fatalf("setting an SSO account's password: %d\n%s", res.StatusCode, body)
+			}
+		})
 		t.Run("next sign-in takes the new role and creates no user", func(t *testing.T) {
 			before, _ := s.auth.CountUsers(context.Background())
 			s.op.SetUser(ssotest.User{Subject: "u-1", Email: "sam@example.com", Name: "Sam Reed", PreferredUsername: "sam", Groups: []string{"sre-leads"}})
