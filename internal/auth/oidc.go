@@ -20,6 +20,16 @@ import (
 // come back; a slower one starts again.
 const SSOStateLifetime = 10 * time.Minute
 
+// Limits on sign-ins begun, which anyone may start without a password: an
+// address may begin twenty at once, then one every fifteen seconds, and at
+// most MaxSSOStates may be under way in all, so that a flood of requests
+// cannot fill the table.
+const (
+	ssoBurst     = 20
+	ssoEvery     = 15 * time.Second
+	MaxSSOStates = 10000
+)
+
 // Errors of single sign-on a caller tells apart.
 var (
 	// ErrSSOState is a callback whose state is unknown, used or expired: it
@@ -208,13 +218,25 @@ type SSOState struct {
 	Next     string
 }
 
-// SaveSSOState keeps a sign-in's state under its state value (stored as a
-// digest) for SSOStateLifetime, and forgets expired ones.
-func (s *Service) SaveSSOState(ctx context.Context, state string, st SSOState) error {
+// SaveSSOState keeps the state of a sign-in begun from the address ip
+// under its state value (stored as a digest) for SSOStateLifetime, and
+// forgets expired ones. It answers ErrRateLimited when ip has begun too
+// many, and ErrBusy when MaxSSOStates are under way.
+func (s *Service) SaveSSOState(ctx context.Context, ip, state string, st SSOState) error {
 	now := s.now()
+	if !s.limiter("sso:"+ip, ssoBurst, ssoEvery).AllowN(now, 1) {
+		return ErrRateLimited
+	}
 	return s.db.Tx(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM sso_states WHERE expires_at <= $1`, store.Millis(now)); err != nil {
 			return fmt.Errorf("auth: forget sso states: %w", err)
+		}
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM sso_states`).Scan(&n); err != nil {
+			return fmt.Errorf("auth: count sso states: %w", err)
+		}
+		if n >= MaxSSOStates {
+			return ErrBusy
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO sso_states (state_hash, nonce, verifier, next, expires_at) VALUES ($1, $2, $3, $4, $5)`,
 			digest(state), st.Nonce, st.Verifier, st.Next, store.Millis(now.Add(SSOStateLifetime))); err != nil {

@@ -2,7 +2,9 @@ package auth_test
 
 import (
 	"context"
+	"database/sql"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -124,10 +126,10 @@ func TestSSOState(t *testing.T) {
 		c := &clock{t: time.Date(2026, 12, 2, 9, 0, 0, 0, time.UTC)}
 		a := auth.NewService(db, c.now)
 		want := auth.SSOState{Nonce: "n", Verifier: "v", Next: "/incidents"}
-		if err := a.SaveSSOState(ctx, "state-1", want); err != nil {
+		if err := a.SaveSSOState(ctx, "192.0.2.1", "state-1", want); err != nil {
 			t.Fatal(err)
 		}
-		if err := a.SaveSSOState(ctx, "state-2", want); err != nil {
+		if err := a.SaveSSOState(ctx, "192.0.2.1", "state-2", want); err != nil {
 			t.Fatal(err)
 		}
 		t.Run("taken once", func(t *testing.T) {
@@ -150,6 +152,40 @@ func TestSSOState(t *testing.T) {
 			c.t = c.t.Add(auth.SSOStateLifetime)
 			if _, err := a.TakeSSOState(ctx, "state-2"); !errors.Is(err, auth.ErrSSOState) {
 				t.Fatalf("take after lifetime: %v", err)
+			}
+		})
+		t.Run("an address beginning too many is limited", func(t *testing.T) {
+			var err error
+			n := 0
+			for ; n < 100 && err == nil; n++ {
+				err = a.SaveSSOState(ctx, "192.0.2.7", fmt.Sprintf("flood-%d", n), want)
+			}
+			if !errors.Is(err, auth.ErrRateLimited) || n != 21 {
+				t.Fatalf("after %d sign-ins begun: %v, want ErrRateLimited at the 21st", n, err)
+			}
+			if err := a.SaveSSOState(ctx, "192.0.2.8", "other-address", want); err != nil {
+				t.Fatalf("another address: %v", err)
+			}
+		})
+		t.Run("at most MaxSSOStates under way", func(t *testing.T) {
+			err := db.Tx(ctx, func(tx *sql.Tx) error {
+				for i := range auth.MaxSSOStates {
+					if _, err := tx.ExecContext(ctx, `INSERT INTO sso_states (state_hash, nonce, verifier, next, expires_at) VALUES ($1, 'n', 'v', '/', $2)`,
+						fmt.Sprintf("fill-%d", i), store.Millis(c.t.Add(time.Minute))); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := a.SaveSSOState(ctx, "192.0.2.9", "one-too-many", want); !errors.Is(err, auth.ErrBusy) {
+				t.Fatalf("SaveSSOState with the table full: %v, want ErrBusy", err)
+			}
+			c.t = c.t.Add(2 * time.Minute)
+			if err := a.SaveSSOState(ctx, "192.0.2.9", "after-expiry", want); err != nil {
+				t.Fatalf("SaveSSOState once the others expired: %v", err)
 			}
 		})
 	})

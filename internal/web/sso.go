@@ -45,7 +45,16 @@ func (u *UI) startSSO(w http.ResponseWriter, r *http.Request) error {
 			Problem: "The single sign-on provider cannot be reached right now. Sign in with a local account, or try again in a minute."})
 		return nil
 	}
-	if err := u.deps.Auth.SaveSSOState(r.Context(), state, auth.SSOState{Nonce: nonce, Verifier: verifier, Next: next}); err != nil {
+	err = u.deps.Auth.SaveSSOState(r.Context(), remoteIP(r), state, auth.SSOState{Nonce: nonce, Verifier: verifier, Next: next})
+	switch {
+	case errors.Is(err, auth.ErrRateLimited):
+		u.showLogin(w, r, http.StatusTooManyRequests, loginPage{Next: next, Problem: "Too many single sign-ons begun from your address; wait a minute and try again."})
+		return nil
+	case errors.Is(err, auth.ErrBusy):
+		w.Header().Set("Retry-After", "60")
+		u.showLogin(w, r, http.StatusServiceUnavailable, loginPage{Next: next, Problem: "Too many single sign-ons are under way; try again in a minute, or sign in with a local account."})
+		return nil
+	case err != nil:
 		return err
 	}
 	http.SetCookie(w, &http.Cookie{Name: ssoStateCookie, Value: state, Path: sso.CallbackPath, HttpOnly: true,

@@ -287,3 +287,27 @@ func mustParse(t *testing.T, s string) *url.URL {
 	}
 	return u
 }
+
+func TestSSOBeginLimit(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		s := newSSOEnv(t, db, nil)
+		c := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		status := 0
+		n := 0
+		for ; n < 100 && status != http.StatusTooManyRequests; n++ {
+			res, err := c.Get(s.srv.URL + "/login/oidc")
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(res.Body)
+			res.Body.Close()
+			status = res.StatusCode
+			if status == http.StatusTooManyRequests && !strings.Contains(string(b), "Too many single sign-ons begun from your address") {
+				t.Fatalf("429 page:\n%s", b)
+			}
+		}
+		if n != 21 {
+			t.Fatalf("refused after %d sign-ins begun, want the 21st", n)
+		}
+	})
+}
