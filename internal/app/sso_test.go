@@ -82,16 +82,28 @@ func TestSSOServer(t *testing.T) {
 			}
 		})
 	}
-	t.Run("provider down at start", func(t *testing.T) {
+	t.Run("provider down at start, then back", func(t *testing.T) {
 		op := ssotest.New(t, "sextant", "client-secret")
-		op.Stop()
+		op.SetUser(ssotest.User{Subject: "u-2", PreferredUsername: "kai", Groups: []string{"sre"}})
+		op.SetUnavailable(true)
 		cfg := filepath.Join(t.TempDir(), "sextant.yaml")
-		if err := os.WriteFile(cfg, []byte("oidc:\n  issuer: "+op.URL+"\n  client_id: sextant\n"), 0o600); err != nil {
+		if err := os.WriteFile(cfg, []byte("oidc:\n  issuer: "+op.URL+"\n  client_id: sextant\n  client_secret: client-secret\n  roles: {operator: [sre]}\n"), 0o600); err != nil {
 			t.Fatal(err)
 		}
 		s := start(t, storetest.Engines(t)[0], app.Options{ConfigPath: cfg})
 		if code, body := s.do("GET", "/login/oidc", false); code != http.StatusServiceUnavailable || !strings.Contains(body, "cannot be reached right now") {
 			t.Fatalf("GET /login/oidc with the provider down = %d\n%s", code, body)
+		}
+		op.SetUnavailable(false)
+		jar, _ := cookiejar.New(nil)
+		res, err := (&http.Client{Jar: jar}).Get(s.base + "/login/oidc")
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.Request.URL.Path != "/" || !strings.Contains(string(b), `kai <span class="role">operator</span>`) {
+			t.Fatalf("sign-in once the provider is back ended at %s:\n%s", res.Request.URL, b)
 		}
 	})
 }

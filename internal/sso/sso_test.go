@@ -114,6 +114,19 @@ func TestExchange(t *testing.T) {
 	})
 }
 
+func TestDiscoveryRetried(t *testing.T) {
+	op := ssotest.New(t, "sextant", "s3cret")
+	op.SetUnavailable(true)
+	p := sso.New(config(op), nil, nil)
+	if _, err := p.AuthCodeURL(context.Background(), callback, "s", "n", "v"); !errors.Is(err, sso.ErrUnavailable) {
+		t.Fatalf("AuthCodeURL with the provider answering 503 = %v, want ErrUnavailable", err)
+	}
+	op.SetUnavailable(false)
+	if _, err := p.AuthCodeURL(context.Background(), callback, "s", "n", "v"); err != nil {
+		t.Fatalf("AuthCodeURL once the provider is back = %v", err)
+	}
+}
+
 func TestProviderDown(t *testing.T) {
 	op := ssotest.New(t, "sextant", "s3cret")
 	cfg := config(op)

@@ -59,6 +59,7 @@ type Provider struct {
 	rogue *rsa.PrivateKey
 
 	mu      sync.Mutex
+	down    bool
 	user    User
 	fault   Fault
 	codes   map[string]grant
@@ -90,7 +91,16 @@ func New(t testing.TB, clientID, clientSecret string) *Provider {
 	mux.HandleFunc("GET /authorize", p.authorize)
 	mux.HandleFunc("POST /token", p.token)
 	mux.HandleFunc("GET /logout", p.logout)
-	p.srv = httptest.NewServer(mux)
+	p.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p.mu.Lock()
+		down := p.down
+		p.mu.Unlock()
+		if down {
+			http.Error(w, "provider unavailable", http.StatusServiceUnavailable)
+			return
+		}
+		mux.ServeHTTP(w, r)
+	}))
 	p.URL = p.srv.URL
 	t.Cleanup(p.srv.Close)
 	return p
@@ -110,7 +120,15 @@ func (p *Provider) SetFault(f Fault) {
 	p.fault = f
 }
 
-// Stop shuts the provider down, as when it is unreachable.
+// SetUnavailable makes every endpoint answer 503 (true) or serve again
+// (false), as a provider that is down for a while and comes back.
+func (p *Provider) SetUnavailable(down bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.down = down
+}
+
+// Stop shuts the provider down for good, as when it is unreachable.
 func (p *Provider) Stop() { p.srv.Close() }
 
 // Logouts returns the queries the end-session endpoint received.
