@@ -1,6 +1,7 @@
 package app_test
 
 import (
+	"context"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -79,6 +80,20 @@ func TestSSOServer(t *testing.T) {
 			res.Body.Close()
 			if res.Request.URL.Path != "/" || !strings.Contains(string(b), `admin <span class="role">admin</span>`) {
 				t.Fatalf("break-glass admin with the provider stopped: at %s\n%s", res.Request.URL, b)
+			}
+
+			// A reload without the oidc key turns single sign-on off.
+			if err := os.WriteFile(cfg, []byte("services: []\n"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.app.Reload(context.Background(), "test"); err != nil {
+				t.Fatal(err)
+			}
+			if _, body := get(browser(), "/login"); strings.Contains(body, "Sign in with Example ID") {
+				t.Fatal("the login page still offers single sign-on after a reload without it")
+			}
+			if code, _ := s.do("GET", "/login/oidc", false); code != http.StatusNotFound {
+				t.Fatalf("GET /login/oidc after the reload = %d, want 404", code)
 			}
 		})
 	}
