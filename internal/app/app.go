@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"reflect"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -31,6 +32,7 @@ import (
 	"github.com/sextant-ops/sextant/internal/notify"
 	"github.com/sextant-ops/sextant/internal/postmortem"
 	"github.com/sextant-ops/sextant/internal/probe"
+	"github.com/sextant-ops/sextant/internal/sso"
 	"github.com/sextant-ops/sextant/internal/status"
 	"github.com/sextant-ops/sextant/internal/store"
 	"github.com/sextant-ops/sextant/internal/timeline"
@@ -93,6 +95,10 @@ type App struct {
 	// outbound is the running config's outbound policy. Channels are built
 	// with it on each reload; checks read it at every run.
 	outbound atomic.Pointer[config.Policies]
+	// sso is the running config's single sign-on provider (nil when off),
+	// kept across reloads that do not change it so that its discovery is
+	// not repeated.
+	sso atomic.Pointer[sso.Provider]
 
 	reloadMu sync.Mutex // one reload at a time
 	ready    chan struct{}
@@ -237,6 +243,7 @@ func (a *App) applyConfig(ctx context.Context, actor string) (catalog.Changes, e
 		a.outbound.Store(&cfg.Outbound)
 		pages := cfg.StatusPages
 		a.statusPages.Store(&pages)
+		a.configureSSO(cfg.OIDC)
 		a.oncall.cur.Store(dir)
 		a.engine.Configure(cfg.Incident)
 		a.services.invalidate()
@@ -258,6 +265,19 @@ func (a *App) checkPolicy() *probe.Policy {
 		return p.Checks
 	}
 	return nil
+}
+
+// configureSSO swaps in the single sign-on provider of a new config, or
+// none; an unchanged config keeps the running provider.
+func (a *App) configureSSO(c *sso.Config) {
+	if c == nil {
+		a.sso.Store(nil)
+		return
+	}
+	if cur := a.sso.Load(); cur != nil && reflect.DeepEqual(cur.Config(), *c) {
+		return
+	}
+	a.sso.Store(sso.New(*c, nil, a.opts.Now))
 }
 
 // firstAdmin creates the "admin" account when there is no user at all, and
@@ -330,6 +350,7 @@ func (a *App) buildHandler() error {
 			}
 			return ""
 		},
+		SSO: a.sso.Load,
 		Now: a.opts.Now, Version: a.opts.Version, SecureCookies: a.opts.SecureCookies})
 	if err != nil {
 		return err

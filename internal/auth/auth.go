@@ -55,14 +55,17 @@ func (p Principal) Actor() string { return p.Kind + ":" + p.Name }
 
 // User is an account, without its password hash.
 type User struct {
-	ID          int64     `json:"id"`
-	Name        string    `json:"name"`
-	DisplayName string    `json:"display_name,omitempty"`
-	Email       string    `json:"email,omitempty"`
-	Role        Role      `json:"role"`
-	Disabled    bool      `json:"disabled"`
-	CreatedAt   time.Time `json:"created_at"`
-	UpdatedAt   time.Time `json:"updated_at"`
+	ID          int64  `json:"id"`
+	Name        string `json:"name"`
+	DisplayName string `json:"display_name,omitempty"`
+	Email       string `json:"email,omitempty"`
+	Role        Role   `json:"role"`
+	Disabled    bool   `json:"disabled"`
+	// SSOIssuer is the OpenID Connect provider an SSO-managed account
+	// signs in through; empty for a local account with a password.
+	SSOIssuer string    `json:"sso_issuer,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
 }
 
 // Token is an API token's record; the secret itself is shown once, at
@@ -175,6 +178,9 @@ func (s *Service) SetPassword(ctx context.Context, actor, name, password string)
 		if err != nil {
 			return err
 		}
+		if u.SSOIssuer != "" {
+			return apperr.Conflict("user %q signs in through single sign-on and has no password", name)
+		}
 		now := s.now()
 		if _, err := tx.ExecContext(ctx, `UPDATE users SET password_hash = $2, updated_at = $3 WHERE id = $1`, u.ID, hash, store.Millis(now)); err != nil {
 			return fmt.Errorf("auth: set password: %w", err)
@@ -186,12 +192,12 @@ func (s *Service) SetPassword(ctx context.Context, actor, name, password string)
 	})
 }
 
-const userColumns = `id, name, display_name, email, role, disabled, created_at, updated_at`
+const userColumns = `id, name, display_name, email, role, disabled, COALESCE(sso_issuer, ''), created_at, updated_at`
 
 func scanUser(sc interface{ Scan(...any) error }, extra ...any) (User, error) {
 	var u User
 	var c, up int64
-	err := sc.Scan(append([]any{&u.ID, &u.Name, &u.DisplayName, &u.Email, &u.Role, &u.Disabled, &c, &up}, extra...)...)
+	err := sc.Scan(append([]any{&u.ID, &u.Name, &u.DisplayName, &u.Email, &u.Role, &u.Disabled, &u.SSOIssuer, &c, &up}, extra...)...)
 	u.CreatedAt, u.UpdatedAt = store.FromMillis(c), store.FromMillis(up)
 	return u, err
 }
@@ -407,6 +413,14 @@ func (s *Service) Login(ctx context.Context, name, password, ip string) (string,
 	if err != nil {
 		return "", Principal{}, fmt.Errorf("auth: login: %w", err)
 	}
+	if u.SSOIssuer != "" {
+		// An SSO-managed account has no password: it is refused like an
+		// unknown name, after the same work, so the answer reveals nothing.
+		if _, err := s.checkPassword(ctx, dummyHash, password); err != nil {
+			return "", Principal{}, err
+		}
+		return fail()
+	}
 	match, err := s.checkPassword(ctx, hash, password)
 	if err != nil {
 		return "", Principal{}, err
@@ -414,9 +428,16 @@ func (s *Service) Login(ctx context.Context, name, password, ip string) (string,
 	if !match || u.Disabled {
 		return fail()
 	}
+	return s.startSession(ctx, s.db.Writer(), u, "")
+}
+
+// startSession creates a session for u and returns its id for the cookie;
+// idToken is the ID token of a single sign-on, "" for a local login.
+func (s *Service) startSession(ctx context.Context, q store.Querier, u User, idToken string) (string, Principal, error) {
+	now := s.now()
 	id, csrf := randomToken(32), randomToken(32)
-	if _, err := s.db.Writer().ExecContext(ctx, `INSERT INTO sessions (id_hash, user_id, csrf_token, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)`,
-		digest(id), u.ID, csrf, store.Millis(now), store.Millis(now.Add(SessionLifetime))); err != nil {
+	if _, err := q.ExecContext(ctx, `INSERT INTO sessions (id_hash, user_id, csrf_token, created_at, expires_at, id_token) VALUES ($1, $2, $3, $4, $5, $6)`,
+		digest(id), u.ID, csrf, store.Millis(now), store.Millis(now.Add(SessionLifetime)), idToken); err != nil {
 		return "", Principal{}, fmt.Errorf("auth: start session: %w", err)
 	}
 	return id, Principal{Kind: "user", Name: u.Name, Role: u.Role, UserID: u.ID, CSRF: csrf}, nil

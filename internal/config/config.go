@@ -19,6 +19,7 @@ import (
 	"github.com/sextant-ops/sextant/internal/monitor"
 	"github.com/sextant-ops/sextant/internal/notify"
 	"github.com/sextant-ops/sextant/internal/oncall"
+	"github.com/sextant-ops/sextant/internal/sso"
 	"github.com/sextant-ops/sextant/internal/status"
 )
 
@@ -43,6 +44,8 @@ type File struct {
 	StatusPages []status.Page `yaml:"status_pages"`
 	// Outbound limits the addresses outgoing calls may reach.
 	Outbound Outbound `yaml:"outbound"`
+	// OIDC turns on single sign-on through an OpenID Connect provider.
+	OIDC *sso.Config `yaml:"oidc"`
 }
 
 // Config is a validated config file.
@@ -61,6 +64,8 @@ type Config struct {
 	StatusPages []status.Page
 	// Outbound is the outbound policy of checks and of channels.
 	Outbound Policies
+	// OIDC is the single sign-on provider; nil when sign-in is local only.
+	OIDC *sso.Config
 }
 
 // Problems is every mistake found in a file, each with line and column. It
@@ -183,6 +188,9 @@ func Parse(src []byte, getenv func(string) (string, bool)) (*Config, error) {
 	fields = append(fields, status.ValidatePages(f.StatusPages, services)...)
 	outbound, outboundProblems := f.Outbound.Compile()
 	fields = append(fields, outboundProblems...)
+	if f.OIDC != nil {
+		fields = append(fields, apperr.Prefixed("oidc", f.OIDC.Validate())...)
+	}
 	for _, fe := range fields {
 		e := pos.At(fe.Path, fe.Msg)
 		if !slices.ContainsFunc(problems, func(x yamlpos.Error) bool { return x.Line == e.Line && x.Column == e.Column }) {
@@ -199,7 +207,7 @@ func Parse(src []byte, getenv func(string) (string, bool)) (*Config, error) {
 		return nil, &Problems{Errors: problems}
 	}
 	return &Config{Catalog: cat, Checks: f.Checks, Incident: setup, Channels: f.Channels,
-		Users: f.Users, Schedules: f.Schedules, Mail: f.Mail, NtfyURL: f.NtfyURL, StatusPages: f.StatusPages, Outbound: outbound}, nil
+		Users: f.Users, Schedules: f.Schedules, Mail: f.Mail, NtfyURL: f.NtfyURL, StatusPages: f.StatusPages, Outbound: outbound, OIDC: f.OIDC}, nil
 }
 
 // catalog turns the file's calendars map into a list in name order, so that

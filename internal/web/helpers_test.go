@@ -42,7 +42,8 @@ type env struct {
 	signer    *incident.Signer
 }
 
-func newEnv(t *testing.T, db *store.DB) *env {
+// newEnv builds the UI; each opt may change its Deps first.
+func newEnv(t *testing.T, db *store.DB, opts ...func(*Deps)) *env {
 	t.Helper()
 	e := &env{t: t, catalog: catalog.NewStore(db, nil), auth: auth.NewService(db, nil), outages: timeline.NewStore(db, nil), checks: monitor.NewStore(db, nil)}
 	e.monitor = monitor.New(monitor.Options{DB: db, Checks: e.checks, Timeline: e.outages})
@@ -59,11 +60,15 @@ func newEnv(t *testing.T, db *store.DB) *env {
 	}
 	e.signer = signer
 	outbox := &notify.Outbox{DB: db}
-	ui, err := New(Deps{Auth: e.auth, Catalog: e.catalog, Outages: e.outages, Reports: timeline.NewReporter(e.catalog, e.outages, nil),
+	deps := Deps{Auth: e.auth, Catalog: e.catalog, Outages: e.outages, Reports: timeline.NewReporter(e.catalog, e.outages, nil),
 		Monitor: e.monitor, Checks: e.checks, Incidents: e.incidents, Signer: e.signer, Deliveries: outbox.Deliveries, Version: "test",
 		Audit: func(ctx context.Context, f audit.Filter, p store.Page) ([]audit.Entry, string, error) {
 			return audit.List(ctx, db, f, p)
-		}})
+		}}
+	for _, o := range opts {
+		o(&deps)
+	}
+	ui, err := New(deps)
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}

@@ -23,6 +23,8 @@ type loginPage struct {
 	Next    string
 	Token   string
 	Problem string
+	// SSOLabel is the single sign-on button's text; "" when it is off.
+	SSOLabel string
 }
 
 func (u *UI) loginForm(w http.ResponseWriter, r *http.Request) error {
@@ -47,6 +49,9 @@ func (u *UI) showLogin(w http.ResponseWriter, r *http.Request, status int, lp lo
 			SameSite: http.SameSiteLaxMode, Secure: u.secure(r), MaxAge: int((12 * time.Hour).Seconds())})
 	}
 	lp.Token = token
+	if p := u.ssoProvider(); p != nil {
+		lp.SSOLabel = p.Label()
+	}
 	u.render(w, r, status, "login.html", "Sign in", lp)
 }
 
@@ -76,14 +81,20 @@ func (u *UI) login(w http.ResponseWriter, r *http.Request) error {
 	case err != nil:
 		return err
 	}
+	u.startSession(w, r, id, lp.Next)
+	return nil
+}
+
+// startSession gives the browser the cookie of a session just begun (by a
+// password or by single sign-on) and sends it on to next.
+func (u *UI) startSession(w http.ResponseWriter, r *http.Request, id, next string) {
 	http.SetCookie(w, &http.Cookie{Name: httpapi.SessionCookie, Value: id, Path: "/", HttpOnly: true,
 		SameSite: http.SameSiteLaxMode, Secure: u.secure(r), MaxAge: int(auth.SessionLifetime.Seconds())})
 	// The login token has done its job; a fresh one is made for the next
 	// sign-in.
 	http.SetCookie(w, &http.Cookie{Name: loginCSRFCookie, Value: "", Path: "/login", HttpOnly: true,
 		SameSite: http.SameSiteLaxMode, Secure: u.secure(r), MaxAge: -1})
-	http.Redirect(w, r, lp.Next, http.StatusSeeOther)
-	return nil
+	http.Redirect(w, r, next, http.StatusSeeOther)
 }
 
 func (u *UI) logout(w http.ResponseWriter, r *http.Request) error {
@@ -93,6 +104,7 @@ func (u *UI) logout(w http.ResponseWriter, r *http.Request) error {
 		return nil
 	}
 	p, err := u.deps.Auth.Session(r.Context(), c.Value)
+	to := "/login"
 	switch {
 	case errors.Is(err, auth.ErrUnauthenticated):
 		// Already over: just forget the cookie.
@@ -101,13 +113,23 @@ func (u *UI) logout(w http.ResponseWriter, r *http.Request) error {
 	case !validToken(r.PostFormValue(csrfField), p.CSRF):
 		return errForbidden("The sign-out form was missing its security token or it did not match your session. Go back, reload the page and try again.")
 	default:
+		// A single sign-on session also signs out at the provider.
+		if end, err := u.ssoLogoutURL(r, c.Value); err != nil {
+			return err
+		} else if end != "" {
+			to = end
+		}
 		if err := u.deps.Auth.Logout(r.Context(), c.Value); err != nil {
 			return err
 		}
 	}
 	http.SetCookie(w, &http.Cookie{Name: httpapi.SessionCookie, Value: "", Path: "/", HttpOnly: true,
 		SameSite: http.SameSiteLaxMode, Secure: u.secure(r), MaxAge: -1})
-	http.Redirect(w, r, "/login", http.StatusSeeOther)
+	if to != "/login" {
+		u.continueSSOLogout(w, r, to)
+		return nil
+	}
+	http.Redirect(w, r, to, http.StatusSeeOther)
 	return nil
 }
 

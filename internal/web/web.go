@@ -26,6 +26,7 @@ import (
 	"github.com/sextant-ops/sextant/internal/monitor"
 	"github.com/sextant-ops/sextant/internal/notify"
 	"github.com/sextant-ops/sextant/internal/postmortem"
+	"github.com/sextant-ops/sextant/internal/sso"
 	"github.com/sextant-ops/sextant/internal/store"
 	"github.com/sextant-ops/sextant/internal/timeline"
 )
@@ -76,6 +77,10 @@ type Deps struct {
 	// StatusPage returns the public status page's path for the footer
 	// ("" when none is configured); nil for none.
 	StatusPage func() string
+	// SSO returns the single sign-on provider, or nil when it is off (as
+	// it is when SSO itself is nil); it is read per request, so a config
+	// reload can change it.
+	SSO func() *sso.Provider
 	// SecureCookies sets the Secure flag on the session cookie (HTTPS deployments).
 	SecureCookies bool
 }
@@ -156,7 +161,7 @@ func (u *UI) refuseBadBytes(next http.Handler) http.Handler {
 // wrapped in cross-origin protection, so that a request the browser marks
 // as cross-site never reaches a page that changes anything.
 func (u *UI) Register(mux *http.ServeMux) {
-	for _, p := range []string{"/", "/login", "/logout", "/static/", "/dashboard/", "/incidents", "/incidents/", "/oncall", "/oncall/", "/services", "/services/", "/checks", "/checks/", "/calendars", "/calendars/",
+	for _, p := range []string{"/", "/login", "/login/oidc", sso.CallbackPath, "/logout", "/static/", "/dashboard/", "/incidents", "/incidents/", "/oncall", "/oncall/", "/services", "/services/", "/checks", "/checks/", "/calendars", "/calendars/",
 		"/postmortems", "/postmortems/", "/known-errors", "/known-errors/", "/admin", "/admin/"} {
 		mux.Handle(p, u.handler)
 	}
@@ -169,6 +174,8 @@ func (u *UI) routes() http.Handler {
 	mux.Handle("GET /login", u.public(u.loginForm))
 	mux.Handle("POST /login", u.public(u.login))
 	mux.Handle("POST /logout", u.public(u.logout))
+	mux.Handle("GET /login/oidc", u.public(u.startSSO))
+	mux.Handle("GET "+sso.CallbackPath, u.public(u.finishSSO))
 
 	// Signed links from notifications: whoever holds one may act without
 	// signing in, so they need no session (the signature is checked inside).
