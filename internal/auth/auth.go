@@ -35,6 +35,12 @@ var (
 	ErrUnauthenticated = errors.New("not signed in, or the session or token has expired")
 )
 
+// ErrSecondFactorRequired is a session whose user must set up a second
+// factor before doing anything else (the config requires one for their
+// role). It is an ErrUnauthenticated, so the API and every page that does
+// not know about enrolment refuse such a session.
+var ErrSecondFactorRequired = fmt.Errorf("%w: this account must set up two-factor sign-in first", ErrUnauthenticated)
+
 // Principal is who is making a request.
 type Principal struct {
 	Kind   string // "user" or "token"
@@ -44,6 +50,8 @@ type Principal struct {
 	// CSRF is the session's anti-forgery token; empty for API tokens, which
 	// browsers never send on their own.
 	CSRF string
+	// SecondFactor says whether the user has two-factor sign-in on.
+	SecondFactor bool
 }
 
 // Actor names the principal in the audit log: "user:alice", "token:ci".
@@ -85,6 +93,12 @@ type Service struct {
 	hashing chan struct{} // a slot per password hash computed at once
 	waiters atomic.Int64  // logins waiting for a slot
 	hashes  atomic.Int64  // password hashes computed by logins
+
+	// key seals TOTP secrets in the database; nil keeps them in the clear.
+	key []byte
+	// required are the roles that must have a second factor, swapped
+	// whole when the config is reloaded.
+	required atomic.Pointer[[]Role]
 }
 
 // NewService returns the auth service on db; now nil means time.Now.
@@ -371,6 +385,10 @@ func (s *Service) PasswordChecks() int64 { return s.hashes.Load() }
 // they are right, starts a session. It returns the session id for the
 // cookie. An attempt is counted against the (name, address) pair and the
 // address before the password is hashed, and given back if it succeeds.
+// When the account has a second factor no session starts: the error is a
+// *PendingLogin (errors.Is ErrSecondFactor) whose token LoginSecondFactor
+// takes with the code, so a caller that knows nothing of second factors
+// fails closed.
 func (s *Service) Login(ctx context.Context, name, password, ip string) (string, Principal, error) {
 	now := s.now()
 	refund, ok := take(now, s.limiter("pair:"+ip+"\x00"+name, pairBurst, pairEvery), s.limiter("ip:"+ip, addrBurst, addrEvery))
@@ -405,6 +423,22 @@ func (s *Service) Login(ctx context.Context, name, password, ip string) (string,
 	if !match || u.Disabled {
 		return fail()
 	}
+	// Only now, with the password right, may the answer say that a
+	// second factor is needed.
+	if has, err := s.hasSecondFactor(ctx, s.db.Reader(), u.ID); err != nil {
+		return "", Principal{}, err
+	} else if has {
+		token, err := s.startPendingLogin(ctx, u.ID, ip, now)
+		if err != nil {
+			return "", Principal{}, err
+		}
+		return "", Principal{}, &PendingLogin{Token: token, User: u.Name}
+	}
+	return s.startSession(ctx, u, now)
+}
+
+// startSession starts a session for u once every factor has been checked.
+func (s *Service) startSession(ctx context.Context, u User, now time.Time) (string, Principal, error) {
 	id, csrf := randomToken(32), randomToken(32)
 	if _, err := s.db.Writer().ExecContext(ctx, `INSERT INTO sessions (id_hash, user_id, csrf_token, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)`,
 		digest(id), u.ID, csrf, store.Millis(now), store.Millis(now.Add(SessionLifetime))); err != nil {
@@ -413,17 +447,35 @@ func (s *Service) Login(ctx context.Context, name, password, ip string) (string,
 	return id, Principal{Kind: "user", Name: u.Name, Role: u.Role, UserID: u.ID, CSRF: csrf}, nil
 }
 
-// Session returns the principal of a live session id.
+// Session returns the principal of a live session id. A user whose role
+// must have a second factor and who has none gets ErrSecondFactorRequired
+// (see EnrolmentSession).
 func (s *Service) Session(ctx context.Context, id string) (Principal, error) {
+	p, err := s.EnrolmentSession(ctx, id)
+	if err != nil {
+		return Principal{}, err
+	}
+	if !p.SecondFactor && s.SecondFactorRequired(p.Role) {
+		return Principal{}, ErrSecondFactorRequired
+	}
+	return p, nil
+}
+
+// EnrolmentSession returns the principal of a live session id even when
+// its user must still set up a second factor: only the pages that set one
+// up use it.
+func (s *Service) EnrolmentSession(ctx context.Context, id string) (Principal, error) {
 	if id == "" {
 		return Principal{}, ErrUnauthenticated
 	}
 	var p Principal
 	var expires int64
 	var disabled bool
-	err := s.db.Reader().QueryRowContext(ctx, `SELECT u.id, u.name, u.role, u.disabled, s.csrf_token, s.expires_at
+	var factors int
+	err := s.db.Reader().QueryRowContext(ctx, `SELECT u.id, u.name, u.role, u.disabled, s.csrf_token, s.expires_at,
+		(SELECT COUNT(*) FROM user_totp t WHERE t.user_id = u.id AND t.enabled_at IS NOT NULL)
 		FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id_hash = $1`, digest(id)).
-		Scan(&p.UserID, &p.Name, &p.Role, &disabled, &p.CSRF, &expires)
+		Scan(&p.UserID, &p.Name, &p.Role, &disabled, &p.CSRF, &expires, &factors)
 	if errors.Is(err, sql.ErrNoRows) || (err == nil && (disabled || !s.now().Before(store.FromMillis(expires)))) {
 		return Principal{}, ErrUnauthenticated
 	}
@@ -431,6 +483,7 @@ func (s *Service) Session(ctx context.Context, id string) (Principal, error) {
 		return Principal{}, fmt.Errorf("auth: session: %w", err)
 	}
 	p.Kind = "user"
+	p.SecondFactor = factors > 0
 	return p, nil
 }
 
