@@ -12,6 +12,7 @@ import (
 	"sort"
 
 	"github.com/sextant-ops/sextant/internal/apperr"
+	"github.com/sextant-ops/sextant/internal/auth"
 	"github.com/sextant-ops/sextant/internal/catalog"
 	"github.com/sextant-ops/sextant/internal/config/yamlpos"
 	"github.com/sextant-ops/sextant/internal/escalation"
@@ -43,6 +44,8 @@ type File struct {
 	StatusPages []status.Page `yaml:"status_pages"`
 	// Outbound limits the addresses outgoing calls may reach.
 	Outbound Outbound `yaml:"outbound"`
+	// Auth says how people sign in (the roles that need a second factor).
+	Auth Auth `yaml:"auth"`
 }
 
 // Config is a validated config file.
@@ -61,6 +64,9 @@ type Config struct {
 	StatusPages []status.Page
 	// Outbound is the outbound policy of checks and of channels.
 	Outbound Policies
+	// RequireSecondFactor are the roles whose users must use two-factor
+	// sign-in.
+	RequireSecondFactor []auth.Role
 }
 
 // Problems is every mistake found in a file, each with line and column. It
@@ -183,6 +189,8 @@ func Parse(src []byte, getenv func(string) (string, bool)) (*Config, error) {
 	fields = append(fields, status.ValidatePages(f.StatusPages, services)...)
 	outbound, outboundProblems := f.Outbound.Compile()
 	fields = append(fields, outboundProblems...)
+	required, authProblems := f.Auth.Compile()
+	fields = append(fields, authProblems...)
 	for _, fe := range fields {
 		e := pos.At(fe.Path, fe.Msg)
 		if !slices.ContainsFunc(problems, func(x yamlpos.Error) bool { return x.Line == e.Line && x.Column == e.Column }) {
@@ -199,7 +207,8 @@ func Parse(src []byte, getenv func(string) (string, bool)) (*Config, error) {
 		return nil, &Problems{Errors: problems}
 	}
 	return &Config{Catalog: cat, Checks: f.Checks, Incident: setup, Channels: f.Channels,
-		Users: f.Users, Schedules: f.Schedules, Mail: f.Mail, NtfyURL: f.NtfyURL, StatusPages: f.StatusPages, Outbound: outbound}, nil
+		Users: f.Users, Schedules: f.Schedules, Mail: f.Mail, NtfyURL: f.NtfyURL, StatusPages: f.StatusPages, Outbound: outbound,
+		RequireSecondFactor: required}, nil
 }
 
 // catalog turns the file's calendars map into a list in name order, so that
