@@ -166,7 +166,8 @@ func (s *Service) CreateUser(ctx context.Context, actor string, nu NewUser) (Use
 	return u, err
 }
 
-// SetPassword replaces a user's password and ends their sessions.
+// SetPassword replaces a user's password and ends their sessions and the
+// sign-ins waiting for a second factor.
 func (s *Service) SetPassword(ctx context.Context, actor, name, password string) error {
 	if len(password) < MinPasswordLen {
 		return &apperr.Invalid{Fields: []apperr.Field{{Path: "password", Msg: fmt.Sprintf("must be at least %d characters", MinPasswordLen)}}}
@@ -186,6 +187,10 @@ func (s *Service) SetPassword(ctx context.Context, actor, name, password string)
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = $1`, u.ID); err != nil {
 			return fmt.Errorf("auth: end sessions: %w", err)
+		}
+		// A sign-in waiting for its code was started with the old password.
+		if _, err := tx.ExecContext(ctx, `DELETE FROM pending_logins WHERE user_id = $1`, u.ID); err != nil {
+			return fmt.Errorf("auth: end pending sign-ins: %w", err)
 		}
 		return audit.Record(ctx, tx, now, actor, audit.Update, "user", name, map[string]string{"password": "[redacted]"}, map[string]string{"password": "[changed]"})
 	})

@@ -2,7 +2,9 @@ package auth_test
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/base32"
+	"encoding/hex"
 	"errors"
 	"net/url"
 	"os"
@@ -254,6 +256,25 @@ func TestTOTPEnrolAndLogin(t *testing.T) {
 			}
 			if _, _, err := a.LoginSecondFactor(ctx, token, good, "192.0.2.1"); !errors.Is(err, auth.ErrLoginExpired) {
 				t.Fatalf("a right code after five wrong ones: %v", err)
+			}
+		})
+		t.Run("recovery codes are stored keyed, not as plain digests", func(t *testing.T) {
+			var n int
+			if err := db.Reader().QueryRowContext(ctx, `SELECT COUNT(*) FROM totp_recovery_codes WHERE user_id = $1`, p.UserID).Scan(&n); err != nil || n != auth.RecoveryCodes {
+				t.Fatalf("%d recovery code rows, %v", n, err)
+			}
+			sum := sha256.Sum256([]byte(recovery[1]))
+			if err := db.Reader().QueryRowContext(ctx, `SELECT COUNT(*) FROM totp_recovery_codes WHERE code_hash = $1`, hex.EncodeToString(sum[:])).Scan(&n); err != nil || n != 0 {
+				t.Fatalf("a recovery code is stored as its SHA-256: %d, %v", n, err)
+			}
+		})
+		t.Run("a password change ends a pending sign-in", func(t *testing.T) {
+			token := pending(t)
+			if err := a.SetPassword(ctx, "test", "alice", "alice-password"); err != nil {
+				t.Fatal(err)
+			}
+			if _, _, err := a.LoginSecondFactor(ctx, token, recovery[9], "192.0.2.1"); !errors.Is(err, auth.ErrLoginExpired) {
+				t.Fatalf("a pending sign-in outlived the password change: %v", err)
 			}
 		})
 		t.Run("disable needs a code", func(t *testing.T) {
