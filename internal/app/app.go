@@ -136,6 +136,17 @@ func New(ctx context.Context, o Options) (*App, error) {
 		outages: timeline.NewStore(db, o.Now),
 		ready:   make(chan struct{}),
 	}
+	// TOTP secrets are sealed with a key kept in the data directory, out
+	// of the database; without a data directory they are stored as they
+	// are, the database being the trust boundary as for sessions.
+	if o.DataDir != "" {
+		key, err := auth.LoadKey(o.DataDir)
+		if err != nil {
+			db.Close()
+			return nil, err
+		}
+		a.auth.UseKey(key)
+	}
 	a.reports = timeline.NewReporter(a.catalog, a.outages, o.Now)
 	a.metrics = newMetrics(o.Version, db, a.reports, o.Log)
 	a.checks = monitor.NewStore(db, o.Now)
@@ -241,6 +252,7 @@ func (a *App) applyConfig(ctx context.Context, actor string) (catalog.Changes, e
 	if err == nil {
 		a.channels.Store(&channels)
 		a.outbound.Store(&cfg.Outbound)
+		a.auth.RequireSecondFactor(cfg.RequireSecondFactor)
 		pages := cfg.StatusPages
 		a.statusPages.Store(&pages)
 		a.configureSSO(cfg.OIDC)

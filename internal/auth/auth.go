@@ -35,6 +35,12 @@ var (
 	ErrUnauthenticated = errors.New("not signed in, or the session or token has expired")
 )
 
+// ErrSecondFactorRequired is a session whose user must set up a second
+// factor before doing anything else (the config requires one for their
+// role). It is an ErrUnauthenticated, so the API and every page that does
+// not know about enrolment refuse such a session.
+var ErrSecondFactorRequired = fmt.Errorf("%w: this account must set up two-factor sign-in first", ErrUnauthenticated)
+
 // Principal is who is making a request.
 type Principal struct {
 	Kind   string // "user" or "token"
@@ -48,6 +54,8 @@ type Principal struct {
 	// CSRF is the session's anti-forgery token; empty for API tokens, which
 	// browsers never send on their own.
 	CSRF string
+	// SecondFactor says whether the user has two-factor sign-in on.
+	SecondFactor bool
 }
 
 // Actor names the principal in the audit log: "user:alice", "token:ci".
@@ -94,6 +102,12 @@ type Service struct {
 	hashing chan struct{} // a slot per password hash computed at once
 	waiters atomic.Int64  // logins waiting for a slot
 	hashes  atomic.Int64  // password hashes computed by logins
+
+	// key seals TOTP secrets in the database; nil keeps them in the clear.
+	key []byte
+	// required are the roles that must have a second factor, swapped
+	// whole when the config is reloaded.
+	required atomic.Pointer[[]Role]
 }
 
 // NewService returns the auth service on db; now nil means time.Now.
@@ -164,7 +178,8 @@ func (s *Service) CreateUser(ctx context.Context, actor string, nu NewUser) (Use
 	return u, err
 }
 
-// SetPassword replaces a user's password and ends their sessions.
+// SetPassword replaces a user's password and ends their sessions and the
+// sign-ins waiting for a second factor.
 func (s *Service) SetPassword(ctx context.Context, actor, name, password string) error {
 	if len(password) < MinPasswordLen {
 		return &apperr.Invalid{Fields: []apperr.Field{{Path: "password", Msg: fmt.Sprintf("must be at least %d characters", MinPasswordLen)}}}
@@ -187,6 +202,10 @@ func (s *Service) SetPassword(ctx context.Context, actor, name, password string)
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = $1`, u.ID); err != nil {
 			return fmt.Errorf("auth: end sessions: %w", err)
+		}
+		// A sign-in waiting for its code was started with the old password.
+		if _, err := tx.ExecContext(ctx, `DELETE FROM pending_logins WHERE user_id = $1`, u.ID); err != nil {
+			return fmt.Errorf("auth: end pending sign-ins: %w", err)
 		}
 		return audit.Record(ctx, tx, now, actor, audit.Update, "user", name, map[string]string{"password": "[redacted]"}, map[string]string{"password": "[changed]"})
 	})
@@ -386,6 +405,10 @@ func (s *Service) PasswordChecks() int64 { return s.hashes.Load() }
 // they are right, starts a session. It returns the session id for the
 // cookie. An attempt is counted against the (name, address) pair and the
 // address before the password is hashed, and given back if it succeeds.
+// When the account has a second factor no session starts: the error is a
+// *PendingLogin (errors.Is ErrSecondFactor) whose token LoginSecondFactor
+// takes with the code, so a caller that knows nothing of second factors
+// fails closed.
 func (s *Service) Login(ctx context.Context, name, password, ip string) (string, Principal, error) {
 	now := s.now()
 	refund, ok := take(now, s.limiter("pair:"+ip+"\x00"+name, pairBurst, pairEvery), s.limiter("ip:"+ip, addrBurst, addrEvery))
@@ -428,6 +451,17 @@ func (s *Service) Login(ctx context.Context, name, password, ip string) (string,
 	if !match || u.Disabled {
 		return fail()
 	}
+	// Only now, with the password right, may the answer say that a
+	// second factor is needed.
+	if has, err := s.hasSecondFactor(ctx, s.db.Reader(), u.ID); err != nil {
+		return "", Principal{}, err
+	} else if has {
+		token, err := s.startPendingLogin(ctx, u.ID, ip, now)
+		if err != nil {
+			return "", Principal{}, err
+		}
+		return "", Principal{}, &PendingLogin{Token: token, User: u.Name}
+	}
 	return s.startSession(ctx, s.db.Writer(), u, "")
 }
 
@@ -443,17 +477,35 @@ func (s *Service) startSession(ctx context.Context, q store.Querier, u User, idT
 	return id, Principal{Kind: "user", Name: u.Name, Role: u.Role, UserID: u.ID, CSRF: csrf}, nil
 }
 
-// Session returns the principal of a live session id.
+// Session returns the principal of a live session id. A user whose role
+// must have a second factor and who has none gets ErrSecondFactorRequired
+// (see EnrolmentSession).
 func (s *Service) Session(ctx context.Context, id string) (Principal, error) {
+	p, err := s.EnrolmentSession(ctx, id)
+	if err != nil {
+		return Principal{}, err
+	}
+	if !p.SecondFactor && s.SecondFactorRequired(p.Role) {
+		return Principal{}, ErrSecondFactorRequired
+	}
+	return p, nil
+}
+
+// EnrolmentSession returns the principal of a live session id even when
+// its user must still set up a second factor: only the pages that set one
+// up use it.
+func (s *Service) EnrolmentSession(ctx context.Context, id string) (Principal, error) {
 	if id == "" {
 		return Principal{}, ErrUnauthenticated
 	}
 	var p Principal
 	var expires int64
 	var disabled bool
-	err := s.db.Reader().QueryRowContext(ctx, `SELECT u.id, u.name, u.role, u.disabled, s.csrf_token, s.expires_at
+	var factors int
+	err := s.db.Reader().QueryRowContext(ctx, `SELECT u.id, u.name, u.role, u.disabled, s.csrf_token, s.expires_at,
+		(SELECT COUNT(*) FROM user_totp t WHERE t.user_id = u.id AND t.enabled_at IS NOT NULL)
 		FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id_hash = $1`, digest(id)).
-		Scan(&p.UserID, &p.Name, &p.Role, &disabled, &p.CSRF, &expires)
+		Scan(&p.UserID, &p.Name, &p.Role, &disabled, &p.CSRF, &expires, &factors)
 	if errors.Is(err, sql.ErrNoRows) || (err == nil && (disabled || !s.now().Before(store.FromMillis(expires)))) {
 		return Principal{}, ErrUnauthenticated
 	}
@@ -461,6 +513,7 @@ func (s *Service) Session(ctx context.Context, id string) (Principal, error) {
 		return Principal{}, fmt.Errorf("auth: session: %w", err)
 	}
 	p.Kind = "user"
+	p.SecondFactor = factors > 0
 	return p, nil
 }
 

@@ -45,7 +45,8 @@ Usage:
   sextant migrate [--data DIR] [--database URL]
   sextant report  --service NAME [--from T --to T | --period current|previous] [--format table|json|csv]
   sextant agent   --server URL --location NAME   run the checks of a remote location (token in SEXTANT_AGENT_TOKEN or --token)
-  sextant user    add|passwd|list ...  manage accounts without a running server
+  sextant user    add|passwd|list|reset-2fa ...
+                                       manage accounts without a running server
   sextant token   create|list|revoke ... manage API tokens without a running server (an agent token: --role agent --location NAME)
   sextant import  gatus|uptime-kuma|openslo PATH [--out FILE] [--apply --server URL]
                                        write a Sextant config from another tool's; list what could not be mapped
@@ -304,7 +305,7 @@ func cliActor() string {
 
 func userCmd(args []string, env Env) error {
 	if len(args) == 0 {
-		return usageError{"usage: sextant user add|passwd|list [flags]"}
+		return usageError{"usage: sextant user add|passwd|list|reset-2fa [flags]"}
 	}
 	fs := newFlagSet("user "+args[0], env)
 	var d dbFlags
@@ -369,6 +370,26 @@ func userCmd(args []string, env Env) error {
 			fmt.Fprintf(env.Stdout, "password: %s\n", password)
 		}
 		return nil
+	case "reset-2fa":
+		// The break-glass for a user (often the only admin) who lost both
+		// their phone and their recovery codes: whoever can run this on the
+		// server's machine already holds its database.
+		if err := fs.Parse(args[1:]); err != nil {
+			return err
+		}
+		if fs.NArg() != 1 {
+			return usageError{"usage: sextant user reset-2fa NAME"}
+		}
+		accounts, closeDB, err := d.accounts(ctx)
+		if err != nil {
+			return err
+		}
+		defer closeDB()
+		if err := accounts.ResetTOTP(ctx, cliActor(), fs.Arg(0)); err != nil {
+			return err
+		}
+		fmt.Fprintf(env.Stdout, "two-factor sign-in of %q was reset; they sign in with their password alone until they set it up again\n", fs.Arg(0))
+		return nil
 	case "list":
 		if err := fs.Parse(args[1:]); err != nil {
 			return err
@@ -387,7 +408,7 @@ func userCmd(args []string, env Env) error {
 		}
 		return nil
 	}
-	return usageError{fmt.Sprintf("user: unknown subcommand %q (add, passwd, list)", args[0])}
+	return usageError{fmt.Sprintf("user: unknown subcommand %q (add, passwd, list, reset-2fa)", args[0])}
 }
 
 func readPassword(env Env, fromStdin bool) (password string, generated bool, err error) {

@@ -3,9 +3,11 @@ package cli
 import (
 	"bytes"
 	"context"
+	"errors"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/sextant-ops/sextant/internal/auth"
 	"github.com/sextant-ops/sextant/internal/catalog"
@@ -101,6 +103,61 @@ func TestUserAndTokenWithoutServer(t *testing.T) {
 			}
 			if _, err := a.Bearer(context.Background(), secret); err == nil {
 				t.Fatal("revoked token still works")
+			}
+		})
+	}
+}
+
+func TestUserReset2FA(t *testing.T) {
+	for _, e := range storetest.Engines(t) {
+		t.Run(e.Name, func(t *testing.T) {
+			dsn, dir := e.DSN(t)
+			env := map[string]string{"SEXTANT_DATABASE": dsn, "SEXTANT_DATA": dir}
+			if code, _, errs := run(t, "root-secret-pw\n", env, "user", "add", "--name", "root", "--role", "admin", "--password-stdin"); code != 0 {
+				t.Fatalf("user add: %d %q", code, errs)
+			}
+			db, err := store.Open(context.Background(), dsn, dir, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			ctx := context.Background()
+			a := auth.NewService(db, nil)
+			_, p, err := a.Login(ctx, "root", "root-secret-pw", "127.0.0.1")
+			if err != nil {
+				t.Fatal(err)
+			}
+			en, err := a.BeginTOTP(ctx, p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			code, _ := auth.TOTPCode(en.Secret, time.Now())
+			if _, err := a.ConfirmTOTP(ctx, p, code); err != nil {
+				t.Fatal(err)
+			}
+			if _, _, err := a.Login(ctx, "root", "root-secret-pw", "127.0.0.1"); !errors.Is(err, auth.ErrSecondFactor) {
+				t.Fatalf("login with a second factor: %v", err)
+			}
+			for _, tc := range []struct {
+				name string
+				args []string
+				code int
+				out  string
+			}{
+				{"resets", []string{"user", "reset-2fa", "root"}, 0, `two-factor sign-in of "root" was reset`},
+				{"nothing to reset", []string{"user", "reset-2fa", "root"}, 1, "not found"},
+				{"unknown user", []string{"user", "reset-2fa", "nobody"}, 1, "nobody"},
+				{"no name", []string{"user", "reset-2fa"}, 2, "usage: sextant user reset-2fa NAME"},
+			} {
+				t.Run(tc.name, func(t *testing.T) {
+					code, out, errs := run(t, "", env, tc.args...)
+					if code != tc.code || !strings.Contains(out+errs, tc.out) {
+						t.Fatalf("exit %d, %q %q; want %d and %q", code, out, errs, tc.code, tc.out)
+					}
+				})
+			}
+			if _, _, err := a.Login(ctx, "root", "root-secret-pw", "127.0.0.1"); err != nil {
+				t.Fatalf("login after the reset: %v", err)
 			}
 		})
 	}

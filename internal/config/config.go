@@ -12,6 +12,7 @@ import (
 	"sort"
 
 	"github.com/sextant-ops/sextant/internal/apperr"
+	"github.com/sextant-ops/sextant/internal/auth"
 	"github.com/sextant-ops/sextant/internal/catalog"
 	"github.com/sextant-ops/sextant/internal/config/yamlpos"
 	"github.com/sextant-ops/sextant/internal/escalation"
@@ -46,6 +47,8 @@ type File struct {
 	Outbound Outbound `yaml:"outbound"`
 	// OIDC turns on single sign-on through an OpenID Connect provider.
 	OIDC *sso.Config `yaml:"oidc"`
+	// Auth says how people sign in (the roles that need a second factor).
+	Auth Auth `yaml:"auth"`
 }
 
 // Config is a validated config file.
@@ -66,6 +69,9 @@ type Config struct {
 	Outbound Policies
 	// OIDC is the single sign-on provider; nil when sign-in is local only.
 	OIDC *sso.Config
+	// RequireSecondFactor are the roles whose users must use two-factor
+	// sign-in.
+	RequireSecondFactor []auth.Role
 }
 
 // Problems is every mistake found in a file, each with line and column. It
@@ -191,6 +197,8 @@ func Parse(src []byte, getenv func(string) (string, bool)) (*Config, error) {
 	if f.OIDC != nil {
 		fields = append(fields, apperr.Prefixed("oidc", f.OIDC.Validate())...)
 	}
+	required, authProblems := f.Auth.Compile()
+	fields = append(fields, authProblems...)
 	for _, fe := range fields {
 		e := pos.At(fe.Path, fe.Msg)
 		if !slices.ContainsFunc(problems, func(x yamlpos.Error) bool { return x.Line == e.Line && x.Column == e.Column }) {
@@ -207,7 +215,8 @@ func Parse(src []byte, getenv func(string) (string, bool)) (*Config, error) {
 		return nil, &Problems{Errors: problems}
 	}
 	return &Config{Catalog: cat, Checks: f.Checks, Incident: setup, Channels: f.Channels,
-		Users: f.Users, Schedules: f.Schedules, Mail: f.Mail, NtfyURL: f.NtfyURL, StatusPages: f.StatusPages, Outbound: outbound, OIDC: f.OIDC}, nil
+		Users: f.Users, Schedules: f.Schedules, Mail: f.Mail, NtfyURL: f.NtfyURL, StatusPages: f.StatusPages, Outbound: outbound, OIDC: f.OIDC,
+		RequireSecondFactor: required}, nil
 }
 
 // catalog turns the file's calendars map into a list in name order, so that

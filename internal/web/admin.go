@@ -68,8 +68,10 @@ type usersPage struct {
 	NextURL  string
 	FirstURL string
 	Me       string
+	// TwoFactor holds the names of the users with two-factor sign-in on.
+	TwoFactor map[string]bool
 	// Done says what the last action did ("created", "deleted",
-	// "password"), to whom.
+	// "password", "two-factor"), to whom.
 	Done, DoneUser string
 
 	Name, DisplayName, Email, Role string
@@ -113,7 +115,11 @@ func (u *UI) usersPageOf(r *http.Request) (*usersPage, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &usersPage{Users: users, Me: principal(r).Name, Done: q.Get("done"), DoneUser: q.Get("user")}
+	twoFactor, err := u.deps.Auth.TwoFactorUsers(r.Context())
+	if err != nil {
+		return nil, err
+	}
+	p := &usersPage{Users: users, Me: principal(r).Name, TwoFactor: twoFactor, Done: q.Get("done"), DoneUser: q.Get("user")}
 	if next != "" {
 		p.NextURL = "/admin/users?cursor=" + url.QueryEscape(next)
 		if pg.Limit != userPageSize {

@@ -57,14 +57,18 @@ func (u *UI) showLogin(w http.ResponseWriter, r *http.Request, status int, lp lo
 
 func (u *UI) login(w http.ResponseWriter, r *http.Request) error {
 	lp := loginPage{Name: r.PostFormValue("name"), Next: safeNext(r.PostFormValue("next"))}
-	c, err := r.Cookie(loginCSRFCookie)
-	if err != nil || !validToken(r.PostFormValue(csrfField), c.Value) {
+	if !validLoginToken(r) {
 		lp.Problem = "The sign-in form had expired. Please sign in again."
 		u.showLogin(w, r, http.StatusForbidden, lp)
 		return nil
 	}
 	id, _, err := u.deps.Auth.Login(r.Context(), lp.Name, r.PostFormValue("password"), remoteIP(r))
+	var pending *auth.PendingLogin
 	switch {
+	case errors.As(err, &pending):
+		// The password was right; the second step asks for the code.
+		u.startSecondStep(w, r, pending, lp.Next)
+		return nil
 	case errors.Is(err, auth.ErrBadCredentials):
 		lp.Problem = "Wrong user name or password."
 		u.showLogin(w, r, http.StatusUnauthorized, lp)
@@ -81,14 +85,21 @@ func (u *UI) login(w http.ResponseWriter, r *http.Request) error {
 	case err != nil:
 		return err
 	}
-	u.startSession(w, r, id, lp.Next)
+	u.signedIn(w, r, id, lp.Next)
 	return nil
 }
 
-// startSession gives the browser the cookie of a session just begun (by a
-// password or by single sign-on) and sends it on to next.
-func (u *UI) startSession(w http.ResponseWriter, r *http.Request, id, next string) {
-	http.SetCookie(w, &http.Cookie{Name: httpapi.SessionCookie, Value: id, Path: "/", HttpOnly: true,
+// validLoginToken checks the double-submit token of a sign-in form (the
+// password step and the code step).
+func validLoginToken(r *http.Request) bool {
+	c, err := r.Cookie(loginCSRFCookie)
+	return err == nil && validToken(r.PostFormValue(csrfField), c.Value)
+}
+
+// signedIn hands the browser the cookie of a session just begun (by a
+// password, a second factor or single sign-on) and sends it on to next.
+func (u *UI) signedIn(w http.ResponseWriter, r *http.Request, sessionID, next string) {
+	http.SetCookie(w, &http.Cookie{Name: httpapi.SessionCookie, Value: sessionID, Path: "/", HttpOnly: true,
 		SameSite: http.SameSiteLaxMode, Secure: u.secure(r), MaxAge: int(auth.SessionLifetime.Seconds())})
 	// The login token has done its job; a fresh one is made for the next
 	// sign-in.

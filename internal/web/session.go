@@ -29,9 +29,25 @@ func (u *UI) public(h handlerFunc) http.Handler {
 // a session it sends the browser to the login page, which brings it back.
 // Every POST must carry the session's CSRF token.
 func (u *UI) page(need auth.Role, h handlerFunc) http.Handler {
+	return u.guard(need, u.session, h)
+}
+
+// enrolment wraps the pages that set up a second factor: they also serve
+// a user who must set one up before anything else.
+func (u *UI) enrolment(h handlerFunc) http.Handler {
+	return u.guard(auth.Viewer, u.enrolmentSession, h)
+}
+
+// guard is page with the way the session is looked up.
+func (u *UI) guard(need auth.Role, session func(*http.Request) (auth.Principal, error), h handlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "no-store")
-		p, err := u.session(r)
+		p, err := session(r)
+		if errors.Is(err, auth.ErrSecondFactorRequired) {
+			// Nothing else until the second factor is set up.
+			http.Redirect(w, r, twoFactorPath, http.StatusSeeOther)
+			return
+		}
 		if errors.Is(err, auth.ErrUnauthenticated) {
 			next := r.URL.RequestURI()
 			if r.Method != http.MethodGet && r.Method != http.MethodHead {
@@ -70,6 +86,15 @@ func (u *UI) session(r *http.Request) (auth.Principal, error) {
 		return auth.Principal{}, auth.ErrUnauthenticated
 	}
 	return u.deps.Auth.Session(r.Context(), c.Value)
+}
+
+// enrolmentSession is session for the pages that set up a second factor.
+func (u *UI) enrolmentSession(r *http.Request) (auth.Principal, error) {
+	c, err := r.Cookie(httpapi.SessionCookie)
+	if err != nil || c.Value == "" {
+		return auth.Principal{}, auth.ErrUnauthenticated
+	}
+	return u.deps.Auth.EnrolmentSession(r.Context(), c.Value)
 }
 
 // principal returns the signed-in user of a request that went through page.

@@ -131,7 +131,7 @@ func (u *UI) finishSSO(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	u.log.InfoContext(r.Context(), "sso: signed in", "user", pr.Name, "role", pr.Role, "created", created)
-	u.startSession(w, r, sid, st.Next)
+	u.signedIn(w, r, sid, st.Next)
 	return nil
 }
 

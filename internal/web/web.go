@@ -161,7 +161,7 @@ func (u *UI) refuseBadBytes(next http.Handler) http.Handler {
 // wrapped in cross-origin protection, so that a request the browser marks
 // as cross-site never reaches a page that changes anything.
 func (u *UI) Register(mux *http.ServeMux) {
-	for _, p := range []string{"/", "/login", "/login/oidc", sso.CallbackPath, "/logout", "/static/", "/dashboard/", "/incidents", "/incidents/", "/oncall", "/oncall/", "/services", "/services/", "/checks", "/checks/", "/calendars", "/calendars/",
+	for _, p := range []string{"/", "/login", "/login/oidc", sso.CallbackPath, "/login/code", "/account/", "/logout", "/static/", "/dashboard/", "/incidents", "/incidents/", "/oncall", "/oncall/", "/services", "/services/", "/checks", "/checks/", "/calendars", "/calendars/",
 		"/postmortems", "/postmortems/", "/known-errors", "/known-errors/", "/admin", "/admin/"} {
 		mux.Handle(p, u.handler)
 	}
@@ -176,6 +176,13 @@ func (u *UI) routes() http.Handler {
 	mux.Handle("POST /logout", u.public(u.logout))
 	mux.Handle("GET /login/oidc", u.public(u.startSSO))
 	mux.Handle("GET "+sso.CallbackPath, u.public(u.finishSSO))
+	mux.Handle("GET /login/code", u.public(u.codeForm))
+	mux.Handle("POST /login/code", u.public(u.loginCode))
+	mux.Handle("GET "+twoFactorPath, u.enrolment(u.showTwoFactor))
+	mux.Handle("POST "+twoFactorPath+"/start", u.enrolment(u.startTwoFactor))
+	mux.Handle("GET "+twoFactorPath+"/setup", u.enrolment(u.showTwoFactorSetup))
+	mux.Handle("POST "+twoFactorPath+"/setup", u.enrolment(u.confirmTwoFactor))
+	mux.Handle("POST "+twoFactorPath+"/disable", u.enrolment(u.disableTwoFactor))
 
 	// Signed links from notifications: whoever holds one may act without
 	// signing in, so they need no session (the signature is checked inside).
@@ -246,6 +253,8 @@ func (u *UI) routes() http.Handler {
 	mux.Handle("POST /admin/users/{name}/delete", u.page(auth.Admin, u.deleteUser))
 	mux.Handle("GET /admin/users/{name}/password", u.page(auth.Admin, u.passwordForm))
 	mux.Handle("POST /admin/users/{name}/password", u.page(auth.Admin, u.setPassword))
+	mux.Handle("GET /admin/users/{name}/two-factor", u.page(auth.Admin, u.confirmResetTwoFactor))
+	mux.Handle("POST /admin/users/{name}/two-factor", u.page(auth.Admin, u.resetTwoFactor))
 	mux.Handle("GET /admin/tokens", u.page(auth.Admin, u.listTokens))
 	mux.Handle("POST /admin/tokens", u.page(auth.Admin, u.createToken))
 	mux.Handle("GET /admin/tokens/{name}/revoke", u.page(auth.Admin, u.confirmRevokeToken))
