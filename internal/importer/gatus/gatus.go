@@ -291,8 +291,9 @@ func (m *mapper) endpoints(file string, seq *yaml.Node, external bool) {
 			m.res.Skip(pos, what, "is disabled in Gatus; not imported")
 			continue
 		}
-		svc := m.service(e.Group, e.Name, pos)
-		c := monitor.Check{Name: m.chkNames.Name(e.Name, "check"), Service: svc}
+		// The service is made once the endpoint turns out to be a check
+		// Sextant can run, so an unmapped endpoint leaves no empty service.
+		c := monitor.Check{Name: m.chkNames.Name(e.Name, "check"), Service: "pending"}
 		if external {
 			c.Type = monitor.TypeHeartbeat
 			c.Period = "1h"
@@ -311,7 +312,6 @@ func (m *mapper) endpoints(file string, seq *yaml.Node, external bool) {
 		if !external {
 			m.conditions(&c, e, file, n, what)
 		}
-		m.windows(svc, e.MaintenanceWindows, file, n, what)
 		if fields := compileErrors(c); len(fields) > 0 {
 			msgs := make([]string, len(fields))
 			for i, f := range fields {
@@ -320,6 +320,9 @@ func (m *mapper) endpoints(file string, seq *yaml.Node, external bool) {
 			m.res.Skip(pos, what, "%s", strings.Join(msgs, "; "))
 			continue
 		}
+		svc := m.service(e.Group, e.Name, pos)
+		c.Service = svc
+		m.windows(svc, e.MaintenanceWindows, file, n, what)
 		m.res.Config.Checks = append(m.res.Config.Checks, c)
 		m.res.Map(pos, what, "check %s (%s) on service %s", c.Name, c.Type, svc)
 	}

@@ -461,20 +461,17 @@ func (m *mapper) monitor(mon Monitor, groups map[int]Monitor) {
 		m.res.Skip(pos, what, "is paused in Uptime Kuma; not imported")
 		return
 	}
-	var svc string
+	// The service is made only once the monitor turns out to be a check
+	// Sextant can run, so an unmapped monitor leaves no empty service.
+	svcKey, svcTitle, svcDesc := "monitor:"+strconv.Itoa(mon.ID), mon.Name, mon.Description
 	extraTags := mon.Tags
 	switch g, ok := groups[derefInt(mon.Parent)]; {
 	case mon.Parent != nil && ok:
-		svc = m.service("group:"+strconv.Itoa(g.ID), g.Name, g.Description)
+		svcKey, svcTitle, svcDesc = "group:"+strconv.Itoa(g.ID), g.Name, g.Description
 	case len(mon.Tags) > 0:
-		svc, extraTags = m.service("tag:"+mon.Tags[0].Name, mon.Tags[0].Name, ""), mon.Tags[1:]
-	default:
-		svc = m.service("monitor:"+strconv.Itoa(mon.ID), mon.Name, mon.Description)
+		svcKey, svcTitle, svcDesc, extraTags = "tag:"+mon.Tags[0].Name, mon.Tags[0].Name, "", mon.Tags[1:]
 	}
-	for _, t := range extraTags {
-		m.res.Skip(pos, what+" tag "+strconv.Quote(t.Name), "a check belongs to one service: its group, else its first tag")
-	}
-	c := monitor.Check{Name: m.chkNames.Name(mon.Name, "check"), Service: svc}
+	c := monitor.Check{Name: m.chkNames.Name(mon.Name, "check"), Service: "pending"}
 	if mon.Interval > 0 {
 		c.Interval = strconv.Itoa(mon.Interval) + "s"
 	}
@@ -572,6 +569,9 @@ func (m *mapper) monitor(mon Monitor, groups map[int]Monitor) {
 		m.res.Skip(pos, what, "Sextant has no %s check (it has http, keyword, json-query, port, ping, dns and push)", mon.Type)
 		return
 	}
+	for _, t := range extraTags {
+		m.res.Skip(pos, what+" tag "+strconv.Quote(t.Name), "a check belongs to one service: its group, else its first tag")
+	}
 	m.notify(&c, mon, pos, what)
 	if _, fields := monitor.Compile(c, nil); len(fields) > 0 {
 		msgs := make([]string, len(fields))
@@ -581,6 +581,8 @@ func (m *mapper) monitor(mon Monitor, groups map[int]Monitor) {
 		m.res.Skip(pos, what, "%s", strings.Join(msgs, "; "))
 		return
 	}
+	svc := m.service(svcKey, svcTitle, svcDesc)
+	c.Service = svc
 	m.res.Config.Checks = append(m.res.Config.Checks, c)
 	m.res.Map(pos, what, "check %s (%s) on service %s", c.Name, c.Type, svc)
 }
