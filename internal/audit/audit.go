@@ -8,7 +8,6 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
-	"strconv"
 	"time"
 
 	"github.com/sextant-ops/sextant/internal/store"
@@ -76,15 +75,9 @@ type Filter struct {
 
 // List returns entries newest first, one page at a time.
 func List(ctx context.Context, db *store.DB, f Filter, page store.Page) ([]Entry, string, error) {
-	after, err := page.After()
+	before, err := page.BeforeID()
 	if err != nil {
 		return nil, "", err
-	}
-	before := int64(1<<63 - 1)
-	if after != "" {
-		if before, err = strconv.ParseInt(after, 10, 64); err != nil {
-			return nil, "", store.ErrBadCursor
-		}
 	}
 	limit := page.Size()
 	rows, err := db.Reader().QueryContext(ctx, `SELECT id, at, actor, action, object_type, object_id, before, after FROM audit_log
@@ -113,7 +106,7 @@ func List(ctx context.Context, db *store.DB, f Filter, page store.Page) ([]Entry
 	next := ""
 	if len(out) > limit {
 		out = out[:limit]
-		next = store.Cursor(strconv.FormatInt(out[limit-1].ID, 10))
+		next = store.IDCursor(out[limit-1].ID)
 	}
 	return out, next, nil
 }

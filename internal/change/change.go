@@ -11,7 +11,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strconv"
 	"time"
 
 	"github.com/sextant-ops/sextant/internal/store"
@@ -65,15 +64,9 @@ func rawOrNull(r json.RawMessage) any {
 // List returns a service's changes ("" for every service), newest first,
 // one page at a time.
 func (s *Store) List(ctx context.Context, service string, page store.Page) ([]Event, string, error) {
-	after, err := page.After()
+	before, err := page.BeforeID()
 	if err != nil {
 		return nil, "", err
-	}
-	before := int64(1<<63 - 1)
-	if after != "" {
-		if before, err = strconv.ParseInt(after, 10, 64); err != nil {
-			return nil, "", store.ErrBadCursor
-		}
 	}
 	limit := page.Size()
 	rows, err := s.DB.Reader().QueryContext(ctx, `SELECT `+columns+` FROM changes
@@ -96,7 +89,7 @@ func (s *Store) List(ctx context.Context, service string, page store.Page) ([]Ev
 	next := ""
 	if len(out) > limit {
 		out = out[:limit]
-		next = store.Cursor(strconv.FormatInt(out[limit-1].ID, 10))
+		next = store.IDCursor(out[limit-1].ID)
 	}
 	return out, next, nil
 }

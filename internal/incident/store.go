@@ -104,15 +104,9 @@ type Filter struct {
 
 // List returns incidents newest first, one page at a time.
 func (s *Store) List(ctx context.Context, f Filter, page store.Page) ([]Incident, string, error) {
-	after, err := page.After()
+	before, err := page.BeforeID()
 	if err != nil {
 		return nil, "", err
-	}
-	before := int64(1<<63 - 1)
-	if after != "" {
-		if before, err = strconv.ParseInt(after, 10, 64); err != nil {
-			return nil, "", store.ErrBadCursor
-		}
 	}
 	status, open := f.Status, false
 	if status == "open" {
@@ -140,7 +134,7 @@ func (s *Store) List(ctx context.Context, f Filter, page store.Page) ([]Incident
 	next := ""
 	if len(out) > limit {
 		out = out[:limit]
-		next = store.Cursor(strconv.FormatInt(out[limit-1].ID, 10))
+		next = store.IDCursor(out[limit-1].ID)
 	}
 	return out, next, nil
 }
@@ -364,7 +358,7 @@ func (s *Store) Alerts(ctx context.Context, id int64, page store.Page) ([]Alert,
 	next := ""
 	if len(out) > limit {
 		out = out[:limit]
-		next = store.Cursor(strconv.FormatInt(ids[limit-1], 10))
+		next = store.IDCursor(ids[limit-1])
 	}
 	return out, next, nil
 }
@@ -408,15 +402,9 @@ type UnroutedAlert struct {
 // Unrouted lists an integration's unrouted alerts, newest first, one page
 // at a time.
 func (s *Store) Unrouted(ctx context.Context, integration string, page store.Page) ([]UnroutedAlert, string, error) {
-	after, err := page.After()
+	before, err := page.BeforeID()
 	if err != nil {
 		return nil, "", err
-	}
-	before := int64(1<<63 - 1)
-	if after != "" {
-		if before, err = strconv.ParseInt(after, 10, 64); err != nil {
-			return nil, "", store.ErrBadCursor
-		}
 	}
 	limit := page.Size()
 	rows, err := s.DB.Reader().QueryContext(ctx, `SELECT id, group_key, fingerprint, service, status, alert, first_seen, updated_at FROM unrouted_alerts
@@ -444,7 +432,7 @@ func (s *Store) Unrouted(ctx context.Context, integration string, page store.Pag
 	next := ""
 	if len(out) > limit {
 		out = out[:limit]
-		next = store.Cursor(strconv.FormatInt(ids[limit-1], 10))
+		next = store.IDCursor(ids[limit-1])
 	}
 	return out, next, nil
 }

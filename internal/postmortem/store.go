@@ -233,15 +233,9 @@ func (s *Store) List(ctx context.Context, f Filter, page store.Page) ([]Listed, 
 	if f.Status != "" && !validStatus(f.Status) {
 		return nil, "", &apperr.Invalid{Fields: []apperr.Field{{Path: "status", Msg: fmt.Sprintf("must be draft, in_review or published, not %q", f.Status)}}}
 	}
-	after, err := page.After()
+	before, err := page.BeforeID()
 	if err != nil {
 		return nil, "", err
-	}
-	before := int64(1<<63 - 1)
-	if after != "" {
-		if before, err = strconv.ParseInt(after, 10, 64); err != nil {
-			return nil, "", store.ErrBadCursor
-		}
 	}
 	limit := page.Size()
 	rows, err := s.db.Reader().QueryContext(ctx, `SELECT p.id, p.incident_id, p.service, p.title, p.status, p.created_by, p.created_at, p.updated_at,
@@ -269,7 +263,7 @@ func (s *Store) List(ctx context.Context, f Filter, page store.Page) ([]Listed, 
 	next := ""
 	if len(out) > limit {
 		out = out[:limit]
-		next = store.Cursor(strconv.FormatInt(out[limit-1].ID, 10))
+		next = store.IDCursor(out[limit-1].ID)
 	}
 	return out, next, nil
 }

@@ -3,6 +3,8 @@ package store
 import (
 	"encoding/base64"
 	"errors"
+	"math"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 )
@@ -53,3 +55,22 @@ func (p Page) Size() int {
 // Cursor encodes key as the cursor for the page after it. Cursors are
 // opaque to clients so that the key behind them may change later.
 func Cursor(key string) string { return base64.RawURLEncoding.EncodeToString([]byte(key)) }
+
+// BeforeID decodes the cursor of a list ordered by id, newest first: the
+// page holds the ids below the one returned, which for the first page is
+// larger than any id.
+func (p Page) BeforeID() (int64, error) {
+	after, err := p.After()
+	if err != nil || after == "" {
+		return math.MaxInt64, err
+	}
+	id, err := strconv.ParseInt(after, 10, 64)
+	if err != nil {
+		return 0, ErrBadCursor
+	}
+	return id, nil
+}
+
+// IDCursor is the cursor for the page after the item with id, in a list
+// that BeforeID reads.
+func IDCursor(id int64) string { return Cursor(strconv.FormatInt(id, 10)) }
