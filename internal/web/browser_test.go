@@ -76,14 +76,6 @@ func screenshotDir(t *testing.T) string {
 // would: sign in, read the list, open a service, edit it, and meet a
 // validation error. Each step leaves a screenshot in test-output/browser.
 func TestBrowser(t *testing.T) {
-	chromium := findChromium()
-	if chromium == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("no Chromium found but CI=true: install it (apt-get install chromium) or set SEXTANT_CHROMIUM")
-		}
-		t.Skip("no Chromium found: apt-get install chromium, or set SEXTANT_CHROMIUM to its path")
-	}
-	shots := screenshotDir(t)
 
 	db := storetest.Open(t, storetest.Engine{Name: "sqlite", DSN: func(t testing.TB) (string, string) { return "", t.TempDir() }})
 	cat, authSvc := catalog.NewStore(db, nil), auth.NewService(db, nil)
@@ -230,75 +222,9 @@ func TestBrowser(t *testing.T) {
 	srv := httptest.NewServer(mux)
 	defer srv.Close()
 
-	// The whole walk-through is bounded: a hung browser fails the test
-	// instead of the test run.
-	ctx, cancel := context.WithTimeout(bg, 60*time.Second)
-	defer cancel()
-	ctx, cancelAlloc := chromedp.NewExecAllocator(ctx,
-		chromedp.ExecPath(chromium),
-		chromedp.NoSandbox,
-		chromedp.Headless,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1280, 900),
-	)
-	defer cancelAlloc()
-	ctx, cancelTab := chromedp.NewContext(ctx)
-	defer cancelTab()
-
-	// noSideScroll fails when the page is wider than the window: on a
-	// phone only tables and charts may scroll sideways, inside their box.
-	noSideScroll := func(what string) {
-		t.Helper()
-		w, err := chromedp.Run(ctx, chromedp.Evaluate[[]int](`[document.documentElement.scrollWidth, window.innerWidth]`))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if w[0] > w[1] {
-			t.Errorf("%s is %d px wide in a %d px window", what, w[0], w[1])
-		}
-	}
-	step := 0
-	shot := func(name string) {
-		t.Helper()
-		step++
-		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-		if err != nil {
-			t.Fatalf("screenshot %s: %v", name, err)
-		}
-		if err := os.WriteFile(filepath.Join(shots, fmt.Sprintf("%02d-%s.png", step, name)), png, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	do := func(what string, steps ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(ctx, steps...); err != nil {
-			t.Fatalf("%s: %v", what, err)
-		}
-	}
-	text := func(sel string) string {
-		t.Helper()
-		s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
-		if err != nil {
-			t.Fatalf("text of %s: %v", sel, err)
-		}
-		return s
-	}
-	location := func() string {
-		t.Helper()
-		l, err := chromedp.Run(ctx, chromedp.Location())
-		if err != nil {
-			t.Fatal(err)
-		}
-		return l
-	}
+	b := newBrowser(t, "", 60*time.Second)
+	ctx := b.ctx
+	shot, do, text, location, noSideScroll := b.shot, b.do, b.text, b.location, b.noSideScroll
 
 	do("open Sextant, which asks to sign in",
 		chromedp.Navigate(srv.URL+"/"),
