@@ -56,6 +56,8 @@ type Principal struct {
 	CSRF string
 	// SecondFactor says whether the user has two-factor sign-in on.
 	SecondFactor bool
+	// SSO says the account is managed by the single sign-on provider.
+	SSO bool
 }
 
 // Actor names the principal in the audit log: "user:alice", "token:ci".
@@ -485,7 +487,10 @@ func (s *Service) Session(ctx context.Context, id string) (Principal, error) {
 	if err != nil {
 		return Principal{}, err
 	}
-	if !p.SecondFactor && s.SecondFactorRequired(p.Role) {
+	// A single sign-on session is vouched for by the provider, which is in
+	// charge of how its users prove who they are (its own second factor);
+	// the requirement is for local accounts, whose sign-in Sextant checks.
+	if !p.SecondFactor && !p.SSO && s.SecondFactorRequired(p.Role) {
 		return Principal{}, ErrSecondFactorRequired
 	}
 	return p, nil
@@ -502,10 +507,11 @@ func (s *Service) EnrolmentSession(ctx context.Context, id string) (Principal, e
 	var expires int64
 	var disabled bool
 	var factors int
+	var issuer sql.NullString
 	err := s.db.Reader().QueryRowContext(ctx, `SELECT u.id, u.name, u.role, u.disabled, s.csrf_token, s.expires_at,
-		(SELECT COUNT(*) FROM user_totp t WHERE t.user_id = u.id AND t.enabled_at IS NOT NULL)
+		(SELECT COUNT(*) FROM user_totp t WHERE t.user_id = u.id AND t.enabled_at IS NOT NULL), u.sso_issuer
 		FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id_hash = $1`, digest(id)).
-		Scan(&p.UserID, &p.Name, &p.Role, &disabled, &p.CSRF, &expires, &factors)
+		Scan(&p.UserID, &p.Name, &p.Role, &disabled, &p.CSRF, &expires, &factors, &issuer)
 	if errors.Is(err, sql.ErrNoRows) || (err == nil && (disabled || !s.now().Before(store.FromMillis(expires)))) {
 		return Principal{}, ErrUnauthenticated
 	}
@@ -514,6 +520,7 @@ func (s *Service) EnrolmentSession(ctx context.Context, id string) (Principal, e
 	}
 	p.Kind = "user"
 	p.SecondFactor = factors > 0
+	p.SSO = issuer.Valid && issuer.String != ""
 	return p, nil
 }
 

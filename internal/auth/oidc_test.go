@@ -202,3 +202,31 @@ func equal(a, b []string) bool {
 	}
 	return true
 }
+
+// TestSSOAndSecondFactorPolicy: a required second factor is for local
+// accounts, whose sign-in Sextant checks; a single sign-on admin is vouched
+// for by the provider and is not sent to set up a code it is never asked for.
+func TestSSOAndSecondFactorPolicy(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		a := auth.NewService(db, nil)
+		a.RequireSecondFactor([]auth.Role{auth.Admin})
+		if _, err := a.CreateUser(ctx, "test", auth.NewUser{Name: "alice", Password: "alice-password", Role: auth.Admin}); err != nil {
+			t.Fatal(err)
+		}
+		sid, _, _, err := a.SSOSignIn(ctx, auth.SSOIdentity{Issuer: issuer, Subject: "d-1", Username: "dana", Role: auth.Admin, IDToken: "tok"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p, err := a.Session(ctx, sid); err != nil || p.Role != auth.Admin || !p.SSO {
+			t.Fatalf("SSO admin session = %+v, %v", p, err)
+		}
+		local, _, err := a.Login(ctx, "alice", "alice-password", "192.0.2.1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := a.Session(ctx, local); !errors.Is(err, auth.ErrSecondFactorRequired) {
+			t.Fatalf("local admin without a second factor: %v, want ErrSecondFactorRequired", err)
+		}
+	})
+}
