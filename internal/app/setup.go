@@ -4,10 +4,12 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/sextant-ops/sextant/internal/catalog"
 	"github.com/sextant-ops/sextant/internal/config"
 	"github.com/sextant-ops/sextant/internal/incident"
 	"github.com/sextant-ops/sextant/internal/notify"
 	"github.com/sextant-ops/sextant/internal/setup"
+	"github.com/sextant-ops/sextant/internal/store"
 )
 
 // running is what a config file and the objects made in the UI and API
@@ -44,12 +46,23 @@ func (a *App) setupEnv(ctx context.Context, cfg *config.Config) (setup.Env, erro
 	for _, s := range cfg.Catalog.Services {
 		env.Services[s.Name] = true
 	}
-	cat, err := a.catalog.Load(ctx)
-	if err != nil {
-		return env, err
-	}
-	for _, s := range cat.Services {
-		env.Services[s.Name] = true
+	// The file's services and those made in the UI or API: at a reload,
+	// a service the new file drops is gone once it is applied, so it is
+	// not there to be named.
+	for pg := (store.Page{Limit: store.MaxLimit}); ; {
+		list, next, err := a.catalog.ListServices(ctx, pg)
+		if err != nil {
+			return env, err
+		}
+		for _, s := range list {
+			if s.Source != catalog.SourceFile {
+				env.Services[s.Name] = true
+			}
+		}
+		if next == "" {
+			break
+		}
+		pg.Cursor = next
 	}
 	for _, u := range cfg.Users {
 		env.Users[u.Name] = true

@@ -9,13 +9,18 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/sextant-ops/sextant/internal/app"
+	"github.com/sextant-ops/sextant/internal/store"
 	"github.com/sextant-ops/sextant/internal/store/storetest"
 )
+
+// cursor is the list cursor that starts after name.
+func cursor(name string) string { return store.Cursor(name) }
 
 // call sends body (JSON, or none) as the admin and returns the status and
 // the answer as text.
@@ -179,8 +184,7 @@ func TestChannelsIntegrationsAndPoliciesThroughTheAPI(t *testing.T) {
 				t.Fatalf("test api-hook: %d %+v", code, res)
 			}
 			waitUntil(t, "the test message", 5*time.Second, func() bool {
-				ev := h.events()
-				return len(ev) >= 2 && strings.HasPrefix(ev[len(ev)-1], "test:")
+				return slices.ContainsFunc(h.events(), func(e string) bool { return strings.HasPrefix(e, "test:") })
 			})
 			if code := s.json("POST", "/api/v1/channels", fmt.Sprintf(`{"name": "down-hook", "type": "webhook", "url": "%s/x"}`, refusing.URL), nil); code != 201 {
 				t.Fatalf("create down-hook: %d", code)
@@ -189,6 +193,24 @@ func TestChannelsIntegrationsAndPoliciesThroughTheAPI(t *testing.T) {
 			if code := s.json("POST", "/api/v1/channels/down-hook/test", "", &res); code != 200 || res.OK || res.Status != 503 ||
 				!strings.Contains(res.Error, "503 Service Unavailable: receiver in maintenance") {
 				t.Fatalf("test down-hook: %d %+v", code, res)
+			}
+
+			// A Slack URL is a secret too; an events integration answers
+			// its PagerDuty URLs and takes events with its key at once.
+			slackURL := "https://hooks.slack.example/services/T000/B000/XXXXXXXXXXXXXXXXXXXXXXXX"
+			run([]step{{name: "a Slack channel", method: "POST", path: "/api/v1/channels", body: `{"name": "chat", "type": "slack", "url": "` + slackURL + `"}`, code: 201,
+				want: []string{`"url": "[set]"`}, refuse: []string{"XXXXXXXXXXXX"}},
+				{name: "listed without its URL", method: "GET", path: "/api/v1/channels?limit=1&cursor=" + cursor("api-hook"), code: 200, want: []string{`"name": "chat"`}, refuse: []string{"XXXXXXXXXXXX"}}})
+			var events struct {
+				Key    string
+				Ingest struct{ URLs []string }
+			}
+			if code := s.json("POST", "/api/v1/integrations", `{"name": "pd", "kind": "events", "service": "shop"}`, &events); code != 201 ||
+				len(events.Ingest.URLs) != 2 || events.Ingest.URLs[0] != s.base+"/v2/enqueue" || events.Ingest.URLs[1] != s.base+"/api/v1/events" {
+				t.Fatalf("events integration: %d %+v", code, events.Ingest)
+			}
+			if code, body := s.call("POST", "/v2/enqueue", `{"routing_key": "`+events.Key+`", "event_action": "trigger", "dedup_key": "x", "payload": {"summary": "disk full", "source": "db1", "severity": "warning"}}`); code != 202 {
+				t.Fatalf("event with the new key: %d %s", code, body)
 			}
 
 			// An update that sends the secret back as [set] keeps it: the
@@ -208,11 +230,14 @@ func TestChannelsIntegrationsAndPoliciesThroughTheAPI(t *testing.T) {
 			// A file that would leave a stored policy naming a channel it
 			// no longer declares is refused, naming the policy.
 			run([]step{{name: "a policy on the file's channel", method: "POST", path: "/api/v1/escalation-policies", body: `{"name": "uses-file", "levels": [{"notify": ["channel:ops-hook"]}]}`, code: 201}})
-			if err := os.WriteFile(cfg, []byte("services:\n  - name: shop\n"), 0o600); err != nil {
+			if err := os.WriteFile(cfg, []byte("services:\n  - name: other\n"), 0o600); err != nil {
 				t.Fatal(err)
 			}
-			run([]step{{name: "a dangling reload", method: "POST", path: "/api/v1/config/reload", code: 409,
-				want: []string{`escalation policy \"uses-file\": levels[0].notify[0]: unknown channel \"ops-hook\"`}}})
+			run([]step{
+				{name: "a dangling reload", method: "POST", path: "/api/v1/config/reload", code: 409,
+					want: []string{`escalation policy \"uses-file\": levels[0].notify[0]: unknown channel \"ops-hook\"`, `integration \"api-am\": service: unknown service \"shop\"`}},
+				{name: "the running config was kept", method: "GET", path: "/api/v1/channels/ops-hook", code: 200, want: []string{`"source": "file"`}},
+			})
 
 			// The file wins: once it declares api-hook, the file's takes
 			// the name and the stored one is gone.
@@ -223,8 +248,8 @@ func TestChannelsIntegrationsAndPoliciesThroughTheAPI(t *testing.T) {
 			})
 			var list struct{ Items []json.RawMessage }
 			s.json("GET", "/api/v1/channels", "", &list)
-			if len(list.Items) != 3 {
-				t.Fatalf("channels after the file took api-hook: %d, want ops-hook, api-hook, down-hook", len(list.Items))
+			if len(list.Items) != 4 {
+				t.Fatalf("channels after the file took api-hook: %d, want ops-hook, api-hook, down-hook and chat", len(list.Items))
 			}
 		})
 	}
