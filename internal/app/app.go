@@ -84,14 +84,9 @@ type App struct {
 	services  catalogCache
 	oncall    onCall
 	escalate  *escalation.Worker
-	// setup keeps the channels, integrations and policies made in the UI
-	// and API; fileCfg is the config file applied last, which they run
-	// beside.
-	setup   *setup.Manager
-	fileCfg atomic.Pointer[config.Config]
-	stop    context.CancelFunc
-	metrics *metrics
-	handler http.Handler
+	stop      context.CancelFunc
+	metrics   *metrics
+	handler   http.Handler
 
 	// statusPages are the running config's public status pages, swapped
 	// whole on reload like the channels.
@@ -99,6 +94,12 @@ type App struct {
 	// outbound is the running config's outbound policy. Channels are built
 	// with it on each reload; checks read it at every run.
 	outbound atomic.Pointer[config.Policies]
+
+	// setup keeps the channels, integrations and policies made in the UI
+	// and API; fileCfg is the config file applied last, which they run
+	// beside.
+	setup   *setup.Manager
+	fileCfg atomic.Pointer[config.Config]
 
 	reloadMu sync.Mutex // one reload at a time
 	ready    chan struct{}
@@ -316,7 +317,8 @@ func (a *App) buildHandler() error {
 	api := httpapi.New(httpapi.Deps{Log: a.log, Auth: a.auth, Catalog: a.catalog, DB: a.db, Outages: a.outages, Reporter: a.reports,
 		Checks: a.checks, Monitor: a.monitor, PublicURL: a.opts.PublicURL, Config: a, Version: a.opts.Version,
 		Engine: a.engine, Ingest: a.ingest, Incidents: a.incidents, KnownService: a.services.known, IngestMetrics: a.metrics.ingest,
-		Postmortems: postmortems, KnownErrors: knownErrors, Changes: &change.Store{DB: a.db}, Setup: a.setup,
+		Postmortems: postmortems, KnownErrors: knownErrors, Changes: &change.Store{DB: a.db},
+		Setup:      a.setup,
 		Deliveries: func(ctx context.Context, id int64) (any, error) { return a.outbox.Deliveries(ctx, id) },
 		OnCall:     &a.oncall, Reassigner: a.escalate,
 		Escalation: func(ctx context.Context, id int64) (any, error) {
@@ -329,7 +331,8 @@ func (a *App) buildHandler() error {
 	api.Register(mux)
 	ui, err := web.New(web.Deps{Log: a.log, Auth: a.auth, Catalog: a.catalog, Outages: a.outages, Reports: a.reports, Monitor: a.monitor, Checks: a.checks, PublicURL: a.opts.PublicURL,
 		Incidents: a.incidents, Signer: a.signer, Deliveries: a.outbox.Deliveries, Postmortems: postmortems, KnownErrors: knownErrors,
-		OnCall: &a.oncall, Reassign: a.escalate.Reassign, Setup: a.setup,
+		OnCall: &a.oncall, Reassign: a.escalate.Reassign,
+		Setup: a.setup,
 		Escalation: func(ctx context.Context, id int64) (escalation.State, bool, error) {
 			return escalation.Get(ctx, a.db.Reader(), id)
 		},

@@ -100,7 +100,7 @@ func channelForm(c setup.Channel, create bool) *setupForm {
 	if create && v["type"] == "" {
 		v["type"] = notify.TypeWebhook
 	}
-	f := &setupForm{Create: create, Name: c.Name, V: v, tmpl: "channel_form.html", labels: channelInputs}
+	f := &setupForm{Create: create, Name: c.Name, V: v, tmpl: "channel_form.html", noun: "channel", labels: channelInputs}
 	if create {
 		f.Title, f.Action, f.Cancel = "New channel", "/channels/new", "/channels"
 	} else {

@@ -100,7 +100,7 @@ func (u *UI) integrationForm(ctx context.Context, in setup.Integration, create b
 	if create && v["kind"] == "" {
 		v["kind"] = incident.KindAlertmanager
 	}
-	f := &setupForm{Create: create, Name: in.Name, V: v, tmpl: "integration_form.html", labels: integrationInputs}
+	f := &setupForm{Create: create, Name: in.Name, V: v, tmpl: "integration_form.html", noun: "integration", labels: integrationInputs}
 	if create {
 		f.Title, f.Action, f.Cancel = "New integration", "/integrations/new", "/integrations"
 	} else {

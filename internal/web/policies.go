@@ -46,7 +46,7 @@ func policyForm(p incident.EscalationPolicy, create bool) *setupForm {
 		v["repeat"] = strconv.Itoa(p.Repeat)
 	}
 	labels := map[string]string{"name": "Name", "repeat": "Repeats", "repeat_delay": "Repeat delay", "levels": "Levels"}
-	f := &setupForm{Create: create, Name: p.Name, V: v, tmpl: "policy_form.html", labels: labels}
+	f := &setupForm{Create: create, Name: p.Name, V: v, tmpl: "policy_form.html", noun: "escalation policy", labels: labels}
 	for i, l := range p.Levels {
 		v[fieldPath("levels", i, "delay")] = l.Delay
 		v[fieldPath("levels", i, "notify")] = strings.Join(l.Notify, ", ")

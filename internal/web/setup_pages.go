@@ -30,6 +30,7 @@ type setupForm struct {
 	Services, Policies []string
 
 	tmpl   string
+	noun   string // "channel", for problems of the whole object
 	labels map[string]string
 	formProblems
 }
@@ -80,7 +81,7 @@ func (f *setupForm) setProblems(fields []apperr.Field) {
 		if !known {
 			label = in
 			if label == "" {
-				label = "This " + strings.ToLower(strings.TrimPrefix(f.Title, "New "))
+				label = "This " + f.noun
 			}
 		}
 		if in == "name" && !f.Create {
