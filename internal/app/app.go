@@ -33,6 +33,7 @@ import (
 	"github.com/sextant-ops/sextant/internal/postmortem"
 	"github.com/sextant-ops/sextant/internal/probe"
 	"github.com/sextant-ops/sextant/internal/sso"
+	"github.com/sextant-ops/sextant/internal/setup"
 	"github.com/sextant-ops/sextant/internal/status"
 	"github.com/sextant-ops/sextant/internal/store"
 	"github.com/sextant-ops/sextant/internal/timeline"
@@ -99,6 +100,12 @@ type App struct {
 	// kept across reloads that do not change it so that its discovery is
 	// not repeated.
 	sso atomic.Pointer[sso.Provider]
+
+	// setup keeps the channels, integrations and policies made in the UI
+	// and API; fileCfg is the config file applied last, which they run
+	// beside.
+	setup   *setup.Manager
+	fileCfg atomic.Pointer[config.Config]
 
 	reloadMu sync.Mutex // one reload at a time
 	ready    chan struct{}
@@ -174,11 +181,18 @@ func New(ctx context.Context, o Options) (*App, error) {
 		RawRetention: o.RawRetention, Limit: o.CheckConcurrency, Registry: a.metrics.reg, OnChange: a.engine.OnCheckChange,
 		Outbound: a.checkPolicy, Covered: a.incidents.CoveredChecks})
 	a.incidents.Checks = a.monitor
+	a.setup = a.newSetup()
 	// At start nothing runs yet, so a rejected file is no reload to keep
 	// the running config through: the server does not start, and says why.
 	if _, err := a.applyConfig(ctx, "config"); err != nil && !errors.Is(err, errNoConfig) {
 		db.Close()
 		return nil, fmt.Errorf("config rejected, so the server did not start; fix the file and start again:\n%w", err)
+	} else if err != nil {
+		// No file: what was made in the UI and API runs alone.
+		if err := a.applySetup(ctx); err != nil {
+			db.Close()
+			return nil, err
+		}
 	}
 	if err := a.monitor.Load(ctx); err != nil {
 		db.Close()
@@ -236,30 +250,29 @@ func (a *App) applyConfig(ctx context.Context, actor string) (catalog.Changes, e
 	if err != nil {
 		return catalog.Changes{}, err
 	}
-	channels := map[string]notify.Channel{}
-	for _, c := range cfg.Channels {
-		ch, err := notify.NewWith(c, cfg.Outbound.Channels)
-		if err != nil {
-			return catalog.Changes{}, fmt.Errorf("channel %q: %w", c.Name, err)
-		}
-		channels[c.Name] = ch
-	}
-	dir, err := buildDirectory(cfg, channels)
+	// The file's channels, integrations and policies run beside those
+	// made in the UI and API; a file that would leave one of those
+	// dangling is refused.
+	run, err := a.buildRunning(ctx, cfg)
 	if err != nil {
 		return catalog.Changes{}, err
 	}
 	ch, err := a.catalog.ApplyFile(ctx, actor, cfg.Catalog, a.checks.FileHook(actor, cfg.Checks))
 	if err == nil {
-		a.channels.Store(&channels)
 		a.outbound.Store(&cfg.Outbound)
 		a.auth.RequireSecondFactor(cfg.RequireSecondFactor)
 		pages := cfg.StatusPages
 		a.statusPages.Store(&pages)
 		a.configureSSO(cfg.OIDC)
-		a.oncall.cur.Store(dir)
-		a.engine.Configure(cfg.Incident)
+		a.install(run)
+		a.fileCfg.Store(cfg)
 		a.services.invalidate()
 		err = a.monitor.Load(ctx)
+	}
+	if err == nil {
+		// The file wins: a stored object whose name it now declares
+		// gives way to the file's.
+		_, err = a.setup.Store.DropShadowed(ctx, actor, fileObjects(cfg))
 	}
 	if err != nil {
 		return ch, err
@@ -337,6 +350,7 @@ func (a *App) buildHandler() error {
 		Checks: a.checks, Monitor: a.monitor, PublicURL: a.opts.PublicURL, Config: a, Version: a.opts.Version,
 		Engine: a.engine, Ingest: a.ingest, Incidents: a.incidents, KnownService: a.services.known, IngestMetrics: a.metrics.ingest,
 		Postmortems: postmortems, KnownErrors: knownErrors, Changes: &change.Store{DB: a.db},
+		Setup:      a.setup,
 		Deliveries: func(ctx context.Context, id int64) (any, error) { return a.outbox.Deliveries(ctx, id) },
 		OnCall:     &a.oncall, Reassigner: a.escalate,
 		Escalation: func(ctx context.Context, id int64) (any, error) {
@@ -350,6 +364,7 @@ func (a *App) buildHandler() error {
 	ui, err := web.New(web.Deps{Log: a.log, Auth: a.auth, Catalog: a.catalog, Outages: a.outages, Reports: a.reports, Monitor: a.monitor, Checks: a.checks, PublicURL: a.opts.PublicURL,
 		Incidents: a.incidents, Signer: a.signer, Deliveries: a.outbox.Deliveries, Postmortems: postmortems, KnownErrors: knownErrors,
 		OnCall: &a.oncall, Reassign: a.escalate.Reassign,
+		Setup: a.setup,
 		Escalation: func(ctx context.Context, id int64) (escalation.State, bool, error) {
 			return escalation.Get(ctx, a.db.Reader(), id)
 		},

@@ -24,6 +24,7 @@ import (
 	"github.com/sextant-ops/sextant/internal/knownerror"
 	"github.com/sextant-ops/sextant/internal/monitor"
 	"github.com/sextant-ops/sextant/internal/postmortem"
+	"github.com/sextant-ops/sextant/internal/setup"
 	"github.com/sextant-ops/sextant/internal/store"
 	"github.com/sextant-ops/sextant/internal/timeline"
 )
@@ -96,6 +97,10 @@ type Deps struct {
 	KnownErrors *knownerror.Store
 	// Changes keeps the changes reported on services.
 	Changes *change.Store
+	// Setup keeps the channels, integrations and escalation policies made
+	// in the UI and API beside the config file's; without it policies are
+	// listed from OnCall and the other setup routes must not be called.
+	Setup *setup.Manager
 	// PublicURL is how clients reach this server (for heartbeat ping
 	// URLs); empty means the request's own scheme and host.
 	PublicURL string
@@ -121,6 +126,7 @@ func New(d Deps) *API {
 	}
 	a := &API{deps: d}
 	a.validators = a.bodyValidators()
+	maps.Copy(a.validators, a.setupValidators())
 	a.routes = append(a.routes, a.catalogRoutes()...)
 	a.routes = append(a.routes, a.availabilityRoutes()...)
 	a.routes = append(a.routes, a.monitorRoutes()...)
@@ -129,6 +135,7 @@ func New(d Deps) *API {
 	a.routes = append(a.routes, a.postmortemRoutes()...)
 	a.routes = append(a.routes, a.oncallRoutes()...)
 	a.routes = append(a.routes, a.adminRoutes()...)
+	a.routes = append(a.routes, a.setupRoutes()...)
 	a.routes = append(a.routes, Route{Method: "GET", Path: "/api/v1/openapi.json", Summary: "This API's OpenAPI 3.1 document", Tag: "meta",
 		Response: map[string]any{}, Status: 200, Handle: a.openAPI})
 	return a

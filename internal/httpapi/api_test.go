@@ -83,7 +83,7 @@ func newHarness(t *testing.T, db *store.DB) *harness {
 		Checks: h.checks, Monitor: h.mon, Version: "test",
 		Engine: h.engine, Ingest: ingest, Incidents: &incident.Store{DB: db, Engine: h.engine},
 		KnownService: func(name string) bool { _, err := h.cat.GetService(ctx, name); return err == nil },
-		OnCall:       noOnCall{}})
+		OnCall:       noOnCall{}, Setup: testSetup(db, h.cat)})
 	mux := http.NewServeMux()
 	h.api.Register(mux)
 	h.srv = httptest.NewServer(mux)

@@ -11,6 +11,7 @@ import (
 	"github.com/sextant-ops/sextant/internal/escalation"
 	"github.com/sextant-ops/sextant/internal/incident"
 	"github.com/sextant-ops/sextant/internal/oncall"
+	"github.com/sextant-ops/sextant/internal/setup"
 )
 
 // OnCall is the on-call directory as the config file declares it.
@@ -81,7 +82,7 @@ func (a *API) oncallRoutes() []Route {
 		{Method: "DELETE", Path: "/api/v1/people/{name}/calendar-secret", Summary: "Revoke a person's feed secret URL", Tag: "on-call", Role: auth.Operator,
 			Query: []Param{person}, Status: 204, Handle: a.revokeFeed("user")},
 		{Method: "GET", Path: "/api/v1/escalation-policies", Summary: "Escalation policies", Tag: "on-call", Role: auth.Viewer, Query: pageParams,
-			Response: List[incident.EscalationPolicy]{}, Status: 200, Handle: a.listPolicies},
+			Response: List[setup.PolicyEntry]{}, Status: 200, Handle: a.listSetupPolicies},
 		{Method: "POST", Path: "/api/v1/incidents/{id}/reassign", Summary: "Hand an incident to a person: they are notified now", Tag: "incidents", Role: auth.Operator,
 			Query: []Param{{Name: "id", In: "path", Type: "integer", Description: "the incident's id"}}, Request: Reassign{}, Response: IncidentDetail{}, Status: 200, Handle: a.reassign},
 	}

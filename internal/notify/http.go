@@ -86,6 +86,7 @@ func (h *httpSender) post(ctx context.Context, target, contentType string, heade
 	}
 	defer resp.Body.Close()
 	answer, _ := io.ReadAll(io.LimitReader(resp.Body, maxResponse))
+	recordReceipt(ctx, resp.StatusCode, h.scrub.Replace(snippet(answer)))
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
 		return nil
 	}

@@ -62,6 +62,7 @@ func newEnv(t *testing.T, db *store.DB, opts ...func(*Deps)) *env {
 	outbox := &notify.Outbox{DB: db}
 	deps := Deps{Auth: e.auth, Catalog: e.catalog, Outages: e.outages, Reports: timeline.NewReporter(e.catalog, e.outages, nil),
 		Monitor: e.monitor, Checks: e.checks, Incidents: e.incidents, Signer: e.signer, Deliveries: outbox.Deliveries, Version: "test",
+		Setup: testSetup(db, e.catalog),
 		Audit: func(ctx context.Context, f audit.Filter, p store.Page) ([]audit.Entry, string, error) {
 			return audit.List(ctx, db, f, p)
 		}}

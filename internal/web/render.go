@@ -152,7 +152,7 @@ func area(p string) string {
 	if p == "/" {
 		return "dashboard"
 	}
-	for _, a := range []string{"incidents", "oncall", "services", "checks", "calendars", "postmortems", "known-errors", "admin"} {
+	for _, a := range []string{"incidents", "oncall", "services", "checks", "calendars", "postmortems", "known-errors", "admin", "channels", "integrations", "escalation-policies"} {
 		if p == "/"+a || strings.HasPrefix(p, "/"+a+"/") {
 			return a
 		}

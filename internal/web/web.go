@@ -27,6 +27,7 @@ import (
 	"github.com/sextant-ops/sextant/internal/notify"
 	"github.com/sextant-ops/sextant/internal/postmortem"
 	"github.com/sextant-ops/sextant/internal/sso"
+	"github.com/sextant-ops/sextant/internal/setup"
 	"github.com/sextant-ops/sextant/internal/store"
 	"github.com/sextant-ops/sextant/internal/timeline"
 )
@@ -63,6 +64,10 @@ type Deps struct {
 	// box and no reassign form.
 	Escalation func(ctx context.Context, incidentID int64) (escalation.State, bool, error)
 	Reassign   func(ctx context.Context, incidentID int64, user, actor string) error
+	// Setup keeps the channels, integrations and escalation policies made
+	// in the UI beside the config file's; without it their pages are not
+	// found.
+	Setup *setup.Manager
 	// Audit lists the audit log, newest first, for the admin pages;
 	// without it the audit page is not found.
 	Audit func(ctx context.Context, f audit.Filter, p store.Page) ([]audit.Entry, string, error)
@@ -246,6 +251,31 @@ func (u *UI) routes() http.Handler {
 	mux.Handle("POST /calendars/{name}/edit", u.page(auth.Operator, u.updateCalendar))
 	mux.Handle("GET /calendars/{name}/delete", u.page(auth.Operator, u.confirmDeleteCalendar))
 	mux.Handle("POST /calendars/{name}/delete", u.page(auth.Operator, u.deleteCalendar))
+	mux.Handle("GET /channels", u.page(auth.Viewer, u.listChannels))
+	mux.Handle("GET /channels/new", u.page(auth.Admin, u.newChannel))
+	mux.Handle("POST /channels/new", u.page(auth.Admin, u.createChannel))
+	mux.Handle("GET /channels/{name}", u.page(auth.Viewer, u.showChannel))
+	mux.Handle("POST /channels/{name}/test", u.page(auth.Operator, u.testChannel))
+	mux.Handle("GET /channels/{name}/edit", u.page(auth.Admin, u.editChannel))
+	mux.Handle("POST /channels/{name}/edit", u.page(auth.Admin, u.updateChannel))
+	mux.Handle("GET /channels/{name}/delete", u.page(auth.Admin, u.confirmDeleteSetup(channelKind)))
+	mux.Handle("POST /channels/{name}/delete", u.page(auth.Admin, u.deleteSetup(channelKind)))
+	mux.Handle("GET /integrations", u.page(auth.Admin, u.listIntegrations))
+	mux.Handle("GET /integrations/new", u.page(auth.Admin, u.newIntegration))
+	mux.Handle("POST /integrations/new", u.page(auth.Admin, u.createIntegration))
+	mux.Handle("GET /integrations/{name}", u.page(auth.Admin, u.showIntegration))
+	mux.Handle("POST /integrations/{name}/rotate", u.page(auth.Admin, u.rotateIntegrationKey))
+	mux.Handle("GET /integrations/{name}/edit", u.page(auth.Admin, u.editIntegration))
+	mux.Handle("POST /integrations/{name}/edit", u.page(auth.Admin, u.updateIntegration))
+	mux.Handle("GET /integrations/{name}/delete", u.page(auth.Admin, u.confirmDeleteSetup(integrationKind)))
+	mux.Handle("POST /integrations/{name}/delete", u.page(auth.Admin, u.deleteSetup(integrationKind)))
+	mux.Handle("GET /escalation-policies", u.page(auth.Viewer, u.listPolicies))
+	mux.Handle("GET /escalation-policies/new", u.page(auth.Admin, u.newPolicy))
+	mux.Handle("POST /escalation-policies/new", u.page(auth.Admin, u.createPolicy))
+	mux.Handle("GET /escalation-policies/{name}/edit", u.page(auth.Admin, u.editPolicy))
+	mux.Handle("POST /escalation-policies/{name}/edit", u.page(auth.Admin, u.updatePolicy))
+	mux.Handle("GET /escalation-policies/{name}/delete", u.page(auth.Admin, u.confirmDeleteSetup(policyKind)))
+	mux.Handle("POST /escalation-policies/{name}/delete", u.page(auth.Admin, u.deleteSetup(policyKind)))
 	mux.Handle("GET /admin", u.page(auth.Admin, u.showAdmin))
 	mux.Handle("GET /admin/users", u.page(auth.Admin, u.listUsers))
 	mux.Handle("POST /admin/users", u.page(auth.Admin, u.createUser))

@@ -1,0 +1,164 @@
+package app
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/sextant-ops/sextant/internal/catalog"
+	"github.com/sextant-ops/sextant/internal/config"
+	"github.com/sextant-ops/sextant/internal/incident"
+	"github.com/sextant-ops/sextant/internal/notify"
+	"github.com/sextant-ops/sextant/internal/setup"
+	"github.com/sextant-ops/sextant/internal/store"
+)
+
+// running is what a config file and the objects made in the UI and API
+// build together: the channels, the on-call directory and the incident
+// setup that are swapped in whole.
+type running struct {
+	channels map[string]notify.Channel
+	dir      *directory
+	incident incident.Setup
+}
+
+// fileObjects are the config file's channels, integrations and policies.
+func fileObjects(cfg *config.Config) setup.Objects {
+	var o setup.Objects
+	for _, c := range cfg.Channels {
+		o.Channels = append(o.Channels, setup.ChannelOf(c))
+	}
+	for _, in := range cfg.Incident.Integrations {
+		o.Integrations = append(o.Integrations, setup.IntegrationOf(in))
+	}
+	o.Policies = cfg.Incident.Policies
+	return o
+}
+
+// setupEnv is what stored objects are judged against under cfg: its own
+// objects, the services of the file and of the catalog, its people and
+// schedules, and the checks' policies.
+func (a *App) setupEnv(ctx context.Context, cfg *config.Config) (setup.Env, error) {
+	env := setup.Env{File: fileObjects(cfg), FilePath: cfg.Path, Services: map[string]bool{}, Users: map[string]bool{},
+		Schedules: map[string]bool{}, CheckPolicies: map[string][]string{}}
+	if cfg.Path == "" && a.opts.Demo {
+		env.FilePath = "the demo config"
+	}
+	for _, s := range cfg.Catalog.Services {
+		env.Services[s.Name] = true
+	}
+	// The file's services and those made in the UI or API: at a reload,
+	// a service the new file drops is gone once it is applied, so it is
+	// not there to be named.
+	for pg := (store.Page{Limit: store.MaxLimit}); ; {
+		list, next, err := a.catalog.ListServices(ctx, pg)
+		if err != nil {
+			return env, err
+		}
+		for _, s := range list {
+			if s.Source != catalog.SourceFile {
+				env.Services[s.Name] = true
+			}
+		}
+		if next == "" {
+			break
+		}
+		pg.Cursor = next
+	}
+	for _, u := range cfg.Users {
+		env.Users[u.Name] = true
+	}
+	for _, s := range cfg.Schedules {
+		env.Schedules[s.Name] = true
+	}
+	checks, err := a.checks.List(ctx)
+	if err != nil {
+		return env, err
+	}
+	for _, c := range checks {
+		if c.Escalation != "" {
+			env.CheckPolicies[c.Escalation] = append(env.CheckPolicies[c.Escalation], c.Name)
+		}
+	}
+	return env, nil
+}
+
+// buildRunning checks the stored objects against cfg (a file that would
+// leave one dangling is refused) and builds what cfg and they run
+// together: the file wins on a name clash.
+func (a *App) buildRunning(ctx context.Context, cfg *config.Config) (*running, error) {
+	env, err := a.setupEnv(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	api, err := a.setup.Store.Load(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := setup.CheckFile(env, api); err != nil {
+		return nil, err
+	}
+	merged := setup.Merge(env.File, api)
+	eff := *cfg
+	eff.Channels = nil
+	for _, c := range merged.Channels {
+		eff.Channels = append(eff.Channels, c.Config())
+	}
+	eff.Incident = merged.Setup()
+	channels := map[string]notify.Channel{}
+	for _, c := range eff.Channels {
+		ch, err := notify.NewWith(c, cfg.Outbound.Channels)
+		if err != nil {
+			return nil, fmt.Errorf("channel %q: %w", c.Name, err)
+		}
+		channels[c.Name] = ch
+	}
+	dir, err := buildDirectory(&eff, channels)
+	if err != nil {
+		return nil, err
+	}
+	return &running{channels: channels, dir: dir, incident: eff.Incident}, nil
+}
+
+// install swaps run in: the outbox, the escalation worker and the
+// incident engine see it from their next step.
+func (a *App) install(run *running) {
+	a.channels.Store(&run.channels)
+	a.oncall.cur.Store(run.dir)
+	a.engine.Configure(run.incident)
+}
+
+// applySetup rebuilds what runs after a change made in the UI or API,
+// under the running config file (or none), without a restart.
+func (a *App) applySetup(ctx context.Context) error {
+	a.reloadMu.Lock()
+	defer a.reloadMu.Unlock()
+	run, err := a.buildRunning(ctx, a.runningFile())
+	if err != nil {
+		return err
+	}
+	a.install(run)
+	return nil
+}
+
+// runningFile is the config applied last, or an empty one.
+func (a *App) runningFile() *config.Config {
+	if c := a.fileCfg.Load(); c != nil {
+		return c
+	}
+	return &config.Config{}
+}
+
+// newSetup builds the manager of channels, integrations and policies made
+// in the UI and API.
+func (a *App) newSetup() *setup.Manager {
+	return &setup.Manager{Store: setup.NewStore(a.db, a.opts.Now), Now: a.opts.Now,
+		Env:   func(ctx context.Context) (setup.Env, error) { return a.setupEnv(ctx, a.runningFile()) },
+		Apply: a.applySetup,
+		Channel: func(name string) (notify.Channel, bool) {
+			if m := a.channels.Load(); m != nil {
+				ch, ok := (*m)[name]
+				return ch, ok
+			}
+			return nil, false
+		}}
+}

@@ -1,0 +1,196 @@
+package web
+
+import (
+	"context"
+	"fmt"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/sextant-ops/sextant/internal/catalog"
+	"github.com/sextant-ops/sextant/internal/notify"
+	"github.com/sextant-ops/sextant/internal/store/storetest"
+)
+
+// TestBrowserSetupPages walks the channel, policy and integration pages in
+// headless Chromium as an admin would, at 1280 px and at 390 px: a form
+// refused with its message by the field, a channel created and its Send
+// test answered on the page by an httptest receiver, a policy on it, the
+// channel's deletion refused naming the policy, an integration created
+// with its key shown once. Each step leaves a screenshot in
+// test-output/browser (setup-*.png).
+func TestBrowserSetupPages(t *testing.T) {
+	chromium := findChromium()
+	if chromium == "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("no Chromium found but CI=true: install it (apt-get install chromium) or set SEXTANT_CHROMIUM")
+		}
+		t.Skip("no Chromium found: apt-get install chromium, or set SEXTANT_CHROMIUM to its path")
+	}
+	shots := screenshotDir(t)
+	db := storetest.Open(t, storetest.Engine{Name: "sqlite", DSN: func(t testing.TB) (string, string) { return "", t.TempDir() }})
+	e := newEnv(t, db)
+	e.putService(catalog.Service{Name: "shop", Title: "Web shop"})
+	rc := &receiver{}
+	recv := httptest.NewServer(rc)
+	defer recv.Close()
+	srv := httptest.NewServer(e.handler)
+	defer srv.Close()
+
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	ctx, cancelAlloc := chromedp.NewExecAllocator(ctx, chromedp.ExecPath(chromium), chromedp.NoSandbox, chromedp.Headless, chromedp.DisableGPU,
+		chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck, chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-dev-shm-usage", true), chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1280, 900))
+	defer cancelAlloc()
+	ctx, cancelTab := chromedp.NewContext(ctx)
+	defer cancelTab()
+
+	shot := func(name string) {
+		t.Helper()
+		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+		if err != nil {
+			t.Fatalf("screenshot %s: %v", name, err)
+		}
+		if err := os.WriteFile(filepath.Join(shots, "setup-"+name+".png"), png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	do := func(what string, steps ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		if err := chromedp.Do(ctx, steps...); err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+	}
+	text := func(sel string) string {
+		t.Helper()
+		s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
+		if err != nil {
+			t.Fatalf("text of %s: %v", sel, err)
+		}
+		return s
+	}
+	noSideScroll := func(what string) {
+		t.Helper()
+		w, err := chromedp.Run(ctx, chromedp.Evaluate[[]int](`[document.documentElement.scrollWidth, window.innerWidth]`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if w[0] > w[1] {
+			t.Errorf("%s is %d px wide in a %d px window", what, w[0], w[1])
+		}
+	}
+
+	do("sign in as an admin",
+		chromedp.Navigate(srv.URL+"/login"),
+		chromedp.WaitVisible(chromedp.ID("login-name")),
+		chromedp.SendKeys(chromedp.ID("login-name"), "ada"),
+		chromedp.SendKeys(chromedp.ID("login-password"), testPassword),
+		chromedp.Click(chromedp.CSS(`form[action="/login"] button[type="submit"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`nav a[href="/channels"]`)),
+	)
+	do("open the channels from the navigation",
+		chromedp.Click(chromedp.CSS(`nav a[href="/channels"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`a[href="/channels/new"]`)),
+	)
+	shot("channels-empty")
+	do("a channel with a bad URL",
+		chromedp.Click(chromedp.CSS(`a[href="/channels/new"]`)),
+		chromedp.WaitVisible(chromedp.ID("f-name")),
+		chromedp.SendKeys(chromedp.ID("f-name"), "ops-hook"),
+		chromedp.SendKeys(chromedp.ID("f-url"), "ftp://nowhere"),
+		chromedp.Click(chromedp.CSS(`form.setup-form button[type="submit"]`)),
+		chromedp.WaitVisible(chromedp.CSS(".summary")),
+	)
+	if got := text("#f-url-error"); !strings.Contains(got, "must start with http:// or https://") {
+		t.Errorf("the URL's message reads %q", got)
+	}
+	if got, _ := chromedp.Run(ctx, chromedp.Value(chromedp.ID("f-name"))); got != "ops-hook" {
+		t.Errorf("the name was not kept: %q", got)
+	}
+	shot("channel-form-error")
+	do("fix the URL and create",
+		chromedp.SetValue(chromedp.ID("f-url"), recv.URL+"/in"),
+		chromedp.Click(chromedp.CSS(`form.setup-form button[type="submit"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`form[action="/channels/ops-hook/test"] button`)),
+	)
+	do("send a test",
+		chromedp.Click(chromedp.CSS(`form[action="/channels/ops-hook/test"] button`)),
+		chromedp.WaitVisible(chromedp.ID("test-result")),
+	)
+	if got := text("#test-result"); !strings.Contains(got, "The receiver accepted the test message.") || !strings.Contains(got, "200") || !strings.Contains(got, "thanks, got it") {
+		t.Errorf("the test result reads %q", got)
+	}
+	if got := rc.got(); len(got) != 1 || got[0] != notify.KindTest {
+		t.Errorf("the receiver got %v", got)
+	}
+	shot("channel-test")
+
+	do("a policy on the channel",
+		chromedp.Navigate(srv.URL+"/escalation-policies/new"),
+		chromedp.WaitVisible(chromedp.ID("f-name")),
+		chromedp.SendKeys(chromedp.ID("f-name"), "night"),
+		chromedp.SendKeys(chromedp.ID("f-levels-0-notify"), "channel:ops-hook"),
+		chromedp.Click(chromedp.CSS(`form.setup-form button[type="submit"]`)),
+		chromedp.WaitVisible(chromedp.ID("policy-night")),
+	)
+	shot("policies")
+	do("the channel in use cannot be deleted",
+		chromedp.Navigate(srv.URL+"/channels/ops-hook/delete"),
+		chromedp.WaitVisible(chromedp.CSS("button.danger")),
+		chromedp.Click(chromedp.CSS("button.danger")),
+		chromedp.WaitVisible(chromedp.CSS(".alert.error")),
+	)
+	if got := text(".alert.error"); !strings.Contains(got, `used by escalation policy "night"`) {
+		t.Errorf("the refusal reads %q", got)
+	}
+	shot("channel-delete-refused")
+
+	do("a new integration",
+		chromedp.Navigate(srv.URL+"/integrations/new"),
+		chromedp.WaitVisible(chromedp.ID("f-name")),
+		chromedp.SendKeys(chromedp.ID("f-name"), "prometheus"),
+		chromedp.SendKeys(chromedp.ID("f-service"), "shop"),
+		chromedp.SendKeys(chromedp.ID("f-escalation"), "night"),
+		chromedp.Click(chromedp.CSS(`form.setup-form button[type="submit"]`)),
+		chromedp.WaitVisible(chromedp.ID("integration-key")),
+	)
+	key := text("#integration-key")
+	if len(key) != 32 || !strings.Contains(text("#alertmanager-snippet"), "credentials: "+key) {
+		t.Errorf("key %q, snippet %q", key, text("#alertmanager-snippet"))
+	}
+	shot("integration-created")
+
+	for _, p := range []struct{ name, path, wait string }{
+		{"channels", "/channels", "table"},
+		{"channel", "/channels/ops-hook", `form[action="/channels/ops-hook/test"] button`},
+		{"channel-form", "/channels/ops-hook/edit", "#f-url"},
+		{"policy-form", "/escalation-policies/night/edit", "#f-levels-0-notify"},
+		{"integration", "/integrations/prometheus", "#alertmanager-snippet"},
+		{"integrations", "/integrations", "table"},
+	} {
+		do("narrow "+p.name,
+			chromedp.EmulateViewport(390, 844),
+			chromedp.Navigate(srv.URL+p.path),
+			chromedp.WaitVisible(chromedp.CSS(p.wait)),
+		)
+		if p.name == "integration" && strings.Contains(text("main"), key) {
+			t.Error("the integration page shows the key again")
+		}
+		noSideScroll(fmt.Sprintf("the %s page", p.name))
+		shot(p.name + "-narrow")
+	}
+	do("send a test on a phone",
+		chromedp.Navigate(srv.URL+"/channels/ops-hook"),
+		chromedp.WaitVisible(chromedp.CSS(`form[action="/channels/ops-hook/test"] button`)),
+		chromedp.Click(chromedp.CSS(`form[action="/channels/ops-hook/test"] button`)),
+		chromedp.WaitVisible(chromedp.ID("test-result")),
+	)
+	noSideScroll("the channel page with a test result")
+	shot("channel-test-narrow")
+}
