@@ -61,7 +61,9 @@ func withWindows(s catalog.Service, ws ...catalog.MaintenanceWindow) catalog.Ser
 	return s
 }
 
-func utc(y int, m time.Month, d, h, min int) time.Time { return time.Date(y, m, d, h, min, 0, 0, time.UTC) }
+func utc(y int, m time.Month, d, h, min int) time.Time {
+	return time.Date(y, m, d, h, min, 0, 0, time.UTC)
+}
 
 func TestAddAndRemoveMaintenance(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, db *store.DB) {
