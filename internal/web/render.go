@@ -47,6 +47,8 @@ func parseTemplates(a *assets) (map[string]*pageTemplate, error) {
 		"readable":   func(t time.Time) string { return t.UTC().Format("2 Jan 2006 15:04 UTC") },
 		"readsec":    func(t time.Time) string { return t.UTC().Format("2 Jan 2006 15:04:05 UTC") },
 		"clock":      func(t time.Time) string { return t.UTC().Format("15:04:05") },
+		"local":      localSpan,
+		"utcspan":    utcSpan,
 		"sameday":    func(a, b time.Time) bool { return a.UTC().Format(time.DateOnly) == b.UTC().Format(time.DateOnly) },
 		"path":       fieldPath,
 		"add":        func(a, b int) int { return a + b },
