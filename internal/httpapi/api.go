@@ -122,6 +122,7 @@ func New(d Deps) *API {
 	a := &API{deps: d}
 	a.validators = a.bodyValidators()
 	a.routes = append(a.routes, a.catalogRoutes()...)
+	a.routes = append(a.routes, a.maintenanceRoutes()...)
 	a.routes = append(a.routes, a.availabilityRoutes()...)
 	a.routes = append(a.routes, a.monitorRoutes()...)
 	a.routes = append(a.routes, a.incidentRoutes()...)
