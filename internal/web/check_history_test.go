@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -92,6 +93,45 @@ func TestCheckPageHistory(t *testing.T) {
 				r, body := e.get("/checks/shop-api"+tt.query, &viewer)
 				wantStatus(t, r, tt.status)
 				wantContains(t, body, tt.want...)
+			})
+		}
+	})
+}
+
+// TestCheckPauseUI: operators pause and resume a check from its page; the
+// page and the list say it is paused.
+func TestCheckPauseUI(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		e := newEnv(t, db)
+		e.putService(catalog.Service{Name: "shop", Title: "Web shop"})
+		operator, viewer := e.login("olivia"), e.login("victor")
+		e.putCheck(monitor.Check{Name: "shop-web", Service: "shop", Type: "http", URL: "http://127.0.0.1:1/", Interval: "30s"})
+		steps := []struct {
+			name    string
+			who     *session
+			path    string
+			status  int
+			page    string
+			want    []string
+			wantNot []string
+		}{
+			{"a viewer may not pause", &viewer, "/checks/shop-web/pause", http.StatusForbidden, "", nil, nil},
+			{"paused", &operator, "/checks/shop-web/pause", http.StatusSeeOther, "/checks/shop-web",
+				[]string{`action="/checks/shop-web/resume"`, `<strong>Paused</strong> since`, "the check does not run and its state is unknown"}, []string{`action="/checks/shop-web/pause"`}},
+			{"the list says so", &operator, "/checks/shop-web/pause", http.StatusSeeOther, "/checks", []string{`<span class="badge paused">paused</span>`}, nil},
+			{"resumed", &operator, "/checks/shop-web/resume", http.StatusSeeOther, "/checks/shop-web",
+				[]string{`action="/checks/shop-web/pause"`, "resumed: waiting for the first result"}, []string{"<strong>Paused</strong>"}},
+		}
+		for _, st := range steps {
+			t.Run(st.name, func(t *testing.T) {
+				res, _ := e.post(st.path, url.Values{}, st.who)
+				wantStatus(t, res, st.status)
+				if st.page == "" {
+					return
+				}
+				_, body := e.get(st.page, st.who)
+				wantContains(t, body, st.want...)
+				wantNotContains(t, body, st.wantNot...)
 			})
 		}
 	})

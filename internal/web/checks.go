@@ -2,6 +2,7 @@ package web
 
 import (
 	"cmp"
+	"context"
 	"fmt"
 	"maps"
 	"net/http"
@@ -523,6 +524,24 @@ func (u *UI) deleteCheck(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	http.Redirect(w, r, "/checks?deleted="+url.QueryEscape(name), http.StatusSeeOther)
+	return nil
+}
+
+func (u *UI) pauseCheck(w http.ResponseWriter, r *http.Request) error {
+	return u.setPaused(w, r, u.deps.Monitor.Pause)
+}
+
+func (u *UI) resumeCheck(w http.ResponseWriter, r *http.Request) error {
+	return u.setPaused(w, r, u.deps.Monitor.Resume)
+}
+
+// setPaused pauses or resumes a check and goes back to its page.
+func (u *UI) setPaused(w http.ResponseWriter, r *http.Request, set func(ctx context.Context, actor, name string) (monitor.StoredCheck, error)) error {
+	name := r.PathValue("name")
+	if _, err := set(r.Context(), principal(r).Actor(), name); err != nil {
+		return err
+	}
+	http.Redirect(w, r, "/checks/"+url.PathEscape(name), http.StatusSeeOther)
 	return nil
 }
 

@@ -226,6 +226,8 @@ func (u *UI) routes() http.Handler {
 	mux.Handle("POST /checks/{name}/edit", u.page(auth.Operator, u.updateCheck))
 	mux.Handle("GET /checks/{name}/delete", u.page(auth.Operator, u.confirmDeleteCheck))
 	mux.Handle("POST /checks/{name}/delete", u.page(auth.Operator, u.deleteCheck))
+	mux.Handle("POST /checks/{name}/pause", u.page(auth.Operator, u.pauseCheck))
+	mux.Handle("POST /checks/{name}/resume", u.page(auth.Operator, u.resumeCheck))
 	mux.Handle("GET /maintenance", u.page(auth.Viewer, u.listMaintenance))
 	mux.Handle("GET /maintenance/new", u.page(auth.Operator, u.newMaintenance))
 	mux.Handle("POST /maintenance/new", u.page(auth.Operator, u.scheduleMaintenance))
