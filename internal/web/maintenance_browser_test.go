@@ -107,7 +107,9 @@ func TestBrowserMaintenanceAndCheckPage(t *testing.T) {
 	ui, err := New(Deps{Auth: authSvc, Catalog: cat, Outages: outages, Reports: timeline.NewReporter(cat, outages, nil),
 		Monitor: mon, Checks: checks, Incidents: &incident.Store{DB: db, Engine: engine}, Signer: signer, Deliveries: outbox.Deliveries,
 		Version: "browser-test", OnCall: testDirectory(t),
-		Audit: func(ctx context.Context, f audit.Filter, p store.Page) ([]audit.Entry, string, error) { return audit.List(ctx, db, f, p) }})
+		Audit: func(ctx context.Context, f audit.Filter, p store.Page) ([]audit.Entry, string, error) {
+			return audit.List(ctx, db, f, p)
+		}})
 	if err != nil {
 		t.Fatal(err)
 	}
