@@ -222,7 +222,8 @@ func (f *maintenanceForm) setProblems(fields []apperr.Field) {
 		if !ok {
 			label = "This window"
 		}
-		f.add(path, label, p.Msg, ok)
+		// The rule is written by the builder and has no input of its own.
+		f.add(path, label, p.Msg, ok && path != "rrule")
 	}
 }
 
