@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -72,6 +73,9 @@ func TestCheckPageHistory(t *testing.T) {
 				`–<time datetime="`+last.Format(time.RFC3339)+`"`,
 				`<td class="num">12.0 ms</td>`, // the median of 11, 12 and 13 ms
 				"The latest 5 results, in runs")
+			if !regexp.MustCompile(`since <time datetime="[^"]+">\d{1,2} \w{3} \d{4} \d\d:\d\d:\d\d UTC</time>`).MatchString(body) {
+				t.Error("the state's since is not shown to the second")
+			}
 			if n := strings.Count(body, `<td class="num">×1</td>`); n != 2 {
 				t.Errorf("%d runs of one result; want 2", n)
 			}
