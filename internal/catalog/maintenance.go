@@ -70,34 +70,44 @@ type Occurrence struct {
 // Occurrences expands every maintenance window of the catalog's services
 // over [from, to), recurring windows in their own zone (or the service's),
 // and returns the occurrences that have not ended by now, by start, then
-// service. An occurrence already under way at from is included whole.
+// service.
 func (cat Catalog) Occurrences(from, to, now time.Time) []Occurrence {
 	var out []Occurrence
 	for _, svc := range cat.Services {
-		zone := cat.Zone(svc.Name)
-		for _, w := range svc.Maintenance {
-			m, _ := compileMaintenance(w, zone)
-			if m == nil {
-				continue
-			}
-			tz := zone.String()
-			if w.Timezone != "" {
-				tz = w.Timezone
-			}
-			// Look back a day so that an occurrence under way at from is
-			// found with its true start.
-			for _, iv := range m.Intervals(from.Add(-24*time.Hour), to) {
-				if !iv.End.After(now) || !iv.End.After(from) {
-					continue
-				}
-				out = append(out, Occurrence{Service: svc.Name, Window: WindowRef(w), Title: w.Title, Start: iv.Start, End: iv.End,
-					Recurring: w.RRule != "", Timezone: tz, InProgress: !iv.Start.After(now)})
-			}
-		}
+		out = append(out, ServiceOccurrences(svc, cat.Zone(svc.Name), from, to, now)...)
 	}
 	slices.SortStableFunc(out, func(a, b Occurrence) int {
 		return cmp.Or(a.Start.Compare(b.Start), cmp.Compare(a.Service, b.Service))
 	})
+	return out
+}
+
+// ServiceOccurrences expands one service's maintenance windows over
+// [from, to), those without a zone of their own in zone (the service's),
+// and returns the occurrences that have not ended by now, in the order of
+// the windows and then of time. An occurrence under way at from keeps its
+// true start when it began less than a day before from; an older start
+// shows as from a day earlier. Invalid windows are skipped: the catalog is
+// validated before it is stored.
+func ServiceOccurrences(svc Service, zone *time.Location, from, to, now time.Time) []Occurrence {
+	var out []Occurrence
+	for _, w := range svc.Maintenance {
+		m, _ := compileMaintenance(w, zone)
+		if m == nil {
+			continue
+		}
+		tz := zone.String()
+		if w.Timezone != "" {
+			tz = w.Timezone
+		}
+		for _, iv := range m.Intervals(from.Add(-24*time.Hour), to) {
+			if !iv.End.After(now) || !iv.End.After(from) {
+				continue
+			}
+			out = append(out, Occurrence{Service: svc.Name, Window: WindowRef(w), Title: w.Title, Start: iv.Start, End: iv.End,
+				Recurring: w.RRule != "", Timezone: tz, InProgress: !iv.Start.After(now)})
+		}
+	}
 	return out
 }
 
