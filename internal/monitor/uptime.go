@@ -1,9 +1,13 @@
 package monitor
 
 import (
+	"context"
 	"time"
 
 	"github.com/sextant-ops/sextant/internal/availability"
+	"github.com/sextant-ops/sextant/internal/catalog"
+	"github.com/sextant-ops/sextant/internal/duration"
+	"github.com/sextant-ops/sextant/internal/timeline"
 )
 
 // Uptime is a check's share of time up over a window, measured on its
@@ -72,4 +76,62 @@ func InHoursUptime(o *availability.Objective, tl availability.Timeline, from, to
 		obj.Maintenance = append(obj.Maintenance, availability.OneOff(g.Start, g.End))
 	}
 	return availability.Evaluate(&obj, tl, from, to, now)
+}
+
+// UptimeWindows are the spans a check's uptime is reported over, up to now.
+var UptimeWindows = []struct {
+	Name, Label string
+	Span        time.Duration
+}{
+	{"24h", "24 hours", 24 * time.Hour}, {"7d", "7 days", 7 * duration.Day}, {"30d", "30 days", 30 * duration.Day}, {"90d", "90 days", 90 * duration.Day},
+}
+
+// UptimeFigure is a check's uptime over one of UptimeWindows, raw and in
+// the service's hours, as the check page and the API show it.
+type UptimeFigure struct {
+	Window string    `json:"window"`
+	Label  string    `json:"-"`
+	From   time.Time `json:"from"`
+	To     time.Time `json:"to"`
+	// Up and Observed are RawUptime's; Raw is Up ÷ Observed (null when
+	// nothing was observed).
+	Up       availability.Seconds `json:"up_seconds"`
+	Observed availability.Seconds `json:"observed_seconds"`
+	Raw      *float64             `json:"raw"`
+	// InHoursObserved is the observed time in the service's hours outside
+	// its maintenance, InHoursDowntime the downtime counted in it, and
+	// InHours the availability (null when no in-hours time was observed).
+	InHoursObserved availability.Seconds `json:"in_hours_observed_seconds"`
+	InHoursDowntime availability.Seconds `json:"in_hours_downtime_seconds"`
+	InHours         *float64             `json:"in_hours"`
+}
+
+// CheckUptime measures a check over every one of UptimeWindows up to now,
+// from its stored transitions and its service's objective (24x7 when the
+// service has none or the catalog does not compile). The boolean says
+// whether the service's hours are other than 24x7.
+func CheckUptime(ctx context.Context, tl *timeline.Store, cat *catalog.Store, c Check, now time.Time) ([]UptimeFigure, bool, error) {
+	ts, err := tl.InputTransitions(ctx, c.Service, "check:"+c.Name)
+	if err != nil {
+		return nil, false, err
+	}
+	loaded, err := cat.Load(ctx)
+	if err != nil {
+		return nil, false, err
+	}
+	var obj *availability.Objective
+	if compiled, err := catalog.Compile(loaded); err == nil {
+		obj = compiled.Objectives[c.Service]
+	}
+	own := availability.FromTransitions(ts, now)
+	var out []UptimeFigure
+	for _, w := range UptimeWindows {
+		from := now.Add(-w.Span)
+		raw := RawUptime(own, from, now)
+		rep := InHoursUptime(obj, own, from, now, now)
+		out = append(out, UptimeFigure{Window: w.Name, Label: w.Label, From: from, To: now,
+			Up: availability.Seconds(raw.Up), Observed: availability.Seconds(raw.Observed), Raw: raw.Ratio,
+			InHoursObserved: rep.InHours, InHoursDowntime: rep.Downtime, InHours: rep.Availability})
+	}
+	return out, obj != nil && !obj.Hours.IsAlwaysOn(), nil
 }

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/sextant-ops/sextant/internal/availability"
-	"github.com/sextant-ops/sextant/internal/catalog"
 	"github.com/sextant-ops/sextant/internal/duration"
 	"github.com/sextant-ops/sextant/internal/monitor"
 )
@@ -55,14 +54,6 @@ func chartRangeOf(r *http.Request) (chartRange, error) {
 	return chartRange{}, errBadRequest(fmt.Sprintf("The range %q is not one of 1h, 24h, 7d, 30d or 90d.", key))
 }
 
-// uptimeWindows are the spans the check page's uptime tiles cover.
-var uptimeWindows = []struct {
-	Label string
-	Span  time.Duration
-}{
-	{"24 hours", 24 * time.Hour}, {"7 days", 7 * duration.Day}, {"30 days", 30 * duration.Day}, {"90 days", 90 * duration.Day},
-}
-
 // uptimeTile is one of the check page's uptime figures.
 type uptimeTile struct {
 	Label string
@@ -73,33 +64,21 @@ type uptimeTile struct {
 	InHoursObserved    string
 }
 
-// uptimeTiles measures a check over each of uptimeWindows up to now, from
-// its own state transitions: raw, and in the service's hours with its
-// maintenance left out.
+// uptimeTiles measures a check over each of monitor.UptimeWindows up to
+// now, from its own state transitions: raw, and in the service's hours
+// with its maintenance left out.
 func (u *UI) uptimeTiles(ctx context.Context, c monitor.Check, now time.Time) ([]uptimeTile, bool, error) {
-	ts, err := u.deps.Outages.InputTransitions(ctx, c.Service, "check:"+c.Name)
+	figures, hasHours, err := monitor.CheckUptime(ctx, u.deps.Outages, u.deps.Catalog, c, now)
 	if err != nil {
 		return nil, false, err
 	}
-	var obj *availability.Objective
-	cat, err := u.deps.Catalog.Load(ctx)
-	if err != nil {
-		return nil, false, err
-	}
-	if compiled, err := catalog.Compile(cat); err == nil {
-		obj = compiled.Objectives[c.Service]
-	}
-	tl := availability.FromTransitions(ts, now)
 	var tiles []uptimeTile
-	for _, w := range uptimeWindows {
-		from := now.Add(-w.Span)
-		raw := monitor.RawUptime(tl, from, now)
-		rep := monitor.InHoursUptime(obj, tl, from, now, now)
-		tiles = append(tiles, uptimeTile{Label: w.Label, Raw: raw.Ratio, InHours: rep.Availability,
-			Observed: fmtSeconds(raw.Observed), Up: fmtSeconds(raw.Up), Down: fmtSeconds(raw.Observed - raw.Up),
-			InHoursObserved: fmtSeconds(rep.InHours.Duration())})
+	for _, f := range figures {
+		tiles = append(tiles, uptimeTile{Label: f.Label, Raw: f.Raw, InHours: f.InHours,
+			Observed: fmtSeconds(f.Observed.Duration()), Up: fmtSeconds(f.Up.Duration()), Down: fmtSeconds(f.Observed.Duration() - f.Up.Duration()),
+			InHoursObserved: fmtSeconds(f.InHoursObserved.Duration())})
 	}
-	return tiles, obj != nil && !obj.Hours.IsAlwaysOn(), nil
+	return tiles, hasHours, nil
 }
 
 // fmtSeconds shows a measured span to the second, the way every figure of
