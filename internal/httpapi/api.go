@@ -128,6 +128,7 @@ func New(d Deps) *API {
 	a.validators = a.bodyValidators()
 	maps.Copy(a.validators, a.setupValidators())
 	a.routes = append(a.routes, a.catalogRoutes()...)
+	a.routes = append(a.routes, a.maintenanceRoutes()...)
 	a.routes = append(a.routes, a.availabilityRoutes()...)
 	a.routes = append(a.routes, a.monitorRoutes()...)
 	a.routes = append(a.routes, a.incidentRoutes()...)

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -58,6 +59,15 @@ func (a *API) monitorRoutes() []Route {
 			Query: []Param{name}, Request: monitor.Check{}, Response: monitor.Status{}, Status: 200, Handle: a.replaceCheck},
 		{Method: "DELETE", Path: "/api/v1/checks/{name}", Summary: "Delete a check", Tag: "monitoring", Role: auth.Operator,
 			Query: []Param{name}, Status: 204, Handle: a.deleteCheck},
+		{Method: "GET", Path: "/api/v1/checks/{name}/uptime", Summary: "A check's uptime over 24 h, 7 d, 30 d and 90 d, raw and in service hours", Tag: "monitoring", Role: auth.Viewer,
+			Description: "Measured on the check's state transitions, never by counting results: raw is time up ÷ time observed (unknown time — before the check's first state, and while paused — is not observed); in_hours is the availability engine's figure for the check alone in the service's hours, its maintenance and the unobserved time left out. The check page shows the same figures.",
+			Query:       []Param{name}, Response: UptimeAnswer{}, Status: 200, Handle: a.checkUptime},
+		{Method: "POST", Path: "/api/v1/checks/{name}/pause", Summary: "Pause a check", Tag: "monitoring", Role: auth.Operator,
+			Description: "A paused check is not run, results still arriving for it are dropped and a heartbeat's pings are acknowledged but not recorded; its state and its input to the service's timeline are unknown from now. Pausing a paused check changes nothing.",
+			Query:       []Param{name}, Response: monitor.Status{}, Status: 200, Handle: a.pauseCheck},
+		{Method: "POST", Path: "/api/v1/checks/{name}/resume", Summary: "Resume a paused check", Tag: "monitoring", Role: auth.Operator,
+			Description: "The check runs again, its locations starting afresh; it stays unknown until results decide its state. A heartbeat's period starts again from now.",
+			Query:       []Param{name}, Response: monitor.Status{}, Status: 200, Handle: a.resumeCheck},
 		{Method: "GET", Path: "/api/v1/checks/{name}/results", Summary: "Raw results, newest first", Tag: "monitoring", Role: auth.Viewer,
 			Query:    append(rangeParams, Param{Name: "limit", In: "query", Type: "integer", Description: "at most this many (1 to 1000, default 100)"}),
 			Response: List[monitor.Result]{}, Status: 200, Handle: a.checkResults},
@@ -102,6 +112,42 @@ func (a *API) getCheck(w http.ResponseWriter, r *http.Request) error {
 	}
 	writeJSON(w, http.StatusOK, s.Redacted())
 	return nil
+}
+
+// UptimeAnswer is a check's uptime over each window.
+type UptimeAnswer struct {
+	Check   string                 `json:"check"`
+	Windows []monitor.UptimeFigure `json:"windows"`
+}
+
+func (a *API) checkUptime(w http.ResponseWriter, r *http.Request) error {
+	c, err := a.deps.Checks.Get(r.Context(), r.PathValue("name"))
+	if err != nil {
+		return err
+	}
+	figures, _, err := monitor.CheckUptime(r.Context(), a.deps.Outages, a.deps.Catalog, c.Check, time.Now().UTC())
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, UptimeAnswer{Check: c.Name, Windows: figures})
+	return nil
+}
+
+func (a *API) pauseCheck(w http.ResponseWriter, r *http.Request) error {
+	return a.setPaused(w, r, a.deps.Monitor.Pause)
+}
+
+func (a *API) resumeCheck(w http.ResponseWriter, r *http.Request) error {
+	return a.setPaused(w, r, a.deps.Monitor.Resume)
+}
+
+// setPaused pauses or resumes a check and answers with its status.
+func (a *API) setPaused(w http.ResponseWriter, r *http.Request, set func(ctx context.Context, actor, name string) (monitor.StoredCheck, error)) error {
+	name := r.PathValue("name")
+	if _, err := set(r.Context(), actor(r), name); err != nil {
+		return err
+	}
+	return a.getCheck(w, r)
 }
 
 func (a *API) putCheck(w http.ResponseWriter, r *http.Request, mode catalog.Mode) error {

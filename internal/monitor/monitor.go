@@ -167,7 +167,11 @@ func (m *Monitor) Load(ctx context.Context) error {
 			m.log.Error("stored check does not compile; not run", "check", sc.Name, "problems", (&apperr.Invalid{Fields: problems}).Error())
 			continue
 		}
-		checks[sc.Name], meta[sc.Name] = c, sc
+		meta[sc.Name] = sc
+		// A paused check is shown but neither run nor judged.
+		if sc.PausedAt.IsZero() {
+			checks[sc.Name] = c
+		}
 	}
 	locs, states, err := m.loadState(ctx)
 	if err != nil {
@@ -175,8 +179,8 @@ func (m *Monitor) Load(ctx context.Context) error {
 	}
 	m.mu.Lock()
 	removed := []string{}
-	for name := range m.checks {
-		if _, ok := checks[name]; !ok {
+	for name := range m.meta {
+		if _, ok := meta[name]; !ok {
 			removed = append(removed, name)
 		}
 	}
@@ -718,6 +722,11 @@ func (m *Monitor) Ping(ctx context.Context, token, signal string) (string, error
 	sc, err := m.o.Checks.ByToken(ctx, token)
 	if err != nil {
 		return "", err
+	}
+	if !sc.PausedAt.IsZero() {
+		// The job's ping is acknowledged, so that it does not fail for a
+		// pause it knows nothing of, but not recorded.
+		return ReasonPaused, nil
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()

@@ -27,6 +27,8 @@ type StoredCheck struct {
 	UpdatedAt time.Time      `json:"updated_at"`
 	// HeartbeatToken is the secret part of a heartbeat check's ping URL.
 	HeartbeatToken string `json:"-"`
+	// PausedAt is when the check was paused; zero while it runs.
+	PausedAt time.Time `json:"paused_at,omitzero"`
 }
 
 // Store keeps checks.
@@ -43,15 +45,17 @@ func NewStore(db *store.DB, now func() time.Time) *Store {
 	return &Store{db: db, now: now}
 }
 
-const checkColumns = `name, spec, source, COALESCE(heartbeat_token, ''), created_at, updated_at`
+const checkColumns = `name, spec, source, COALESCE(heartbeat_token, ''), created_at, updated_at, paused_at`
 
 func scanCheck(sc interface{ Scan(...any) error }) (StoredCheck, error) {
 	var c StoredCheck
 	var name, spec string
 	var created, updated int64
-	if err := sc.Scan(&name, &spec, &c.Source, &c.HeartbeatToken, &created, &updated); err != nil {
+	var paused sql.NullInt64
+	if err := sc.Scan(&name, &spec, &c.Source, &c.HeartbeatToken, &created, &updated, &paused); err != nil {
 		return c, err
 	}
+	c.PausedAt = store.FromNullMillis(paused)
 	if err := json.Unmarshal([]byte(spec), &c.Check); err != nil {
 		return c, fmt.Errorf("monitor: stored check %q: %w", name, err)
 	}

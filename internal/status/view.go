@@ -369,23 +369,13 @@ func maintenance(s *timeline.Snapshot, p *Page, display map[string]string) []mai
 		if !ok {
 			continue
 		}
-		svc := s.Services[name]
-		for _, w := range svc.Maintenance {
-			// One window at a time, so that each interval keeps its title.
-			one := catalog.Service{Name: svc.Name, Maintenance: []catalog.MaintenanceWindow{w}}
-			for _, m := range catalog.Maintenance(one, s.Zone(name)) {
-				for _, iv := range m.Intervals(from, to) {
-					if !iv.End.After(s.Now) {
-						continue
-					}
-					title := w.Title
-					if title == "" {
-						title = "Scheduled maintenance"
-					}
-					out = append(out, maintenanceView{Ref: ref("maintenance", name, title, iv.Start.String()), Display: d, Title: title, service: name,
-						Start: iv.Start, End: iv.End, InProgress: !iv.Start.After(s.Now)})
-				}
+		for _, o := range catalog.ServiceOccurrences(s.Services[name], s.Zone(name), from, to, s.Now) {
+			title := o.Title
+			if title == "" {
+				title = "Scheduled maintenance"
 			}
+			out = append(out, maintenanceView{Ref: ref("maintenance", name, title, o.Start.String()), Display: d, Title: title, service: name,
+				Start: o.Start, End: o.End, InProgress: o.InProgress})
 		}
 	}
 	slices.SortStableFunc(out, func(a, b maintenanceView) int {

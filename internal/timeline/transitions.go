@@ -100,3 +100,32 @@ func inputTimeline(ts []availability.Transition, now time.Time) availability.Tim
 	}
 	return availability.NewTimeline(append([]availability.Segment{{Interval: availability.Interval{Start: epoch, End: first}, State: availability.Up}}, tl...))
 }
+
+// InputTransitions returns the stored transitions of one input of a
+// service (for example "check:payroll-web"), in the order they were
+// recorded, for a page that shows that input alone.
+func (s *Store) InputTransitions(ctx context.Context, service, input string) ([]availability.Transition, error) {
+	rows, err := s.db.Reader().QueryContext(ctx, `SELECT at, state, source FROM state_transitions
+		WHERE service = $1 AND input = $2 ORDER BY id`, service, input)
+	if err != nil {
+		return nil, fmt.Errorf("timeline: load transitions of %s: %w", input, err)
+	}
+	defer rows.Close()
+	var out []availability.Transition
+	for rows.Next() {
+		var state, source string
+		var at int64
+		if err := rows.Scan(&at, &state, &source); err != nil {
+			return nil, fmt.Errorf("timeline: load transitions of %s: %w", input, err)
+		}
+		st, err := availability.ParseState(state)
+		if err != nil {
+			return nil, fmt.Errorf("timeline: transition of %s: %w", input, err)
+		}
+		if source == "" {
+			source = input
+		}
+		out = append(out, availability.Transition{At: store.FromMillis(at), State: st, Source: source})
+	}
+	return out, rows.Err()
+}

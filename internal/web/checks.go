@@ -2,6 +2,7 @@ package web
 
 import (
 	"cmp"
+	"context"
 	"fmt"
 	"maps"
 	"net/http"
@@ -20,10 +21,11 @@ import (
 const (
 	sparkWindow    = 24 * time.Hour
 	sparkPoints    = 100
-	chartWindow    = 24 * time.Hour
 	chartMaxPoints = 2000
-	recentResults  = 50
-	rollupWindow   = 7 * 24 * time.Hour
+	// recentResults is how many of the latest results the page reads to
+	// collapse into runs.
+	recentResults = 500
+	rollupWindow  = 7 * 24 * time.Hour
 	// chartDotsBelow: with fewer results than this, each is drawn as a dot
 	// too, so that one or two results are not an invisible line.
 	chartDotsBelow = 60
@@ -214,9 +216,18 @@ type checkDetailPage struct {
 	Target    string
 	Locations []locationRow
 	Chart     *latencyChart
-	Results   []monitor.Result
-	Rollups   []monitor.Rollup
-	Saved     bool
+	// Range is the latency chart's range; Ranges every choice of the picker.
+	Range  chartRange
+	Ranges []chartRange
+	// Uptime holds the 24 h, 7 d, 30 d and 90 d figures; HasHours says
+	// whether the service's hours differ from 24x7.
+	Uptime   []uptimeTile
+	HasHours bool
+	Runs     []monitor.ResultRun
+	Results  int // how many results Runs were made of
+	Now      time.Time
+	Rollups  []monitor.Rollup
+	Saved    bool
 	// HeaderNames are the check's headers in order; the page shows the
 	// value of each that is not write-only.
 	HeaderNames []string
@@ -260,18 +271,34 @@ func (u *UI) showCheck(w http.ResponseWriter, r *http.Request) error {
 		dp.Curl = "curl -fsS -m 10 --retry 3 " + st.PingURL
 		dp.StartURL, dp.FailURL = st.PingURL+"/"+monitor.PingStart, st.PingURL+"/"+monitor.PingFail
 	}
-	now := time.Now()
-	res, err := u.deps.Monitor.Results(r.Context(), name, now.Add(-chartWindow), now, chartMaxPoints)
+	rg, err := chartRangeOf(r)
 	if err != nil {
 		return err
 	}
-	dp.Chart = newLatencyChart(res, now.Add(-chartWindow), now)
-	dp.Results = res[:min(len(res), recentResults)]
-	if len(res) < recentResults {
-		// Older results, beyond the chart's day.
-		if dp.Results, err = u.deps.Monitor.Results(r.Context(), name, time.Unix(0, 0), now, recentResults); err != nil {
+	dp.Range, dp.Ranges = rg, chartRanges
+	now := u.deps.Now()
+	dp.Now = now
+	from := now.Add(-rg.Span)
+	if rg.Granularity == "" {
+		res, err := u.deps.Monitor.Results(r.Context(), name, from, now, chartMaxPoints)
+		if err != nil {
 			return err
 		}
+		dp.Chart = newLatencyChart(res, from, now, rg)
+	} else {
+		rs, err := u.deps.Monitor.Rollups(r.Context(), name, rg.Granularity, from, now)
+		if err != nil {
+			return err
+		}
+		dp.Chart = newRollupChart(rs, from, now, rg)
+	}
+	recent, err := u.deps.Monitor.Results(r.Context(), name, time.Unix(0, 0), now.Add(time.Minute), recentResults)
+	if err != nil {
+		return err
+	}
+	dp.Runs, dp.Results = monitor.Runs(recent), len(recent)
+	if dp.Uptime, dp.HasHours, err = u.uptimeTiles(r.Context(), st.Check, now); err != nil {
+		return err
 	}
 	if dp.Rollups, err = u.deps.Monitor.Rollups(r.Context(), name, "hour", now.Add(-rollupWindow), now); err != nil {
 		return err
@@ -349,6 +376,10 @@ type latencyChart struct {
 	Count           int
 	Failed, Degrade int
 	Median, Highest string
+	// Rollups is set when the chart draws hourly or daily summaries
+	// (their medians) rather than results; Range is what it covers.
+	Rollups bool
+	Range   chartRange
 }
 
 type tick struct {
@@ -370,11 +401,11 @@ type chartMark struct {
 
 // newLatencyChart lays out results (newest first) over [from, to): time
 // across, latency up, one line per location, failed results marked.
-func newLatencyChart(res []monitor.Result, from, to time.Time) *latencyChart {
+func newLatencyChart(res []monitor.Result, from, to time.Time, rg chartRange) *latencyChart {
 	if len(res) == 0 {
 		return nil
 	}
-	c := &latencyChart{W: 720, H: 220, Left: 56, Right: 704, Top: 12, Bottom: 190, Count: len(res)}
+	c := &latencyChart{W: 720, H: 220, Left: 56, Right: 704, Top: 12, Bottom: 190, Count: len(res), Range: rg}
 	var hi time.Duration
 	lats := make([]time.Duration, 0, len(res))
 	for _, x := range res {
@@ -406,9 +437,9 @@ func newLatencyChart(res []monitor.Result, from, to time.Time) *latencyChart {
 		v := top * float64(i) / 4
 		c.YTicks = append(c.YTicks, tick{Pos: num(yOf(time.Duration(v * float64(time.Millisecond)))), Label: strconv.FormatFloat(v, 'f', -1, 64) + " ms"})
 	}
-	first := from.UTC().Truncate(6 * time.Hour).Add(6 * time.Hour)
-	for t := first; t.Before(to); t = t.Add(6 * time.Hour) {
-		c.XTicks = append(c.XTicks, tick{Pos: num(xOf(t)), Label: t.Format("15:04")})
+	first := from.UTC().Truncate(rg.tick).Add(rg.tick)
+	for t := first; t.Before(to); t = t.Add(rg.tick) {
+		c.XTicks = append(c.XTicks, tick{Pos: num(xOf(t)), Label: t.Format(rg.tickFormat)})
 	}
 	byLoc := map[string][]string{}
 	var locs []string
@@ -426,7 +457,11 @@ func newLatencyChart(res []monitor.Result, from, to time.Time) *latencyChart {
 			// No latency: marked on the axis, kept out of the line.
 			latency = "no latency"
 		}
-		label := fmt.Sprintf("%s, %s: %s, %s — %s", x.At.UTC().Format("15:04:05 UTC"), x.Location, x.Outcome, latency, x.Reason)
+		stamp := x.At.UTC().Format("15:04:05 UTC")
+		if rg.Span > 24*time.Hour {
+			stamp = x.At.UTC().Format("2 Jan 15:04 UTC")
+		}
+		label := fmt.Sprintf("%s, %s: %s, %s — %s", stamp, x.Location, x.Outcome, latency, x.Reason)
 		switch {
 		case x.Outcome == availability.Down || x.Outcome == availability.Degraded:
 			c.Marks = append(c.Marks, chartMark{X: px, Y: py, Class: x.Outcome.String(), Label: label})
@@ -489,6 +524,24 @@ func (u *UI) deleteCheck(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	http.Redirect(w, r, "/checks?deleted="+url.QueryEscape(name), http.StatusSeeOther)
+	return nil
+}
+
+func (u *UI) pauseCheck(w http.ResponseWriter, r *http.Request) error {
+	return u.setPaused(w, r, u.deps.Monitor.Pause)
+}
+
+func (u *UI) resumeCheck(w http.ResponseWriter, r *http.Request) error {
+	return u.setPaused(w, r, u.deps.Monitor.Resume)
+}
+
+// setPaused pauses or resumes a check and goes back to its page.
+func (u *UI) setPaused(w http.ResponseWriter, r *http.Request, set func(ctx context.Context, actor, name string) (monitor.StoredCheck, error)) error {
+	name := r.PathValue("name")
+	if _, err := set(r.Context(), principal(r).Actor(), name); err != nil {
+		return err
+	}
+	http.Redirect(w, r, "/checks/"+url.PathEscape(name), http.StatusSeeOther)
 	return nil
 }
 

@@ -45,6 +45,11 @@ func parseTemplates(a *assets) (map[string]*pageTemplate, error) {
 		"fid":        fieldID,
 		"datetime":   func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
 		"readable":   func(t time.Time) string { return t.UTC().Format("2 Jan 2006 15:04 UTC") },
+		"readsec":    func(t time.Time) string { return t.UTC().Format("2 Jan 2006 15:04:05 UTC") },
+		"clock":      func(t time.Time) string { return t.UTC().Format("15:04:05") },
+		"local":      localSpan,
+		"utcspan":    utcSpan,
+		"sameday":    func(a, b time.Time) bool { return a.UTC().Format(time.DateOnly) == b.UTC().Format(time.DateOnly) },
 		"path":       fieldPath,
 		"add":        func(a, b int) int { return a + b },
 		"list":       func(s ...string) []string { return s },
@@ -152,7 +157,7 @@ func area(p string) string {
 	if p == "/" {
 		return "dashboard"
 	}
-	for _, a := range []string{"incidents", "oncall", "services", "checks", "calendars", "postmortems", "known-errors", "admin", "channels", "integrations", "escalation-policies"} {
+	for _, a := range []string{"incidents", "oncall", "services", "checks", "calendars", "postmortems", "known-errors", "admin", "channels", "integrations", "escalation-policies", "maintenance"} {
 		if p == "/"+a || strings.HasPrefix(p, "/"+a+"/") {
 			return a
 		}

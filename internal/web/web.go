@@ -170,6 +170,8 @@ func (u *UI) Register(mux *http.ServeMux) {
 		"/postmortems", "/postmortems/", "/known-errors", "/known-errors/", "/admin", "/admin/"} {
 		mux.Handle(p, u.handler)
 	}
+	mux.Handle("/maintenance", u.handler)
+	mux.Handle("/maintenance/", u.handler)
 }
 
 // routes builds the UI's own mux.
@@ -243,6 +245,12 @@ func (u *UI) routes() http.Handler {
 	mux.Handle("POST /checks/{name}/edit", u.page(auth.Operator, u.updateCheck))
 	mux.Handle("GET /checks/{name}/delete", u.page(auth.Operator, u.confirmDeleteCheck))
 	mux.Handle("POST /checks/{name}/delete", u.page(auth.Operator, u.deleteCheck))
+	mux.Handle("POST /checks/{name}/pause", u.page(auth.Operator, u.pauseCheck))
+	mux.Handle("POST /checks/{name}/resume", u.page(auth.Operator, u.resumeCheck))
+	mux.Handle("GET /maintenance", u.page(auth.Viewer, u.listMaintenance))
+	mux.Handle("GET /maintenance/new", u.page(auth.Operator, u.newMaintenance))
+	mux.Handle("POST /maintenance/new", u.page(auth.Operator, u.scheduleMaintenance))
+	mux.Handle("POST /maintenance/{service}/{ref}/delete", u.page(auth.Operator, u.removeMaintenance))
 	mux.Handle("GET /calendars", u.page(auth.Viewer, u.listCalendars))
 	mux.Handle("GET /calendars/new", u.page(auth.Operator, u.newCalendar))
 	mux.Handle("POST /calendars/new", u.page(auth.Operator, u.createCalendar))

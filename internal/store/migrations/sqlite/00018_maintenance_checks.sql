@@ -1,0 +1,7 @@
+-- +goose Up
+-- When a check was paused (NULL: it runs). A paused check is not run, its
+-- results are refused and its timeline input is unknown until it resumes.
+ALTER TABLE checks ADD COLUMN paused_at INTEGER;
+
+-- +goose Down
+ALTER TABLE checks DROP COLUMN paused_at;
