@@ -27,6 +27,7 @@ import (
 	"github.com/sextant-ops/sextant/internal/httpapi"
 	"github.com/sextant-ops/sextant/internal/incident"
 	"github.com/sextant-ops/sextant/internal/knownerror"
+	"github.com/sextant-ops/sextant/internal/live"
 	"github.com/sextant-ops/sextant/internal/monitor"
 	"github.com/sextant-ops/sextant/internal/notify"
 	"github.com/sextant-ops/sextant/internal/postmortem"
@@ -86,6 +87,9 @@ type App struct {
 	stop      context.CancelFunc
 	metrics   *metrics
 	handler   http.Handler
+	// live carries "something changed" events to the pages' event
+	// stream; it is closed on shutdown so that open streams end at once.
+	live *live.Broker
 
 	// statusPages are the running config's public status pages, swapped
 	// whole on reload like the channels.
@@ -129,6 +133,7 @@ func New(ctx context.Context, o Options) (*App, error) {
 		catalog: catalog.NewStore(db, o.Now),
 		outages: timeline.NewStore(db, o.Now),
 		ready:   make(chan struct{}),
+		live:    &live.Broker{},
 	}
 	a.reports = timeline.NewReporter(a.catalog, a.outages, o.Now)
 	a.metrics = newMetrics(o.Version, db, a.reports, o.Log)
@@ -146,7 +151,8 @@ func New(ctx context.Context, o Options) (*App, error) {
 	}}
 	a.escalate = &escalation.Worker{DB: db, Log: o.Log, Now: o.Now, Policies: a.oncall.Policy, Resolve: a.oncall.Resolve, OnEnqueue: a.outbox.Kick}
 	a.engine = &incident.Engine{Timeline: a.outages, Log: o.Log, Now: o.Now, InMaintenance: a.services.inMaintenance,
-		OnEnqueue: func() { a.outbox.Kick(); a.escalate.Kick() }, StartEscalation: a.startEscalation, StopEscalation: escalation.Stop}
+		OnEnqueue: func() { a.outbox.Kick(); a.escalate.Kick() }, StartEscalation: a.startEscalation, StopEscalation: escalation.Stop,
+		Changed: func() { a.live.Publish(live.Event{Kind: live.Incident}) }}
 	a.engine.Configure(incident.Setup{})
 	a.ingest = &incident.Ingester{DB: db, Engine: a.engine}
 	a.incidents = &incident.Store{DB: db, Engine: a.engine}
@@ -155,7 +161,7 @@ func New(ctx context.Context, o Options) (*App, error) {
 	a.ingest.Start(bg)
 	a.monitor = monitor.New(monitor.Options{DB: db, Checks: a.checks, Timeline: a.outages, Log: o.Log, Now: o.Now,
 		RawRetention: o.RawRetention, Limit: o.CheckConcurrency, Registry: a.metrics.reg, OnChange: a.engine.OnCheckChange,
-		Outbound: a.checkPolicy, Covered: a.incidents.CoveredChecks})
+		Outbound: a.checkPolicy, Covered: a.incidents.CoveredChecks, Committed: a.publishChecks})
 	a.incidents.Checks = a.monitor
 	// At start nothing runs yet, so a rejected file is no reload to keep
 	// the running config through: the server does not start, and says why.
@@ -330,7 +336,7 @@ func (a *App) buildHandler() error {
 			}
 			return ""
 		},
-		Now: a.opts.Now, Version: a.opts.Version, SecureCookies: a.opts.SecureCookies})
+		Now: a.opts.Now, Version: a.opts.Version, SecureCookies: a.opts.SecureCookies, Live: a.live})
 	if err != nil {
 		return err
 	}
@@ -395,6 +401,9 @@ func (a *App) Run(ctx context.Context) error {
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
 	}
+	// Open event streams would hold Shutdown for its whole timeout:
+	// closing the broker ends them as shutdown begins.
+	srv.RegisterOnShutdown(a.live.Close)
 	a.log.Info("listening", "addr", a.addr, "engine", a.db.Engine())
 	fmt.Fprintf(a.opts.Out, "Sextant is running at http://%s/\n", displayAddr(a.addr))
 	close(a.ready)
@@ -459,6 +468,20 @@ func (a *App) Addr() string { return a.addr }
 func (a *App) Close() error {
 	a.stop()
 	return a.db.Close()
+}
+
+// publishChecks tells the pages that checks changed state, and with them
+// their services and the incidents they open or resolve.
+func (a *App) publishChecks(changes []monitor.Change) {
+	services := map[string]bool{}
+	for _, c := range changes {
+		a.live.Publish(live.Event{Kind: live.Check, Name: c.Check})
+		if !services[c.Service] {
+			services[c.Service] = true
+			a.live.Publish(live.Event{Kind: live.Service, Name: c.Service})
+		}
+	}
+	a.live.Publish(live.Event{Kind: live.Incident})
 }
 
 // links builds an incident's page and signed action links for messages.

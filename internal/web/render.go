@@ -36,7 +36,28 @@ type layoutData struct {
 	Version string
 	// StatusPage is the public status page's path, "" when there is none.
 	StatusPage string
-	Page       any
+	// Menus is the main navigation as this user sees it.
+	Menus []navMenu
+	// Live, when set, makes the page re-fetch itself as things change.
+	Live *livePage
+	Page any
+}
+
+// livePage is what the layout tells the pages' script: which address to
+// re-fetch and which kinds of event change the page.
+type livePage struct {
+	URL     string
+	On      string
+	Seconds int
+}
+
+// livePages are the pages (besides the dashboard, which has its own
+// fragment) that refresh their marked parts when the server says that
+// something of these kinds changed.
+var livePages = map[string]string{
+	"incident.html": "incident",
+	"check.html":    "check",
+	"service.html":  "service incident check",
 }
 
 func parseTemplates(a *assets) (map[string]*pageTemplate, error) {
@@ -98,6 +119,12 @@ func (u *UI) render(w http.ResponseWriter, r *http.Request, status int, name, ti
 		ld.CSRF = p.CSRF
 		ld.CanEdit = p.Role.Allows(auth.Operator)
 		ld.IsAdmin = p.Role.Allows(auth.Admin)
+		ld.Menus = menus(p.Role, ld.Area)
+		// Only a page reached by GET can be fetched again; after a POST
+		// the page shows the outcome of that form.
+		if on, ok := livePages[name]; ok && r.Method == http.MethodGet {
+			ld.Live = &livePage{URL: r.URL.RequestURI(), On: on, Seconds: 30}
+		}
 	}
 	var buf bytes.Buffer
 	if err := pt.t.ExecuteTemplate(&buf, "layout", ld); err != nil {
@@ -145,19 +172,6 @@ func (u *UI) renderBlock(w http.ResponseWriter, r *http.Request, page, block str
 func principalOf(r *http.Request) (auth.Principal, bool) {
 	p := principal(r)
 	return p, p.Name != ""
-}
-
-// area names the navigation entry a path belongs to.
-func area(p string) string {
-	if p == "/" {
-		return "dashboard"
-	}
-	for _, a := range []string{"incidents", "oncall", "services", "checks", "calendars", "postmortems", "known-errors", "admin"} {
-		if p == "/"+a || strings.HasPrefix(p, "/"+a+"/") {
-			return a
-		}
-	}
-	return ""
 }
 
 // fieldID turns a field path into an HTML id: "depends_on[0].service"

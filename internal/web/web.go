@@ -23,6 +23,7 @@ import (
 	"github.com/sextant-ops/sextant/internal/escalation"
 	"github.com/sextant-ops/sextant/internal/incident"
 	"github.com/sextant-ops/sextant/internal/knownerror"
+	"github.com/sextant-ops/sextant/internal/live"
 	"github.com/sextant-ops/sextant/internal/monitor"
 	"github.com/sextant-ops/sextant/internal/notify"
 	"github.com/sextant-ops/sextant/internal/postmortem"
@@ -78,6 +79,13 @@ type Deps struct {
 	StatusPage func() string
 	// SecureCookies sets the Secure flag on the session cookie (HTTPS deployments).
 	SecureCookies bool
+	// Live carries "something changed" events to the pages' event stream
+	// (GET /events/stream); nil means no stream, and pages fall back to
+	// refreshing themselves periodically.
+	Live *live.Broker
+	// Heartbeat is how often an idle event stream sends a comment; zero
+	// means every 25 s.
+	Heartbeat time.Duration
 }
 
 // UI is the web user interface. Register adds its routes to a mux.
@@ -157,7 +165,7 @@ func (u *UI) refuseBadBytes(next http.Handler) http.Handler {
 // as cross-site never reaches a page that changes anything.
 func (u *UI) Register(mux *http.ServeMux) {
 	for _, p := range []string{"/", "/login", "/logout", "/static/", "/dashboard/", "/incidents", "/incidents/", "/oncall", "/oncall/", "/services", "/services/", "/checks", "/checks/", "/calendars", "/calendars/",
-		"/postmortems", "/postmortems/", "/known-errors", "/known-errors/", "/admin", "/admin/"} {
+		"/postmortems", "/postmortems/", "/known-errors", "/known-errors/", "/admin", "/admin/", "/events/"} {
 		mux.Handle(p, u.handler)
 	}
 }
@@ -177,6 +185,7 @@ func (u *UI) routes() http.Handler {
 
 	mux.Handle("GET /{$}", u.page(auth.Viewer, u.showDashboard))
 	mux.Handle("GET /dashboard/fragment", u.fragment(u.dashboardFragment))
+	mux.Handle("GET /events/stream", u.fragment(u.eventStream))
 	mux.Handle("GET /incidents", u.page(auth.Viewer, u.listIncidents))
 	mux.Handle("GET /incidents/{id}", u.page(auth.Viewer, u.showIncident))
 	mux.Handle("POST /incidents/{id}/reassign", u.page(auth.Operator, u.reassignIncident))
