@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -45,6 +46,10 @@ type Options struct {
 	Database   string // "" for SQLite in DataDir, or a postgres:// URL
 	ConfigPath string // the config file; "" for none
 	Demo       bool   // with no ConfigPath: serve the embedded demo catalog
+	// DemoCycle is how long the demo's HTTP target stays up before it
+	// fails for a sixth of that (at least 3 s); zero means 4 minutes up
+	// and 40 s down. Tests shorten it to see a whole cycle in seconds.
+	DemoCycle time.Duration
 	// SecureCookies marks the session cookie Secure, for HTTPS deployments.
 	SecureCookies bool
 	// PublicURL is how users and jobs reach the server (heartbeat ping
@@ -97,6 +102,10 @@ type App struct {
 	// outbound is the running config's outbound policy. Channels are built
 	// with it on each reload; checks read it at every run.
 	outbound atomic.Pointer[config.Policies]
+
+	// demo runs the demo's target and webhook receiver; nil unless the
+	// demo catalog is served.
+	demo *demoRig
 
 	reloadMu sync.Mutex // one reload at a time
 	ready    chan struct{}
@@ -163,6 +172,18 @@ func New(ctx context.Context, o Options) (*App, error) {
 		RawRetention: o.RawRetention, Limit: o.CheckConcurrency, Registry: a.metrics.reg, OnChange: a.engine.OnCheckChange,
 		Outbound: a.checkPolicy, Covered: a.incidents.CoveredChecks, Committed: a.publishChecks})
 	a.incidents.Checks = a.monitor
+	started := false
+	if o.Demo && o.ConfigPath == "" {
+		if a.demo, err = startDemoRig(o.DemoCycle, o.Log); err != nil {
+			db.Close()
+			return nil, err
+		}
+		defer func() {
+			if !started {
+				a.demo.stop()
+			}
+		}()
+	}
 	// At start nothing runs yet, so a rejected file is no reload to keep
 	// the running config through: the server does not start, and says why.
 	if _, err := a.applyConfig(ctx, "config"); err != nil && !errors.Is(err, errNoConfig) {
@@ -187,6 +208,7 @@ func New(ctx context.Context, o Options) (*App, error) {
 		db.Close()
 		return nil, err
 	}
+	started = true
 	return a, nil
 }
 
@@ -198,7 +220,11 @@ func (a *App) loadConfig() (*config.Config, error) {
 	case a.opts.ConfigPath != "":
 		return config.Load(a.opts.ConfigPath)
 	case a.opts.Demo:
-		return config.Parse(config.Demo, os.LookupEnv)
+		cfg, err := config.Parse(config.Demo, os.LookupEnv)
+		if err == nil && a.demo != nil {
+			a.demo.extend(cfg)
+		}
+		return cfg, err
 	}
 	return nil, errNoConfig
 }
@@ -406,6 +432,13 @@ func (a *App) Run(ctx context.Context) error {
 	srv.RegisterOnShutdown(a.live.Close)
 	a.log.Info("listening", "addr", a.addr, "engine", a.db.Engine())
 	fmt.Fprintf(a.opts.Out, "Sextant is running at http://%s/\n", displayAddr(a.addr))
+	if a.demo != nil {
+		base := a.opts.PublicURL
+		if base == "" {
+			base = "http://" + displayAddr(a.addr)
+		}
+		a.demo.announce(a.opts.Out, strings.TrimSuffix(base, "/")+"/")
+	}
 	close(a.ready)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -467,6 +500,9 @@ func (a *App) Addr() string { return a.addr }
 // Close stops the ingest loop and releases the database.
 func (a *App) Close() error {
 	a.stop()
+	if a.demo != nil {
+		a.demo.stop()
+	}
 	return a.db.Close()
 }
 
