@@ -102,6 +102,8 @@ type App struct {
 	// outbound is the running config's outbound policy. Channels are built
 	// with it on each reload; checks read it at every run.
 	outbound atomic.Pointer[config.Policies]
+	// currency is the running config's ISO 4217 code ("" for none).
+	currency atomic.Pointer[string]
 
 	// demo runs the demo's target and webhook receiver; nil unless the
 	// demo catalog is served.
@@ -267,6 +269,8 @@ func (a *App) applyConfig(ctx context.Context, actor string) (catalog.Changes, e
 	if err == nil {
 		a.channels.Store(&channels)
 		a.outbound.Store(&cfg.Outbound)
+		currency := cfg.Currency
+		a.currency.Store(&currency)
 		pages := cfg.StatusPages
 		a.statusPages.Store(&pages)
 		a.oncall.cur.Store(dir)
@@ -362,7 +366,13 @@ func (a *App) buildHandler() error {
 			}
 			return ""
 		},
-		Now: a.opts.Now, Version: a.opts.Version, SecureCookies: a.opts.SecureCookies, Live: a.live})
+		Now: a.opts.Now, Version: a.opts.Version, SecureCookies: a.opts.SecureCookies, Live: a.live,
+		Currency: func() string {
+			if c := a.currency.Load(); c != nil {
+				return *c
+			}
+			return ""
+		}})
 	if err != nil {
 		return err
 	}

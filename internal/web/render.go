@@ -60,7 +60,10 @@ var livePages = map[string]string{
 	"service.html":  "service incident check",
 }
 
-func parseTemplates(a *assets) (map[string]*pageTemplate, error) {
+// parseTemplates parses every page with the shared funcs; money formats
+// amounts in the configured currency, asked at each use so that a reload
+// takes effect on the next page.
+func parseTemplates(a *assets, money func(float64) string) (map[string]*pageTemplate, error) {
 	funcs := template.FuncMap{
 		"asset":      a.url,
 		"fid":        fieldID,
@@ -142,8 +145,15 @@ func (u *UI) render(w http.ResponseWriter, r *http.Request, status int, name, ti
 	}
 }
 
-// money shows an amount rounded to the cent, without trailing zeros.
-func money(f float64) string { return availability.FormatMoney(f) }
+// money shows an amount as people read money: thousands separators, and
+// the configured currency (two decimals and its code) when there is one.
+func (u *UI) money(f float64) string {
+	cur := ""
+	if u.deps.Currency != nil {
+		cur = u.deps.Currency()
+	}
+	return availability.FormatMoneyIn(f, cur)
+}
 
 // renderBlock writes one named template of a page's set without the
 // layout: the parts of a page that its script fetches to refresh them.

@@ -86,6 +86,9 @@ type Deps struct {
 	// Heartbeat is how often an idle event stream sends a comment; zero
 	// means every 25 s.
 	Heartbeat time.Duration
+	// Currency returns the ISO 4217 code amounts of money are shown in
+	// ("" or nil for plain numbers).
+	Currency func() string
 }
 
 // UI is the web user interface. Register adds its routes to a mux.
@@ -116,7 +119,7 @@ func New(d Deps) (*UI, error) {
 		return nil, err
 	}
 	u.assets = a
-	if u.pages, err = parseTemplates(a); err != nil {
+	if u.pages, err = parseTemplates(a, u.money); err != nil {
 		return nil, err
 	}
 	u.handler = u.refuseBadBytes(u.routes())
