@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 
 	"github.com/sextant-ops/sextant/internal/audit"
@@ -222,6 +224,22 @@ func TestPagesFit(t *testing.T) {
 		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
 		if err == nil {
 			_ = os.WriteFile(filepath.Join(shots, "fit-1280-dashboard.png"), png, 0o644)
+		}
+	})
+	t.Run("times read in the browser's zone", func(t *testing.T) {
+		tz := chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+			_, err := cdp.Call(ctx, tg, emulation.SetTimezoneOverride, emulation.SetTimezoneOverrideParams{TimezoneID: "Asia/Tokyo"})
+			return err
+		})
+		if err := chromedp.Do(ctx, tz, chromedp.Navigate(e.srv.URL+fmt.Sprintf("/incidents/%d", e.incident)), chromedp.WaitVisible(chromedp.ID("incident-status"))); err != nil {
+			t.Fatal(err)
+		}
+		got, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`(function () { var el = document.querySelector("#incident-status time.t"); return [el.title, el.textContent]; })()`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(got[0], "GMT+9") || (got[1] != "just now" && !strings.HasSuffix(got[1], " ago")) {
+			t.Errorf("the incident's time reads %q with %q on hover, want a relative time and the exact time in Tokyo", got[1], got[0])
 		}
 	})
 	t.Run("a destructive button is no louder than its neighbours", func(t *testing.T) {

@@ -41,7 +41,9 @@ var navigation = []navGroup{
 	{Name: "Configuration", Items: []navItem{
 		{"Calendars", "/calendars", "calendars", auth.Viewer},
 	}},
-	{Name: "Team"},
+	{Name: "Team", Items: []navItem{
+		{"Your profile", "/profile", "profile", auth.Viewer},
+	}},
 	{Name: "Reports"},
 	{Name: "Admin", Items: []navItem{
 		{"Users, tokens and audit", "/admin", "admin", auth.Admin},

@@ -25,10 +25,10 @@ func TestMenus(t *testing.T) {
 		area string
 		want string
 	}{
-		{"a viewer sees no empty group and no admin menu", auth.Viewer, "dashboard", "Operate*,Configuration"},
-		{"an admin sees the admin menu last", auth.Admin, "admin", "Operate,Configuration,Admin*"},
-		{"the group of the page is current", auth.Operator, "calendars", "Operate,Configuration*"},
-		{"a page outside the navigation marks none", auth.Viewer, "", "Operate,Configuration"},
+		{"a viewer sees no empty group and no admin menu", auth.Viewer, "dashboard", "Operate*,Configuration,Team"},
+		{"an admin sees the admin menu last", auth.Admin, "admin", "Operate,Configuration,Team,Admin*"},
+		{"the group of the page is current", auth.Operator, "calendars", "Operate,Configuration*,Team"},
+		{"a page outside the navigation marks none", auth.Viewer, "", "Operate,Configuration,Team"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := names(menus(tc.role, tc.area)); got != tc.want {

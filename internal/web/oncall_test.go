@@ -276,7 +276,7 @@ func TestIncidentEscalation(t *testing.T) {
 			`<option value="alice">Alice Adams (alice)</option>`, `<option value="dave">dave — no contact method</option>`)
 
 		_, body = e.get(path(active), &viewer)
-		wantContains(t, body, `Level 2 of policy <a href="/oncall#policy-default">default</a> is due at <time datetime="2026-03-28T12:15:00Z">`,
+		wantContains(t, body, `Level 2 of policy <a href="/oncall#policy-default">default</a> is due at <time class="t" datetime="2026-03-28T12:15:00Z" title="Sat 28 Mar 2026 12:15:00 UTC">in 15 min</time>`,
 			"(round 2 of 2)", "Not acknowledged: level 2 is next.", "Assigned to <strong>Alice Adams (alice)</strong>.")
 		_, body = e.get(path(stopped), &viewer)
 		wantContains(t, body, "<strong>Stopped:</strong> acknowledged by user:olivia.")

@@ -38,6 +38,9 @@ type layoutData struct {
 	StatusPage string
 	// Menus is the main navigation as this user sees it.
 	Menus []navMenu
+	// Zone is the time zone the viewer chose in their profile, "" for
+	// none: the pages' script then uses the browser's.
+	Zone string
 	// Live, when set, makes the page re-fetch itself as things change.
 	Live *livePage
 	Page any
@@ -62,13 +65,16 @@ var livePages = map[string]string{
 
 // parseTemplates parses every page with the shared funcs; money formats
 // amounts in the configured currency, asked at each use so that a reload
-// takes effect on the next page.
-func parseTemplates(a *assets, money func(float64) string) (map[string]*pageTemplate, error) {
+// takes effect on the next page; now is the clock relative times count
+// from.
+func parseTemplates(a *assets, money func(float64) string, now func() time.Time) (map[string]*pageTemplate, error) {
 	funcs := template.FuncMap{
 		"asset":      a.url,
 		"fid":        fieldID,
 		"datetime":   func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
 		"readable":   func(t time.Time) string { return t.UTC().Format("2 Jan 2006 15:04 UTC") },
+		"exact":      func(t time.Time) string { return t.UTC().Format("Mon 2 Jan 2006 15:04:05 UTC") },
+		"ago":        func(t time.Time) string { return ago(t, now()) },
 		"path":       fieldPath,
 		"add":        func(a, b int) int { return a + b },
 		"list":       func(s ...string) []string { return s },
@@ -123,6 +129,7 @@ func (u *UI) render(w http.ResponseWriter, r *http.Request, status int, name, ti
 		ld.CanEdit = p.Role.Allows(auth.Operator)
 		ld.IsAdmin = p.Role.Allows(auth.Admin)
 		ld.Menus = menus(p.Role, ld.Area)
+		ld.Zone = viewerZone(r)
 		// Only a page reached by GET can be fetched again; after a POST
 		// the page shows the outcome of that form.
 		if on, ok := livePages[name]; ok && r.Method == http.MethodGet {
@@ -182,6 +189,32 @@ func (u *UI) renderBlock(w http.ResponseWriter, r *http.Request, page, block str
 func principalOf(r *http.Request) (auth.Principal, bool) {
 	p := principal(r)
 	return p, p.Name != ""
+}
+
+// ago says how long ago (or how soon) t is from now as people say it
+// ("just now", "3 min ago", "in 2 h"); beyond a day it gives the date and
+// time in UTC, named, which the pages' script shows in the viewer's zone.
+func ago(t, now time.Time) string {
+	d := now.Sub(t)
+	past := d >= 0
+	if !past {
+		d = -d
+	}
+	var n string
+	switch {
+	case d < time.Minute:
+		return "just now"
+	case d < time.Hour:
+		n = strconv.Itoa(int(d/time.Minute)) + " min"
+	case d < 24*time.Hour:
+		n = strconv.Itoa(int(d/time.Hour)) + " h"
+	default:
+		return t.UTC().Format("2 Jan 2006 15:04 UTC")
+	}
+	if past {
+		return n + " ago"
+	}
+	return "in " + n
 }
 
 // fieldID turns a field path into an HTML id: "depends_on[0].service"

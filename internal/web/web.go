@@ -119,7 +119,7 @@ func New(d Deps) (*UI, error) {
 		return nil, err
 	}
 	u.assets = a
-	if u.pages, err = parseTemplates(a, u.money); err != nil {
+	if u.pages, err = parseTemplates(a, u.money, d.Now); err != nil {
 		return nil, err
 	}
 	u.handler = u.refuseBadBytes(u.routes())
@@ -168,7 +168,7 @@ func (u *UI) refuseBadBytes(next http.Handler) http.Handler {
 // as cross-site never reaches a page that changes anything.
 func (u *UI) Register(mux *http.ServeMux) {
 	for _, p := range []string{"/", "/login", "/logout", "/static/", "/dashboard/", "/incidents", "/incidents/", "/oncall", "/oncall/", "/services", "/services/", "/checks", "/checks/", "/calendars", "/calendars/",
-		"/postmortems", "/postmortems/", "/known-errors", "/known-errors/", "/admin", "/admin/", "/events/"} {
+		"/postmortems", "/postmortems/", "/known-errors", "/known-errors/", "/admin", "/admin/", "/events/", "/profile"} {
 		mux.Handle(p, u.handler)
 	}
 }
@@ -244,6 +244,8 @@ func (u *UI) routes() http.Handler {
 	mux.Handle("POST /calendars/{name}/edit", u.page(auth.Operator, u.updateCalendar))
 	mux.Handle("GET /calendars/{name}/delete", u.page(auth.Operator, u.confirmDeleteCalendar))
 	mux.Handle("POST /calendars/{name}/delete", u.page(auth.Operator, u.deleteCalendar))
+	mux.Handle("GET /profile", u.page(auth.Viewer, u.showProfile))
+	mux.Handle("POST /profile", u.page(auth.Viewer, u.saveProfile))
 	mux.Handle("GET /admin", u.page(auth.Admin, u.showAdmin))
 	mux.Handle("GET /admin/users", u.page(auth.Admin, u.listUsers))
 	mux.Handle("POST /admin/users", u.page(auth.Admin, u.createUser))

@@ -1,3 +1,47 @@
+// Times: the server writes each as "3 min ago" (or a date in UTC, named)
+// with the exact time in UTC on hover. Here they are shown in the viewer's
+// zone (their profile's, else the browser's) and kept current each minute.
+// The browser's zone is remembered in a cookie for the profile page.
+(function () {
+  "use strict";
+  if (!window.Intl || !Intl.DateTimeFormat) return;
+  var zone = document.documentElement.getAttribute("data-zone"), browser = "";
+  try { browser = Intl.DateTimeFormat().resolvedOptions().timeZone || ""; } catch (_) { /* no zone support */ }
+  if (browser && document.cookie.indexOf("sextant_tz=" + encodeURIComponent(browser)) < 0) {
+    document.cookie = "sextant_tz=" + encodeURIComponent(browser) + "; path=/; max-age=31536000; samesite=lax";
+  }
+  zone = zone || browser;
+  if (!zone) return;
+  var exact, short;
+  try {
+    exact = new Intl.DateTimeFormat("en-GB", { timeZone: zone, weekday: "short", day: "numeric", month: "short", year: "numeric",
+      hour: "2-digit", minute: "2-digit", second: "2-digit", timeZoneName: "short" });
+    short = new Intl.DateTimeFormat("en-GB", { timeZone: zone, day: "numeric", month: "short", year: "numeric",
+      hour: "2-digit", minute: "2-digit", timeZoneName: "short" });
+  } catch (_) { return; }
+  function ago(d, now) {
+    var s = (now - d) / 1000, past = s >= 0, n;
+    s = Math.abs(s);
+    if (s < 60) return "just now";
+    if (s < 3600) n = Math.floor(s / 60) + " min";
+    else if (s < 86400) n = Math.floor(s / 3600) + " h";
+    else return short.format(d);
+    return past ? n + " ago" : "in " + n;
+  }
+  function show() {
+    var now = Date.now();
+    document.querySelectorAll("time.t[datetime]").forEach(function (el) {
+      var d = new Date(el.getAttribute("datetime"));
+      if (isNaN(d)) return;
+      el.title = exact.format(d);
+      el.textContent = ago(d, now);
+    });
+  }
+  show();
+  setInterval(show, 60000);
+  document.addEventListener("sextant:updated", show);
+})();
+
 // The main navigation's menus are <details>: they work without this
 // script. With it, opening one closes the others, and Escape or a click
 // elsewhere closes it, as people expect of a menu.
