@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -28,6 +29,7 @@ import (
 	"github.com/sextant-ops/sextant/internal/httpapi"
 	"github.com/sextant-ops/sextant/internal/incident"
 	"github.com/sextant-ops/sextant/internal/knownerror"
+	"github.com/sextant-ops/sextant/internal/live"
 	"github.com/sextant-ops/sextant/internal/monitor"
 	"github.com/sextant-ops/sextant/internal/notify"
 	"github.com/sextant-ops/sextant/internal/postmortem"
@@ -47,6 +49,10 @@ type Options struct {
 	Database   string // "" for SQLite in DataDir, or a postgres:// URL
 	ConfigPath string // the config file; "" for none
 	Demo       bool   // with no ConfigPath: serve the embedded demo catalog
+	// DemoCycle is how long the demo's HTTP target stays up before it
+	// fails for a sixth of that (at least 3 s); zero means 4 minutes up
+	// and 40 s down. Tests shorten it to see a whole cycle in seconds.
+	DemoCycle time.Duration
 	// SecureCookies marks the session cookie Secure, for HTTPS deployments.
 	SecureCookies bool
 	// PublicURL is how users and jobs reach the server (heartbeat ping
@@ -89,6 +95,9 @@ type App struct {
 	stop      context.CancelFunc
 	metrics   *metrics
 	handler   http.Handler
+	// live carries "something changed" events to the pages' event
+	// stream; it is closed on shutdown so that open streams end at once.
+	live *live.Broker
 
 	// statusPages are the running config's public status pages, swapped
 	// whole on reload like the channels.
@@ -106,6 +115,12 @@ type App struct {
 	// beside.
 	setup   *setup.Manager
 	fileCfg atomic.Pointer[config.Config]
+	// currency is the running config's ISO 4217 code ("" for none).
+	currency atomic.Pointer[string]
+
+	// demo runs the demo's target and webhook receiver; nil unless the
+	// demo catalog is served.
+	demo *demoRig
 
 	reloadMu sync.Mutex // one reload at a time
 	ready    chan struct{}
@@ -142,6 +157,7 @@ func New(ctx context.Context, o Options) (*App, error) {
 		catalog: catalog.NewStore(db, o.Now),
 		outages: timeline.NewStore(db, o.Now),
 		ready:   make(chan struct{}),
+		live:    &live.Broker{},
 	}
 	// TOTP secrets are sealed with a key kept in the data directory, out
 	// of the database; without a data directory they are stored as they
@@ -170,7 +186,8 @@ func New(ctx context.Context, o Options) (*App, error) {
 	}}
 	a.escalate = &escalation.Worker{DB: db, Log: o.Log, Now: o.Now, Policies: a.oncall.Policy, Resolve: a.oncall.Resolve, OnEnqueue: a.outbox.Kick}
 	a.engine = &incident.Engine{Timeline: a.outages, Log: o.Log, Now: o.Now, InMaintenance: a.services.inMaintenance,
-		OnEnqueue: func() { a.outbox.Kick(); a.escalate.Kick() }, StartEscalation: a.startEscalation, StopEscalation: escalation.Stop}
+		OnEnqueue: func() { a.outbox.Kick(); a.escalate.Kick() }, StartEscalation: a.startEscalation, StopEscalation: escalation.Stop,
+		Changed: func() { a.live.Publish(live.Event{Kind: live.Incident}) }}
 	a.engine.Configure(incident.Setup{})
 	a.ingest = &incident.Ingester{DB: db, Engine: a.engine}
 	a.incidents = &incident.Store{DB: db, Engine: a.engine}
@@ -179,9 +196,21 @@ func New(ctx context.Context, o Options) (*App, error) {
 	a.ingest.Start(bg)
 	a.monitor = monitor.New(monitor.Options{DB: db, Checks: a.checks, Timeline: a.outages, Log: o.Log, Now: o.Now,
 		RawRetention: o.RawRetention, Limit: o.CheckConcurrency, Registry: a.metrics.reg, OnChange: a.engine.OnCheckChange,
-		Outbound: a.checkPolicy, Covered: a.incidents.CoveredChecks})
+		Outbound: a.checkPolicy, Covered: a.incidents.CoveredChecks, Committed: a.publishChecks})
 	a.incidents.Checks = a.monitor
 	a.setup = a.newSetup()
+	started := false
+	if o.Demo && o.ConfigPath == "" {
+		if a.demo, err = startDemoRig(o.DemoCycle, o.Log); err != nil {
+			db.Close()
+			return nil, err
+		}
+		defer func() {
+			if !started {
+				a.demo.stop()
+			}
+		}()
+	}
 	// At start nothing runs yet, so a rejected file is no reload to keep
 	// the running config through: the server does not start, and says why.
 	if _, err := a.applyConfig(ctx, "config"); err != nil && !errors.Is(err, errNoConfig) {
@@ -212,6 +241,7 @@ func New(ctx context.Context, o Options) (*App, error) {
 		db.Close()
 		return nil, err
 	}
+	started = true
 	return a, nil
 }
 
@@ -223,7 +253,11 @@ func (a *App) loadConfig() (*config.Config, error) {
 	case a.opts.ConfigPath != "":
 		return config.Load(a.opts.ConfigPath)
 	case a.opts.Demo:
-		return config.Parse(config.Demo, os.LookupEnv)
+		cfg, err := config.Parse(config.Demo, os.LookupEnv)
+		if err == nil && a.demo != nil {
+			a.demo.extend(cfg)
+		}
+		return cfg, err
 	}
 	return nil, errNoConfig
 }
@@ -261,6 +295,8 @@ func (a *App) applyConfig(ctx context.Context, actor string) (catalog.Changes, e
 	if err == nil {
 		a.outbound.Store(&cfg.Outbound)
 		a.auth.RequireSecondFactor(cfg.RequireSecondFactor)
+		currency := cfg.Currency
+		a.currency.Store(&currency)
 		pages := cfg.StatusPages
 		a.statusPages.Store(&pages)
 		a.configureSSO(cfg.OIDC)
@@ -378,7 +414,13 @@ func (a *App) buildHandler() error {
 			return ""
 		},
 		SSO: a.sso.Load,
-		Now: a.opts.Now, Version: a.opts.Version, SecureCookies: a.opts.SecureCookies})
+		Now: a.opts.Now, Version: a.opts.Version, SecureCookies: a.opts.SecureCookies, Live: a.live,
+		Currency: func() string {
+			if c := a.currency.Load(); c != nil {
+				return *c
+			}
+			return ""
+		}})
 	if err != nil {
 		return err
 	}
@@ -443,8 +485,18 @@ func (a *App) Run(ctx context.Context) error {
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
 	}
+	// Open event streams would hold Shutdown for its whole timeout:
+	// closing the broker ends them as shutdown begins.
+	srv.RegisterOnShutdown(a.live.Close)
 	a.log.Info("listening", "addr", a.addr, "engine", a.db.Engine())
 	fmt.Fprintf(a.opts.Out, "Sextant is running at http://%s/\n", displayAddr(a.addr))
+	if a.demo != nil {
+		base := a.opts.PublicURL
+		if base == "" {
+			base = "http://" + displayAddr(a.addr)
+		}
+		a.demo.announce(a.opts.Out, strings.TrimSuffix(base, "/")+"/")
+	}
 	close(a.ready)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -506,7 +558,24 @@ func (a *App) Addr() string { return a.addr }
 // Close stops the ingest loop and releases the database.
 func (a *App) Close() error {
 	a.stop()
+	if a.demo != nil {
+		a.demo.stop()
+	}
 	return a.db.Close()
+}
+
+// publishChecks tells the pages that checks changed state, and with them
+// their services and the incidents they open or resolve.
+func (a *App) publishChecks(changes []monitor.Change) {
+	services := map[string]bool{}
+	for _, c := range changes {
+		a.live.Publish(live.Event{Kind: live.Check, Name: c.Check})
+		if !services[c.Service] {
+			services[c.Service] = true
+			a.live.Publish(live.Event{Kind: live.Service, Name: c.Service})
+		}
+	}
+	a.live.Publish(live.Event{Kind: live.Incident})
 }
 
 // links builds an incident's page and signed action links for messages.

@@ -58,6 +58,9 @@ type Principal struct {
 	SecondFactor bool
 	// SSO says the account is managed by the single sign-on provider.
 	SSO bool
+	// Timezone is the user's own time zone (an IANA name) from their
+	// profile; empty when they have not chosen one.
+	Timezone string
 }
 
 // Actor names the principal in the audit log: "user:alice", "token:ci".
@@ -210,6 +213,31 @@ func (s *Service) SetPassword(ctx context.Context, actor, name, password string)
 			return fmt.Errorf("auth: end pending sign-ins: %w", err)
 		}
 		return audit.Record(ctx, tx, now, actor, audit.Update, "user", name, map[string]string{"password": "[redacted]"}, map[string]string{"password": "[changed]"})
+	})
+}
+
+// SetTimezone sets the time zone the UI shows name's times in: an IANA
+// name such as Europe/Berlin, or "" for the browser's own.
+func (s *Service) SetTimezone(ctx context.Context, actor, name, zone string) error {
+	if zone != "" {
+		if _, err := time.LoadLocation(zone); err != nil || zone == "Local" {
+			return &apperr.Invalid{Fields: []apperr.Field{{Path: "timezone", Msg: fmt.Sprintf("unknown time zone %q: expected an IANA name such as Europe/Berlin", zone)}}}
+		}
+	}
+	return s.db.Tx(ctx, func(tx *sql.Tx) error {
+		u, err := getUser(ctx, tx, name)
+		if err != nil {
+			return err
+		}
+		var old string
+		if err := tx.QueryRowContext(ctx, `SELECT timezone FROM users WHERE id = $1`, u.ID).Scan(&old); err != nil {
+			return fmt.Errorf("auth: read time zone: %w", err)
+		}
+		now := s.now()
+		if _, err := tx.ExecContext(ctx, `UPDATE users SET timezone = $2, updated_at = $3 WHERE id = $1`, u.ID, zone, store.Millis(now)); err != nil {
+			return fmt.Errorf("auth: set time zone: %w", err)
+		}
+		return audit.Record(ctx, tx, now, actor, audit.Update, "user", name, map[string]string{"timezone": old}, map[string]string{"timezone": zone})
 	})
 }
 
@@ -508,10 +536,10 @@ func (s *Service) EnrolmentSession(ctx context.Context, id string) (Principal, e
 	var disabled bool
 	var factors int
 	var issuer sql.NullString
-	err := s.db.Reader().QueryRowContext(ctx, `SELECT u.id, u.name, u.role, u.disabled, s.csrf_token, s.expires_at,
+	err := s.db.Reader().QueryRowContext(ctx, `SELECT u.id, u.name, u.role, u.disabled, u.timezone, s.csrf_token, s.expires_at,
 		(SELECT COUNT(*) FROM user_totp t WHERE t.user_id = u.id AND t.enabled_at IS NOT NULL), u.sso_issuer
 		FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id_hash = $1`, digest(id)).
-		Scan(&p.UserID, &p.Name, &p.Role, &disabled, &p.CSRF, &expires, &factors, &issuer)
+		Scan(&p.UserID, &p.Name, &p.Role, &disabled, &p.Timezone, &p.CSRF, &expires, &factors, &issuer)
 	if errors.Is(err, sql.ErrNoRows) || (err == nil && (disabled || !s.now().Before(store.FromMillis(expires)))) {
 		return Principal{}, ErrUnauthenticated
 	}

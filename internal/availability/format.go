@@ -50,9 +50,41 @@ func FormatSeconds(s Seconds) string {
 }
 
 // FormatMoney writes an amount rounded to the cent without trailing zeros
-// (600, 12.5), as downtime cost is shown everywhere.
+// and with thousands separators (600, 12.5, 1,234,567.89), as downtime cost
+// is shown where no currency is configured.
 func FormatMoney(f float64) string {
-	return strconv.FormatFloat(math.Round(f*100)/100, 'f', -1, 64)
+	return groupThousands(strconv.FormatFloat(math.Round(f*100)/100, 'f', -1, 64))
+}
+
+// FormatMoneyIn writes an amount in a currency as people read money: with
+// thousands separators, always two decimals, and the ISO 4217 code after
+// it ("1,234,567.89 EUR"). An empty currency is FormatMoney.
+func FormatMoneyIn(f float64, currency string) string {
+	if currency == "" {
+		return FormatMoney(f)
+	}
+	return groupThousands(strconv.FormatFloat(math.Round(f*100)/100, 'f', 2, 64)) + " " + currency
+}
+
+// groupThousands puts a comma between each group of three digits of the
+// whole part of a formatted number ("-1234.5" becomes "-1,234.5").
+func groupThousands(n string) string {
+	sign := ""
+	if strings.HasPrefix(n, "-") {
+		sign, n = "-", n[1:]
+	}
+	whole, frac, dot := strings.Cut(n, ".")
+	var b strings.Builder
+	for i, c := range whole {
+		if i > 0 && (len(whole)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	if dot {
+		b.WriteString("." + frac)
+	}
+	return sign + b.String()
 }
 
 // FormatRate writes a burn rate with two decimals and a times sign

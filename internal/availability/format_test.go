@@ -50,3 +50,28 @@ func TestWholeSeconds(t *testing.T) {
 		})
 	}
 }
+
+func TestFormatMoney(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		amount   float64
+		currency string
+		want     string
+	}{
+		{"small, no currency", 600, "", "600"},
+		{"cents kept, zeros cut", 12.5, "", "12.5"},
+		{"thousands grouped", 1234567.891, "", "1,234,567.89"},
+		{"exactly a thousand", 1000, "", "1,000"},
+		{"negative", -4321.5, "", "-4,321.5"},
+		{"zero", 0, "", "0"},
+		{"with a currency, two decimals", 1234567.891, "EUR", "1,234,567.89 EUR"},
+		{"with a currency, whole", 600, "USD", "600.00 USD"},
+		{"with a currency, under a thousand", 999.999, "CHF", "1,000.00 CHF"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := FormatMoneyIn(tc.amount, tc.currency); got != tc.want {
+				t.Errorf("FormatMoneyIn(%v, %q) = %q, want %q", tc.amount, tc.currency, got, tc.want)
+			}
+		})
+	}
+}

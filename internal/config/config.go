@@ -10,6 +10,7 @@ import (
 	"os"
 	"slices"
 	"sort"
+	"strings"
 
 	"github.com/sextant-ops/sextant/internal/apperr"
 	"github.com/sextant-ops/sextant/internal/auth"
@@ -49,6 +50,9 @@ type File struct {
 	OIDC *sso.Config `yaml:"oidc"`
 	// Auth says how people sign in (the roles that need a second factor).
 	Auth Auth `yaml:"auth"`
+	// Currency is the ISO 4217 code of every amount of money (downtime
+	// cost, budgets), shown after it; empty shows plain numbers.
+	Currency string `yaml:"currency"`
 }
 
 // Config is a validated config file.
@@ -72,6 +76,8 @@ type Config struct {
 	// RequireSecondFactor are the roles whose users must use two-factor
 	// sign-in.
 	RequireSecondFactor []auth.Role
+	// Currency is the ISO 4217 code amounts are shown in, "" for none.
+	Currency string
 }
 
 // Problems is every mistake found in a file, each with line and column. It
@@ -199,6 +205,9 @@ func Parse(src []byte, getenv func(string) (string, bool)) (*Config, error) {
 	}
 	required, authProblems := f.Auth.Compile()
 	fields = append(fields, authProblems...)
+	if msg := validCurrency(f.Currency); msg != "" {
+		fields = append(fields, apperr.Field{Path: "currency", Msg: msg})
+	}
 	for _, fe := range fields {
 		e := pos.At(fe.Path, fe.Msg)
 		if !slices.ContainsFunc(problems, func(x yamlpos.Error) bool { return x.Line == e.Line && x.Column == e.Column }) {
@@ -216,7 +225,22 @@ func Parse(src []byte, getenv func(string) (string, bool)) (*Config, error) {
 	}
 	return &Config{Catalog: cat, Checks: f.Checks, Incident: setup, Channels: f.Channels,
 		Users: f.Users, Schedules: f.Schedules, Mail: f.Mail, NtfyURL: f.NtfyURL, StatusPages: f.StatusPages, Outbound: outbound, OIDC: f.OIDC,
-		RequireSecondFactor: required}, nil
+		RequireSecondFactor: required, Currency: f.Currency}, nil
+}
+
+// validCurrency says what is wrong with a currency code, "" when nothing:
+// it is three upper-case letters, as ISO 4217 spells codes (EUR, USD).
+func validCurrency(c string) string {
+	if c == "" {
+		return ""
+	}
+	if len(c) == 3 && strings.Trim(c, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") == "" {
+		return ""
+	}
+	if up := strings.ToUpper(c); len(up) == 3 && strings.Trim(up, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") == "" {
+		return fmt.Sprintf("expected an ISO 4217 code in capitals, %q, got %q", up, c)
+	}
+	return fmt.Sprintf("expected a three-letter ISO 4217 currency code such as EUR or USD, got %q", c)
 }
 
 // catalog turns the file's calendars map into a list in name order, so that

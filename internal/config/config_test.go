@@ -174,3 +174,29 @@ channels:
 		t.Fatalf("problems:\n%s\nwant:\n%s", got, want)
 	}
 }
+
+func TestCurrency(t *testing.T) {
+	for _, tc := range []struct {
+		name, line string
+		want       string // the currency, or the problem with its position
+	}{
+		{"none is plain numbers", "", ""},
+		{"an ISO 4217 code", "currency: EUR\n", "EUR"},
+		{"lower case names the capitals", "currency: eur\n", `1:11: currency: expected an ISO 4217 code in capitals, "EUR", got "eur"`},
+		{"a symbol is refused", "currency: €\n", `1:11: currency: expected a three-letter ISO 4217 currency code such as EUR or USD, got "€"`},
+		{"too long", "currency: EURO\n", `1:11: currency: expected a three-letter ISO 4217 currency code such as EUR or USD, got "EURO"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg, err := Parse([]byte(tc.line+"services:\n  - {name: web}\n"), nil)
+			if err != nil {
+				if got := err.Error(); got != tc.want {
+					t.Errorf("error %q, want %q", got, tc.want)
+				}
+				return
+			}
+			if cfg.Currency != tc.want {
+				t.Errorf("currency %q, want %q", cfg.Currency, tc.want)
+			}
+		})
+	}
+}

@@ -62,6 +62,10 @@ type Engine struct {
 	// OnEnqueue is called after a transaction that enqueued notifications
 	// commits, to wake the outbox.
 	OnEnqueue func()
+	// Changed, when set, is called after a transaction that changed
+	// incidents (events applied, a person's action) commits, so that the
+	// pages showing them update. It must not block.
+	Changed func()
 	// KnownError, when set, is asked about every new incident: when the
 	// incident fits a known error's signature, the incident records the
 	// known error's id and its timeline says so (notifications then carry

@@ -174,6 +174,9 @@ func (in *Ingester) commit(batch []*request) {
 	if err == nil && enqueued && in.Engine.OnEnqueue != nil {
 		in.Engine.OnEnqueue()
 	}
+	if err == nil && in.Engine.Changed != nil {
+		in.Engine.Changed()
+	}
 	for i, r := range batch {
 		if err != nil {
 			r.done <- result{err: err}

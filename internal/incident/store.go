@@ -189,6 +189,9 @@ func (s *Store) act(ctx context.Context, id int64, fn func(tx *stmts, r row, i I
 	if enqueued && s.Engine.OnEnqueue != nil {
 		s.Engine.OnEnqueue()
 	}
+	if s.Engine.Changed != nil {
+		s.Engine.Changed()
+	}
 	i, _, err := s.Get(ctx, id)
 	return i, err
 }

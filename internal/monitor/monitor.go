@@ -40,6 +40,11 @@ type Options struct {
 	// checks' state changes, so that what depends on them (incidents) is
 	// committed with them.
 	OnChange func(ctx context.Context, tx *sql.Tx, changes []Change) error
+	// Committed, when set, is called after state changes are committed and
+	// the monitor's own view of them is updated, so that what it tells
+	// (the pages' live updates) is what a reader then finds. It must not
+	// block.
+	Committed func(changes []Change)
 	// Outbound, when set, gives the outbound policy for checks; it is asked
 	// at every run, so a reloaded policy holds from the next run on. nil
 	// means the default policy.
@@ -550,6 +555,9 @@ func (m *Monitor) Record(ctx context.Context, results []Result) error {
 	}
 	for name := range settled {
 		delete(m.reopen, name)
+	}
+	if len(changes) > 0 && m.o.Committed != nil {
+		m.o.Committed(changes)
 	}
 	return nil
 }

@@ -223,14 +223,15 @@ func TestAdminPages(t *testing.T) {
 				t.Errorf("a non-admin changed a password: %v", err)
 			}
 			_, body := e.get("/services", &admin)
-			nav := body[strings.Index(body, `<nav aria-label="Main">`):]
+			nav := body[strings.Index(body, `<nav aria-label="Main"`):]
 			nav = nav[:strings.Index(nav, "</nav>")]
-			if !strings.HasSuffix(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(nav), "</ul>")), `<li><a href="/admin">Admin</a></li>`) {
-				t.Errorf("Admin is not the last navigation entry:\n%s", nav)
+			last := nav[strings.LastIndex(nav, "<summary"):]
+			if !strings.HasPrefix(last, "<summary>Admin</summary>") || !strings.Contains(last, `<a href="/admin">`) {
+				t.Errorf("Admin is not the last navigation menu:\n%s", nav)
 			}
 			res, body := e.get("/admin", &admin)
 			wantStatus(t, res, http.StatusOK)
-			wantContains(t, body, `<a href="/admin" aria-current="page">Admin</a>`, `href="/admin/users"`, `href="/admin/tokens"`, `href="/admin/audit"`)
+			wantContains(t, body, `<a href="/admin" aria-current="page">Users, tokens and audit</a>`, `href="/admin/users"`, `href="/admin/tokens"`, `href="/admin/audit"`)
 		})
 
 		t.Run("create a user", func(t *testing.T) {
@@ -364,7 +365,7 @@ func TestAdminPages(t *testing.T) {
 		t.Run("audit log", func(t *testing.T) {
 			res, body := e.get("/admin/audit", &admin)
 			wantStatus(t, res, http.StatusOK)
-			wantContains(t, body, `<a href="/admin" aria-current="page">Admin</a>`,
+			wantContains(t, body, `<a href="/admin" aria-current="page">Users, tokens and audit</a>`,
 				"user <strong>bob</strong>", "token <strong>ci-deploy</strong>", `href="/admin/audit?actor=user%3aada"`,
 				"<summary>Before and after</summary>", "&#34;display_name&#34;: &#34;Bob Builder&#34;")
 			wantNotContains(t, body, secret)

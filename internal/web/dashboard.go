@@ -111,7 +111,6 @@ type dashRow struct {
 	BudgetLeft          availability.Seconds
 	Overspent           bool
 	Cost                float64
-	CostText            string
 	OpenIncidents       int
 }
 
@@ -275,7 +274,7 @@ func dashRowOf(snap *timeline.Snapshot, name string) (dashRow, error) {
 	// The timeline ends at now (exclusive): read its last instant.
 	st, src := snap.Timeline(name).At(snap.Now.Add(-time.Nanosecond))
 	row := dashRow{Name: name, Title: svc.Title, Owner: svc.Owner, Tier: svc.Tier, State: st, StateText: st.String(),
-		Cost: rep.DowntimeCost, CostText: money(rep.DowntimeCost), BudgetLeft: rep.ErrorBudgetRemaining}
+		Cost: rep.DowntimeCost, BudgetLeft: rep.ErrorBudgetRemaining}
 	if st != availability.Up {
 		row.Why, row.WhyFull = sourceWords(src), src
 	}

@@ -102,8 +102,8 @@ func TestDashboard(t *testing.T) {
 			wantStatus(t, res, http.StatusOK)
 			wantContains(t, body, `<title>Dashboard · Sextant</title>`, `<a href="/" aria-current="page">Dashboard</a>`,
 				// The live parts and the script that refreshes them.
-				`data-fragment="/dashboard/fragment"`, `data-refresh-seconds="2"`, `id="dash-updated" role="status"`,
-				`<a href="/" id="dash-refresh">Refresh</a>`, `<script src="/static/dashboard.`, `.js" defer></script>`)
+				`data-fragment="/dashboard/fragment"`, `data-refresh-seconds="2"`, `id="dash-updated" role="status" data-live-status`,
+				`<a href="/" id="dash-refresh">Refresh</a>`, `<script src="/static/live.`, `.js" defer></script>`)
 			wantNotContains(t, body, "<script>", "style=")
 		})
 
@@ -232,7 +232,7 @@ func TestDashboard(t *testing.T) {
 
 		t.Run("script is served under its hash", func(t *testing.T) {
 			_, body := e.get("/", &viewer)
-			src := regexp.MustCompile(`<script src="(/static/dashboard\.[0-9a-f]{10}\.js)" defer>`).FindStringSubmatch(body)
+			src := regexp.MustCompile(`<script src="(/static/live\.[0-9a-f]{10}\.js)" defer>`).FindStringSubmatch(body)
 			if src == nil {
 				t.Fatal("no script tag")
 			}
@@ -241,7 +241,7 @@ func TestDashboard(t *testing.T) {
 			if ct := res.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/javascript") {
 				t.Errorf("Content-Type %q", ct)
 			}
-			wantContains(t, js, "data-fragment", "visibilitychange", "Updated ")
+			wantContains(t, js, "data-fragment", "visibilitychange", "Updated ", "EventSource(\"/events/stream\")")
 		})
 	})
 }

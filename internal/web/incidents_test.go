@@ -55,7 +55,7 @@ func TestIncidentsUI(t *testing.T) {
 
 		t.Run("navigation lists incidents first", func(t *testing.T) {
 			_, body := e.get("/incidents", &viewer)
-			nav := body[strings.Index(body, `<nav aria-label="Main">`):]
+			nav := body[strings.Index(body, `<nav aria-label="Main"`):]
 			if i, j := strings.Index(nav, `href="/incidents"`), strings.Index(nav, `href="/services"`); i < 0 || i > j {
 				t.Errorf("Incidents is not the first entry:\n%s", nav[:min(len(nav), 600)])
 			}

@@ -276,7 +276,7 @@ func TestIncidentEscalation(t *testing.T) {
 			`<option value="alice">Alice Adams (alice)</option>`, `<option value="dave">dave — no contact method</option>`)
 
 		_, body = e.get(path(active), &viewer)
-		wantContains(t, body, `Level 2 of policy <a href="/oncall#policy-default">default</a> is due at <time datetime="2026-03-28T12:15:00Z">`,
+		wantContains(t, body, `Level 2 of policy <a href="/oncall#policy-default">default</a> is due at <time class="t" datetime="2026-03-28T12:15:00Z" title="Sat 28 Mar 2026 12:15:00 UTC">in 15 min</time>`,
 			"(round 2 of 2)", "Not acknowledged: level 2 is next.", "Assigned to <strong>Alice Adams (alice)</strong>.")
 		_, body = e.get(path(stopped), &viewer)
 		wantContains(t, body, "<strong>Stopped:</strong> acknowledged by user:olivia.")
@@ -392,20 +392,20 @@ func TestNavigationMarksEveryArea(t *testing.T) {
 		admin := e.login("ada")
 		for _, tc := range []struct{ path, link string }{
 			{"/calendars/new", `<a href="/calendars" aria-current="page">Calendars</a>`},
-			{"/admin", `<a href="/admin" aria-current="page">Admin</a>`},
-			{"/admin/users", `<a href="/admin" aria-current="page">Admin</a>`},
-			{"/admin/tokens", `<a href="/admin" aria-current="page">Admin</a>`},
-			{"/admin/audit", `<a href="/admin" aria-current="page">Admin</a>`},
+			{"/admin", `<a href="/admin" aria-current="page">Users, tokens and audit</a>`},
+			{"/admin/users", `<a href="/admin" aria-current="page">Users, tokens and audit</a>`},
+			{"/admin/tokens", `<a href="/admin" aria-current="page">Users, tokens and audit</a>`},
+			{"/admin/audit", `<a href="/admin" aria-current="page">Users, tokens and audit</a>`},
 		} {
 			_, body := e.get(tc.path, &admin)
 			wantContains(t, body, tc.link)
-			main := body[strings.Index(body, `<nav aria-label="Main">`):]
+			main := body[strings.Index(body, `<nav aria-label="Main"`):]
 			if n := strings.Count(main[:strings.Index(main, "</nav>")], `aria-current="page"`); n != 1 {
 				t.Errorf("%s: %d main entries marked current", tc.path, n)
 			}
 		}
 		_, body := e.get("/incidents", &viewer)
-		nav := body[strings.Index(body, `<nav aria-label="Main">`):]
+		nav := body[strings.Index(body, `<nav aria-label="Main"`):]
 		if i, j := strings.Index(nav, `href="/incidents"`), strings.Index(nav, `href="/oncall"`); i < 0 || j < i || j > strings.Index(nav, `href="/services"`) {
 			t.Errorf("On-call is not right after Incidents")
 		}

@@ -36,10 +36,38 @@ type layoutData struct {
 	Version string
 	// StatusPage is the public status page's path, "" when there is none.
 	StatusPage string
-	Page       any
+	// Menus is the main navigation as this user sees it.
+	Menus []navMenu
+	// Zone is the time zone the viewer chose in their profile, "" for
+	// none: the pages' script then uses the browser's.
+	Zone string
+	// Live, when set, makes the page re-fetch itself as things change.
+	Live *livePage
+	Page any
 }
 
-func parseTemplates(a *assets) (map[string]*pageTemplate, error) {
+// livePage is what the layout tells the pages' script: which address to
+// re-fetch and which kinds of event change the page.
+type livePage struct {
+	URL     string
+	On      string
+	Seconds int
+}
+
+// livePages are the pages (besides the dashboard, which has its own
+// fragment) that refresh their marked parts when the server says that
+// something of these kinds changed.
+var livePages = map[string]string{
+	"incident.html": "incident",
+	"check.html":    "check",
+	"service.html":  "service incident check",
+}
+
+// parseTemplates parses every page with the shared funcs; money formats
+// amounts in the configured currency, asked at each use so that a reload
+// takes effect on the next page; now is the clock relative times count
+// from.
+func parseTemplates(a *assets, money func(float64) string, now func() time.Time) (map[string]*pageTemplate, error) {
 	funcs := template.FuncMap{
 		"asset":      a.url,
 		"fid":        fieldID,
@@ -50,6 +78,8 @@ func parseTemplates(a *assets) (map[string]*pageTemplate, error) {
 		"local":      localSpan,
 		"utcspan":    utcSpan,
 		"sameday":    func(a, b time.Time) bool { return a.UTC().Format(time.DateOnly) == b.UTC().Format(time.DateOnly) },
+		"exact":      func(t time.Time) string { return t.UTC().Format("Mon 2 Jan 2006 15:04:05 UTC") },
+		"ago":        func(t time.Time) string { return ago(t, now()) },
 		"path":       fieldPath,
 		"add":        func(a, b int) int { return a + b },
 		"list":       func(s ...string) []string { return s },
@@ -103,6 +133,13 @@ func (u *UI) render(w http.ResponseWriter, r *http.Request, status int, name, ti
 		ld.CSRF = p.CSRF
 		ld.CanEdit = p.Role.Allows(auth.Operator)
 		ld.IsAdmin = p.Role.Allows(auth.Admin)
+		ld.Menus = menus(p.Role, ld.Area)
+		ld.Zone = viewerZone(r)
+		// Only a page reached by GET can be fetched again; after a POST
+		// the page shows the outcome of that form.
+		if on, ok := livePages[name]; ok && r.Method == http.MethodGet {
+			ld.Live = &livePage{URL: r.URL.RequestURI(), On: on, Seconds: 30}
+		}
 	}
 	var buf bytes.Buffer
 	if err := pt.t.ExecuteTemplate(&buf, "layout", ld); err != nil {
@@ -120,8 +157,15 @@ func (u *UI) render(w http.ResponseWriter, r *http.Request, status int, name, ti
 	}
 }
 
-// money shows an amount rounded to the cent, without trailing zeros.
-func money(f float64) string { return availability.FormatMoney(f) }
+// money shows an amount as people read money: thousands separators, and
+// the configured currency (two decimals and its code) when there is one.
+func (u *UI) money(f float64) string {
+	cur := ""
+	if u.deps.Currency != nil {
+		cur = u.deps.Currency()
+	}
+	return availability.FormatMoneyIn(f, cur)
+}
 
 // renderBlock writes one named template of a page's set without the
 // layout: the parts of a page that its script fetches to refresh them.
@@ -152,17 +196,30 @@ func principalOf(r *http.Request) (auth.Principal, bool) {
 	return p, p.Name != ""
 }
 
-// area names the navigation entry a path belongs to.
-func area(p string) string {
-	if p == "/" {
-		return "dashboard"
+// ago says how long ago (or how soon) t is from now as people say it
+// ("just now", "3 min ago", "in 2 h"); beyond a day it gives the date and
+// time in UTC, named, which the pages' script shows in the viewer's zone.
+func ago(t, now time.Time) string {
+	d := now.Sub(t)
+	past := d >= 0
+	if !past {
+		d = -d
 	}
-	for _, a := range []string{"incidents", "oncall", "services", "checks", "calendars", "postmortems", "known-errors", "admin", "channels", "integrations", "escalation-policies", "maintenance"} {
-		if p == "/"+a || strings.HasPrefix(p, "/"+a+"/") {
-			return a
-		}
+	var n string
+	switch {
+	case d < time.Minute:
+		return "just now"
+	case d < time.Hour:
+		n = strconv.Itoa(int(d/time.Minute)) + " min"
+	case d < 24*time.Hour:
+		n = strconv.Itoa(int(d/time.Hour)) + " h"
+	default:
+		return t.UTC().Format("2 Jan 2006 15:04 UTC")
 	}
-	return ""
+	if past {
+		return n + " ago"
+	}
+	return "in " + n
 }
 
 // fieldID turns a field path into an HTML id: "depends_on[0].service"

@@ -198,7 +198,7 @@ func pathLabel(path string) string {
 		"": "This service", "name": "Name", "title": "Title", "description": "Description", "owner": "Owner", "tier": "Tier",
 		"depends_on": "Dependencies", "maintenance": "Maintenance windows", "objective": "Objective",
 		"objective.hours": "Service hours", "objective.period": "Period", "objective.availability": "Availability target",
-		"objective.max_outage": "Longest outage", "objective.max_outages": "Most outages", "objective.degraded": "Degraded counts as",
+		"objective.max_outage": "Longest tolerable outage", "objective.max_outages": "Most outages per period", "objective.degraded": "Degraded counts as",
 		"objective.unknown": "Missing data counts as", "objective.merge_gap": "Merge gap", "objective.min_outage": "Shortest outage",
 		"objective.downtime_cost": "Downtime cost", "objective.budget": "Budget",
 	}

@@ -23,6 +23,7 @@ import (
 	"github.com/sextant-ops/sextant/internal/escalation"
 	"github.com/sextant-ops/sextant/internal/incident"
 	"github.com/sextant-ops/sextant/internal/knownerror"
+	"github.com/sextant-ops/sextant/internal/live"
 	"github.com/sextant-ops/sextant/internal/monitor"
 	"github.com/sextant-ops/sextant/internal/notify"
 	"github.com/sextant-ops/sextant/internal/postmortem"
@@ -88,6 +89,16 @@ type Deps struct {
 	SSO func() *sso.Provider
 	// SecureCookies sets the Secure flag on the session cookie (HTTPS deployments).
 	SecureCookies bool
+	// Live carries "something changed" events to the pages' event stream
+	// (GET /events/stream); nil means no stream, and pages fall back to
+	// refreshing themselves periodically.
+	Live *live.Broker
+	// Heartbeat is how often an idle event stream sends a comment; zero
+	// means every 25 s.
+	Heartbeat time.Duration
+	// Currency returns the ISO 4217 code amounts of money are shown in
+	// ("" or nil for plain numbers).
+	Currency func() string
 }
 
 // UI is the web user interface. Register adds its routes to a mux.
@@ -118,7 +129,7 @@ func New(d Deps) (*UI, error) {
 		return nil, err
 	}
 	u.assets = a
-	if u.pages, err = parseTemplates(a); err != nil {
+	if u.pages, err = parseTemplates(a, u.money, d.Now); err != nil {
 		return nil, err
 	}
 	u.handler = u.refuseBadBytes(u.routes())
@@ -167,7 +178,7 @@ func (u *UI) refuseBadBytes(next http.Handler) http.Handler {
 // as cross-site never reaches a page that changes anything.
 func (u *UI) Register(mux *http.ServeMux) {
 	for _, p := range []string{"/", "/login", "/login/oidc", sso.CallbackPath, "/login/code", "/account/", "/logout", "/static/", "/dashboard/", "/incidents", "/incidents/", "/oncall", "/oncall/", "/services", "/services/", "/checks", "/checks/", "/calendars", "/calendars/",
-		"/postmortems", "/postmortems/", "/known-errors", "/known-errors/", "/admin", "/admin/"} {
+		"/postmortems", "/postmortems/", "/known-errors", "/known-errors/", "/admin", "/admin/", "/events/", "/profile"} {
 		mux.Handle(p, u.handler)
 	}
 	mux.Handle("/maintenance", u.handler)
@@ -198,6 +209,7 @@ func (u *UI) routes() http.Handler {
 
 	mux.Handle("GET /{$}", u.page(auth.Viewer, u.showDashboard))
 	mux.Handle("GET /dashboard/fragment", u.fragment(u.dashboardFragment))
+	mux.Handle("GET /events/stream", u.fragment(u.eventStream))
 	mux.Handle("GET /incidents", u.page(auth.Viewer, u.listIncidents))
 	mux.Handle("GET /incidents/{id}", u.page(auth.Viewer, u.showIncident))
 	mux.Handle("POST /incidents/{id}/reassign", u.page(auth.Operator, u.reassignIncident))
@@ -284,6 +296,8 @@ func (u *UI) routes() http.Handler {
 	mux.Handle("POST /escalation-policies/{name}/edit", u.page(auth.Admin, u.updatePolicy))
 	mux.Handle("GET /escalation-policies/{name}/delete", u.page(auth.Admin, u.confirmDeleteSetup(policyKind)))
 	mux.Handle("POST /escalation-policies/{name}/delete", u.page(auth.Admin, u.deleteSetup(policyKind)))
+	mux.Handle("GET /profile", u.page(auth.Viewer, u.showProfile))
+	mux.Handle("POST /profile", u.page(auth.Viewer, u.saveProfile))
 	mux.Handle("GET /admin", u.page(auth.Admin, u.showAdmin))
 	mux.Handle("GET /admin/users", u.page(auth.Admin, u.listUsers))
 	mux.Handle("POST /admin/users", u.page(auth.Admin, u.createUser))

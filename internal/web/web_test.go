@@ -187,7 +187,7 @@ func TestUI(t *testing.T) {
 			res, body := e.get("/services/payroll", &viewer)
 			wantStatus(t, res, http.StatusOK)
 			wantContains(t, body, "<dd>99.5%</dd>", `<a href="/calendars/office">office</a>`, "<dd>30m</dd>", "<dd>3</dd>",
-				`<a href="/services/database">database</a>`, "Patch Sunday", "FREQ=WEEKLY;BYDAY=SU;BYHOUR=2;BYMINUTE=0", "<time datetime=")
+				`<a href="/services/database">database</a>`, "Patch Sunday", "FREQ=WEEKLY;BYDAY=SU;BYHOUR=2;BYMINUTE=0", `<time class="t" datetime=`)
 			wantNotContains(t, body, "/services/payroll/edit", "/services/payroll/delete", "Declared in the config file")
 
 			_, body = e.get("/services/payroll", &operator)
