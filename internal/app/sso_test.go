@@ -58,7 +58,7 @@ func TestSSOServer(t *testing.T) {
 			}
 
 			res, body := get(browser(), "/login/oidc")
-			if res.Request.URL.Path != "/" || !strings.Contains(body, `lee <span class="role">operator</span>`) {
+			if res.Request.URL.Path != "/" || !strings.Contains(body, `lee</a> <span class="role">operator</span>`) {
 				t.Fatalf("sign-in through the provider ended at %s:\n%s", res.Request.URL, body)
 			}
 
@@ -78,7 +78,7 @@ func TestSSOServer(t *testing.T) {
 			}
 			b, _ := io.ReadAll(res.Body)
 			res.Body.Close()
-			if res.Request.URL.Path != "/" || !strings.Contains(string(b), `admin <span class="role">admin</span>`) {
+			if res.Request.URL.Path != "/" || !strings.Contains(string(b), `admin</a> <span class="role">admin</span>`) {
 				t.Fatalf("break-glass admin with the provider stopped: at %s\n%s", res.Request.URL, b)
 			}
 
@@ -117,7 +117,7 @@ func TestSSOServer(t *testing.T) {
 		}
 		b, _ := io.ReadAll(res.Body)
 		res.Body.Close()
-		if res.Request.URL.Path != "/" || !strings.Contains(string(b), `kai <span class="role">operator</span>`) {
+		if res.Request.URL.Path != "/" || !strings.Contains(string(b), `kai</a> <span class="role">operator</span>`) {
 			t.Fatalf("sign-in once the provider is back ended at %s:\n%s", res.Request.URL, b)
 		}
 	})

@@ -120,10 +120,11 @@ func TestCheckUptimeAPI(t *testing.T) {
 		for i, w := range want {
 			g := ans.Windows[i]
 			// The 7-day window starts before the first transition, so it
-			// grows by the milliseconds between setting up and asking.
+			// grows by the time between setting up and asking (seconds on
+			// a busy machine).
 			near := func(a, b, tol float64) bool { return math.Abs(a-b) <= tol }
-			if g.Window != w.window || !near(g.Up, w.up, 1) || !near(g.Observed, w.obs, 1) || g.Raw == nil || !near(*g.Raw, w.raw, 1e-5) ||
-				g.InHours == nil || !near(*g.InHours, w.inHour, 1e-5) {
+			if g.Window != w.window || !near(g.Up, w.up, 10) || !near(g.Observed, w.obs, 10) || g.Raw == nil || !near(*g.Raw, w.raw, 1e-3) ||
+				g.InHours == nil || !near(*g.InHours, w.inHour, 1e-3) {
 				t.Errorf("window %d = %+v; want %+v", i, g, w)
 			}
 		}

@@ -48,7 +48,7 @@ func TestBrowserSSO(t *testing.T) {
 	if l := location(); l != s.srv.URL+"/" {
 		t.Errorf("after sign-in at %s, want the dashboard", l)
 	}
-	if got := text(".who"); !strings.Contains(got, "sam") || !strings.Contains(got, "operator") {
+	if got := text(".account"); !strings.Contains(got, "sam") || !strings.Contains(got, "operator") {
 		t.Errorf("signed in as %q, want sam with the operator role from the sre group", got)
 	}
 	shot("dashboard-operator")
@@ -66,7 +66,7 @@ func TestBrowserSSO(t *testing.T) {
 		chromedp.Click(chromedp.ID("sso-login")),
 		chromedp.WaitVisible(chromedp.CSS(".who")),
 	)
-	if got := text(".who"); !strings.Contains(got, "admin") {
+	if got := text(".account"); !strings.Contains(got, "admin") {
 		t.Errorf("signed in as %q, want the admin role from sre-leads", got)
 	}
 	shot("dashboard-admin")
@@ -102,7 +102,7 @@ func TestBrowserSSO(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`form[action="/login"] button[type="submit"]`)),
 		chromedp.WaitVisible(chromedp.CSS(".who")),
 	)
-	if got := text(".who"); !strings.Contains(got, "ada") || !strings.Contains(got, "admin") {
+	if got := text(".account"); !strings.Contains(got, "ada") || !strings.Contains(got, "admin") {
 		t.Errorf("break-glass sign-in as %q", got)
 	}
 	shot("break-glass-admin")

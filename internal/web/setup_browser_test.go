@@ -92,9 +92,10 @@ func TestBrowserSetupPages(t *testing.T) {
 		chromedp.SendKeys(chromedp.ID("login-name"), "ada"),
 		chromedp.SendKeys(chromedp.ID("login-password"), testPassword),
 		chromedp.Click(chromedp.CSS(`form[action="/login"] button[type="submit"]`)),
-		chromedp.WaitVisible(chromedp.CSS(`nav a[href="/channels"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`nav .menus`)),
 	)
 	do("open the channels from the navigation",
+		chromedp.Click(chromedp.CSS(`nav details:has(a[href="/channels"]) summary`)),
 		chromedp.Click(chromedp.CSS(`nav a[href="/channels"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`a[href="/channels/new"]`)),
 	)

@@ -87,7 +87,7 @@ func TestSSOSignInFlow(t *testing.T) {
 		})
 		t.Run("sign-in lands on next with the role from groups", func(t *testing.T) {
 			res, body := s.visit(c, "/login/oidc?next=/incidents")
-			if res.StatusCode != http.StatusOK || res.Request.URL.Path != "/incidents" || !strings.Contains(body, `sam <span class="role">operator</span>`) {
+			if res.StatusCode != http.StatusOK || res.Request.URL.Path != "/incidents" || !strings.Contains(body, `sam</a> <span class="role">operator</span>`) {
 				t.Fatalf("after sign-in at %s (%d):\n%s", res.Request.URL, res.StatusCode, body)
 			}
 			u, err := s.auth.GetUser(context.Background(), "sam")
@@ -110,7 +110,7 @@ func TestSSOSignInFlow(t *testing.T) {
 			before, _ := s.auth.CountUsers(context.Background())
 			s.op.SetUser(ssotest.User{Subject: "u-1", Email: "sam@example.com", Name: "Sam Reed", PreferredUsername: "sam", Groups: []string{"sre-leads"}})
 			res, body := s.visit(s.browser(), "/login/oidc")
-			if res.Request.URL.Path != "/" || !strings.Contains(body, `sam <span class="role">admin</span>`) {
+			if res.Request.URL.Path != "/" || !strings.Contains(body, `sam</a> <span class="role">admin</span>`) {
 				t.Fatalf("after second sign-in at %s:\n%s", res.Request.URL, body)
 			}
 			if after, _ := s.auth.CountUsers(context.Background()); after != before {
@@ -146,7 +146,7 @@ func TestSSOSignInFlow(t *testing.T) {
 		t.Run("a provider user named like a local account gets its own", func(t *testing.T) {
 			s.op.SetUser(ssotest.User{Subject: "u-ada", Email: "ada@example.com", PreferredUsername: "ada", Groups: []string{"sre"}})
 			_, body := s.visit(s.browser(), "/login/oidc")
-			if !strings.Contains(body, `ada-`) || strings.Contains(body, `ada <span class="role">`) {
+			if !strings.Contains(body, `ada-`) || strings.Contains(body, `ada</a> <span class="role">`) {
 				t.Fatalf("the provider's ada signed in as the local one:\n%s", body)
 			}
 			if local, _ := s.auth.GetUser(context.Background(), "ada"); local.Role != auth.Admin || local.SSOIssuer != "" {
@@ -259,7 +259,7 @@ func TestSSOProviderDown(t *testing.T) {
 		}
 		b, _ := io.ReadAll(res.Body)
 		res.Body.Close()
-		if res.Request.URL.Path != "/admin" || !strings.Contains(string(b), `ada <span class="role">admin</span>`) {
+		if res.Request.URL.Path != "/admin" || !strings.Contains(string(b), `ada</a> <span class="role">admin</span>`) {
 			t.Fatalf("local admin with the provider down: at %s\n%s", res.Request.URL, b)
 		}
 	})
