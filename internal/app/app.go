@@ -29,6 +29,7 @@ import (
 	"github.com/sextant-ops/sextant/internal/knownerror"
 	"github.com/sextant-ops/sextant/internal/monitor"
 	"github.com/sextant-ops/sextant/internal/notify"
+	"github.com/sextant-ops/sextant/internal/override"
 	"github.com/sextant-ops/sextant/internal/postmortem"
 	"github.com/sextant-ops/sextant/internal/probe"
 	"github.com/sextant-ops/sextant/internal/status"
@@ -82,6 +83,7 @@ type App struct {
 	channels  atomic.Pointer[map[string]notify.Channel]
 	services  catalogCache
 	oncall    onCall
+	overrides *override.Store
 	escalate  *escalation.Worker
 	stop      context.CancelFunc
 	metrics   *metrics
@@ -143,6 +145,11 @@ func New(ctx context.Context, o Options) (*App, error) {
 			return *m
 		}
 		return nil
+	}}
+	a.overrides = &override.Store{DB: db, Now: o.Now, OnChange: func(ctx context.Context) {
+		if err := a.oncall.refresh(ctx, a.overrides, o.Now()); err != nil {
+			a.log.Error("overrides not applied to the schedules", "err", err)
+		}
 	}}
 	a.escalate = &escalation.Worker{DB: db, Log: o.Log, Now: o.Now, Policies: a.oncall.Policy, Resolve: a.oncall.Resolve, OnEnqueue: a.outbox.Kick}
 	a.engine = &incident.Engine{Timeline: a.outages, Log: o.Log, Now: o.Now, InMaintenance: a.services.inMaintenance,
@@ -237,7 +244,9 @@ func (a *App) applyConfig(ctx context.Context, actor string) (catalog.Changes, e
 		a.outbound.Store(&cfg.Outbound)
 		pages := cfg.StatusPages
 		a.statusPages.Store(&pages)
-		a.oncall.cur.Store(dir)
+		err = a.oncall.install(ctx, dir, a.overrides, a.opts.Now())
+	}
+	if err == nil {
 		a.engine.Configure(cfg.Incident)
 		a.services.invalidate()
 		err = a.monitor.Load(ctx)
@@ -306,7 +315,7 @@ func (a *App) buildHandler() error {
 		Engine: a.engine, Ingest: a.ingest, Incidents: a.incidents, KnownService: a.services.known, IngestMetrics: a.metrics.ingest,
 		Postmortems: postmortems, KnownErrors: knownErrors, Changes: &change.Store{DB: a.db},
 		Deliveries: func(ctx context.Context, id int64) (any, error) { return a.outbox.Deliveries(ctx, id) },
-		OnCall:     &a.oncall, Reassigner: a.escalate,
+		OnCall:     &a.oncall, Reassigner: a.escalate, Overrides: a.overrides,
 		Escalation: func(ctx context.Context, id int64) (any, error) {
 			st, ok, err := escalation.Get(ctx, a.db.Reader(), id)
 			if !ok || err != nil {
@@ -317,7 +326,7 @@ func (a *App) buildHandler() error {
 	api.Register(mux)
 	ui, err := web.New(web.Deps{Log: a.log, Auth: a.auth, Catalog: a.catalog, Outages: a.outages, Reports: a.reports, Monitor: a.monitor, Checks: a.checks, PublicURL: a.opts.PublicURL,
 		Incidents: a.incidents, Signer: a.signer, Deliveries: a.outbox.Deliveries, Postmortems: postmortems, KnownErrors: knownErrors,
-		OnCall: &a.oncall, Reassign: a.escalate.Reassign,
+		OnCall: &a.oncall, Reassign: a.escalate.Reassign, Overrides: a.overrides,
 		Escalation: func(ctx context.Context, id int64) (escalation.State, bool, error) {
 			return escalation.Get(ctx, a.db.Reader(), id)
 		},

@@ -23,6 +23,7 @@ import (
 	"github.com/sextant-ops/sextant/internal/incident"
 	"github.com/sextant-ops/sextant/internal/knownerror"
 	"github.com/sextant-ops/sextant/internal/monitor"
+	"github.com/sextant-ops/sextant/internal/override"
 	"github.com/sextant-ops/sextant/internal/postmortem"
 	"github.com/sextant-ops/sextant/internal/store"
 	"github.com/sextant-ops/sextant/internal/timeline"
@@ -88,7 +89,9 @@ type Deps struct {
 	OnCall     OnCall
 	Escalation func(ctx context.Context, incidentID int64) (any, error)
 	Reassigner Reassigner
-	Config     Reloader
+	// Overrides keeps the schedule overrides made in the UI and the API.
+	Overrides *override.Store
+	Config    Reloader
 	// Postmortems keeps post-mortems of resolved incidents; KnownErrors
 	// keeps known errors and their workarounds. Without them those routes
 	// answer 404.
@@ -128,6 +131,7 @@ func New(d Deps) *API {
 	a.routes = append(a.routes, a.changeRoutes()...)
 	a.routes = append(a.routes, a.postmortemRoutes()...)
 	a.routes = append(a.routes, a.oncallRoutes()...)
+	a.routes = append(a.routes, a.overrideRoutes()...)
 	a.routes = append(a.routes, a.adminRoutes()...)
 	a.routes = append(a.routes, Route{Method: "GET", Path: "/api/v1/openapi.json", Summary: "This API's OpenAPI 3.1 document", Tag: "meta",
 		Response: map[string]any{}, Status: 200, Handle: a.openAPI})
@@ -257,6 +261,9 @@ func (a *API) bodyValidators() map[reflect.Type]func(r *http.Request, body any) 
 				return &apperr.Invalid{Fields: []apperr.Field{{Path: "name", Msg: "is required"}}}
 			}
 			return a.deps.Catalog.ValidateCalendar(r.Context(), c)
+		},
+		reflect.TypeFor[*override.Input](): func(r *http.Request, body any) error {
+			return override.Validate(*body.(*override.Input), a.knownPerson, a.deps.Overrides.Now())
 		},
 		reflect.TypeFor[*monitor.Check](): func(r *http.Request, body any) error {
 			c := *body.(*monitor.Check)

@@ -25,6 +25,7 @@ import (
 	"github.com/sextant-ops/sextant/internal/knownerror"
 	"github.com/sextant-ops/sextant/internal/monitor"
 	"github.com/sextant-ops/sextant/internal/notify"
+	"github.com/sextant-ops/sextant/internal/override"
 	"github.com/sextant-ops/sextant/internal/postmortem"
 	"github.com/sextant-ops/sextant/internal/store"
 	"github.com/sextant-ops/sextant/internal/timeline"
@@ -56,6 +57,9 @@ type Deps struct {
 	// OnCall is the on-call directory (people, schedules, escalation
 	// policies) behind the on-call pages; without it they show none.
 	OnCall OnCall
+	// Overrides keeps the schedule overrides made on the schedule pages;
+	// without it those pages offer none.
+	Overrides *override.Store
 	// Escalation returns where an incident's escalation stands (false when
 	// it has none); Reassign hands an open incident to a person, who is
 	// notified at once. Without them the incident page has no escalation
@@ -183,6 +187,8 @@ func (u *UI) routes() http.Handler {
 	mux.Handle("GET /oncall", u.page(auth.Viewer, u.showOnCall))
 	mux.Handle("GET /oncall/schedules/{name}", u.page(auth.Viewer, u.showSchedule))
 	mux.Handle("POST /oncall/schedules/{name}/calendar-secret", u.page(auth.Operator, u.createScheduleFeedSecret))
+	mux.Handle("POST /oncall/schedules/{name}/overrides", u.page(auth.Operator, u.createOverride))
+	mux.Handle("POST /oncall/schedules/{name}/overrides/{id}/delete", u.page(auth.Operator, u.deleteOverride))
 	mux.Handle("POST /oncall/schedules/{name}/calendar-secret/revoke", u.page(auth.Operator, u.revokeScheduleFeedSecret))
 	mux.Handle("POST /incidents/{id}/postmortem", u.page(auth.Operator, u.startPostmortem))
 	mux.Handle("GET /postmortems", u.page(auth.Viewer, u.listPostmortems))

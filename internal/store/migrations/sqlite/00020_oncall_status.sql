@@ -1,0 +1,18 @@
+-- +goose Up
+-- Overrides made in the UI and the API: someone takes a schedule's shift
+-- for a span. They are laid over the config file's overrides when the
+-- schedule answers who is on call.
+CREATE TABLE schedule_overrides (
+    id         INTEGER PRIMARY KEY,
+    schedule   TEXT NOT NULL,
+    user_name  TEXT NOT NULL,
+    start_at   INTEGER NOT NULL,
+    end_at     INTEGER NOT NULL,
+    note       TEXT NOT NULL DEFAULT '',
+    created_by TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+);
+CREATE INDEX schedule_overrides_schedule ON schedule_overrides(schedule, end_at);
+
+-- +goose Down
+DROP TABLE schedule_overrides;
