@@ -28,6 +28,9 @@ type directory struct {
 	stored   map[string][]oncall.Override
 	policies []incident.EscalationPolicy
 	channels map[string]bool // configured channel names
+	// working counts, per person, the contact channels that could be
+	// built (an e-mail address without mail settings builds none).
+	working map[string]int
 }
 
 // onCall serves the directory to the API, the UI and the escalation worker.
@@ -97,7 +100,7 @@ func (o *onCall) dir() *directory {
 // each person.
 func buildDirectory(cfg *config.Config, channels map[string]notify.Channel) (*directory, error) {
 	d := &directory{people: map[string]escalation.Person{}, schedules: map[string]*oncall.Compiled{}, raw: cfg.Schedules,
-		policies: cfg.Incident.Policies, channels: map[string]bool{}}
+		policies: cfg.Incident.Policies, channels: map[string]bool{}, working: map[string]int{}}
 	for name := range channels {
 		d.channels[name] = true
 	}
@@ -109,6 +112,7 @@ func buildDirectory(cfg *config.Config, channels map[string]notify.Channel) (*di
 				return nil, err
 			}
 			channels[name] = ch
+			d.working[p.Name]++
 		}
 	}
 	if err := d.compile(nil); err != nil {
@@ -133,6 +137,10 @@ func (o *onCall) Person(name string) (escalation.Person, bool) {
 	p, ok := o.dir().people[name]
 	return p, ok
 }
+
+// Reachable says whether a person has at least one working contact
+// method, for the dashboard's warning.
+func (o *onCall) Reachable(user string) bool { return o.dir().working[user] > 0 }
 
 // Schedules lists the schedules as declared.
 func (o *onCall) Schedules() []oncall.Schedule { return o.dir().raw }

@@ -109,3 +109,21 @@ func TestScheduleOverrideForms(t *testing.T) {
 		})
 	})
 }
+
+// TestDashboardWarnsOfUnreachableOnCall: dave is on call in "backup" and
+// has no contact method, so the dashboard says paging him reaches nobody;
+// carol, on call in "primary", has one and gets no warning.
+func TestDashboardWarnsOfUnreachableOnCall(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		e := newOnCallEnv(t, db)
+		viewer := e.login("victor")
+		for _, path := range []string{"/", "/dashboard/fragment"} {
+			t.Run(path, func(t *testing.T) {
+				res, body := e.get(path, &viewer)
+				wantStatus(t, res, http.StatusOK)
+				wantContains(t, body, `<strong>dave</strong> is on call now (schedule <a href="/oncall/schedules/backup">backup</a>) but has no working contact method`)
+				wantNotContains(t, body, `<strong>carol</strong> is on call now`)
+			})
+		}
+	})
+}

@@ -57,6 +57,9 @@ type Deps struct {
 	// OnCall is the on-call directory (people, schedules, escalation
 	// policies) behind the on-call pages; without it they show none.
 	OnCall OnCall
+	// Reachable says whether a person has a working contact method (a
+	// channel the server built for them); nil counts any contact.
+	Reachable func(user string) bool
 	// Overrides keeps the schedule overrides made on the schedule pages;
 	// without it those pages offer none.
 	Overrides *override.Store
