@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -18,8 +19,15 @@ import (
 func TestScheduleOverridesFromTheAPI(t *testing.T) {
 	for _, e := range storetest.Engines(t) {
 		t.Run(e.Name, func(t *testing.T) {
-			recv := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+			var mu sync.Mutex
+			var paged []string
+			recv := httptest.NewServer(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
+				mu.Lock()
+				paged = append(paged, r.URL.Path)
+				mu.Unlock()
+			}))
 			defer recv.Close()
+			hits := func() string { mu.Lock(); defer mu.Unlock(); return strings.Join(paged, ",") }
 			ber, _ := time.LoadLocation("Europe/Berlin")
 			clock := &frozen{t: time.Date(2026, 11, 21, 14, 0, 0, 0, ber)} // alice's week
 			dir := t.TempDir()
@@ -88,6 +96,20 @@ func TestScheduleOverridesFromTheAPI(t *testing.T) {
 			if code := s.json("DELETE", fmt.Sprintf("/api/v1/schedules/primary/overrides/%d", made.ID), "", nil); code != 404 {
 				t.Errorf("second delete: %d, want 404", code)
 			}
+
+			// Escalation reads the same merged schedule: with bob covering
+			// now, a critical incident pages bob, not alice.
+			if code := s.json("POST", "/api/v1/schedules/primary/overrides",
+				`{"user":"bob","start":"2026-11-21T13:00:00+01:00","end":"2026-11-21T18:00:00+01:00"}`, nil); code != 201 {
+				t.Fatalf("override now: %d", code)
+			}
+			body := fmt.Sprintf(`{"routing_key":%q,"event_action":"trigger","dedup_key":"cover","payload":{"summary":"payroll down","source":"x","severity":"critical"}}`, routingKey)
+			resp, err := http.Post(s.base+"/v2/enqueue", "application/json", strings.NewReader(body))
+			if err != nil || resp.StatusCode != 202 {
+				t.Fatalf("event: %v %v", err, resp)
+			}
+			resp.Body.Close()
+			waitUntil(t, "the incident to page bob", 5*time.Second, func() bool { return hits() == "/bob" })
 		})
 	}
 }
