@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -34,6 +35,7 @@ import (
 	"github.com/sextant-ops/sextant/internal/probe"
 	"github.com/sextant-ops/sextant/internal/status"
 	"github.com/sextant-ops/sextant/internal/store"
+	"github.com/sextant-ops/sextant/internal/subscribe"
 	"github.com/sextant-ops/sextant/internal/timeline"
 	"github.com/sextant-ops/sextant/internal/web"
 )
@@ -84,10 +86,16 @@ type App struct {
 	services  catalogCache
 	oncall    onCall
 	overrides *override.Store
-	escalate  *escalation.Worker
-	stop      context.CancelFunc
-	metrics   *metrics
-	handler   http.Handler
+	// Status page subscribers: their store, the sender of their mail, the
+	// running config's mailer and the outbox channels that reach them.
+	subscribers *subscribe.Store
+	sender      *subscribe.Sender
+	mailer      atomic.Pointer[notify.Mailer]
+	subChannels atomic.Pointer[map[string]notify.Channel]
+	escalate    *escalation.Worker
+	stop        context.CancelFunc
+	metrics     *metrics
+	handler     http.Handler
 
 	// statusPages are the running config's public status pages, swapped
 	// whole on reload like the channels.
@@ -140,12 +148,26 @@ func New(ctx context.Context, o Options) (*App, error) {
 		return nil, err
 	}
 	a.services.catalog, a.services.now = a.catalog, o.Now
-	a.outbox = &notify.Outbox{DB: db, Log: o.Log, Now: o.Now, Links: a.links, SoleWorker: db.Engine() == store.SQLite, Channels: func() map[string]notify.Channel {
-		if m := a.channels.Load(); m != nil {
-			return *m
+	a.outbox = &notify.Outbox{DB: db, Log: o.Log, Now: o.Now, Links: a.links, SoleWorker: db.Engine() == store.SQLite, Channels: a.outboxChannels}
+	if a.subscribers, err = subscribe.Open(ctx, db, o.Now); err != nil {
+		db.Close()
+		return nil, err
+	}
+	a.sender = &subscribe.Sender{Store: a.subscribers, Mailer: a.mailer.Load, Log: o.Log, BaseURL: a.baseURL, Pages: func() []status.Page {
+		if p := a.statusPages.Load(); p != nil {
+			return *p
 		}
 		return nil
 	}}
+	a.subscribers.OnChange = func(ctx context.Context) {
+		if err := a.refreshSubscribers(ctx); err != nil {
+			a.log.Error("subscribers not loaded for the outbox", "err", err)
+		}
+	}
+	if err := a.refreshSubscribers(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
 	a.overrides = &override.Store{DB: db, Now: o.Now, OnChange: func(ctx context.Context) {
 		if err := a.oncall.refresh(ctx, a.overrides, o.Now()); err != nil {
 			a.log.Error("overrides not applied to the schedules", "err", err)
@@ -156,7 +178,7 @@ func New(ctx context.Context, o Options) (*App, error) {
 		OnEnqueue: func() { a.outbox.Kick(); a.escalate.Kick() }, StartEscalation: a.startEscalation, StopEscalation: escalation.Stop}
 	a.engine.Configure(incident.Setup{})
 	a.ingest = &incident.Ingester{DB: db, Engine: a.engine}
-	a.incidents = &incident.Store{DB: db, Engine: a.engine}
+	a.incidents = &incident.Store{DB: db, Engine: a.engine, OnNote: a.sender.OnNote}
 	bg, stop := context.WithCancel(context.Background())
 	a.stop = stop
 	a.ingest.Start(bg)
@@ -238,6 +260,12 @@ func (a *App) applyConfig(ctx context.Context, actor string) (catalog.Changes, e
 	if err != nil {
 		return catalog.Changes{}, err
 	}
+	var mailer *notify.Mailer
+	if cfg.Mail != nil && cfg.Mail.SMTP.Host != "" {
+		if mailer, err = notify.NewMailer(cfg.Mail.From, cfg.Mail.SMTP, cfg.Outbound.Channels); err != nil {
+			return catalog.Changes{}, err
+		}
+	}
 	ch, err := a.catalog.ApplyFile(ctx, actor, cfg.Catalog, a.checks.FileHook(actor, cfg.Checks))
 	if err == nil {
 		a.channels.Store(&channels)
@@ -245,6 +273,9 @@ func (a *App) applyConfig(ctx context.Context, actor string) (catalog.Changes, e
 		pages := cfg.StatusPages
 		a.statusPages.Store(&pages)
 		err = a.oncall.install(ctx, dir, a.overrides, a.opts.Now())
+	}
+	if err == nil {
+		a.mailer.Store(mailer)
 	}
 	if err == nil {
 		a.engine.Configure(cfg.Incident)
@@ -347,6 +378,7 @@ func (a *App) buildHandler() error {
 	// The status pages, their feeds and badges are public by design: they
 	// show only the services a status page lists.
 	pub, err := status.New(status.Options{Reporter: a.reports, Incidents: a.incidents, PublicURL: a.opts.PublicURL, Log: a.log, Now: a.opts.Now,
+		Subscriptions: &subscribe.Public{Store: a.subscribers, Sender: a.sender},
 		Pages: func() []status.Page {
 			if p := a.statusPages.Load(); p != nil {
 				return *p
@@ -443,6 +475,8 @@ func (a *App) Run(ctx context.Context) error {
 	<-monDone
 	<-outDone
 	<-escDone
+	// Confirmation mails under way finish (each within its timeout).
+	a.sender.Wait()
 	return err
 }
 
@@ -472,11 +506,51 @@ func (a *App) Close() error {
 
 // links builds an incident's page and signed action links for messages.
 func (a *App) links(id int64) (view, ack, resolve string) {
-	base := a.opts.PublicURL
-	if base == "" {
-		base = "http://" + displayAddr(a.addr)
+	return a.signer.Links(a.baseURL(), id, a.opts.Now())
+}
+
+// baseURL is how readers reach the server, for links sent out: the
+// public URL, or else the address it listens on.
+func (a *App) baseURL() string {
+	if a.opts.PublicURL != "" {
+		return strings.TrimSuffix(a.opts.PublicURL, "/")
 	}
-	return a.signer.Links(base, id, a.opts.Now())
+	return "http://" + displayAddr(a.addr)
+}
+
+// outboxChannels is the outbox's channel table: the config's channels and
+// people's contacts, and one channel per confirmed status page subscriber.
+func (a *App) outboxChannels() map[string]notify.Channel {
+	m := a.channels.Load()
+	if m == nil {
+		return nil
+	}
+	subs := a.subChannels.Load()
+	if subs == nil || len(*subs) == 0 {
+		return *m
+	}
+	out := make(map[string]notify.Channel, len(*m)+len(*subs))
+	for k, v := range *m {
+		out[k] = v
+	}
+	for k, v := range *subs {
+		out[k] = v
+	}
+	return out
+}
+
+// refreshSubscribers rebuilds the subscribers' outbox channels.
+func (a *App) refreshSubscribers(ctx context.Context) error {
+	ids, err := a.subscribers.ConfirmedIDs(ctx)
+	if err != nil {
+		return err
+	}
+	m := make(map[string]notify.Channel, len(ids))
+	for _, id := range ids {
+		m[subscribe.Channel(id)] = a.sender.Channel(id)
+	}
+	a.subChannels.Store(&m)
+	return nil
 }
 
 // Signer signs and checks incident action links, for the UI.

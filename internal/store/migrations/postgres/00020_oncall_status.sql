@@ -14,5 +14,18 @@ CREATE TABLE schedule_overrides (
 );
 CREATE INDEX schedule_overrides_schedule ON schedule_overrides(schedule, end_at);
 
+-- E-mail subscribers of a public status page: pending until the signed
+-- confirmation link is followed, then sent each public update of an
+-- incident on a service the page lists, through the outbox.
+CREATE TABLE status_subscribers (
+    id           BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    page         TEXT NOT NULL,
+    address      TEXT NOT NULL,
+    created_at   BIGINT NOT NULL,
+    confirmed_at BIGINT,
+    UNIQUE (page, address)
+);
+
 -- +goose Down
+DROP TABLE status_subscribers;
 DROP TABLE schedule_overrides;
