@@ -153,7 +153,7 @@ func New(ctx context.Context, o Options) (*App, error) {
 		db.Close()
 		return nil, err
 	}
-	a.sender = &subscribe.Sender{Store: a.subscribers, Mailer: a.mailer.Load, Log: o.Log, BaseURL: a.baseURL, Pages: func() []status.Page {
+	a.sender = &subscribe.Sender{Store: a.subscribers, Mailer: a.mailer.Load, Log: o.Log, BaseURL: a.baseURL, Outbound: a.channelPolicy, Pages: func() []status.Page {
 		if p := a.statusPages.Load(); p != nil {
 			return *p
 		}
@@ -291,6 +291,14 @@ func (a *App) applyConfig(ctx context.Context, actor string) (catalog.Changes, e
 	return ch, nil
 }
 
+// channelPolicy is the outbound policy of channels in the running config.
+func (a *App) channelPolicy() *probe.Policy {
+	if p := a.outbound.Load(); p != nil {
+		return p.Channels
+	}
+	return nil
+}
+
 // checkPolicy is the outbound policy for the next check run: the running
 // config's, or the default before any config is applied.
 func (a *App) checkPolicy() *probe.Policy {
@@ -346,7 +354,17 @@ func (a *App) buildHandler() error {
 		Engine: a.engine, Ingest: a.ingest, Incidents: a.incidents, KnownService: a.services.known, IngestMetrics: a.metrics.ingest,
 		Postmortems: postmortems, KnownErrors: knownErrors, Changes: &change.Store{DB: a.db},
 		Deliveries: func(ctx context.Context, id int64) (any, error) { return a.outbox.Deliveries(ctx, id) },
-		OnCall:     &a.oncall, Reassigner: a.escalate, Overrides: a.overrides,
+		OnCall:     &a.oncall, Reassigner: a.escalate, Overrides: a.overrides, Subscribers: a.subscribers,
+		StatusPage: func(name string) bool {
+			if p := a.statusPages.Load(); p != nil {
+				for _, pg := range *p {
+					if pg.Name == name {
+						return true
+					}
+				}
+			}
+			return false
+		},
 		Escalation: func(ctx context.Context, id int64) (any, error) {
 			st, ok, err := escalation.Get(ctx, a.db.Reader(), id)
 			if !ok || err != nil {

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	netmail "net/mail"
 	"net/url"
 	"os"
@@ -19,6 +20,7 @@ import (
 	"github.com/emersion/go-smtp"
 
 	"github.com/sextant-ops/sextant/internal/app"
+	"github.com/sextant-ops/sextant/internal/notify"
 	"github.com/sextant-ops/sextant/internal/store/storetest"
 )
 
@@ -230,12 +232,59 @@ status_pages:
 				t.Fatalf("one-click unsubscribe: %v %v", err, res)
 			}
 			res.Body.Close()
+
+			// A webhook subscriber, added through the API, gets the next
+			// update signed with its secret.
+			const hookSecret = "0123456789abcdef-hook"
+			var mu sync.Mutex
+			var posted []string
+			recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				b, _ := io.ReadAll(r.Body)
+				if err := notify.VerifyWebhook([]byte(hookSecret), r.Header.Get(notify.TimestampHeader), r.Header.Get(notify.SignatureHeader), b, time.Now(), time.Minute); err != nil {
+					t.Errorf("webhook signature: %v", err)
+				}
+				mu.Lock()
+				posted = append(posted, string(b))
+				mu.Unlock()
+			}))
+			defer recv.Close()
+			t.Run("webhook subscribers: bad input names each field", func(t *testing.T) {
+				var p map[string]any
+				code := s.json("POST", "/api/v1/status-pages/main/webhooks", `{"url":"ftp://x","secret":"short"}`, &p)
+				if code != 400 || !strings.Contains(fmt.Sprint(p), "/url") || !strings.Contains(fmt.Sprint(p), "/secret") {
+					t.Errorf("got %d %v", code, p)
+				}
+				if code := s.json("POST", "/api/v1/status-pages/nope/webhooks", `{"url":"http://x","secret":"0123456789abcdef"}`, nil); code != 404 {
+					t.Errorf("unknown page: %d", code)
+				}
+			})
+			var hook struct{ ID int64 }
+			if code := s.json("POST", "/api/v1/status-pages/main/webhooks", fmt.Sprintf(`{"url":%q,"secret":%q}`, recv.URL+"/hook", hookSecret), &hook); code != 201 {
+				t.Fatalf("add webhook: %d", code)
+			}
+			var listed []map[string]any
+			if code := s.json("GET", "/api/v1/status-pages/main/webhooks", "", &listed); code != 200 || len(listed) != 1 || strings.Contains(fmt.Sprint(listed), hookSecret) {
+				t.Errorf("list: %d %v", code, listed)
+			}
+
 			if code := s.json("POST", fmt.Sprintf("/api/v1/incidents/%d/notes", id), `{"text":"Public: fixed"}`, nil); code != 200 {
 				t.Fatalf("note: %d", code)
 			}
-			time.Sleep(1500 * time.Millisecond)
+			waitUntil(t, "the webhook delivery", 5*time.Second, func() bool { mu.Lock(); defer mu.Unlock(); return len(posted) == 1 })
+			mu.Lock()
+			got := posted[0]
+			mu.Unlock()
+			for _, want := range []string{`"event":"public_update"`, `"page":"main"`, `"service":"Payroll portal"`, `"text":"fixed"`} {
+				if !strings.Contains(got, want) {
+					t.Errorf("the delivery lacks %s: %s", want, got)
+				}
+			}
+			time.Sleep(500 * time.Millisecond)
 			if n := len(box.all()); n != 2 {
 				t.Errorf("%d mails after unsubscribing, want still 2", n)
+			}
+			if code := s.json("DELETE", fmt.Sprintf("/api/v1/status-pages/main/webhooks/%d", hook.ID), "", nil); code != 204 {
+				t.Errorf("remove webhook: %d", code)
 			}
 		})
 	}

@@ -26,6 +26,7 @@ import (
 	"github.com/sextant-ops/sextant/internal/override"
 	"github.com/sextant-ops/sextant/internal/postmortem"
 	"github.com/sextant-ops/sextant/internal/store"
+	"github.com/sextant-ops/sextant/internal/subscribe"
 	"github.com/sextant-ops/sextant/internal/timeline"
 )
 
@@ -91,7 +92,11 @@ type Deps struct {
 	Reassigner Reassigner
 	// Overrides keeps the schedule overrides made in the UI and the API.
 	Overrides *override.Store
-	Config    Reloader
+	// Subscribers keeps the status pages' subscribers; StatusPage says
+	// whether the running config has a page of that name.
+	Subscribers *subscribe.Store
+	StatusPage  func(name string) bool
+	Config      Reloader
 	// Postmortems keeps post-mortems of resolved incidents; KnownErrors
 	// keeps known errors and their workarounds. Without them those routes
 	// answer 404.
@@ -132,6 +137,7 @@ func New(d Deps) *API {
 	a.routes = append(a.routes, a.postmortemRoutes()...)
 	a.routes = append(a.routes, a.oncallRoutes()...)
 	a.routes = append(a.routes, a.overrideRoutes()...)
+	a.routes = append(a.routes, a.subscriberRoutes()...)
 	a.routes = append(a.routes, a.adminRoutes()...)
 	a.routes = append(a.routes, Route{Method: "GET", Path: "/api/v1/openapi.json", Summary: "This API's OpenAPI 3.1 document", Tag: "meta",
 		Response: map[string]any{}, Status: 200, Handle: a.openAPI})

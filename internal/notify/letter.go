@@ -3,9 +3,12 @@ package notify
 import (
 	"context"
 	"fmt"
+	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/sextant-ops/sextant/internal/probe"
+	"github.com/sextant-ops/sextant/internal/secret"
 	"github.com/wneessen/go-mail"
 )
 
@@ -71,3 +74,33 @@ func (m *Mailer) Send(ctx context.Context, l Letter) error {
 	}
 	return nil
 }
+
+// Poster posts signed JSON documents to one receiver, as webhook channels
+// do (SignatureHeader, TimestampHeader), through the outbound policy and
+// with the same judgement of answers: for status page webhook subscribers,
+// whose documents are not about an incident's state.
+type Poster struct {
+	http *httpSender
+	url  string
+	key  []byte
+	now  func() time.Time
+}
+
+// NewPoster builds a poster for url signed with secret.
+func NewPoster(url string, key secret.Secret, outbound *probe.Policy) *Poster {
+	return &Poster{http: newHTTPSender(Config{Secret: key}, url, DefaultTimeout, outbound), url: url, key: []byte(key.Reveal()), now: time.Now}
+}
+
+// Post sends body (JSON), signed.
+func (p *Poster) Post(ctx context.Context, body []byte) error {
+	header := http.Header{}
+	if len(p.key) > 0 {
+		ts := strconv.FormatInt(p.now().Unix(), 10)
+		header.Set(TimestampHeader, ts)
+		header.Set(SignatureHeader, SignWebhook(p.key, ts, body))
+	}
+	return p.http.post(ctx, p.url, "application/json", header, body)
+}
+
+// Close lets go of the poster's idle connections.
+func (p *Poster) Close() { p.http.client.CloseIdleConnections() }

@@ -3,6 +3,7 @@ package subscribe
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/sextant-ops/sextant/internal/notify"
+	"github.com/sextant-ops/sextant/internal/probe"
 	"github.com/sextant-ops/sextant/internal/status"
 	"github.com/sextant-ops/sextant/internal/store"
 )
@@ -27,7 +29,10 @@ type Sender struct {
 	Pages func() []status.Page
 	// BaseURL is how readers reach the server ("https://status.example.com").
 	BaseURL func() string
-	Log     *slog.Logger
+	// Outbound returns the running config's policy for channels, which
+	// webhook subscribers' deliveries obey.
+	Outbound func() *probe.Policy
+	Log      *slog.Logger
 
 	wg sync.WaitGroup // confirmation mails under way
 }
@@ -154,14 +159,17 @@ func (c *channel) Send(ctx context.Context, m notify.Message) error {
 		return err
 	}
 	text, _ := status.PublicNote(note)
-	mailer := c.s.mailer()
-	if mailer == nil {
-		return errNoMail
-	}
 	page, _ := c.s.page(sub.Page)
 	name := m.Service
 	if d := page.DisplayNames[m.Service]; d != "" {
 		name = d
+	}
+	if sub.Kind == KindWebhook {
+		return c.post(ctx, sub, name, text, logID, m)
+	}
+	mailer := c.s.mailer()
+	if mailer == nil {
+		return errNoMail
 	}
 	base := c.s.BaseURL()
 	unsubscribe := base + c.s.Store.Link("unsubscribe", sub)
@@ -212,4 +220,35 @@ func (p *Public) CheckUnsubscribe(ctx context.Context, page string, id int64, si
 // POST).
 func (p *Public) Unsubscribe(ctx context.Context, page string, id int64, sig string) error {
 	return p.Store.Unsubscribe(ctx, page, id, sig)
+}
+
+// WebhookUpdate is the JSON document posted to a webhook subscriber for a
+// public update, signed as webhook channels' deliveries are:
+//
+//	{"event": "public_update", "page": "main", "service": "Web shop", …}
+type WebhookUpdate struct {
+	Event string `json:"event"`
+	Page  string `json:"page"`
+	// Service is the page's name for the service.
+	Service  string    `json:"service"`
+	Incident int64     `json:"incident"`
+	Update   int64     `json:"update"`
+	Text     string    `json:"text"`
+	At       time.Time `json:"at"`
+	URL      string    `json:"url"` // the status page
+}
+
+func (c *channel) post(ctx context.Context, sub Subscriber, name, text string, logID int64, m notify.Message) error {
+	body, err := json.Marshal(WebhookUpdate{Event: "public_update", Page: sub.Page, Service: name, Incident: m.IncidentID, Update: logID, Text: text,
+		At: c.s.Store.Now().UTC(), URL: c.s.BaseURL() + "/status/" + sub.Page})
+	if err != nil {
+		return notify.Permanent(err)
+	}
+	var policy *probe.Policy
+	if c.s.Outbound != nil {
+		policy = c.s.Outbound()
+	}
+	poster := notify.NewPoster(sub.Address, sub.Secret, policy)
+	defer poster.Close()
+	return poster.Post(ctx, body)
 }

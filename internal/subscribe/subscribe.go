@@ -17,12 +17,15 @@ import (
 	"errors"
 	"fmt"
 	"net/mail"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/sextant-ops/sextant/internal/apperr"
+	"github.com/sextant-ops/sextant/internal/audit"
+	"github.com/sextant-ops/sextant/internal/secret"
 	"github.com/sextant-ops/sextant/internal/store"
 )
 
@@ -31,13 +34,23 @@ import (
 // that links cannot be probed.
 var ErrNotFound = apperr.ErrNotFound
 
-// Subscriber is one address subscribed (or waiting to be) to one page.
+// The kinds of subscriber.
+const (
+	KindEmail   = "email"
+	KindWebhook = "webhook"
+)
+
+// Subscriber is one address subscribed (or waiting to be) to one page: an
+// e-mail address, or a webhook URL with the secret that signs deliveries
+// (write-only: never shown back).
 type Subscriber struct {
-	ID          int64
-	Page        string
-	Address     string
-	CreatedAt   time.Time
-	ConfirmedAt time.Time // zero while pending
+	ID          int64         `json:"id"`
+	Page        string        `json:"page"`
+	Kind        string        `json:"kind"`
+	Address     string        `json:"url"`
+	Secret      secret.Secret `json:"-"`
+	CreatedAt   time.Time     `json:"created_at"`
+	ConfirmedAt time.Time     `json:"-"` // zero while pending
 }
 
 // Confirmed says the address followed its confirmation link.
@@ -117,7 +130,7 @@ func (s *Store) Request(ctx context.Context, page, address string) (Subscriber, 
 		ON CONFLICT (page, address) DO NOTHING`, page, address, store.Millis(now)); err != nil {
 		return Subscriber{}, false, fmt.Errorf("subscribe: request: %w", err)
 	}
-	sub, err := scan(s.DB.Reader().QueryRowContext(ctx, `SELECT `+columns+` FROM status_subscribers WHERE page = $1 AND address = $2`, page, address))
+	sub, err := scan(s.DB.Reader().QueryRowContext(ctx, `SELECT `+columns+` FROM status_subscribers WHERE page = $1 AND address = $2 AND kind = 'email'`, page, address))
 	if err != nil {
 		return Subscriber{}, false, fmt.Errorf("subscribe: request: %w", err)
 	}
@@ -153,15 +166,17 @@ func (s *Store) allow(address string, now time.Time) bool {
 	return true
 }
 
-const columns = `id, page, address, created_at, confirmed_at`
+const columns = `id, page, kind, address, secret, created_at, confirmed_at`
 
 func scan(r interface{ Scan(...any) error }) (Subscriber, error) {
 	var sub Subscriber
 	var created int64
 	var confirmed sql.NullInt64
-	if err := r.Scan(&sub.ID, &sub.Page, &sub.Address, &created, &confirmed); err != nil {
+	var key string
+	if err := r.Scan(&sub.ID, &sub.Page, &sub.Kind, &sub.Address, &key, &created, &confirmed); err != nil {
 		return Subscriber{}, err
 	}
+	sub.Secret = secret.New(key)
 	sub.CreatedAt, sub.ConfirmedAt = store.FromMillis(created), store.FromNullMillis(confirmed)
 	return sub, nil
 }
@@ -182,7 +197,7 @@ func (s *Store) Link(action string, sub Subscriber) string {
 
 // get finds a subscriber of page by id and checks the link's signature.
 func (s *Store) get(ctx context.Context, q store.Querier, action, page string, id int64, sig string) (Subscriber, error) {
-	sub, err := scan(q.QueryRowContext(ctx, `SELECT `+columns+` FROM status_subscribers WHERE id = $1 AND page = $2`, id, page))
+	sub, err := scan(q.QueryRowContext(ctx, `SELECT `+columns+` FROM status_subscribers WHERE id = $1 AND page = $2 AND kind = 'email'`, id, page))
 	if errors.Is(err, sql.ErrNoRows) || (err == nil && !hmac.Equal([]byte(sig), []byte(s.Sign(action, sub)))) {
 		return Subscriber{}, fmt.Errorf("subscription: %w", ErrNotFound)
 	}
@@ -312,4 +327,105 @@ func Enqueue(ctx context.Context, q store.Querier, pages []string, incident, log
 		}
 	}
 	return len(ids), nil
+}
+
+// WebhookInput is a webhook subscriber as an operator adds one: the URL
+// deliveries are posted to and the secret that signs them.
+type WebhookInput struct {
+	URL string `json:"url"`
+	// Secret is write-only: answers and the audit log never show it.
+	Secret string `json:"secret"`
+}
+
+// minSecret is the shortest signing secret accepted: shorter ones are
+// guessable, and a receiver that checks signatures deserves a real one.
+const minSecret = 16
+
+// Validate names every problem with a webhook subscriber.
+func (in WebhookInput) Validate() error {
+	inv := &apperr.Invalid{}
+	u, err := url.Parse(strings.TrimSpace(in.URL))
+	switch {
+	case strings.TrimSpace(in.URL) == "":
+		inv.Add("url", "is required: the address deliveries are posted to")
+	case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
+		inv.Add("url", "must be an http:// or https:// URL")
+	}
+	if n := len(in.Secret); n < minSecret {
+		inv.Add("secret", "must be at least %d characters: it signs every delivery (X-Sextant-Signature)", minSecret)
+	}
+	return inv.Err()
+}
+
+// AddWebhook adds a webhook subscriber to page, confirmed at once (an
+// operator added it), with its audit entry (the secret left out).
+func (s *Store) AddWebhook(ctx context.Context, actor, page string, in WebhookInput) (Subscriber, error) {
+	if err := in.Validate(); err != nil {
+		return Subscriber{}, err
+	}
+	now := s.Now().UTC()
+	sub := Subscriber{Page: page, Kind: KindWebhook, Address: strings.TrimSpace(in.URL), Secret: secret.New(in.Secret), CreatedAt: now, ConfirmedAt: now}
+	err := s.DB.Tx(ctx, func(tx *sql.Tx) error {
+		err := tx.QueryRowContext(ctx, `INSERT INTO status_subscribers (page, kind, address, secret, created_at, confirmed_at) VALUES ($1, 'webhook', $2, $3, $4, $4) RETURNING id`,
+			page, sub.Address, in.Secret, store.Millis(now)).Scan(&sub.ID)
+		if store.IsUniqueViolation(err) {
+			return apperr.Conflict("%s already subscribes to page %q", sub.Address, page)
+		}
+		if err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx, now, actor, audit.Create, "status_subscriber", fmt.Sprintf("%s/%d", page, sub.ID), nil, sub)
+	})
+	if err != nil {
+		if errors.Is(err, apperr.ErrConflict) {
+			return Subscriber{}, err
+		}
+		return Subscriber{}, fmt.Errorf("subscribe: add webhook: %w", err)
+	}
+	s.changed(ctx)
+	return sub, nil
+}
+
+// Webhooks lists a page's webhook subscribers, oldest first.
+func (s *Store) Webhooks(ctx context.Context, page string) ([]Subscriber, error) {
+	rows, err := s.DB.Reader().QueryContext(ctx, `SELECT `+columns+` FROM status_subscribers WHERE page = $1 AND kind = 'webhook' ORDER BY id`, page)
+	if err != nil {
+		return nil, fmt.Errorf("subscribe: webhooks: %w", err)
+	}
+	defer rows.Close()
+	out := []Subscriber{}
+	for rows.Next() {
+		sub, err := scan(rows)
+		if err != nil {
+			return nil, fmt.Errorf("subscribe: webhooks: %w", err)
+		}
+		out = append(out, sub)
+	}
+	return out, rows.Err()
+}
+
+// RemoveWebhook removes a page's webhook subscriber, with its audit entry.
+func (s *Store) RemoveWebhook(ctx context.Context, actor, page string, id int64) error {
+	now := s.Now().UTC()
+	err := s.DB.Tx(ctx, func(tx *sql.Tx) error {
+		sub, err := scan(tx.QueryRowContext(ctx, `SELECT `+columns+` FROM status_subscribers WHERE id = $1 AND page = $2 AND kind = 'webhook'`, id, page))
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("webhook subscriber %d of page %q: %w", id, page, ErrNotFound)
+		}
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM status_subscribers WHERE id = $1`, id); err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx, now, actor, audit.Delete, "status_subscriber", fmt.Sprintf("%s/%d", page, id), sub, nil)
+	})
+	if err != nil {
+		if errors.Is(err, ErrNotFound) {
+			return err
+		}
+		return fmt.Errorf("subscribe: remove webhook: %w", err)
+	}
+	s.changed(ctx)
+	return nil
 }

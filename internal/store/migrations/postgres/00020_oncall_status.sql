@@ -14,13 +14,16 @@ CREATE TABLE schedule_overrides (
 );
 CREATE INDEX schedule_overrides_schedule ON schedule_overrides(schedule, end_at);
 
--- E-mail subscribers of a public status page: pending until the signed
--- confirmation link is followed, then sent each public update of an
--- incident on a service the page lists, through the outbox.
+-- Subscribers of a public status page, sent each public update of an
+-- incident on a service the page lists, through the outbox: e-mail
+-- addresses (pending until the signed confirmation link is followed) and
+-- webhook URLs added by operators (with the secret that signs deliveries).
 CREATE TABLE status_subscribers (
     id           BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     page         TEXT NOT NULL,
+    kind         TEXT NOT NULL DEFAULT 'email',
     address      TEXT NOT NULL,
+    secret       TEXT NOT NULL DEFAULT '',
     created_at   BIGINT NOT NULL,
     confirmed_at BIGINT,
     UNIQUE (page, address)
