@@ -45,7 +45,10 @@ func (h *Handler) subscribeRoutes(mux *http.ServeMux) {
 // answering 404 as for any unknown page when either is wrong.
 func (h *Handler) subscriptionPage(w http.ResponseWriter, r *http.Request, withID bool) (*Page, int64, bool) {
 	p, ok := h.page(r.PathValue("page"))
-	if !ok || h.opts.Subscriptions == nil {
+	// Without mail settings the form is not shown and takes nothing; the
+	// links already sent keep working, so nobody is left unable to
+	// unsubscribe.
+	if !ok || h.opts.Subscriptions == nil || (!withID && !h.opts.Subscriptions.Enabled()) {
 		notFound(w)
 		return nil, 0, false
 	}
