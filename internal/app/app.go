@@ -32,12 +32,14 @@ import (
 	"github.com/sextant-ops/sextant/internal/live"
 	"github.com/sextant-ops/sextant/internal/monitor"
 	"github.com/sextant-ops/sextant/internal/notify"
+	"github.com/sextant-ops/sextant/internal/override"
 	"github.com/sextant-ops/sextant/internal/postmortem"
 	"github.com/sextant-ops/sextant/internal/probe"
 	"github.com/sextant-ops/sextant/internal/setup"
 	"github.com/sextant-ops/sextant/internal/sso"
 	"github.com/sextant-ops/sextant/internal/status"
 	"github.com/sextant-ops/sextant/internal/store"
+	"github.com/sextant-ops/sextant/internal/subscribe"
 	"github.com/sextant-ops/sextant/internal/timeline"
 	"github.com/sextant-ops/sextant/internal/web"
 )
@@ -91,10 +93,17 @@ type App struct {
 	channels  atomic.Pointer[map[string]notify.Channel]
 	services  catalogCache
 	oncall    onCall
-	escalate  *escalation.Worker
-	stop      context.CancelFunc
-	metrics   *metrics
-	handler   http.Handler
+	overrides *override.Store
+	// Status page subscribers: their store, the sender of their mail, the
+	// running config's mailer and the outbox channels that reach them.
+	subscribers *subscribe.Store
+	sender      *subscribe.Sender
+	mailer      atomic.Pointer[notify.Mailer]
+	subChannels atomic.Pointer[map[string]notify.Channel]
+	escalate    *escalation.Worker
+	stop        context.CancelFunc
+	metrics     *metrics
+	handler     http.Handler
 	// live carries "something changed" events to the pages' event
 	// stream; it is closed on shutdown so that open streams end at once.
 	live *live.Broker
@@ -178,11 +187,30 @@ func New(ctx context.Context, o Options) (*App, error) {
 		return nil, err
 	}
 	a.services.catalog, a.services.now = a.catalog, o.Now
-	a.outbox = &notify.Outbox{DB: db, Log: o.Log, Now: o.Now, Links: a.links, SoleWorker: db.Engine() == store.SQLite, Metrics: a.metrics.outbox(), Channels: func() map[string]notify.Channel {
-		if m := a.channels.Load(); m != nil {
-			return *m
+	a.outbox = &notify.Outbox{DB: db, Log: o.Log, Now: o.Now, Links: a.links, SoleWorker: db.Engine() == store.SQLite, Metrics: a.metrics.outbox(), Channels: a.outboxChannels}
+	if a.subscribers, err = subscribe.Open(ctx, db, o.Now); err != nil {
+		db.Close()
+		return nil, err
+	}
+	a.sender = &subscribe.Sender{Store: a.subscribers, Mailer: a.mailer.Load, Log: o.Log, BaseURL: a.baseURL, Outbound: a.channelPolicy, Pages: func() []status.Page {
+		if p := a.statusPages.Load(); p != nil {
+			return *p
 		}
 		return nil
+	}}
+	a.subscribers.OnChange = func(ctx context.Context) {
+		if err := a.refreshSubscribers(ctx); err != nil {
+			a.log.Error("subscribers not loaded for the outbox", "err", err)
+		}
+	}
+	if err := a.refreshSubscribers(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	a.overrides = &override.Store{DB: db, Now: o.Now, OnChange: func(ctx context.Context) {
+		if err := a.oncall.refresh(ctx, a.overrides, o.Now()); err != nil {
+			a.log.Error("overrides not applied to the schedules", "err", err)
+		}
 	}}
 	a.escalate = &escalation.Worker{DB: db, Log: o.Log, Now: o.Now, Policies: a.oncall.Policy, Resolve: a.oncall.Resolve, OnEnqueue: a.outbox.Kick}
 	a.engine = &incident.Engine{Timeline: a.outages, Log: o.Log, Now: o.Now, InMaintenance: a.services.inMaintenance,
@@ -190,7 +218,7 @@ func New(ctx context.Context, o Options) (*App, error) {
 		Changed: func() { a.live.Publish(live.Event{Kind: live.Incident}) }}
 	a.engine.Configure(incident.Setup{})
 	a.ingest = &incident.Ingester{DB: db, Engine: a.engine}
-	a.incidents = &incident.Store{DB: db, Engine: a.engine}
+	a.incidents = &incident.Store{DB: db, Engine: a.engine, OnNote: a.sender.OnNote}
 	bg, stop := context.WithCancel(context.Background())
 	a.stop = stop
 	a.ingest.Start(bg)
@@ -291,6 +319,12 @@ func (a *App) applyConfig(ctx context.Context, actor string) (catalog.Changes, e
 	if err != nil {
 		return catalog.Changes{}, err
 	}
+	var mailer *notify.Mailer
+	if cfg.Mail != nil && cfg.Mail.SMTP.Host != "" {
+		if mailer, err = notify.NewMailer(cfg.Mail.From, cfg.Mail.SMTP, cfg.Outbound.Channels); err != nil {
+			return catalog.Changes{}, err
+		}
+	}
 	ch, err := a.catalog.ApplyFile(ctx, actor, cfg.Catalog, a.checks.FileHook(actor, cfg.Checks))
 	if err == nil {
 		a.outbound.Store(&cfg.Outbound)
@@ -300,8 +334,11 @@ func (a *App) applyConfig(ctx context.Context, actor string) (catalog.Changes, e
 		pages := cfg.StatusPages
 		a.statusPages.Store(&pages)
 		a.configureSSO(cfg.OIDC)
-		a.install(run)
+		a.mailer.Store(mailer)
 		a.fileCfg.Store(cfg)
+		err = a.install(ctx, run)
+	}
+	if err == nil {
 		a.services.invalidate()
 		err = a.monitor.Load(ctx)
 	}
@@ -317,6 +354,14 @@ func (a *App) applyConfig(ctx context.Context, actor string) (catalog.Changes, e
 		"created", ch.Created, "updated", ch.Updated, "deleted", ch.Deleted, "unchanged", ch.Unchanged)
 	a.metrics.reloads.Inc()
 	return ch, nil
+}
+
+// channelPolicy is the outbound policy of channels in the running config.
+func (a *App) channelPolicy() *probe.Policy {
+	if p := a.outbound.Load(); p != nil {
+		return p.Channels
+	}
+	return nil
 }
 
 // checkPolicy is the outbound policy for the next check run: the running
@@ -388,7 +433,17 @@ func (a *App) buildHandler() error {
 		Postmortems: postmortems, KnownErrors: knownErrors, Changes: &change.Store{DB: a.db},
 		Setup:      a.setup,
 		Deliveries: func(ctx context.Context, id int64) (any, error) { return a.outbox.Deliveries(ctx, id) },
-		OnCall:     &a.oncall, Reassigner: a.escalate,
+		OnCall:     &a.oncall, Reassigner: a.escalate, Overrides: a.overrides, Subscribers: a.subscribers,
+		StatusPage: func(name string) bool {
+			if p := a.statusPages.Load(); p != nil {
+				for _, pg := range *p {
+					if pg.Name == name {
+						return true
+					}
+				}
+			}
+			return false
+		},
 		Escalation: func(ctx context.Context, id int64) (any, error) {
 			st, ok, err := escalation.Get(ctx, a.db.Reader(), id)
 			if !ok || err != nil {
@@ -399,7 +454,7 @@ func (a *App) buildHandler() error {
 	api.Register(mux)
 	ui, err := web.New(web.Deps{Log: a.log, Auth: a.auth, Catalog: a.catalog, Outages: a.outages, Reports: a.reports, Monitor: a.monitor, Checks: a.checks, PublicURL: a.opts.PublicURL,
 		Incidents: a.incidents, Signer: a.signer, Deliveries: a.outbox.Deliveries, Postmortems: postmortems, KnownErrors: knownErrors,
-		OnCall: &a.oncall, Reassign: a.escalate.Reassign,
+		OnCall: &a.oncall, Reassign: a.escalate.Reassign, Overrides: a.overrides, Reachable: a.oncall.Reachable,
 		Setup: a.setup,
 		Escalation: func(ctx context.Context, id int64) (escalation.State, bool, error) {
 			return escalation.Get(ctx, a.db.Reader(), id)
@@ -428,6 +483,7 @@ func (a *App) buildHandler() error {
 	// The status pages, their feeds and badges are public by design: they
 	// show only the services a status page lists.
 	pub, err := status.New(status.Options{Reporter: a.reports, Incidents: a.incidents, PublicURL: a.opts.PublicURL, Log: a.log, Now: a.opts.Now,
+		Subscriptions: &subscribe.Public{Store: a.subscribers, Sender: a.sender},
 		Pages: func() []status.Page {
 			if p := a.statusPages.Load(); p != nil {
 				return *p
@@ -534,6 +590,8 @@ func (a *App) Run(ctx context.Context) error {
 	<-monDone
 	<-outDone
 	<-escDone
+	// Confirmation mails under way finish (each within its timeout).
+	a.sender.Wait()
 	return err
 }
 
@@ -580,11 +638,51 @@ func (a *App) publishChecks(changes []monitor.Change) {
 
 // links builds an incident's page and signed action links for messages.
 func (a *App) links(id int64) (view, ack, resolve string) {
-	base := a.opts.PublicURL
-	if base == "" {
-		base = "http://" + displayAddr(a.addr)
+	return a.signer.Links(a.baseURL(), id, a.opts.Now())
+}
+
+// baseURL is how readers reach the server, for links sent out: the
+// public URL, or else the address it listens on.
+func (a *App) baseURL() string {
+	if a.opts.PublicURL != "" {
+		return strings.TrimSuffix(a.opts.PublicURL, "/")
 	}
-	return a.signer.Links(base, id, a.opts.Now())
+	return "http://" + displayAddr(a.addr)
+}
+
+// outboxChannels is the outbox's channel table: the config's channels and
+// people's contacts, and one channel per confirmed status page subscriber.
+func (a *App) outboxChannels() map[string]notify.Channel {
+	m := a.channels.Load()
+	if m == nil {
+		return nil
+	}
+	subs := a.subChannels.Load()
+	if subs == nil || len(*subs) == 0 {
+		return *m
+	}
+	out := make(map[string]notify.Channel, len(*m)+len(*subs))
+	for k, v := range *m {
+		out[k] = v
+	}
+	for k, v := range *subs {
+		out[k] = v
+	}
+	return out
+}
+
+// refreshSubscribers rebuilds the subscribers' outbox channels.
+func (a *App) refreshSubscribers(ctx context.Context) error {
+	ids, err := a.subscribers.ConfirmedIDs(ctx)
+	if err != nil {
+		return err
+	}
+	m := make(map[string]notify.Channel, len(ids))
+	for _, id := range ids {
+		m[subscribe.Channel(id)] = a.sender.Channel(id)
+	}
+	a.subChannels.Store(&m)
+	return nil
 }
 
 // Signer signs and checks incident action links, for the UI.

@@ -2,7 +2,9 @@ package app
 
 import (
 	"context"
+	"fmt"
 	"sort"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -11,6 +13,7 @@ import (
 	"github.com/sextant-ops/sextant/internal/incident"
 	"github.com/sextant-ops/sextant/internal/notify"
 	"github.com/sextant-ops/sextant/internal/oncall"
+	"github.com/sextant-ops/sextant/internal/override"
 	"github.com/sextant-ops/sextant/internal/store"
 )
 
@@ -20,12 +23,71 @@ type directory struct {
 	people    map[string]escalation.Person
 	schedules map[string]*oncall.Compiled
 	raw       []oncall.Schedule
-	policies  []incident.EscalationPolicy
-	channels  map[string]bool // configured channel names
+	// stored are the overrides made in the UI and the API, by schedule,
+	// laid after the file's own so that the newest decision wins.
+	stored   map[string][]oncall.Override
+	policies []incident.EscalationPolicy
+	channels map[string]bool // configured channel names
+	// working counts, per person, the contact channels that could be
+	// built (an e-mail address without mail settings builds none).
+	working map[string]int
 }
 
 // onCall serves the directory to the API, the UI and the escalation worker.
-type onCall struct{ cur atomic.Pointer[directory] }
+type onCall struct {
+	cur atomic.Pointer[directory]
+	// mu orders the swaps of a reload and of an override's write, so
+	// that neither undoes the other.
+	mu sync.Mutex
+}
+
+// storedSince is how far back stored overrides are loaded: as far as the
+// schedule page looks for the start of the shift running now.
+const storedSince = 35 * 24 * time.Hour
+
+// install makes d the directory in force, with the stored overrides
+// loaded afresh (nil overrides leave d's as they are).
+func (o *onCall) install(ctx context.Context, d *directory, overrides *override.Store, now time.Time) error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if overrides != nil {
+		stored, err := overrides.BySchedule(ctx, now.Add(-storedSince))
+		if err != nil {
+			return err
+		}
+		if err := d.compile(stored); err != nil {
+			return err
+		}
+	}
+	o.cur.Store(d)
+	return nil
+}
+
+// refresh recompiles the running directory's schedules with the stored
+// overrides, after one was made or removed.
+func (o *onCall) refresh(ctx context.Context, overrides *override.Store, now time.Time) error {
+	d := o.dir()
+	next := *d
+	next.schedules = map[string]*oncall.Compiled{}
+	return o.install(ctx, &next, overrides, now)
+}
+
+// compile builds each schedule with the file's overrides followed by the
+// stored ones.
+func (d *directory) compile(stored map[string][]oncall.Override) error {
+	d.stored = stored
+	d.schedules = map[string]*oncall.Compiled{}
+	for _, s := range d.raw {
+		merged := s
+		merged.Overrides = append(append([]oncall.Override(nil), s.Overrides...), stored[s.Name]...)
+		c, err := oncall.Compile(merged)
+		if err != nil {
+			return fmt.Errorf("schedule %q: %w", s.Name, err)
+		}
+		d.schedules[s.Name] = c
+	}
+	return nil
+}
 
 func (o *onCall) dir() *directory {
 	if d := o.cur.Load(); d != nil {
@@ -38,7 +100,7 @@ func (o *onCall) dir() *directory {
 // each person.
 func buildDirectory(cfg *config.Config, channels map[string]notify.Channel) (*directory, error) {
 	d := &directory{people: map[string]escalation.Person{}, schedules: map[string]*oncall.Compiled{}, raw: cfg.Schedules,
-		policies: cfg.Incident.Policies, channels: map[string]bool{}}
+		policies: cfg.Incident.Policies, channels: map[string]bool{}, working: map[string]int{}}
 	for name := range channels {
 		d.channels[name] = true
 	}
@@ -50,14 +112,11 @@ func buildDirectory(cfg *config.Config, channels map[string]notify.Channel) (*di
 				return nil, err
 			}
 			channels[name] = ch
+			d.working[p.Name]++
 		}
 	}
-	for _, s := range cfg.Schedules {
-		c, err := oncall.Compile(s)
-		if err != nil {
-			return nil, err
-		}
-		d.schedules[s.Name] = c
+	if err := d.compile(nil); err != nil {
+		return nil, err
 	}
 	return d, nil
 }
@@ -78,6 +137,10 @@ func (o *onCall) Person(name string) (escalation.Person, bool) {
 	p, ok := o.dir().people[name]
 	return p, ok
 }
+
+// Reachable says whether a person has at least one working contact
+// method, for the dashboard's warning.
+func (o *onCall) Reachable(user string) bool { return o.dir().working[user] > 0 }
 
 // Schedules lists the schedules as declared.
 func (o *onCall) Schedules() []oncall.Schedule { return o.dir().raw }

@@ -121,10 +121,15 @@ func (a *App) buildRunning(ctx context.Context, cfg *config.Config) (*running, e
 
 // install swaps run in: the outbox, the escalation worker and the
 // incident engine see it from their next step.
-func (a *App) install(run *running) {
+func (a *App) install(ctx context.Context, run *running) error {
+	// The schedules are compiled with the overrides stored in the
+	// database as well as the file's.
+	if err := a.oncall.install(ctx, run.dir, a.overrides, a.opts.Now()); err != nil {
+		return err
+	}
 	a.channels.Store(&run.channels)
-	a.oncall.cur.Store(run.dir)
 	a.engine.Configure(run.incident)
+	return nil
 }
 
 // applySetup rebuilds what runs after a change made in the UI or API,
@@ -136,8 +141,7 @@ func (a *App) applySetup(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	a.install(run)
-	return nil
+	return a.install(ctx, run)
 }
 
 // runningFile is the config applied last, or an empty one.

@@ -23,9 +23,11 @@ import (
 	"github.com/sextant-ops/sextant/internal/incident"
 	"github.com/sextant-ops/sextant/internal/knownerror"
 	"github.com/sextant-ops/sextant/internal/monitor"
+	"github.com/sextant-ops/sextant/internal/override"
 	"github.com/sextant-ops/sextant/internal/postmortem"
 	"github.com/sextant-ops/sextant/internal/setup"
 	"github.com/sextant-ops/sextant/internal/store"
+	"github.com/sextant-ops/sextant/internal/subscribe"
 	"github.com/sextant-ops/sextant/internal/timeline"
 )
 
@@ -89,7 +91,13 @@ type Deps struct {
 	OnCall     OnCall
 	Escalation func(ctx context.Context, incidentID int64) (any, error)
 	Reassigner Reassigner
-	Config     Reloader
+	// Overrides keeps the schedule overrides made in the UI and the API.
+	Overrides *override.Store
+	// Subscribers keeps the status pages' subscribers; StatusPage says
+	// whether the running config has a page of that name.
+	Subscribers *subscribe.Store
+	StatusPage  func(name string) bool
+	Config      Reloader
 	// Postmortems keeps post-mortems of resolved incidents; KnownErrors
 	// keeps known errors and their workarounds. Without them those routes
 	// answer 404.
@@ -135,6 +143,8 @@ func New(d Deps) *API {
 	a.routes = append(a.routes, a.changeRoutes()...)
 	a.routes = append(a.routes, a.postmortemRoutes()...)
 	a.routes = append(a.routes, a.oncallRoutes()...)
+	a.routes = append(a.routes, a.overrideRoutes()...)
+	a.routes = append(a.routes, a.subscriberRoutes()...)
 	a.routes = append(a.routes, a.adminRoutes()...)
 	a.routes = append(a.routes, a.setupRoutes()...)
 	a.routes = append(a.routes, Route{Method: "GET", Path: "/api/v1/openapi.json", Summary: "This API's OpenAPI 3.1 document", Tag: "meta",
@@ -265,6 +275,9 @@ func (a *API) bodyValidators() map[reflect.Type]func(r *http.Request, body any) 
 				return &apperr.Invalid{Fields: []apperr.Field{{Path: "name", Msg: "is required"}}}
 			}
 			return a.deps.Catalog.ValidateCalendar(r.Context(), c)
+		},
+		reflect.TypeFor[*override.Input](): func(r *http.Request, body any) error {
+			return override.Validate(*body.(*override.Input), a.knownPerson, a.deps.Overrides.Now())
 		},
 		reflect.TypeFor[*monitor.Check](): func(r *http.Request, body any) error {
 			c := *body.(*monitor.Check)

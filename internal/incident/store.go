@@ -64,6 +64,10 @@ type Store struct {
 	// Checks, when set, is told of resolved incidents from checks, and
 	// answers whether their check still fails.
 	Checks CheckStates
+	// OnNote, when set, is called in the transaction that adds a note,
+	// after it is written, and reports whether it enqueued notifications
+	// (the status pages' subscribers hear of "Public:" notes this way).
+	OnNote func(ctx context.Context, tx store.Querier, incident int64, service, text string, now time.Time) (bool, error)
 }
 
 const incidentColumns = `id, service, status, severity, summary, source, dedup_key, integration, escalation, in_maintenance, service_state, details,
@@ -233,7 +237,10 @@ func (s *Store) Note(ctx context.Context, id int64, actor, text string) (Inciden
 		return Incident{}, &apperr.Invalid{Fields: []apperr.Field{{Path: "text", Msg: fmt.Sprintf("is longer than %d characters", MaxNote)}}}
 	}
 	return s.act(ctx, id, func(tx *stmts, r row, i Incident, now time.Time) (bool, error) {
-		return false, logEntry(ctx, tx, id, now, "note", actor, text)
+		if err := logEntry(ctx, tx, id, now, "note", actor, text); err != nil || s.OnNote == nil {
+			return false, err
+		}
+		return s.OnNote(ctx, tx.tx, id, i.Service, text, now)
 	})
 }
 

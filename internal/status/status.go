@@ -51,6 +51,9 @@ type Options struct {
 	Log       *slog.Logger
 	// Now is the cache's clock; nil means time.Now.
 	Now func() time.Time
+	// Subscriptions keeps the pages' e-mail subscribers; nil shows no
+	// subscribe form.
+	Subscriptions Subscriptions
 }
 
 // Handler serves the public routes.
@@ -110,6 +113,7 @@ func New(o Options) (*Handler, error) {
 	mux.HandleFunc("GET /status/{page}/feed.rss", h.feed(rssFeed))
 	mux.HandleFunc("GET /badge/{service}/status.svg", h.badge(stateBadge))
 	mux.HandleFunc("GET /badge/{service}/availability.svg", h.badge(availabilityBadge))
+	h.subscribeRoutes(mux)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { notFound(w) })
 	h.mux = mux
 	return h, nil

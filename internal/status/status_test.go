@@ -225,6 +225,8 @@ func TestNotFoundRevealsNothing(t *testing.T) {
 			"/status/unknown", "/status/" + privateName, "/status/unknown/feed.atom", "/status/unknown/feed.rss",
 			"/badge/no-such-service/status.svg", "/badge/no-such-service/availability.svg",
 			"/badge/" + privateName + "/status.svg", "/badge/" + privateName + "/availability.svg", "/badge/shop/other.svg",
+			// Without subscriptions their links are unknown pages too.
+			"/status/main/subscription/1/confirm?sig=00", "/status/main/subscription/1/unsubscribe?sig=00",
 		} {
 			code, hdr, body := f.get(t, p)
 			if code != 404 || body != want || hdr.Get("Content-Type") != wantHdr.Get("Content-Type") || hdr.Get("Content-Length") != wantHdr.Get("Content-Length") {

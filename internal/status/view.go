@@ -44,6 +44,10 @@ type pageView struct {
 	Recent                   []incidentView // incidents of the last 30 days, for feeds
 	Maintenance              []maintenanceView
 	DaysShown                int
+	// Subscribe shows the e-mail subscription form (the server keeps
+	// subscriptions); SubscribeForm is its data.
+	Subscribe     bool
+	SubscribeForm subscribeView
 }
 
 type banner struct{ Class, Text string }
@@ -156,6 +160,9 @@ func current(s *timeline.Snapshot, name string) availability.State {
 func (h *Handler) buildView(ctx context.Context, s *timeline.Snapshot, p *Page, first bool) (*pageView, error) {
 	v := &pageView{Name: p.Name, Title: p.Title, Description: p.Description, Path: "/status/" + p.Name, FeedPath: "/status/" + p.Name,
 		CSS: h.css.url, Now: s.Now, DaysShown: Days}
+	if h.opts.Subscriptions != nil && h.opts.Subscriptions.Enabled() {
+		v.Subscribe, v.SubscribeForm = true, subscribeView{Path: "/status/" + p.Name}
+	}
 	if first {
 		v.Path = "/status"
 	}

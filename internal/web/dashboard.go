@@ -137,10 +137,13 @@ type dashboardPage struct {
 	Tiers, Owners, States, Compliances, Sorts []option
 	SortBy                                    map[string]sortLink
 	OnCall                                    []onCallNow
-	Incidents                                 []incident.Incident
-	AsOf                                      time.Time
-	PageURL, FragmentURL                      string
-	RefreshSeconds                            int
+	// Unreachable warns of each person on call now who has no working
+	// contact method: paging them would reach nobody.
+	Unreachable          []unreachable
+	Incidents            []incident.Incident
+	AsOf                 time.Time
+	PageURL, FragmentURL string
+	RefreshSeconds       int
 }
 
 // TileURL links a summary tile to the dashboard filtered on it.
@@ -211,6 +214,7 @@ func (u *UI) dashboard(r *http.Request) (*dashboardPage, error) {
 	slices.SortFunc(p.Rows, q.compare)
 	p.options(owners)
 	p.OnCall = u.onCallNow()
+	p.Unreachable = u.unreachable(p.OnCall)
 	enc := q.encode()
 	p.PageURL, p.FragmentURL = "/", "/dashboard/fragment"
 	if enc != "" {
@@ -252,6 +256,31 @@ func (u *UI) onCallNow() []onCallNow {
 		out = append(out, onCallNow{Name: s.Name, Users: c.OnCall(now)})
 	}
 	slices.SortFunc(out, func(a, b onCallNow) int { return strings.Compare(a.Name, b.Name) })
+	return out
+}
+
+// unreachable is a person on call now in a schedule who cannot be paged.
+type unreachable struct{ User, Schedule string }
+
+// unreachable finds, among those on call now, the people with no working
+// contact method: none at all, or only contacts whose channel the server
+// could not build (an e-mail address without mail settings). Without the
+// server's answer (Deps.Reachable), any contact counts as working.
+func (u *UI) unreachable(now []onCallNow) []unreachable {
+	var out []unreachable
+	for _, s := range now {
+		for _, user := range s.Users {
+			works := false
+			if u.deps.Reachable != nil {
+				works = u.deps.Reachable(user)
+			} else if p, ok := u.onCall().Person(user); ok {
+				works = len(p.Contacts()) > 0
+			}
+			if !works {
+				out = append(out, unreachable{User: user, Schedule: s.Name})
+			}
+		}
+	}
 	return out
 }
 

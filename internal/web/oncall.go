@@ -260,6 +260,14 @@ type schedulePage struct {
 	FeedPath, FeedURL string
 	SecretURL         string // shown once, right after it was made
 	Done              string
+	// Overrides made here: CanOverride says the server keeps them, Me is
+	// the signed-in person's name in the directory ("" when the account
+	// is no person, who then cannot take a shift), Stored lists those not
+	// ended, and Cover is the "cover from … to …" form.
+	CanOverride bool
+	Me          string
+	Stored      []storedOverride
+	Cover       coverForm
 }
 
 type legendEntry struct {
@@ -409,8 +417,11 @@ func (u *UI) showSchedule(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if d := r.URL.Query().Get("done"); d == "revoked" || d == "none" {
+	if d := r.URL.Query().Get("done"); d == "revoked" || d == "none" || d == "override" || d == "removed" {
 		p.Done = d
+	}
+	if err := u.overrideParts(r, p); err != nil {
+		return err
 	}
 	u.render(w, r, http.StatusOK, "schedule.html", "Schedule "+p.Name, p)
 	return nil

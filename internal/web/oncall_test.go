@@ -18,6 +18,7 @@ import (
 	"github.com/sextant-ops/sextant/internal/knownerror"
 	"github.com/sextant-ops/sextant/internal/notify"
 	"github.com/sextant-ops/sextant/internal/oncall"
+	"github.com/sextant-ops/sextant/internal/override"
 	"github.com/sextant-ops/sextant/internal/secret"
 	"github.com/sextant-ops/sextant/internal/store"
 	"github.com/sextant-ops/sextant/internal/store/storetest"
@@ -99,15 +100,36 @@ type ocEnv struct {
 	mu         sync.Mutex
 	states     map[int64]escalation.State
 	reassigned []string
+	// dir is the fake directory; overrides stores the overrides made on
+	// the schedule pages and recompiles dir's schedules with them, as the
+	// server's directory does.
+	dir       *fakeOnCall
+	overrides *override.Store
 }
 
 func newOnCallEnv(t *testing.T, db *store.DB) *ocEnv {
 	t.Helper()
-	e := &ocEnv{pmEnv: newPMEnv(t, db), states: map[int64]escalation.State{}}
+	e := &ocEnv{pmEnv: newPMEnv(t, db), states: map[int64]escalation.State{}, dir: testDirectory(t)}
+	e.overrides = &override.Store{DB: db, Now: func() time.Time { return testNow }, OnChange: func(ctx context.Context) {
+		stored, err := e.overrides.BySchedule(ctx, testNow.Add(-35*24*time.Hour))
+		if err != nil {
+			t.Errorf("stored overrides: %v", err)
+			return
+		}
+		for _, s := range e.dir.schedules {
+			s.Overrides = append(append([]oncall.Override(nil), s.Overrides...), stored[s.Name]...)
+			c, err := oncall.Compile(s)
+			if err != nil {
+				t.Errorf("compile %s: %v", s.Name, err)
+				return
+			}
+			e.dir.compiled[s.Name] = c
+		}
+	}}
 	outbox := &notify.Outbox{DB: db}
 	ui, err := New(Deps{Auth: e.auth, Catalog: e.catalog, Outages: e.outages, Reports: timeline.NewReporter(e.catalog, e.outages, nil),
 		Monitor: e.monitor, Checks: e.checks, Incidents: e.incidents, Signer: e.signer, Deliveries: outbox.Deliveries,
-		Postmortems: e.postmortems, KnownErrors: e.known, OnCall: testDirectory(t),
+		Postmortems: e.postmortems, KnownErrors: e.known, OnCall: e.dir, Overrides: e.overrides,
 		Audit: func(ctx context.Context, f audit.Filter, p store.Page) ([]audit.Entry, string, error) {
 			return audit.List(ctx, db, f, p)
 		},

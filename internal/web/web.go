@@ -26,6 +26,7 @@ import (
 	"github.com/sextant-ops/sextant/internal/live"
 	"github.com/sextant-ops/sextant/internal/monitor"
 	"github.com/sextant-ops/sextant/internal/notify"
+	"github.com/sextant-ops/sextant/internal/override"
 	"github.com/sextant-ops/sextant/internal/postmortem"
 	"github.com/sextant-ops/sextant/internal/setup"
 	"github.com/sextant-ops/sextant/internal/sso"
@@ -59,6 +60,12 @@ type Deps struct {
 	// OnCall is the on-call directory (people, schedules, escalation
 	// policies) behind the on-call pages; without it they show none.
 	OnCall OnCall
+	// Reachable says whether a person has a working contact method (a
+	// channel the server built for them); nil counts any contact.
+	Reachable func(user string) bool
+	// Overrides keeps the schedule overrides made on the schedule pages;
+	// without it those pages offer none.
+	Overrides *override.Store
 	// Escalation returns where an incident's escalation stands (false when
 	// it has none); Reassign hands an open incident to a person, who is
 	// notified at once. Without them the incident page has no escalation
@@ -216,6 +223,8 @@ func (u *UI) routes() http.Handler {
 	mux.Handle("GET /oncall", u.page(auth.Viewer, u.showOnCall))
 	mux.Handle("GET /oncall/schedules/{name}", u.page(auth.Viewer, u.showSchedule))
 	mux.Handle("POST /oncall/schedules/{name}/calendar-secret", u.page(auth.Operator, u.createScheduleFeedSecret))
+	mux.Handle("POST /oncall/schedules/{name}/overrides", u.page(auth.Operator, u.createOverride))
+	mux.Handle("POST /oncall/schedules/{name}/overrides/{id}/delete", u.page(auth.Operator, u.deleteOverride))
 	mux.Handle("POST /oncall/schedules/{name}/calendar-secret/revoke", u.page(auth.Operator, u.revokeScheduleFeedSecret))
 	mux.Handle("POST /incidents/{id}/postmortem", u.page(auth.Operator, u.startPostmortem))
 	mux.Handle("GET /postmortems", u.page(auth.Viewer, u.listPostmortems))

@@ -1,0 +1,106 @@
+package notify
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/sextant-ops/sextant/internal/probe"
+	"github.com/sextant-ops/sextant/internal/secret"
+	"github.com/wneessen/go-mail"
+)
+
+// Letter is a plain e-mail that is about no one incident's state: a status
+// page subscriber's confirmation request or an update they subscribed to.
+type Letter struct {
+	To, Subject, Body string
+	// Unsubscribe, when set, is the one-click unsubscribe URL, sent as
+	// List-Unsubscribe with List-Unsubscribe-Post (RFC 8058) so mail
+	// clients offer their own button.
+	Unsubscribe string
+}
+
+// Mailer sends letters with the mail settings people's e-mail uses, over
+// the same outbound policy, TLS modes and error classification as the
+// e-mail channel.
+type Mailer struct{ e *email }
+
+// NewMailer builds a mailer; the settings are validated as an e-mail
+// channel's are.
+func NewMailer(from string, smtp SMTPConfig, outbound *probe.Policy) (*Mailer, error) {
+	c := Config{Name: "mail", Type: TypeEmail, To: []string{"check@example.com"}, From: from, SMTP: smtp}
+	if fields := c.Validate(); len(fields) > 0 {
+		return nil, fmt.Errorf("mail settings: %s", fields[0].Msg)
+	}
+	e, err := newEmail(c, templates{}, DefaultTimeout, outbound)
+	if err != nil {
+		return nil, err
+	}
+	return &Mailer{e: e}, nil
+}
+
+// Send delivers one letter. A refusal no retry can change is Permanent.
+func (m *Mailer) Send(ctx context.Context, l Letter) error {
+	msg := mail.NewMsg()
+	if err := msg.From(m.e.from); err != nil {
+		return Permanent(fmt.Errorf("from %q: %w", m.e.from, err))
+	}
+	if err := msg.To(l.To); err != nil {
+		return Permanent(fmt.Errorf("to: %w", err))
+	}
+	msg.Subject(l.Subject)
+	msg.SetDate()
+	msg.SetMessageID()
+	msg.SetGenHeader("Auto-Submitted", "auto-generated")
+	if l.Unsubscribe != "" {
+		msg.SetGenHeader("List-Unsubscribe", "<"+l.Unsubscribe+">")
+		msg.SetGenHeader("List-Unsubscribe-Post", "List-Unsubscribe=One-Click")
+	}
+	msg.SetBodyString(mail.TypeTextPlain, l.Body)
+	client, err := mail.NewClient(m.e.host, m.e.options()...)
+	if err != nil {
+		return Permanent(fmt.Errorf("smtp %s: %s", m.e.addr(), m.e.scrub.Replace(err.Error())))
+	}
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	if err := client.DialAndSendWithContext(ctx, msg); err != nil {
+		out := &scrubbedError{msg: fmt.Sprintf("smtp %s: %s", m.e.addr(), m.e.scrub.Replace(err.Error())), err: err}
+		if smtpPermanent(err) {
+			return Permanent(out)
+		}
+		return out
+	}
+	return nil
+}
+
+// Poster posts signed JSON documents to one receiver, as webhook channels
+// do (SignatureHeader, TimestampHeader), through the outbound policy and
+// with the same judgement of answers: for status page webhook subscribers,
+// whose documents are not about an incident's state.
+type Poster struct {
+	http *httpSender
+	url  string
+	key  []byte
+	now  func() time.Time
+}
+
+// NewPoster builds a poster for url signed with secret.
+func NewPoster(url string, key secret.Secret, outbound *probe.Policy) *Poster {
+	return &Poster{http: newHTTPSender(Config{Secret: key}, url, DefaultTimeout, outbound), url: url, key: []byte(key.Reveal()), now: time.Now}
+}
+
+// Post sends body (JSON), signed.
+func (p *Poster) Post(ctx context.Context, body []byte) error {
+	header := http.Header{}
+	if len(p.key) > 0 {
+		ts := strconv.FormatInt(p.now().Unix(), 10)
+		header.Set(TimestampHeader, ts)
+		header.Set(SignatureHeader, SignWebhook(p.key, ts, body))
+	}
+	return p.http.post(ctx, p.url, "application/json", header, body)
+}
+
+// Close lets go of the poster's idle connections.
+func (p *Poster) Close() { p.http.client.CloseIdleConnections() }
