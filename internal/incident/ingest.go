@@ -144,7 +144,7 @@ func (in *Ingester) commit(batch []*request) {
 	enqueued := false
 	err := in.DB.Tx(ctx, func(tx *sql.Tx) error {
 		outs, enqueued = nil, false
-		st := newStmts(tx)
+		st := newStmts(tx, prepareFor(in.DB))
 		defer st.close()
 		for _, r := range batch {
 			var o []Outcome
