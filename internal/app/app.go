@@ -53,8 +53,11 @@ type Options struct {
 	RawRetention time.Duration
 	// CheckConcurrency bounds the checks run at once (default 1000).
 	CheckConcurrency int
-	Version          string
-	Log              *slog.Logger
+	// IngestLoops is the number of event commit loops on PostgreSQL (0:
+	// incident.DefaultPostgresLoops); SQLite always runs one.
+	IngestLoops int
+	Version     string
+	Log         *slog.Logger
 	// Out receives the lines a person starting the server reads: the URL
 	// and how to sign in.
 	Out io.Writer
@@ -148,7 +151,7 @@ func New(ctx context.Context, o Options) (*App, error) {
 	a.engine = &incident.Engine{Timeline: a.outages, Log: o.Log, Now: o.Now, InMaintenance: a.services.inMaintenance,
 		OnEnqueue: func() { a.outbox.Kick(); a.escalate.Kick() }, StartEscalation: a.startEscalation, StopEscalation: escalation.Stop}
 	a.engine.Configure(incident.Setup{})
-	a.ingest = &incident.Ingester{DB: db, Engine: a.engine}
+	a.ingest = &incident.Ingester{DB: db, Engine: a.engine, Loops: o.IngestLoops}
 	a.incidents = &incident.Store{DB: db, Engine: a.engine}
 	bg, stop := context.WithCancel(context.Background())
 	a.stop = stop

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -282,5 +283,69 @@ func TestValidateSetup(t *testing.T) {
 		if !got[want] {
 			t.Errorf("no problem at %s; got %v", want, got)
 		}
+	}
+}
+
+// TestCommitLoopsKeepEachKeysOrder: with several commit loops (PostgreSQL;
+// SQLite runs one whatever is asked), every key's events are applied in the
+// order they were submitted while many keys arrive at once: each key's
+// trigger, repeat, acknowledge, resolve and new trigger leave one resolved
+// incident that counted two triggers and one open incident.
+func TestCommitLoopsKeepEachKeysOrder(t *testing.T) {
+	for _, loops := range []int{1, 2, 4} {
+		t.Run(fmt.Sprintf("%d loops", loops), func(t *testing.T) {
+			storetest.Run(t, func(t *testing.T, db *store.DB) {
+				ctx := context.Background()
+				f := newFixture(t, db)
+				in := &incident.Ingester{DB: db, Engine: f.engine, Loops: loops}
+				cctx, cancel := context.WithCancel(ctx)
+				t.Cleanup(cancel)
+				in.Start(cctx)
+				const keys = 40
+				var wg sync.WaitGroup
+				errs := make(chan error, keys)
+				for i := range keys {
+					wg.Go(func() {
+						key := fmt.Sprintf("order-%02d", i)
+						for _, action := range []string{"trigger", "trigger", "acknowledge", "resolve", "trigger"} {
+							if _, err := in.Submit(ctx, []incident.Event{ev(action, key)}); err != nil {
+								errs <- fmt.Errorf("%s %s: %w", action, key, err)
+								return
+							}
+						}
+					})
+				}
+				wg.Wait()
+				close(errs)
+				for err := range errs {
+					t.Fatal(err)
+				}
+				rows, err := db.Reader().QueryContext(ctx, `SELECT dedup_key, status, event_count FROM incidents ORDER BY dedup_key, id`)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer rows.Close()
+				got := map[string][]string{}
+				for rows.Next() {
+					var key, status string
+					var n int
+					if err := rows.Scan(&key, &status, &n); err != nil {
+						t.Fatal(err)
+					}
+					got[key] = append(got[key], fmt.Sprintf("%s/%d", status, n))
+				}
+				if len(got) != keys {
+					t.Fatalf("%d keys have incidents, want %d", len(got), keys)
+				}
+				for key, list := range got {
+					if strings.Join(list, " ") != "resolved/2 triggered/1" {
+						t.Errorf("%s: %v, want [resolved/2 triggered/1]", key, list)
+					}
+				}
+				if n := f.count(t, `SELECT COUNT(*) FROM events`); n != 5*keys {
+					t.Errorf("%d events, want %d", n, 5*keys)
+				}
+			})
+		})
 	}
 }

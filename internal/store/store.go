@@ -158,7 +158,13 @@ func openPostgres(ctx context.Context, dsn string, log *slog.Logger, o Options) 
 	if err != nil {
 		return nil, fmt.Errorf("store: open postgres %s: %w", redactURL(dsn), err)
 	}
+	// Idle connections are kept as many as may be open: pgx keeps its
+	// prepared statements per connection, and with database/sql's default of
+	// two idle ones, the ingester's commit loops and the readers beside them
+	// would close and reopen connections (and prepare everything again) all
+	// the time.
 	pool.SetMaxOpenConns(16)
+	pool.SetMaxIdleConns(16)
 	pool.SetConnMaxIdleTime(5 * time.Minute)
 	db := &DB{engine: Postgres, read: pool, write: pool, log: log}
 	if err := db.Ping(ctx); err != nil {
