@@ -156,7 +156,7 @@ func (e *Engine) applyAll(ctx context.Context, tx *stmts, events []Event) ([]Out
 	enqueued := false
 	now := e.Now().UTC()
 	for i, ev := range events {
-		o, q, err := e.apply(ctx, tx, ev, now)
+		o, q, err := e.apply(ctx, tx, ev, now, &out[i].EventID)
 		if err != nil {
 			return nil, false, err
 		}
@@ -176,6 +176,9 @@ type stmts struct {
 	tx      *sql.Tx
 	prepare bool
 	m       map[string]*sql.Stmt
+	// pending, when the ingester batches, holds append-only rows not yet
+	// sent (see appendBuf); nil otherwise.
+	pending map[string]*appendBuf
 }
 
 // newStmts runs tx's statements, preparing them once when prepare is set
@@ -199,8 +202,32 @@ func (s *stmts) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
 	return st, nil
 }
 
-// ExecContext runs a prepared statement.
+// ExecContext runs a statement, or, when batching, keeps an append-only
+// row for later (see appendBuf).
 func (s *stmts) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if s.pending != nil {
+		if s.deferred(query, args, nil) {
+			return deferredResult{}, nil
+		}
+		if err := s.flushFor(ctx, query); err != nil {
+			return nil, err
+		}
+	}
+	return s.exec(ctx, query, args...)
+}
+
+// deferredResult is the result of a row kept for later: one row.
+type deferredResult struct{}
+
+// LastInsertId is not known before the row is sent.
+func (deferredResult) LastInsertId() (int64, error) {
+	return 0, errors.New("incident: the row is written with its batch")
+}
+
+// RowsAffected is the one row.
+func (deferredResult) RowsAffected() (int64, error) { return 1, nil }
+
+func (s *stmts) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
 	if !s.prepare {
 		return s.tx.ExecContext(ctx, query, args...)
 	}
@@ -211,8 +238,15 @@ func (s *stmts) ExecContext(ctx context.Context, query string, args ...any) (sql
 	return st.ExecContext(ctx, args...)
 }
 
-// QueryContext runs a prepared query.
+// QueryContext runs a query.
 func (s *stmts) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if err := s.flushFor(ctx, query); err != nil {
+		return nil, err
+	}
+	return s.query(ctx, query, args...)
+}
+
+func (s *stmts) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
 	if !s.prepare {
 		return s.tx.QueryContext(ctx, query, args...)
 	}
@@ -226,6 +260,11 @@ func (s *stmts) QueryContext(ctx context.Context, query string, args ...any) (*s
 // QueryRowContext runs a prepared single-row query; a preparation error
 // surfaces from Scan, as with sql.Tx.
 func (s *stmts) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	if err := s.flushFor(ctx, query); err != nil {
+		// The failure reaches the caller from Scan, as the statement's own
+		// would: the transaction is already in error.
+		return s.tx.QueryRowContext(ctx, query, args...)
+	}
 	if !s.prepare {
 		return s.tx.QueryRowContext(ctx, query, args...)
 	}
@@ -251,7 +290,9 @@ type row struct {
 	maint    bool
 }
 
-func (e *Engine) apply(ctx context.Context, tx *stmts, ev Event, now time.Time) (Outcome, bool, error) {
+// apply applies one event. When tx batches, the event's row is written
+// with the batch and its id stored in *eventID then (see appendBuf).
+func (e *Engine) apply(ctx context.Context, tx *stmts, ev Event, now time.Time, eventID *int64) (Outcome, bool, error) {
 	var o Outcome
 	// PostgreSQL text cannot hold NUL; a sender's stray one must not fail
 	// the event.
@@ -357,9 +398,11 @@ func (e *Engine) apply(ctx context.Context, tx *stmts, ev Event, now time.Time) 
 	// The event is stored with the incident it went to, in the same
 	// transaction: durable before the sender hears 202.
 	incidentID := sql.NullInt64{Int64: o.IncidentID, Valid: o.IncidentID != 0}
-	err = tx.QueryRowContext(ctx, `INSERT INTO events (integration, action, dedup_key, body, received_at, incident_id) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
-		ev.Integration, ev.Action, ev.DedupKey, string(ev.Body), store.Millis(now), incidentID).Scan(&o.EventID)
-	if err != nil {
+	args := []any{ev.Integration, ev.Action, ev.DedupKey, string(ev.Body), store.Millis(now), incidentID}
+	if eventID != nil && tx.deferred(eventInsert, args, eventID) {
+		return o, enqueued, nil
+	}
+	if err := tx.QueryRowContext(ctx, eventInsert, args...).Scan(&o.EventID); err != nil {
 		return o, false, fmt.Errorf("incident: record event: %w", err)
 	}
 	return o, enqueued, nil
@@ -470,8 +513,7 @@ func (e *Engine) knownError(ctx context.Context, tx *stmts, id int64, service, s
 }
 
 func logEntry(ctx context.Context, tx *stmts, id int64, at time.Time, kind, actor, msg string) error {
-	if _, err := tx.ExecContext(ctx, `INSERT INTO incident_log (incident_id, at, kind, actor, message) VALUES ($1, $2, $3, $4, $5)`,
-		id, store.Millis(at), kind, actor, clip(msg, 4000)); err != nil {
+	if _, err := tx.ExecContext(ctx, logInsert, id, store.Millis(at), kind, actor, clip(msg, 4000)); err != nil {
 		return fmt.Errorf("incident: log: %w", err)
 	}
 	return nil

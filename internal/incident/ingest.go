@@ -197,6 +197,7 @@ func (in *Ingester) commit(batch []*request) {
 		outs, enqueued = nil, false
 		st := newStmts(tx, prepareFor(in.DB))
 		defer st.close()
+		st.batching()
 		for _, r := range batch {
 			var o []Outcome
 			var q bool
@@ -214,7 +215,9 @@ func (in *Ingester) commit(batch []*request) {
 			outs = append(outs, o)
 			enqueued = enqueued || q
 		}
-		return nil
+		// The rows kept for the batch are sent before it commits; the ids
+		// of the events among them reach outs then.
+		return st.flush(ctx)
 	})
 	if err != nil && len(batch) > 1 {
 		for _, r := range batch {
