@@ -186,3 +186,81 @@ func buildInsert(b *appendBuf, n int) string {
 	}
 	return sb.String()
 }
+
+// eventKey is the open key an event is applied to (apply strips NUL from
+// the dedup key first).
+func eventKey(ev Event) string {
+	return openKey(ev.Service, strings.ReplaceAll(ev.DedupKey, "\x00", ""))
+}
+
+// maxKeysPerLookup bounds one lookup of open incidents; the key list is
+// padded to a power of two (repeating its last key), so few statement
+// texts exist.
+const maxKeysPerLookup = 256
+
+// prefetchOpen reads, in one query per up to maxKeysPerLookup keys, the
+// open incidents of the batch's events, so that apply does not look each
+// one up. What the batch itself then does to them (open, acknowledge,
+// resolve) is kept in s.open as it happens.
+func (s *stmts) prefetchOpen(ctx context.Context, events []Event) error {
+	s.open = map[string]*row{}
+	var keys []string
+	for _, ev := range events {
+		k := eventKey(ev)
+		if _, seen := s.open[k]; !seen {
+			s.open[k] = nil
+			keys = append(keys, k)
+		}
+	}
+	for len(keys) > 0 {
+		n := min(len(keys), maxKeysPerLookup)
+		size := 1
+		for size < n {
+			size *= 2
+		}
+		args := make([]any, size)
+		for i := range args {
+			args[i] = keys[min(i, n-1)]
+		}
+		keys = keys[n:]
+		rows, err := s.query(ctx, openLookup(size), args...)
+		if err != nil {
+			return fmt.Errorf("incident: find open incidents: %w", err)
+		}
+		for rows.Next() {
+			var k string
+			r := &row{}
+			if err := rows.Scan(&k, &r.id, &r.status, &r.severity, &r.state, &r.escal, &r.maint); err != nil {
+				rows.Close()
+				return fmt.Errorf("incident: find open incidents: %w", err)
+			}
+			s.open[k] = r
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return fmt.Errorf("incident: find open incidents: %w", err)
+		}
+	}
+	return nil
+}
+
+// openLookup is the lookup of n open keys, n a power of two.
+func openLookup(n int) string { return openLookups[n] }
+
+var openLookups = func() map[int]string {
+	m := map[int]string{}
+	for n := 1; n <= maxKeysPerLookup; n *= 2 {
+		var sb strings.Builder
+		sb.WriteString(`SELECT open_key, id, status, severity, service_state, escalation, in_maintenance FROM incidents WHERE open_key IN (`)
+		for i := range n {
+			if i > 0 {
+				sb.WriteString(", ")
+			}
+			sb.WriteString("$" + strconv.Itoa(i+1))
+		}
+		sb.WriteByte(')')
+		m[n] = sb.String()
+	}
+	return m
+}()

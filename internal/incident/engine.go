@@ -179,6 +179,9 @@ type stmts struct {
 	// pending, when the ingester batches, holds append-only rows not yet
 	// sent (see appendBuf); nil otherwise.
 	pending map[string]*appendBuf
+	// open, when the ingester has looked up a batch's keys at once, holds
+	// each key's open incident (nil: none); nil otherwise.
+	open map[string]*row
 }
 
 // newStmts runs tx's statements, preparing them once when prepare is set
@@ -303,12 +306,21 @@ func (e *Engine) apply(ctx context.Context, tx *stmts, ev Event, now time.Time, 
 	if in == nil {
 		in = &Integration{Name: ev.Integration}
 	}
+	key := openKey(ev.Service, ev.DedupKey)
 	var r row
-	err := tx.QueryRowContext(ctx, `SELECT id, status, severity, service_state, escalation, in_maintenance FROM incidents WHERE open_key = $1`,
-		openKey(ev.Service, ev.DedupKey)).Scan(&r.id, &r.status, &r.severity, &r.state, &r.escal, &r.maint)
-	found := err == nil
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return o, false, fmt.Errorf("incident: find open incident: %w", err)
+	var found bool
+	var err error
+	if cached, ok := tx.open[key]; ok {
+		if found = cached != nil; found {
+			r = *cached
+		}
+	} else {
+		err = tx.QueryRowContext(ctx, `SELECT id, status, severity, service_state, escalation, in_maintenance FROM incidents WHERE open_key = $1`,
+			key).Scan(&r.id, &r.status, &r.severity, &r.state, &r.escal, &r.maint)
+		found = err == nil
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return o, false, fmt.Errorf("incident: find open incident: %w", err)
+		}
 	}
 	enqueued := false
 	switch {
@@ -335,6 +347,9 @@ func (e *Engine) apply(ctx context.Context, tx *stmts, ev Event, now time.Time, 
 			return o, false, fmt.Errorf("incident: open: %w", err)
 		}
 		o.Created, o.Status = true, Triggered
+		if tx.open != nil {
+			tx.open[key] = &row{id: o.IncidentID, status: Triggered, severity: ev.Severity, state: state, escal: escal, maint: maint}
+		}
 		msg := fmt.Sprintf("triggered by %s: %s (%s)", in.Name, ev.Summary, ev.Severity)
 		if maint {
 			msg += "; the service is in a maintenance window, so nobody is notified"
@@ -374,6 +389,9 @@ func (e *Engine) apply(ctx context.Context, tx *stmts, ev Event, now time.Time, 
 		if r.status == Triggered {
 			enqueued, err = e.transition(ctx, tx, r, Acknowledged, "integration:"+in.Name, now)
 			o.Status = Acknowledged
+			if cached := tx.open[key]; cached != nil {
+				cached.status = Acknowledged
+			}
 		} else {
 			err = logEntry(ctx, tx, r.id, now, "event", "integration:"+in.Name, "acknowledge event (already "+r.status+")")
 		}
@@ -391,6 +409,9 @@ func (e *Engine) apply(ctx context.Context, tx *stmts, ev Event, now time.Time, 
 		svc := ev.Service
 		enqueued, err = e.resolve(ctx, tx, r, svc, "integration:"+in.Name, now)
 		o.Status = Resolved
+		if tx.open != nil {
+			tx.open[key] = nil
+		}
 		if err != nil {
 			return o, false, err
 		}

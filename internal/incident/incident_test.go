@@ -349,3 +349,41 @@ func TestCommitLoopsKeepEachKeysOrder(t *testing.T) {
 		})
 	}
 }
+
+// TestOneBatchChangesItsOwnIncidents: the ingester looks a batch's open
+// incidents up at once, so events later in a batch must see what earlier
+// ones did: a key opened, repeated, acknowledged, resolved and opened
+// again in one request ends as when the events come one by one.
+func TestOneBatchChangesItsOwnIncidents(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		f := newFixture(t, db)
+		if _, err := f.ingest.Submit(ctx, []incident.Event{ev("trigger", "before")}); err != nil {
+			t.Fatal(err)
+		}
+		out, err := f.ingest.Submit(ctx, []incident.Event{
+			ev("trigger", "k"), ev("trigger", "k"), ev("acknowledge", "k"), ev("acknowledge", "k"), ev("resolve", "k"), ev("trigger", "k"),
+			ev("resolve", "nothing-open"), ev("trigger", "before"), ev("resolve", "before"),
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, o := range out {
+			got = append(got, fmt.Sprintf("%s/%t", o.Status, o.Created))
+		}
+		want := "triggered/true triggered/false acknowledged/false acknowledged/false resolved/false triggered/true /false triggered/false resolved/false"
+		if strings.Join(got, " ") != want {
+			t.Fatalf("outcomes %v, want %s", got, want)
+		}
+		if out[0].IncidentID != out[4].IncidentID || out[5].IncidentID == out[0].IncidentID {
+			t.Errorf("incidents %+v: the first five events share one, the sixth opens another", out)
+		}
+		if n := f.count(t, `SELECT COUNT(*) FROM incidents WHERE open_key IS NOT NULL`); n != 1 {
+			t.Errorf("%d open incidents, want 1 (the second k)", n)
+		}
+		if n := f.count(t, `SELECT event_count FROM incidents WHERE dedup_key = 'before'`); n != 2 {
+			t.Errorf("'before' counted %d triggers, want 2", n)
+		}
+	})
+}

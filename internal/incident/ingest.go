@@ -198,6 +198,22 @@ func (in *Ingester) commit(batch []*request) {
 		st := newStmts(tx, prepareFor(in.DB))
 		defer st.close()
 		st.batching()
+		// The open incidents of the batch's events are looked up at once;
+		// a batch holding a group chunk looks its keys up one by one, as
+		// the chunk changes incidents on its own.
+		var events []Event
+		for _, r := range batch {
+			if r.group != nil {
+				events = nil
+				break
+			}
+			events = append(events, r.events...)
+		}
+		if len(events) > 1 {
+			if err := st.prefetchOpen(ctx, events); err != nil {
+				return err
+			}
+		}
 		for _, r := range batch {
 			var o []Outcome
 			var q bool
