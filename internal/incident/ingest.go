@@ -33,9 +33,13 @@ type Ingester struct {
 }
 
 // DefaultPostgresLoops is how many commit loops run on PostgreSQL unless
-// Ingester.Loops says otherwise (see docs/PERFORMANCE.md for one, two and
-// four measured).
-const DefaultPostgresLoops = 4
+// Ingester.Loops says otherwise. One: since a batch's rows are sent as
+// multi-row statements, a loop's cost is mostly per batch, and more loops
+// split the same load into smaller batches; on the 2-core development
+// machine, with PostgreSQL on it too, one loop took the most events (see
+// docs/PERFORMANCE.md for one, two and four measured). A database on its
+// own host, with round trips that cost more, may gain from more.
+const DefaultPostgresLoops = 1
 
 // MaxLoops bounds Ingester.Loops: each loop holds a connection of the pool
 // while it commits, and the pool must keep room for readers.
