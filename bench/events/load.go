@@ -51,6 +51,10 @@ type loadResult struct {
 	// steal0 and steal1 are the time the hypervisor gave this machine's
 	// CPUs to someone else.
 	steal0, steal1 time.Duration
+	// mallocs0 and mallocs1 are the server's heap allocations so far, when
+	// it tells them (mallocsOK).
+	mallocs0, mallocs1 float64
+	mallocsOK          bool
 }
 
 // keys hands out dedup keys: new ones in order, earlier ones at random
@@ -110,9 +114,12 @@ func generate(ctx context.Context, cfg config, srv *server) (*loadResult, error)
 	}
 	res.from, res.serverCPU0, res.harnessCPU0, res.machine0 = time.Now(), procCPU(srv.pid), selfCPU(), machineBusy()
 	res.steal0 = machineSteal()
+	m0, ok0 := srv.mallocs()
 	err := sleepUntil(ctx, to)
 	res.to, res.serverCPU1, res.harnessCPU1, res.machine1 = time.Now(), procCPU(srv.pid), selfCPU(), machineBusy()
 	res.steal1 = machineSteal()
+	m1, ok1 := srv.mallocs()
+	res.mallocs0, res.mallocs1, res.mallocsOK = m0, m1, ok0 && ok1
 	if cfg.cpuprofile != "" {
 		srv.signal(syscall.SIGUSR2)
 	}

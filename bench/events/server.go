@@ -59,6 +59,7 @@ type server struct {
 	key     string
 	dataDir string
 	logPath string
+	token   string // a viewer token for /metrics; empty when there is none
 	how     string // what runs, for the report
 	waited  chan error
 }
@@ -98,21 +99,44 @@ func startServer(ctx context.Context, cfg config, tmp, dsn string) (*server, err
 		}
 		s.how = "sextant serve, built with go build ./cmd/sextant"
 	}
-	logf, err := os.Create(s.logPath)
-	if err != nil {
-		return nil, err
-	}
 	s.cmd = exec.Command(exe, args...)
 	s.cmd.Env = append(os.Environ(), "BENCH_KEY="+s.key, "SEXTANT_DATABASE=", "SEXTANT_CONFIG=")
+	if cfg.loops > 0 {
+		s.cmd.Args = append(s.cmd.Args, "--ingest-loops", strconv.Itoa(cfg.loops))
+	}
+	if !cfg.inprocess {
+		// A viewer token lets the harness read the server's /metrics (its
+		// allocation counter); the built binary makes one as an operator would.
+		tok := exec.CommandContext(ctx, exe, "token", "create", "--data", s.dataDir, "--database="+dsn, "--name", "bench", "--role", "viewer")
+		tok.Env = s.cmd.Env
+		out, err := tok.Output()
+		if err != nil {
+			return nil, fmt.Errorf("sextant token create: %w", err)
+		}
+		s.token = strings.TrimSpace(string(out))
+	}
+	if err := s.launch(ctx, "Sextant is running at http://"); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// launch starts s.cmd with its stderr in s.logPath, reads the address it
+// prints after prefix on stdout and waits until /readyz answers.
+func (s *server) launch(ctx context.Context, prefix string) error {
+	logf, err := os.Create(s.logPath)
+	if err != nil {
+		return err
+	}
 	s.cmd.Stderr = logf
 	stdout, err := s.cmd.StdoutPipe()
 	if err != nil {
 		logf.Close()
-		return nil, err
+		return err
 	}
 	if err := s.cmd.Start(); err != nil {
 		logf.Close()
-		return nil, fmt.Errorf("start server: %w", err)
+		return fmt.Errorf("start server: %w", err)
 	}
 	s.pid = s.cmd.Process.Pid
 	s.waited = make(chan error, 1)
@@ -122,7 +146,7 @@ func startServer(ctx context.Context, cfg config, tmp, dsn string) (*server, err
 		// first admin's password) is read and dropped so it never blocks.
 		sc := bufio.NewScanner(stdout)
 		for sc.Scan() {
-			if rest, ok := strings.CutPrefix(sc.Text(), "Sextant is running at http://"); ok {
+			if rest, ok := strings.CutPrefix(sc.Text(), prefix); ok {
 				addrc <- strings.TrimSuffix(rest, "/")
 			}
 		}
@@ -132,19 +156,46 @@ func startServer(ctx context.Context, cfg config, tmp, dsn string) (*server, err
 	select {
 	case s.addr = <-addrc:
 	case err := <-s.waited:
-		return nil, fmt.Errorf("server exited before listening (%v); its log:\n%s", err, tail(s.logPath, 20))
+		return fmt.Errorf("server exited before listening (%v); its log:\n%s", err, tail(s.logPath, 20))
 	case <-time.After(60 * time.Second):
 		_ = s.cmd.Process.Kill()
-		return nil, errors.New("server did not report its address within 60s")
+		return errors.New("server did not report its address within 60s")
 	case <-ctx.Done():
 		_ = s.cmd.Process.Kill()
-		return nil, ctx.Err()
+		return ctx.Err()
 	}
 	if err := s.waitReady(ctx); err != nil {
 		_ = s.stop()
-		return nil, err
+		return err
 	}
-	return s, nil
+	return nil
+}
+
+// mallocs reads the server's count of heap allocations so far from its
+// /metrics (go_memstats_mallocs_total); ok is false without a token (the
+// -inprocess child) or when it cannot be read.
+func (s *server) mallocs() (n float64, ok bool) {
+	if s.token == "" {
+		return 0, false
+	}
+	req, _ := http.NewRequest(http.MethodGet, "http://"+s.addr+"/metrics", nil)
+	req.Header.Set("Authorization", "Bearer "+s.token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, false
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		return 0, false
+	}
+	for line := range strings.Lines(string(b)) {
+		if rest, found := strings.CutPrefix(line, "go_memstats_mallocs_total "); found {
+			v, err := strconv.ParseFloat(strings.TrimSpace(rest), 64)
+			return v, err == nil
+		}
+	}
+	return 0, false
 }
 
 func moduleRoot() (string, error) {
@@ -286,6 +337,7 @@ func serveChild(args []string) error {
 	database := fs.String("database", "", "PostgreSQL URL")
 	listen := fs.String("listen", "127.0.0.1:0", "listen address")
 	level := fs.String("log-level", "warn", "log level")
+	loops := fs.Int("ingest-loops", 0, "event commit loops on PostgreSQL (0: the server's default)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -297,7 +349,7 @@ func serveChild(args []string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	a, err := app.New(ctx, app.Options{Listen: *listen, DataDir: *data, Database: *database, ConfigPath: *cfgPath,
-		CheckConcurrency: 1000, Version: "bench", Log: log, Out: os.Stdout})
+		CheckConcurrency: 1000, IngestLoops: *loops, Version: "bench", Log: log, Out: os.Stdout})
 	if err != nil {
 		return err
 	}

@@ -64,8 +64,11 @@ type Options struct {
 	RawRetention time.Duration
 	// CheckConcurrency bounds the checks run at once (default 1000).
 	CheckConcurrency int
-	Version          string
-	Log              *slog.Logger
+	// IngestLoops is the number of event commit loops on PostgreSQL (0:
+	// incident.DefaultPostgresLoops); SQLite always runs one.
+	IngestLoops int
+	Version     string
+	Log         *slog.Logger
 	// Out receives the lines a person starting the server reads: the URL
 	// and how to sign in.
 	Out io.Writer
@@ -217,7 +220,7 @@ func New(ctx context.Context, o Options) (*App, error) {
 		OnEnqueue: func() { a.outbox.Kick(); a.escalate.Kick() }, StartEscalation: a.startEscalation, StopEscalation: escalation.Stop,
 		Changed: func() { a.live.Publish(live.Event{Kind: live.Incident}) }}
 	a.engine.Configure(incident.Setup{})
-	a.ingest = &incident.Ingester{DB: db, Engine: a.engine}
+	a.ingest = &incident.Ingester{DB: db, Engine: a.engine, Loops: o.IngestLoops}
 	a.incidents = &incident.Store{DB: db, Engine: a.engine, OnNote: a.sender.OnNote}
 	bg, stop := context.WithCancel(context.Background())
 	a.stop = stop

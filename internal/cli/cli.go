@@ -21,6 +21,7 @@ import (
 	"github.com/sextant-ops/sextant/internal/auth"
 	"github.com/sextant-ops/sextant/internal/config"
 	"github.com/sextant-ops/sextant/internal/duration"
+	"github.com/sextant-ops/sextant/internal/incident"
 	"github.com/sextant-ops/sextant/internal/monitor"
 	"github.com/sextant-ops/sextant/internal/probe"
 	"github.com/sextant-ops/sextant/internal/store"
@@ -165,6 +166,7 @@ func serve(args []string, env Env) error {
 	publicURL := fs.String("public-url", env.Getenv("SEXTANT_PUBLIC_URL"), "how users and jobs reach this server, for heartbeat ping URLs (env SEXTANT_PUBLIC_URL)")
 	retention := fs.String("raw-retention", envOr(env, "SEXTANT_RAW_RETENTION", "7d"), "how long raw check results are kept, at least 2d (env SEXTANT_RAW_RETENTION)")
 	concurrency := fs.Int("check-concurrency", 1000, "checks run at once from this server")
+	loopsFlag := fs.String("ingest-loops", envOr(env, "SEXTANT_INGEST_LOOPS", "0"), fmt.Sprintf("event commit loops on PostgreSQL, 1 to %d (0: %d); SQLite always runs one (env SEXTANT_INGEST_LOOPS)", incident.MaxLoops, incident.DefaultPostgresLoops))
 	logLevel := fs.String("log-level", envOr(env, "SEXTANT_LOG_LEVEL", "info"), "debug, info, warn or error (env SEXTANT_LOG_LEVEL)")
 	logFormat := fs.String("log-format", envOr(env, "SEXTANT_LOG_FORMAT", "text"), "text or json (env SEXTANT_LOG_FORMAT)")
 	if err := fs.Parse(args); err != nil {
@@ -184,6 +186,10 @@ func serve(args []string, env Env) error {
 	if *concurrency < 1 {
 		return usageError{"--check-concurrency: must be at least 1"}
 	}
+	loops, err := strconv.Atoi(*loopsFlag)
+	if err != nil || loops < 0 || loops > incident.MaxLoops {
+		return usageError{fmt.Sprintf("--ingest-loops: must be a number from 1 to %d (or 0 for the default), got %q", incident.MaxLoops, *loopsFlag)}
+	}
 	if *publicURL != "" {
 		if u, err := url.Parse(*publicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			return usageError{fmt.Sprintf("--public-url: expected an http:// or https:// URL, got %q", *publicURL)}
@@ -194,7 +200,7 @@ func serve(args []string, env Env) error {
 	a, err := app.New(ctx, app.Options{
 		Listen: *listen, DataDir: db.data, Database: db.database, ConfigPath: *cfgPath, Demo: *demo,
 		SecureCookies: *secure, PublicURL: strings.TrimSuffix(*publicURL, "/"), RawRetention: keep, CheckConcurrency: *concurrency,
-		Version: Version, Log: log, Out: env.Stdout,
+		IngestLoops: loops, Version: Version, Log: log, Out: env.Stdout,
 	})
 	if err != nil {
 		return err

@@ -31,3 +31,30 @@ func TestServeRefusesABadConfig(t *testing.T) {
 		}
 	}
 }
+
+// TestServeRefusesBadIngestLoops: a commit loop count out of range, from the
+// flag or the environment, stops serve with the flag's name and the value.
+func TestServeRefusesBadIngestLoops(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		env  map[string]string
+		args []string
+		want string
+	}{
+		{"flag too many", nil, []string{"--ingest-loops", "9"}, `got "9"`},
+		{"flag negative", nil, []string{"--ingest-loops", "-1"}, `got "-1"`},
+		{"environment not a number", map[string]string{"SEXTANT_INGEST_LOOPS": "four"}, nil, `got "four"`},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			env := map[string]string{"SEXTANT_DATA": t.TempDir()}
+			for k, v := range c.env {
+				env[k] = v
+			}
+			args := append([]string{"serve", "--listen", "127.0.0.1:0"}, c.args...)
+			code, out, errs := run(t, "", env, args...)
+			if code != 2 || !strings.Contains(errs, "--ingest-loops") || !strings.Contains(errs, c.want) {
+				t.Fatalf("exit %d; out %q, err %q", code, out, errs)
+			}
+		})
+	}
+}

@@ -142,7 +142,7 @@ func openKey(service, dedup string) string { return service + "/" + dedup }
 
 // Apply records events and applies them to incidents in tx.
 func (e *Engine) Apply(ctx context.Context, tx *sql.Tx, events []Event) ([]Outcome, bool, error) {
-	st := newStmts(tx)
+	st := newStmts(tx, true)
 	defer st.close()
 	return e.applyAll(ctx, st, events)
 }
@@ -150,7 +150,7 @@ func (e *Engine) Apply(ctx context.Context, tx *sql.Tx, events []Event) ([]Outco
 // ApplyGroup applies one chunk of an Alertmanager group in tx, as the
 // ingester does (see Ingester.SubmitGroup).
 func (e *Engine) ApplyGroup(ctx context.Context, tx *sql.Tx, c GroupChunk) (Outcome, bool, error) {
-	st := newStmts(tx)
+	st := newStmts(tx, true)
 	defer st.close()
 	return e.applyGroup(ctx, st, c, e.Now().UTC())
 }
@@ -160,7 +160,7 @@ func (e *Engine) applyAll(ctx context.Context, tx *stmts, events []Event) ([]Out
 	enqueued := false
 	now := e.Now().UTC()
 	for i, ev := range events {
-		o, q, err := e.apply(ctx, tx, ev, now)
+		o, q, err := e.apply(ctx, tx, ev, now, &out[i].EventID)
 		if err != nil {
 			return nil, false, err
 		}
@@ -169,15 +169,33 @@ func (e *Engine) applyAll(ctx context.Context, tx *stmts, events []Event) ([]Out
 	return out, enqueued, nil
 }
 
-// stmts runs a transaction's statements, preparing each distinct one once:
-// a batch of events repeats the same few statements hundreds of times, and
-// compiling them again for each cost a third of ingest's CPU.
+// stmts runs a transaction's statements. On SQLite it prepares each
+// distinct one once per transaction: a batch of events repeats the same few
+// statements hundreds of times, and compiling them again for each cost a
+// third of ingest's CPU. On PostgreSQL it sends them straight to the
+// transaction: pgx already keeps every statement prepared on its
+// connection, and an explicit prepare and close per transaction would add
+// two round trips per distinct statement.
 type stmts struct {
-	tx *sql.Tx
-	m  map[string]*sql.Stmt
+	tx      *sql.Tx
+	prepare bool
+	m       map[string]*sql.Stmt
+	// pending, when the ingester batches, holds append-only rows not yet
+	// sent (see appendBuf); nil otherwise.
+	pending map[string]*appendBuf
+	// open, when the ingester has looked up a batch's keys at once, holds
+	// each key's open incident (nil: none); nil otherwise.
+	open map[string]*row
 }
 
-func newStmts(tx *sql.Tx) *stmts { return &stmts{tx: tx, m: map[string]*sql.Stmt{}} }
+// newStmts runs tx's statements, preparing them once when prepare is set
+// (see stmts).
+func newStmts(tx *sql.Tx, prepare bool) *stmts {
+	return &stmts{tx: tx, prepare: prepare, m: map[string]*sql.Stmt{}}
+}
+
+// prepareFor says whether db's engine gains from preparing per transaction.
+func prepareFor(db *store.DB) bool { return db == nil || db.Engine() != store.Postgres }
 
 func (s *stmts) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
 	if st, ok := s.m[query]; ok {
@@ -191,8 +209,35 @@ func (s *stmts) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
 	return st, nil
 }
 
-// ExecContext runs a prepared statement.
+// ExecContext runs a statement, or, when batching, keeps an append-only
+// row for later (see appendBuf).
 func (s *stmts) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if s.pending != nil {
+		if s.deferred(query, args, nil) {
+			return deferredResult{}, nil
+		}
+		if err := s.flushFor(ctx, query); err != nil {
+			return nil, err
+		}
+	}
+	return s.exec(ctx, query, args...)
+}
+
+// deferredResult is the result of a row kept for later: one row.
+type deferredResult struct{}
+
+// LastInsertId is not known before the row is sent.
+func (deferredResult) LastInsertId() (int64, error) {
+	return 0, errors.New("incident: the row is written with its batch")
+}
+
+// RowsAffected is the one row.
+func (deferredResult) RowsAffected() (int64, error) { return 1, nil }
+
+func (s *stmts) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if !s.prepare {
+		return s.tx.ExecContext(ctx, query, args...)
+	}
 	st, err := s.stmt(ctx, query)
 	if err != nil {
 		return nil, err
@@ -200,8 +245,18 @@ func (s *stmts) ExecContext(ctx context.Context, query string, args ...any) (sql
 	return st.ExecContext(ctx, args...)
 }
 
-// QueryContext runs a prepared query.
+// QueryContext runs a query.
 func (s *stmts) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if err := s.flushFor(ctx, query); err != nil {
+		return nil, err
+	}
+	return s.query(ctx, query, args...)
+}
+
+func (s *stmts) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if !s.prepare {
+		return s.tx.QueryContext(ctx, query, args...)
+	}
 	st, err := s.stmt(ctx, query)
 	if err != nil {
 		return nil, err
@@ -212,6 +267,14 @@ func (s *stmts) QueryContext(ctx context.Context, query string, args ...any) (*s
 // QueryRowContext runs a prepared single-row query; a preparation error
 // surfaces from Scan, as with sql.Tx.
 func (s *stmts) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	if err := s.flushFor(ctx, query); err != nil {
+		// The failure reaches the caller from Scan, as the statement's own
+		// would: the transaction is already in error.
+		return s.tx.QueryRowContext(ctx, query, args...)
+	}
+	if !s.prepare {
+		return s.tx.QueryRowContext(ctx, query, args...)
+	}
 	st, err := s.stmt(ctx, query)
 	if err != nil {
 		return s.tx.QueryRowContext(ctx, query, args...)
@@ -234,7 +297,9 @@ type row struct {
 	maint    bool
 }
 
-func (e *Engine) apply(ctx context.Context, tx *stmts, ev Event, now time.Time) (Outcome, bool, error) {
+// apply applies one event. When tx batches, the event's row is written
+// with the batch and its id stored in *eventID then (see appendBuf).
+func (e *Engine) apply(ctx context.Context, tx *stmts, ev Event, now time.Time, eventID *int64) (Outcome, bool, error) {
 	var o Outcome
 	// PostgreSQL text cannot hold NUL; a sender's stray one must not fail
 	// the event.
@@ -245,12 +310,21 @@ func (e *Engine) apply(ctx context.Context, tx *stmts, ev Event, now time.Time) 
 	if in == nil {
 		in = &Integration{Name: ev.Integration}
 	}
+	key := openKey(ev.Service, ev.DedupKey)
 	var r row
-	err := tx.QueryRowContext(ctx, `SELECT id, status, severity, service_state, escalation, in_maintenance FROM incidents WHERE open_key = $1`,
-		openKey(ev.Service, ev.DedupKey)).Scan(&r.id, &r.status, &r.severity, &r.state, &r.escal, &r.maint)
-	found := err == nil
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return o, false, fmt.Errorf("incident: find open incident: %w", err)
+	var found bool
+	var err error
+	if cached, ok := tx.open[key]; ok {
+		if found = cached != nil; found {
+			r = *cached
+		}
+	} else {
+		err = tx.QueryRowContext(ctx, `SELECT id, status, severity, service_state, escalation, in_maintenance FROM incidents WHERE open_key = $1`,
+			key).Scan(&r.id, &r.status, &r.severity, &r.state, &r.escal, &r.maint)
+		found = err == nil
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return o, false, fmt.Errorf("incident: find open incident: %w", err)
+		}
 	}
 	enqueued := false
 	switch {
@@ -277,6 +351,9 @@ func (e *Engine) apply(ctx context.Context, tx *stmts, ev Event, now time.Time) 
 			return o, false, fmt.Errorf("incident: open: %w", err)
 		}
 		o.Created, o.Status = true, Triggered
+		if tx.open != nil {
+			tx.open[key] = &row{id: o.IncidentID, status: Triggered, severity: ev.Severity, state: state, escal: escal, maint: maint}
+		}
 		msg := fmt.Sprintf("triggered by %s: %s (%s)", in.Name, ev.Summary, ev.Severity)
 		if maint {
 			msg += "; the service is in a maintenance window, so nobody is notified"
@@ -316,6 +393,9 @@ func (e *Engine) apply(ctx context.Context, tx *stmts, ev Event, now time.Time) 
 		if r.status == Triggered {
 			enqueued, err = e.transition(ctx, tx, r, Acknowledged, "integration:"+in.Name, now)
 			o.Status = Acknowledged
+			if cached := tx.open[key]; cached != nil {
+				cached.status = Acknowledged
+			}
 		} else {
 			err = logEntry(ctx, tx, r.id, now, "event", "integration:"+in.Name, "acknowledge event (already "+r.status+")")
 		}
@@ -333,6 +413,9 @@ func (e *Engine) apply(ctx context.Context, tx *stmts, ev Event, now time.Time) 
 		svc := ev.Service
 		enqueued, err = e.resolve(ctx, tx, r, svc, "integration:"+in.Name, now)
 		o.Status = Resolved
+		if tx.open != nil {
+			tx.open[key] = nil
+		}
 		if err != nil {
 			return o, false, err
 		}
@@ -340,9 +423,11 @@ func (e *Engine) apply(ctx context.Context, tx *stmts, ev Event, now time.Time) 
 	// The event is stored with the incident it went to, in the same
 	// transaction: durable before the sender hears 202.
 	incidentID := sql.NullInt64{Int64: o.IncidentID, Valid: o.IncidentID != 0}
-	err = tx.QueryRowContext(ctx, `INSERT INTO events (integration, action, dedup_key, body, received_at, incident_id) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
-		ev.Integration, ev.Action, ev.DedupKey, string(ev.Body), store.Millis(now), incidentID).Scan(&o.EventID)
-	if err != nil {
+	args := []any{ev.Integration, ev.Action, ev.DedupKey, string(ev.Body), store.Millis(now), incidentID}
+	if eventID != nil && tx.deferred(eventInsert, args, eventID) {
+		return o, enqueued, nil
+	}
+	if err := tx.QueryRowContext(ctx, eventInsert, args...).Scan(&o.EventID); err != nil {
 		return o, false, fmt.Errorf("incident: record event: %w", err)
 	}
 	return o, enqueued, nil
@@ -453,8 +538,7 @@ func (e *Engine) knownError(ctx context.Context, tx *stmts, id int64, service, s
 }
 
 func logEntry(ctx context.Context, tx *stmts, id int64, at time.Time, kind, actor, msg string) error {
-	if _, err := tx.ExecContext(ctx, `INSERT INTO incident_log (incident_id, at, kind, actor, message) VALUES ($1, $2, $3, $4, $5)`,
-		id, store.Millis(at), kind, actor, clip(msg, 4000)); err != nil {
+	if _, err := tx.ExecContext(ctx, logInsert, id, store.Millis(at), kind, actor, clip(msg, 4000)); err != nil {
 		return fmt.Errorf("incident: log: %w", err)
 	}
 	return nil

@@ -385,7 +385,7 @@ func (e *Engine) applyGroup(ctx context.Context, tx *stmts, c GroupChunk, now ti
 		// A new group incident is a trigger like any other: the same
 		// timeline entry, known-error match, service state and page.
 		o, enqueued, err = e.apply(ctx, tx, Event{Integration: c.Integration, Action: ActionTrigger, DedupKey: dedup, Service: c.Service,
-			Summary: clip(groupSummary(c.GroupLabels, firing[0].AMAlert), maxSummary), Source: "alertmanager", Severity: worst, Details: details, Body: record}, now)
+			Summary: clip(groupSummary(c.GroupLabels, firing[0].AMAlert), maxSummary), Source: "alertmanager", Severity: worst, Details: details, Body: record}, now, nil)
 		if err != nil {
 			return o, false, err
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -283,4 +284,106 @@ func TestValidateSetup(t *testing.T) {
 			t.Errorf("no problem at %s; got %v", want, got)
 		}
 	}
+}
+
+// TestCommitLoopsKeepEachKeysOrder: with several commit loops (PostgreSQL;
+// SQLite runs one whatever is asked), every key's events are applied in the
+// order they were submitted while many keys arrive at once: each key's
+// trigger, repeat, acknowledge, resolve and new trigger leave one resolved
+// incident that counted two triggers and one open incident.
+func TestCommitLoopsKeepEachKeysOrder(t *testing.T) {
+	for _, loops := range []int{1, 2, 4} {
+		t.Run(fmt.Sprintf("%d loops", loops), func(t *testing.T) {
+			storetest.Run(t, func(t *testing.T, db *store.DB) {
+				ctx := context.Background()
+				f := newFixture(t, db)
+				in := &incident.Ingester{DB: db, Engine: f.engine, Loops: loops}
+				cctx, cancel := context.WithCancel(ctx)
+				t.Cleanup(cancel)
+				in.Start(cctx)
+				const keys = 40
+				var wg sync.WaitGroup
+				errs := make(chan error, keys)
+				for i := range keys {
+					wg.Go(func() {
+						key := fmt.Sprintf("order-%02d", i)
+						for _, action := range []string{"trigger", "trigger", "acknowledge", "resolve", "trigger"} {
+							if _, err := in.Submit(ctx, []incident.Event{ev(action, key)}); err != nil {
+								errs <- fmt.Errorf("%s %s: %w", action, key, err)
+								return
+							}
+						}
+					})
+				}
+				wg.Wait()
+				close(errs)
+				for err := range errs {
+					t.Fatal(err)
+				}
+				rows, err := db.Reader().QueryContext(ctx, `SELECT dedup_key, status, event_count FROM incidents ORDER BY dedup_key, id`)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer rows.Close()
+				got := map[string][]string{}
+				for rows.Next() {
+					var key, status string
+					var n int
+					if err := rows.Scan(&key, &status, &n); err != nil {
+						t.Fatal(err)
+					}
+					got[key] = append(got[key], fmt.Sprintf("%s/%d", status, n))
+				}
+				if len(got) != keys {
+					t.Fatalf("%d keys have incidents, want %d", len(got), keys)
+				}
+				for key, list := range got {
+					if strings.Join(list, " ") != "resolved/2 triggered/1" {
+						t.Errorf("%s: %v, want [resolved/2 triggered/1]", key, list)
+					}
+				}
+				if n := f.count(t, `SELECT COUNT(*) FROM events`); n != 5*keys {
+					t.Errorf("%d events, want %d", n, 5*keys)
+				}
+			})
+		})
+	}
+}
+
+// TestOneBatchChangesItsOwnIncidents: the ingester looks a batch's open
+// incidents up at once, so events later in a batch must see what earlier
+// ones did: a key opened, repeated, acknowledged, resolved and opened
+// again in one request ends as when the events come one by one.
+func TestOneBatchChangesItsOwnIncidents(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		f := newFixture(t, db)
+		if _, err := f.ingest.Submit(ctx, []incident.Event{ev("trigger", "before")}); err != nil {
+			t.Fatal(err)
+		}
+		out, err := f.ingest.Submit(ctx, []incident.Event{
+			ev("trigger", "k"), ev("trigger", "k"), ev("acknowledge", "k"), ev("acknowledge", "k"), ev("resolve", "k"), ev("trigger", "k"),
+			ev("resolve", "nothing-open"), ev("trigger", "before"), ev("resolve", "before"),
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, o := range out {
+			got = append(got, fmt.Sprintf("%s/%t", o.Status, o.Created))
+		}
+		want := "triggered/true triggered/false acknowledged/false acknowledged/false resolved/false triggered/true /false triggered/false resolved/false"
+		if strings.Join(got, " ") != want {
+			t.Fatalf("outcomes %v, want %s", got, want)
+		}
+		if out[0].IncidentID != out[4].IncidentID || out[5].IncidentID == out[0].IncidentID {
+			t.Errorf("incidents %+v: the first five events share one, the sixth opens another", out)
+		}
+		if n := f.count(t, `SELECT COUNT(*) FROM incidents WHERE open_key IS NOT NULL`); n != 1 {
+			t.Errorf("%d open incidents, want 1 (the second k)", n)
+		}
+		if n := f.count(t, `SELECT event_count FROM incidents WHERE dedup_key = 'before'`); n != 2 {
+			t.Errorf("'before' counted %d triggers, want 2", n)
+		}
+	})
 }

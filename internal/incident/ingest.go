@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"hash/fnv"
 	"time"
 
 	"github.com/sextant-ops/sextant/internal/store"
@@ -13,14 +14,36 @@ import (
 // are gathered into one transaction, so each caller still waits for a real
 // commit (on SQLite with synchronous=FULL, an fsync) before it answers, but
 // a thousand callers share one fsync instead of paying for a thousand.
+//
+// On PostgreSQL, which takes concurrent writers, several commit loops run
+// side by side, each with its own connection: a request goes to the loop its
+// incident's open key hashes to, so one key's events are still applied in
+// the order they arrived, while events of different keys no longer wait for
+// each other's round trips. SQLite has one writer and always one loop.
 type Ingester struct {
 	DB     *store.DB
 	Engine *Engine
 	// MaxBatch caps the events in one transaction (default 512).
 	MaxBatch int
+	// Loops is the number of commit loops on PostgreSQL (default
+	// DefaultPostgresLoops); SQLite always runs one.
+	Loops int
 
-	reqs chan *request
+	loops []chan *request
 }
+
+// DefaultPostgresLoops is how many commit loops run on PostgreSQL unless
+// Ingester.Loops says otherwise. One: since a batch's rows are sent as
+// multi-row statements, a loop's cost is mostly per batch, and more loops
+// split the same load into smaller batches; on the 2-core development
+// machine, with PostgreSQL on it too, one loop took the most events (see
+// docs/PERFORMANCE.md for one, two and four measured). A database on its
+// own host, with round trips that cost more, may gain from more.
+const DefaultPostgresLoops = 1
+
+// MaxLoops bounds Ingester.Loops: each loop holds a connection of the pool
+// while it commits, and the pool must keep room for readers.
+const MaxLoops = 8
 
 type request struct {
 	events []Event
@@ -49,8 +72,40 @@ func (in *Ingester) Start(ctx context.Context) {
 	if in.MaxBatch <= 0 {
 		in.MaxBatch = 512
 	}
-	in.reqs = make(chan *request, 4096)
-	go in.loop(ctx)
+	n := 1
+	if in.DB != nil && in.DB.Engine() == store.Postgres {
+		n = in.Loops
+		if n <= 0 {
+			n = DefaultPostgresLoops
+		}
+		n = min(n, MaxLoops)
+	}
+	in.loops = make([]chan *request, n)
+	for i := range in.loops {
+		in.loops[i] = make(chan *request, 4096/n)
+		go in.loop(ctx, in.loops[i])
+	}
+}
+
+// shard picks the commit loop for a request: the one its first event's
+// open key hashes to. Events of one request that belong to other keys are
+// still applied in order within it; should another loop touch one of
+// those keys at the same moment, the conflict fails one transaction, whose
+// requests are then retried alone (see commit).
+func (in *Ingester) shard(r *request) chan *request {
+	if len(in.loops) == 1 {
+		return in.loops[0]
+	}
+	var key string
+	switch {
+	case r.group != nil:
+		key = openKey(r.group.Service, GroupDedupKey(r.group.Integration, r.group.GroupKey))
+	case len(r.events) > 0:
+		key = openKey(r.events[0].Service, r.events[0].DedupKey)
+	}
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(key))
+	return in.loops[h.Sum32()%uint32(len(in.loops))]
 }
 
 // Submit commits events and returns what each did. It returns only after
@@ -89,7 +144,7 @@ func (in *Ingester) SubmitGroup(ctx context.Context, chunks []GroupChunk) ([]Out
 
 func (in *Ingester) submit(ctx context.Context, r *request) ([]Outcome, error) {
 	select {
-	case in.reqs <- r:
+	case in.shard(r) <- r:
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
@@ -99,13 +154,13 @@ func (in *Ingester) submit(ctx context.Context, r *request) ([]Outcome, error) {
 	return res.outcomes, res.err
 }
 
-func (in *Ingester) loop(ctx context.Context) {
+func (in *Ingester) loop(ctx context.Context, reqs chan *request) {
 	for {
 		var first *request
 		select {
-		case first = <-in.reqs:
+		case first = <-reqs:
 		case <-ctx.Done():
-			in.drain()
+			drain(reqs)
 			return
 		}
 		batch := []*request{first}
@@ -113,7 +168,7 @@ func (in *Ingester) loop(ctx context.Context) {
 	gather:
 		for n < in.MaxBatch {
 			select {
-			case r := <-in.reqs:
+			case r := <-reqs:
 				batch = append(batch, r)
 				n += r.size()
 			default:
@@ -125,10 +180,10 @@ func (in *Ingester) loop(ctx context.Context) {
 }
 
 // drain fails requests that arrive after stop.
-func (in *Ingester) drain() {
+func drain(reqs chan *request) {
 	for {
 		select {
-		case r := <-in.reqs:
+		case r := <-reqs:
 			r.done <- result{err: ErrStopped}
 		case <-time.After(50 * time.Millisecond):
 			return
@@ -144,8 +199,25 @@ func (in *Ingester) commit(batch []*request) {
 	enqueued := false
 	err := in.DB.Tx(ctx, func(tx *sql.Tx) error {
 		outs, enqueued = nil, false
-		st := newStmts(tx)
+		st := newStmts(tx, prepareFor(in.DB))
 		defer st.close()
+		st.batching()
+		// The open incidents of the batch's events are looked up at once;
+		// a batch holding a group chunk looks its keys up one by one, as
+		// the chunk changes incidents on its own.
+		var events []Event
+		for _, r := range batch {
+			if r.group != nil {
+				events = nil
+				break
+			}
+			events = append(events, r.events...)
+		}
+		if len(events) > 1 {
+			if err := st.prefetchOpen(ctx, events); err != nil {
+				return err
+			}
+		}
 		for _, r := range batch {
 			var o []Outcome
 			var q bool
@@ -163,7 +235,9 @@ func (in *Ingester) commit(batch []*request) {
 			outs = append(outs, o)
 			enqueued = enqueued || q
 		}
-		return nil
+		// The rows kept for the batch are sent before it commits; the ids
+		// of the events among them reach outs then.
+		return st.flush(ctx)
 	})
 	if err != nil && len(batch) > 1 {
 		for _, r := range batch {

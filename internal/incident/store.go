@@ -182,7 +182,7 @@ func (s *Store) act(ctx context.Context, id int64, fn func(tx *stmts, r row, i I
 			return err
 		}
 		r := row{id: i.ID, status: i.Status, severity: i.Severity, state: i.ServiceState, escal: i.Escalation, maint: i.InMaintenance}
-		st := newStmts(tx)
+		st := newStmts(tx, prepareFor(s.DB))
 		defer st.close()
 		enqueued, err = fn(st, r, i, s.Engine.Now().UTC())
 		return err

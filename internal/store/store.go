@@ -8,6 +8,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"embed"
 	"errors"
 	"fmt"
@@ -21,7 +22,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
-	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
+	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/pressly/goose/v3"
 	"github.com/pressly/goose/v3/lock"
 	"modernc.org/sqlite"
@@ -59,12 +60,26 @@ type DB struct {
 // dataDir. "postgres://" or "postgresql://" URLs go to PostgreSQL through pgx.
 // Open does not migrate; call Migrate.
 func Open(ctx context.Context, dsn, dataDir string, log *slog.Logger) (*DB, error) {
+	return OpenWith(ctx, dsn, dataDir, log, Options{})
+}
+
+// Options adjusts how OpenWith connects; the zero value is what Open and the
+// server use.
+type Options struct {
+	// WrapDriver, when set, wraps the engine's database/sql driver, so that a
+	// test can see every statement the code sends (storetest counts them to
+	// keep the cost of an event from growing unnoticed).
+	WrapDriver func(driver.Driver) driver.Driver
+}
+
+// OpenWith is Open with options.
+func OpenWith(ctx context.Context, dsn, dataDir string, log *slog.Logger, o Options) (*DB, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
 	switch {
 	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
-		return openPostgres(ctx, dsn, log)
+		return openPostgres(ctx, dsn, log, o)
 	case dsn == "", strings.HasPrefix(dsn, "sqlite:"):
 		path := strings.TrimPrefix(dsn, "sqlite:")
 		if path == "" {
@@ -76,13 +91,41 @@ func Open(ctx context.Context, dsn, dataDir string, log *slog.Logger) (*DB, erro
 			}
 			path = filepath.Join(dataDir, "sextant.db")
 		}
-		return openSQLite(ctx, path, log)
+		return openSQLite(ctx, path, log, o)
 	default:
 		return nil, fmt.Errorf("store: unsupported database %q (use a postgres:// URL, or sqlite:PATH)", redactURL(dsn))
 	}
 }
 
-func openSQLite(ctx context.Context, path string, log *slog.Logger) (*DB, error) {
+// sqlOpen opens a pool on drv, wrapped as o asks.
+func (o Options) sqlOpen(drv driver.Driver, dsn string) (*sql.DB, error) {
+	if o.WrapDriver != nil {
+		return sql.OpenDB(dsnConnector{drv: o.WrapDriver(drv), dsn: dsn}), nil
+	}
+	if dc, ok := drv.(driver.DriverContext); ok {
+		// The driver parses the DSN once for the whole pool.
+		c, err := dc.OpenConnector(dsn)
+		if err != nil {
+			return nil, err
+		}
+		return sql.OpenDB(c), nil
+	}
+	return sql.OpenDB(dsnConnector{drv: drv, dsn: dsn}), nil
+}
+
+// dsnConnector opens each connection of a pool with the same DSN.
+type dsnConnector struct {
+	drv driver.Driver
+	dsn string
+}
+
+// Connect opens one connection.
+func (c dsnConnector) Connect(context.Context) (driver.Conn, error) { return c.drv.Open(c.dsn) }
+
+// Driver returns the driver the connector opens with.
+func (c dsnConnector) Driver() driver.Driver { return c.drv }
+
+func openSQLite(ctx context.Context, path string, log *slog.Logger, o Options) (*DB, error) {
 	// busy_timeout comes first so that the pragmas after it wait for a lock
 	// rather than fail. synchronous=FULL: an acknowledged write survives power
 	// loss, not only a crash of the process.
@@ -91,12 +134,12 @@ func openSQLite(ctx context.Context, path string, log *slog.Logger) (*DB, error)
 		q.Add("_pragma", p)
 	}
 	base := "file:" + path + "?" + q.Encode()
-	read, err := sql.Open("sqlite", base)
+	read, err := o.sqlOpen(&sqlite.Driver{}, base)
 	if err != nil {
 		return nil, fmt.Errorf("store: open sqlite: %w", err)
 	}
 	read.SetMaxOpenConns(4)
-	write, err := sql.Open("sqlite", base+"&_txlock=immediate")
+	write, err := o.sqlOpen(&sqlite.Driver{}, base+"&_txlock=immediate")
 	if err != nil {
 		read.Close()
 		return nil, fmt.Errorf("store: open sqlite: %w", err)
@@ -110,12 +153,18 @@ func openSQLite(ctx context.Context, path string, log *slog.Logger) (*DB, error)
 	return db, nil
 }
 
-func openPostgres(ctx context.Context, dsn string, log *slog.Logger) (*DB, error) {
-	pool, err := sql.Open("pgx", dsn)
+func openPostgres(ctx context.Context, dsn string, log *slog.Logger, o Options) (*DB, error) {
+	pool, err := o.sqlOpen(stdlib.GetDefaultDriver(), dsn)
 	if err != nil {
 		return nil, fmt.Errorf("store: open postgres %s: %w", redactURL(dsn), err)
 	}
+	// Idle connections are kept as many as may be open: pgx keeps its
+	// prepared statements per connection, and with database/sql's default of
+	// two idle ones, the ingester's commit loops and the readers beside them
+	// would close and reopen connections (and prepare everything again) all
+	// the time.
 	pool.SetMaxOpenConns(16)
+	pool.SetMaxIdleConns(16)
 	pool.SetConnMaxIdleTime(5 * time.Minute)
 	db := &DB{engine: Postgres, read: pool, write: pool, log: log}
 	if err := db.Ping(ctx); err != nil {
