@@ -179,7 +179,9 @@ func TestBrowserMaintenanceAndCheckPage(t *testing.T) {
 		chromedp.SendKeys(chromedp.ID("login-name"), "olivia"),
 		chromedp.SendKeys(chromedp.ID("login-password"), testPassword),
 		chromedp.Click(chromedp.CSS(`form[action="/login"] button[type="submit"]`)),
-		chromedp.WaitVisible(chromedp.CSS("main")),
+		// The login page has a main too: wait for the signed-in page, or
+		// the next navigation races the login's redirect.
+		chromedp.WaitVisible(chromedp.CSS(`form[action="/logout"]`)),
 	)
 
 	for _, width := range []int64{1280, 390} {
