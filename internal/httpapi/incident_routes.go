@@ -112,6 +112,11 @@ func (a *API) incidentRoutes() []Route {
 			Description: "When the incident came from a check that is still failing (down, or degraded), the answer's `notice` says so: " +
 				"the check's next failing result opens a new incident and pages again. Without it, the field is absent.",
 			Query: []Param{id}, Response: incident.Incident{}, Status: 200, Handle: a.incidentAction("resolve")},
+		{Method: "POST", Path: "/api/v1/incidents/bulk", Summary: "Acknowledge or resolve several incidents at once", Tag: "incidents", Role: auth.Operator,
+			Description: "Each incident changes in its own transaction, exactly as its single acknowledge or resolve would (escalation stopped, notifications queued). " +
+				"The answer has one result per id, in the order sent: `status` when it changed, `error` when it could not (already resolved, no such incident). " +
+				"An unknown action, no ids, a repeated id or more than 200 are refused as a whole (400) and change nothing.",
+			Request: BulkRequest{}, Response: BulkAnswer{}, Status: 200, Handle: a.bulkIncidents},
 		{Method: "POST", Path: "/api/v1/incidents/{id}/notes", Summary: "Add a note to an incident's timeline", Tag: "incidents", Role: auth.Operator,
 			Query: []Param{id}, Request: Note{}, Response: incident.Incident{}, Status: 200, Handle: a.incidentNote},
 	}
@@ -376,5 +381,38 @@ func (a *API) incidentNote(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	writeJSON(w, http.StatusOK, i)
+	return nil
+}
+
+// BulkRequest is the body of a bulk action: acknowledge or resolve, and
+// the incidents' ids.
+type BulkRequest struct {
+	Action string  `json:"action"`
+	IDs    []int64 `json:"ids"`
+}
+
+// BulkAnswer says how many incidents a bulk action changed, and what it did
+// to each one.
+type BulkAnswer struct {
+	Changed int                   `json:"changed"`
+	Results []incident.BulkResult `json:"results"`
+}
+
+func (a *API) bulkIncidents(w http.ResponseWriter, r *http.Request) error {
+	var b BulkRequest
+	if err := decodeJSON(w, r, &b); err != nil {
+		return err
+	}
+	res, err := a.deps.Incidents.Bulk(r.Context(), b.Action, b.IDs, actor(r))
+	if err != nil {
+		return err
+	}
+	ans := BulkAnswer{Results: res}
+	for _, x := range res {
+		if x.Changed() {
+			ans.Changed++
+		}
+	}
+	writeJSON(w, http.StatusOK, ans)
 	return nil
 }
