@@ -47,16 +47,105 @@ type incidentListPage struct {
 	Filtered                  bool
 	NextURL                   string
 	FirstURL                  string // set when this is not the first page
+	// BulkAction is the bulk form's address: it keeps the list's filter
+	// and page, so that its answer shows the same list.
+	BulkAction string
+	// Bulk is the answer to a bulk action just taken: how many incidents
+	// changed and those that could not. Problem says why a bulk action was
+	// refused as a whole.
+	Bulk    *bulkAnswer
+	Problem string
+}
+
+// bulkAnswer is what a bulk action did, as the list shows it.
+type bulkAnswer struct {
+	Action  string // acknowledged or resolved
+	Changed int
+	Failed  []incident.BulkResult
+}
+
+// incidentListForm lets fail draw the list again with the reason a bulk
+// action was refused.
+type incidentListForm struct{ *incidentListPage }
+
+func (p incidentListForm) template() string  { return "incidents.html" }
+func (p incidentListForm) pageTitle() string { return "Incidents" }
+func (p incidentListForm) setProblems(fields []apperr.Field) {
+	var msgs []string
+	for _, f := range fields {
+		msgs = append(msgs, capitalise(f.Msg)+".")
+	}
+	p.Problem = strings.Join(msgs, " ")
+}
+
+// bulkIncidents acknowledges or resolves the incidents ticked in the list
+// (the form works without script) and draws the list again with how many
+// changed and which could not.
+func (u *UI) bulkIncidents(w http.ResponseWriter, r *http.Request) error {
+	lp, err := u.incidentList(r)
+	if err != nil {
+		return err
+	}
+	action := r.PostFormValue("action")
+	var ids []int64
+	for _, v := range r.PostForm["id"] {
+		id, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || id < 1 {
+			return &formError{err: &apperr.Invalid{Fields: []apperr.Field{{Path: "id", Msg: "there is no incident " + strconv.Quote(v)}}}, form: incidentListForm{lp}}
+		}
+		ids = append(ids, id)
+	}
+	switch {
+	case action != incident.BulkAcknowledge && action != incident.BulkResolve:
+		return &formError{err: &apperr.Invalid{Fields: []apperr.Field{{Path: "action", Msg: "choose Acknowledge or Resolve"}}}, form: incidentListForm{lp}}
+	case len(ids) == 0:
+		// Said for people: the store's "ids" is the API's field.
+		return &formError{err: &apperr.Invalid{Fields: []apperr.Field{{Path: "id", Msg: "tick the incidents to " + action + " first"}}}, form: incidentListForm{lp}}
+	}
+	res, err := u.deps.Incidents.Bulk(r.Context(), action, ids, principal(r).Actor())
+	if err != nil {
+		return &formError{err: err, form: incidentListForm{lp}}
+	}
+	ans := &bulkAnswer{Action: incident.Acknowledged}
+	if action == incident.BulkResolve {
+		ans.Action = incident.Resolved
+	}
+	for _, x := range res {
+		if x.Changed() {
+			ans.Changed++
+		} else {
+			ans.Failed = append(ans.Failed, x)
+		}
+	}
+	// The list shows the incidents as they are now.
+	if lp, err = u.incidentList(r); err != nil {
+		return err
+	}
+	lp.Bulk = ans
+	u.render(w, r, http.StatusOK, "incidents.html", "Incidents", lp)
+	return nil
 }
 
 func (u *UI) listIncidents(w http.ResponseWriter, r *http.Request) error {
+	lp, err := u.incidentList(r)
+	if err != nil {
+		return err
+	}
+	u.render(w, r, http.StatusOK, "incidents.html", "Incidents", lp)
+	return nil
+}
+
+// incidentList gathers the list page for the filter in r's query; the list
+// and the answer to a bulk action (which keeps the filter in its form's
+// address) both draw it.
+func (u *UI) incidentList(r *http.Request) (*incidentListPage, error) {
 	q := r.URL.Query()
-	lp := incidentListPage{Status: q.Get("status"), Service: q.Get("service"), DedupKey: q.Get("dedup_key")}
+	lp := &incidentListPage{Status: q.Get("status"), Service: q.Get("service"), DedupKey: q.Get("dedup_key")}
 	if lp.Status == "" {
 		lp.Status = "open"
 	}
 	if !slices.ContainsFunc(incidentStatuses, func(o option) bool { return o.Value == lp.Status }) {
-		return errBadRequest("There is no incident status " + strconv.Quote(lp.Status) + ": choose open, triggered, acknowledged, resolved or all.")
+		return nil, errBadRequest("There is no incident status " + strconv.Quote(lp.Status) + ": choose open, triggered, acknowledged, resolved or all.")
 	}
 	lp.Filtered = lp.Status != "open" || lp.Service != "" || lp.DedupKey != ""
 	for _, o := range incidentStatuses {
@@ -73,12 +162,12 @@ func (u *UI) listIncidents(w http.ResponseWriter, r *http.Request) error {
 	}
 	items, next, err := u.deps.Incidents.List(r.Context(), f, pg)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	lp.Incidents = items
 	cat, err := u.deps.Catalog.Load(r.Context())
 	if err != nil {
-		return err
+		return nil, err
 	}
 	for _, s := range cat.Services {
 		lp.Services = append(lp.Services, s.Name)
@@ -116,8 +205,8 @@ func (u *UI) listIncidents(w http.ResponseWriter, r *http.Request) error {
 	if pg.Cursor != "" {
 		lp.FirstURL = link("")
 	}
-	u.render(w, r, http.StatusOK, "incidents.html", "Incidents", lp)
-	return nil
+	lp.BulkAction = "/incidents/bulk" + strings.TrimPrefix(link(pg.Cursor), "/incidents")
+	return lp, nil
 }
 
 // incidentDetailPage is the data of an incident's page. One handler
