@@ -117,3 +117,45 @@ func TestSearchAPI(t *testing.T) {
 		}
 	})
 }
+
+// TestAssignIncident assigns an incident through the API, lists by
+// assignee and refuses names that are nobody (including "me" for a token).
+func TestAssignIncident(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		h := newHarness(t, db)
+		h.mustDo(auth.Operator, "POST", "/api/v1/services", `{"name":"shop"}`, 201)
+		h.mustDo(auth.Admin, "POST", "/api/v1/users", `{"name":"olivia","password":"correct horse battery","role":"operator"}`, 201)
+		a := trigger(t, db, h.engine, incident.Event{Service: "shop", DedupKey: "a", Summary: "a", Severity: "critical"})
+		trigger(t, db, h.engine, incident.Event{Service: "shop", DedupKey: "b", Summary: "b", Severity: "critical"})
+		path := fmt.Sprintf("/api/v1/incidents/%d/assign", a)
+
+		for _, c := range []struct{ name, body, part string }{
+			{"nobody by that name", `{"assignee":"mallory"}`, `there is no person or user "mallory"`},
+			{"me, as a token", `{"assignee":"me"}`, "an API token is nobody"},
+		} {
+			t.Run(c.name, func(t *testing.T) {
+				code, body := h.do(auth.Operator, "POST", path, c.body)
+				if code != 400 {
+					t.Fatalf("%d %s", code, body)
+				}
+				wantField(t, body, "/assignee", c.part)
+			})
+		}
+		i := decode[incident.Incident](t, h.mustDo(auth.Operator, "POST", path, `{"assignee":"olivia"}`, 200))
+		if i.Assignee != "olivia" {
+			t.Fatalf("assigned: %+v", i)
+		}
+		d := decode[httpapi.IncidentDetail](t, h.mustDo(auth.Viewer, "GET", fmt.Sprintf("/api/v1/incidents/%d", a), "", 200))
+		if last := d.Timeline[len(d.Timeline)-1]; last.Message != "assigned to olivia" || last.Actor != "token:t-operator" {
+			t.Errorf("timeline ends with %+v", last)
+		}
+		list := decode[httpapi.List[incident.Incident]](t, h.mustDo(auth.Viewer, "GET", "/api/v1/incidents?assignee=olivia", "", 200))
+		if len(list.Items) != 1 || list.Items[0].ID != a {
+			t.Fatalf("assigned to olivia: %+v", list)
+		}
+		code, body := h.do(auth.Viewer, "GET", "/api/v1/incidents?assignee=me", "")
+		if p := decode[httpapi.Problem](t, body); code != 400 || p.Errors[0].Parameter != "assignee" {
+			t.Fatalf("assignee=me as a token: %d %s", code, body)
+		}
+	})
+}

@@ -43,10 +43,14 @@ type incidentListPage struct {
 	// Filter state, as the user chose it.
 	Status, Service, DedupKey string
 	Statuses                  []option
-	Services                  []string
-	Filtered                  bool
-	NextURL                   string
-	FirstURL                  string // set when this is not the first page
+	// Assignee is the assignee filter as chosen ("me" for the signed-in
+	// person); Assignees are its choices.
+	Assignee  string
+	Assignees []option
+	Services  []string
+	Filtered  bool
+	NextURL   string
+	FirstURL  string // set when this is not the first page
 	// BulkAction is the bulk form's address: it keeps the list's filter
 	// and page, so that its answer shows the same list.
 	BulkAction string
@@ -140,19 +144,20 @@ func (u *UI) listIncidents(w http.ResponseWriter, r *http.Request) error {
 // address) both draw it.
 func (u *UI) incidentList(r *http.Request) (*incidentListPage, error) {
 	q := r.URL.Query()
-	lp := &incidentListPage{Status: q.Get("status"), Service: q.Get("service"), DedupKey: q.Get("dedup_key")}
+	lp := &incidentListPage{Status: q.Get("status"), Service: q.Get("service"), DedupKey: q.Get("dedup_key"), Assignee: strings.TrimSpace(q.Get("assignee"))}
 	if lp.Status == "" {
 		lp.Status = "open"
 	}
 	if !slices.ContainsFunc(incidentStatuses, func(o option) bool { return o.Value == lp.Status }) {
 		return nil, errBadRequest("There is no incident status " + strconv.Quote(lp.Status) + ": choose open, triggered, acknowledged, resolved or all.")
 	}
-	lp.Filtered = lp.Status != "open" || lp.Service != "" || lp.DedupKey != ""
+	lp.Filtered = lp.Status != "open" || lp.Service != "" || lp.DedupKey != "" || lp.Assignee != ""
+	lp.Assignees = u.assigneeOptions(lp.Assignee)
 	for _, o := range incidentStatuses {
 		o.Selected = o.Value == lp.Status
 		lp.Statuses = append(lp.Statuses, o)
 	}
-	f := incident.Filter{Service: lp.Service, Status: lp.Status, DedupKey: lp.DedupKey}
+	f := incident.Filter{Service: lp.Service, Status: lp.Status, DedupKey: lp.DedupKey, Assignee: assigneeName(r, lp.Assignee)}
 	if f.Status == "all" {
 		f.Status = ""
 	}
@@ -187,6 +192,9 @@ func (u *UI) incidentList(r *http.Request) (*incidentListPage, error) {
 		}
 		if lp.DedupKey != "" {
 			v.Set("dedup_key", lp.DedupKey)
+		}
+		if lp.Assignee != "" {
+			v.Set("assignee", lp.Assignee)
 		}
 		if cursor != "" {
 			v.Set("cursor", cursor)
@@ -240,6 +248,9 @@ type incidentDetailPage struct {
 	// open and there are people to choose from.
 	Paging   *escalationBox
 	Reassign *field
+	// Assign is the assign form (to me, to a person, to nobody), offered
+	// while the incident is open.
+	Assign *field
 	// Effect is what the service's timeline shows over the incident's
 	// span: down, degraded or none (see incidentEffect).
 	Effect string
@@ -343,6 +354,8 @@ func (p incidentPageForm) setProblems(fields []apperr.Field) {
 		switch {
 		case f.Path == "text":
 			p.Note.Problems = append(p.Note.Problems, "The note "+f.Msg+".")
+		case f.Path == "assignee" && p.Assign != nil:
+			p.Assign.Problems = append(p.Assign.Problems, capitalise(f.Msg)+".")
 		case f.Path == "user" && p.Reassign != nil:
 			p.Reassign.Problems = append(p.Reassign.Problems, capitalise(f.Msg)+".")
 		default:
@@ -374,7 +387,7 @@ func (u *UI) showIncident(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	switch d := r.URL.Query().Get("done"); d {
-	case incident.Acknowledged, incident.Resolved, "note", "reassigned":
+	case incident.Acknowledged, incident.Resolved, "note", "reassigned", "assigned":
 		dp.Done = d
 	}
 	u.render(w, r, http.StatusOK, "incident.html", incidentTitle(dp.Incident), dp)
@@ -440,6 +453,11 @@ func (u *UI) incidentPage(r *http.Request, id int64) (*incidentDetailPage, error
 			return nil, err
 		}
 		dp.Paging = u.escalationBox(st, ok)
+	}
+	if i.Status != incident.Resolved {
+		dp.Assign = &field{Name: "assignee", ID: "assign-to", Label: "Assign to", Options: u.assigneeOptions(i.Assignee),
+			Hint: "Says who works the incident; it pages nobody."}
+		dp.Assign.Options[0].Label = "Nobody"
 	}
 	if u.deps.Reassign != nil && i.Status != incident.Resolved {
 		if opts := u.personOptions(""); len(opts) > 1 {
@@ -546,6 +564,44 @@ func (u *UI) reassignIncident(w http.ResponseWriter, r *http.Request) error {
 	})
 }
 
+// assignIncident gives the incident to the signed-in person ("me"), to a
+// person of the directory or a user, or to nobody; the timeline says so.
+func (u *UI) assignIncident(w http.ResponseWriter, r *http.Request) error {
+	name := assigneeName(r, strings.TrimSpace(r.PostFormValue("assignee")))
+	return u.actOnIncident(w, r, "assigned", func(id int64, actor string) error {
+		_, err := u.deps.Incidents.Assign(r.Context(), id, name, actor)
+		return err
+	})
+}
+
+// assigneeName reads "me" as the signed-in person's name.
+func assigneeName(r *http.Request, name string) string {
+	if name == "me" {
+		return principal(r).Name
+	}
+	return name
+}
+
+// assigneeOptions are the assignee choices: anyone (or nobody), me, and
+// the people of the directory.
+func (u *UI) assigneeOptions(chosen string) []option {
+	opts := []option{{Value: "", Label: "Anyone", Selected: chosen == ""}, {Value: "me", Label: "Me", Selected: chosen == "me"}}
+	found := chosen == "" || chosen == "me"
+	for _, p := range u.onCall().People() {
+		label := p.Name
+		if p.DisplayName != "" {
+			label = p.DisplayName + " (" + p.Name + ")"
+		}
+		found = found || p.Name == chosen
+		opts = append(opts, option{Value: p.Name, Label: label, Selected: p.Name == chosen})
+	}
+	if !found {
+		// A user, or someone no longer in the directory: still shown.
+		opts = append(opts, option{Value: chosen, Label: chosen, Selected: true})
+	}
+	return opts
+}
+
 // actOnIncident runs a signed-in person's action and sends them back to
 // the incident. When the store refuses (an empty note, an incident already
 // resolved) the page is drawn again with the reason.
@@ -565,6 +621,10 @@ func (u *UI) actOnIncident(w http.ResponseWriter, r *http.Request, done string, 
 		if done == "note" {
 			page.Note.Value = r.PostFormValue("text")
 		}
+		if done == "assigned" && page.Assign != nil {
+			page.Assign.Options = u.assigneeOptions(r.PostFormValue("assignee"))
+			page.Assign.Options[0].Label = "Nobody"
+		}
 		if done == "reassigned" && page.Reassign != nil {
 			page.Reassign.Options = u.personOptions(r.PostFormValue("user"))
 		}
@@ -576,6 +636,8 @@ func (u *UI) actOnIncident(w http.ResponseWriter, r *http.Request, done string, 
 		anchor = "#timeline"
 	case "reassigned":
 		anchor = "#escalation"
+	case "assigned":
+		anchor = "#assignee"
 	}
 	http.Redirect(w, r, "/incidents/"+strconv.FormatInt(id, 10)+"?done="+done+anchor, http.StatusSeeOther)
 	return nil

@@ -165,3 +165,53 @@ func (p peopleOnly) Person(name string) (escalation.Person, bool) {
 	}
 	return escalation.Person{}, false
 }
+
+// TestAssignForm assigns an incident to the signed-in person and to
+// someone of the directory from its page, shows the assignee in the list,
+// filters the list by "me", and refuses an unknown name with the reason
+// beside the form.
+func TestAssignForm(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		e := newEnv(t, db, func(d *Deps) {
+			d.OnCall = peopleOnly{people: []escalation.Person{{Name: "alice", DisplayName: "Alice Liddell"}}}
+		})
+		e.incidents.IsPerson = func(name string) bool { return name == "alice" }
+		e.putService(catalog.Service{Name: "shop"})
+		a := e.trigger("shop", "a", "Checkout slow")
+		b := e.trigger("shop", "b", "Basket empty")
+		operator, viewer := e.login("olivia"), e.login("victor")
+		page := "/incidents/" + itoa(a)
+
+		_, body := e.get(page, &operator)
+		wantContains(t, body, "Nobody works this incident yet.", `<button type="submit">Assign to me</button>`, `<option value="alice">Alice Liddell (alice)</option>`)
+		_, body = e.get(page, &viewer)
+		wantNotContains(t, body, "Assign to me")
+
+		res, _ := e.post(page+"/assign", url.Values{"assignee": {"me"}}, &operator)
+		wantStatus(t, res, http.StatusSeeOther)
+		if l := res.Header.Get("Location"); l != page+"?done=assigned#assignee" {
+			t.Errorf("sent to %s", l)
+		}
+		_, body = e.get(page+"?done=assigned", &operator)
+		wantContains(t, body, "Incident assigned to olivia.", "Worked by <strong>olivia</strong>.", "assigned to olivia")
+		wantNotContains(t, body, "Assign to me</button>")
+		if _, body = e.get("/incidents?assignee=me", &operator); true {
+			wantContains(t, body, `<a href="/incidents/`+itoa(a)+`">`, `<option value="me" selected>Me</option>`)
+			wantNotContains(t, body, `<a href="/incidents/`+itoa(b)+`">`)
+		}
+
+		res, body = e.post(page+"/assign", url.Values{"assignee": {"mallory"}}, &operator)
+		wantStatus(t, res, http.StatusUnprocessableEntity)
+		wantContains(t, body, `There is no person or user &#34;mallory&#34;.`)
+		res, _ = e.post("/incidents/"+itoa(b)+"/assign", url.Values{"assignee": {"alice"}}, &operator)
+		wantStatus(t, res, http.StatusSeeOther)
+		res, _ = e.post("/incidents/"+itoa(b)+"/assign", url.Values{"assignee": {"me"}}, &viewer)
+		wantStatus(t, res, http.StatusForbidden)
+		_, body = e.get("/incidents", &operator)
+		wantContains(t, body, `<td data-label="Assignee" class="assignee">alice</td>`, `<td data-label="Assignee" class="assignee">olivia</td>`)
+		if i, _, _ := e.incidents.Get(ctx, a); i.Assignee != "olivia" {
+			t.Errorf("incident %d assigned to %q after a refused assignment", a, i.Assignee)
+		}
+	})
+}
