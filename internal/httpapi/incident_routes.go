@@ -117,6 +117,10 @@ func (a *API) incidentRoutes() []Route {
 		{Method: "POST", Path: "/api/v1/incidents/{id}/assign", Summary: "Assign an incident to a person or user (\"me\": yourself; empty: nobody)", Tag: "incidents", Role: auth.Operator,
 			Description: "Noted on the incident's timeline. Paging goes on as it was; to page someone, reassign the escalation.",
 			Query:       []Param{id}, Request: Assignment{}, Response: incident.Incident{}, Status: 200, Handle: a.assignIncident},
+		{Method: "POST", Path: "/api/v1/incidents/{id}/severity", Summary: "Change an open incident's severity, and what it does to its service from now on", Tag: "incidents", Role: auth.Operator,
+			Description: "The integration's severity map decides the service's state from this instant; what the service's timeline already shows stays. " +
+				"An Alertmanager group incident answers 409: its severity is its worst firing alert's.",
+			Query: []Param{id}, Request: SeverityChange{}, Response: incident.Incident{}, Status: 200, Handle: a.changeSeverity},
 		{Method: "POST", Path: "/api/v1/incidents/bulk", Summary: "Acknowledge or resolve several incidents at once", Tag: "incidents", Role: auth.Operator,
 			Description: "Each incident changes in its own transaction, exactly as its single acknowledge or resolve would (escalation stopped, notifications queued). " +
 				"The answer has one result per id, in the order sent: `status` when it changed, `error` when it could not (already resolved, no such incident). " +
@@ -462,6 +466,29 @@ func (a *API) assignIncident(w http.ResponseWriter, r *http.Request) error {
 		return &apperr.Invalid{Fields: []apperr.Field{{Path: "assignee", Msg: err.Error()}}}
 	}
 	i, err := a.deps.Incidents.Assign(r.Context(), id, name, actor(r))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, i)
+	return nil
+}
+
+// SeverityChange is the body of a severity change: critical, error,
+// warning or info.
+type SeverityChange struct {
+	Severity string `json:"severity"`
+}
+
+func (a *API) changeSeverity(w http.ResponseWriter, r *http.Request) error {
+	id, err := incidentID(r)
+	if err != nil {
+		return err
+	}
+	var b SeverityChange
+	if err := decodeJSON(w, r, &b); err != nil {
+		return err
+	}
+	i, err := a.deps.Incidents.ChangeSeverity(r.Context(), id, b.Severity, actor(r))
 	if err != nil {
 		return err
 	}

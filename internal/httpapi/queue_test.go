@@ -159,3 +159,24 @@ func TestAssignIncident(t *testing.T) {
 		}
 	})
 }
+
+// TestChangeSeverityAPI changes an incident's severity through the API and
+// refuses an unknown one by field.
+func TestChangeSeverityAPI(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		h := newHarness(t, db)
+		h.mustDo(auth.Operator, "POST", "/api/v1/services", `{"name":"shop"}`, 201)
+		a := trigger(t, db, h.engine, incident.Event{Service: "shop", DedupKey: "a", Summary: "a", Severity: "critical"})
+		path := fmt.Sprintf("/api/v1/incidents/%d/severity", a)
+		code, body := h.do(auth.Operator, "POST", path, `{"severity":"urgent"}`)
+		if code != 400 {
+			t.Fatalf("%d %s", code, body)
+		}
+		wantField(t, body, "/severity", "must be one of critical, error, warning, info")
+		i := decode[incident.Incident](t, h.mustDo(auth.Operator, "POST", path, `{"severity":"warning"}`, 200))
+		if i.Severity != "warning" || i.ServiceState != "degraded" {
+			t.Fatalf("after the change: %+v", i)
+		}
+		h.mustDo(auth.Viewer, "POST", path, `{"severity":"info"}`, 403)
+	})
+}
