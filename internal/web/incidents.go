@@ -249,8 +249,10 @@ type incidentDetailPage struct {
 	Paging   *escalationBox
 	Reassign *field
 	// Assign is the assign form (to me, to a person, to nobody), offered
-	// while the incident is open.
-	Assign *field
+	// while the incident is open; SeverityForm is the severity form, offered
+	// while it is open and not an Alertmanager group's.
+	Assign       *field
+	SeverityForm *field
 	// Effect is what the service's timeline shows over the incident's
 	// span: down, degraded or none (see incidentEffect).
 	Effect string
@@ -354,6 +356,8 @@ func (p incidentPageForm) setProblems(fields []apperr.Field) {
 		switch {
 		case f.Path == "text":
 			p.Note.Problems = append(p.Note.Problems, "The note "+f.Msg+".")
+		case f.Path == "severity" && p.SeverityForm != nil:
+			p.SeverityForm.Problems = append(p.SeverityForm.Problems, "The severity "+f.Msg+".")
 		case f.Path == "assignee" && p.Assign != nil:
 			p.Assign.Problems = append(p.Assign.Problems, capitalise(f.Msg)+".")
 		case f.Path == "user" && p.Reassign != nil:
@@ -387,7 +391,7 @@ func (u *UI) showIncident(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	switch d := r.URL.Query().Get("done"); d {
-	case incident.Acknowledged, incident.Resolved, "note", "reassigned", "assigned":
+	case incident.Acknowledged, incident.Resolved, "note", "reassigned", "assigned", "severity":
 		dp.Done = d
 	}
 	u.render(w, r, http.StatusOK, "incident.html", incidentTitle(dp.Incident), dp)
@@ -458,6 +462,10 @@ func (u *UI) incidentPage(r *http.Request, id int64) (*incidentDetailPage, error
 		dp.Assign = &field{Name: "assignee", ID: "assign-to", Label: "Assign to", Options: u.assigneeOptions(i.Assignee),
 			Hint: "Says who works the incident; it pages nobody."}
 		dp.Assign.Options[0].Label = "Nobody"
+	}
+	if i.Status != incident.Resolved && dp.AlertTotal() == 0 {
+		dp.SeverityForm = &field{Name: "severity", ID: "change-severity", Label: "Severity", Options: severityOptions(i.Severity),
+			Hint: "Changes what the incident does to its service from now on; what is already recorded stays."}
 	}
 	if u.deps.Reassign != nil && i.Status != incident.Resolved {
 		if opts := u.personOptions(""); len(opts) > 1 {
@@ -574,6 +582,24 @@ func (u *UI) assignIncident(w http.ResponseWriter, r *http.Request) error {
 	})
 }
 
+// changeSeverity sets the incident's severity from its page.
+func (u *UI) changeSeverity(w http.ResponseWriter, r *http.Request) error {
+	severity := r.PostFormValue("severity")
+	return u.actOnIncident(w, r, "severity", func(id int64, actor string) error {
+		_, err := u.deps.Incidents.ChangeSeverity(r.Context(), id, severity, actor)
+		return err
+	})
+}
+
+// severityOptions lists the severities with the chosen one selected.
+func severityOptions(chosen string) []option {
+	var opts []option
+	for _, s := range incident.Severities {
+		opts = append(opts, option{Value: s, Label: s, Selected: s == chosen})
+	}
+	return opts
+}
+
 // assigneeName reads "me" as the signed-in person's name.
 func assigneeName(r *http.Request, name string) string {
 	if name == "me" {
@@ -621,6 +647,9 @@ func (u *UI) actOnIncident(w http.ResponseWriter, r *http.Request, done string, 
 		if done == "note" {
 			page.Note.Value = r.PostFormValue("text")
 		}
+		if done == "severity" && page.SeverityForm != nil {
+			page.SeverityForm.Options = severityOptions(r.PostFormValue("severity"))
+		}
 		if done == "assigned" && page.Assign != nil {
 			page.Assign.Options = u.assigneeOptions(r.PostFormValue("assignee"))
 			page.Assign.Options[0].Label = "Nobody"
@@ -636,7 +665,7 @@ func (u *UI) actOnIncident(w http.ResponseWriter, r *http.Request, done string, 
 		anchor = "#timeline"
 	case "reassigned":
 		anchor = "#escalation"
-	case "assigned":
+	case "assigned", "severity":
 		anchor = "#assignee"
 	}
 	http.Redirect(w, r, "/incidents/"+strconv.FormatInt(id, 10)+"?done="+done+anchor, http.StatusSeeOther)

@@ -215,3 +215,24 @@ func TestAssignForm(t *testing.T) {
 		}
 	})
 }
+
+// TestSeverityForm changes an incident's severity from its page and
+// refuses an unknown one beside the form.
+func TestSeverityForm(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		e := newEnv(t, db)
+		e.putService(catalog.Service{Name: "shop"})
+		a := e.trigger("shop", "a", "Checkout slow")
+		operator := e.login("olivia")
+		page := "/incidents/" + itoa(a)
+		_, body := e.get(page, &operator)
+		wantContains(t, body, `action="`+page+`/severity"`, `<option value="critical" selected>critical</option>`)
+		res, body := e.post(page+"/severity", url.Values{"severity": {"urgent"}}, &operator)
+		wantStatus(t, res, http.StatusUnprocessableEntity)
+		wantContains(t, body, "The severity must be one of critical, error, warning, info")
+		res, _ = e.post(page+"/severity", url.Values{"severity": {"warning"}}, &operator)
+		wantStatus(t, res, http.StatusSeeOther)
+		_, body = e.get(page+"?done=severity", &operator)
+		wantContains(t, body, "Severity set to warning.", "severity changed from critical to warning")
+	})
+}
