@@ -222,6 +222,7 @@ func New(ctx context.Context, o Options) (*App, error) {
 	a.engine.Configure(incident.Setup{})
 	a.ingest = &incident.Ingester{DB: db, Engine: a.engine, Loops: o.IngestLoops}
 	a.incidents = &incident.Store{DB: db, Engine: a.engine, OnNote: a.sender.OnNote}
+	a.incidents.IsPerson = func(name string) bool { _, ok := a.oncall.Person(name); return ok }
 	bg, stop := context.WithCancel(context.Background())
 	a.stop = stop
 	a.ingest.Start(bg)

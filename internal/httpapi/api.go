@@ -147,6 +147,7 @@ func New(d Deps) *API {
 	a.routes = append(a.routes, a.subscriberRoutes()...)
 	a.routes = append(a.routes, a.adminRoutes()...)
 	a.routes = append(a.routes, a.setupRoutes()...)
+	a.routes = append(a.routes, a.searchRoutes()...)
 	a.routes = append(a.routes, Route{Method: "GET", Path: "/api/v1/openapi.json", Summary: "This API's OpenAPI 3.1 document", Tag: "meta",
 		Response: map[string]any{}, Status: 200, Handle: a.openAPI})
 	return a

@@ -12,6 +12,7 @@ import (
 
 	"golang.org/x/time/rate"
 
+	"github.com/sextant-ops/sextant/internal/apperr"
 	"github.com/sextant-ops/sextant/internal/auth"
 	"github.com/sextant-ops/sextant/internal/incident"
 )
@@ -101,6 +102,7 @@ func (a *API) incidentRoutes() []Route {
 				{Name: "service", In: "query", Description: "only this service's incidents"},
 				{Name: "status", In: "query", Description: "triggered, acknowledged, resolved, or open (not resolved)"},
 				{Name: "dedup_key", In: "query", Description: "only incidents with this dedup key"},
+				{Name: "assignee", In: "query", Description: "only incidents assigned to this person or user; \"me\" is the signed-in user"},
 			}, pageParams...), Response: List[incident.Incident]{}, Status: 200, Handle: a.listIncidents},
 		{Method: "GET", Path: "/api/v1/incidents/{id}", Summary: "Get an incident with its timeline and notification deliveries", Tag: "incidents", Role: auth.Viewer,
 			Query: []Param{id}, Response: IncidentDetail{}, Status: 200, Handle: a.getIncident},
@@ -112,6 +114,18 @@ func (a *API) incidentRoutes() []Route {
 			Description: "When the incident came from a check that is still failing (down, or degraded), the answer's `notice` says so: " +
 				"the check's next failing result opens a new incident and pages again. Without it, the field is absent.",
 			Query: []Param{id}, Response: incident.Incident{}, Status: 200, Handle: a.incidentAction("resolve")},
+		{Method: "POST", Path: "/api/v1/incidents/{id}/assign", Summary: "Assign an incident to a person or user (\"me\": yourself; empty: nobody)", Tag: "incidents", Role: auth.Operator,
+			Description: "Noted on the incident's timeline. Paging goes on as it was; to page someone, reassign the escalation.",
+			Query:       []Param{id}, Request: Assignment{}, Response: incident.Incident{}, Status: 200, Handle: a.assignIncident},
+		{Method: "POST", Path: "/api/v1/incidents/{id}/severity", Summary: "Change an open incident's severity, and what it does to its service from now on", Tag: "incidents", Role: auth.Operator,
+			Description: "The integration's severity map decides the service's state from this instant; what the service's timeline already shows stays. " +
+				"An Alertmanager group incident answers 409: its severity is its worst firing alert's.",
+			Query: []Param{id}, Request: SeverityChange{}, Response: incident.Incident{}, Status: 200, Handle: a.changeSeverity},
+		{Method: "POST", Path: "/api/v1/incidents/bulk", Summary: "Acknowledge or resolve several incidents at once", Tag: "incidents", Role: auth.Operator,
+			Description: "Each incident changes in its own transaction, exactly as its single acknowledge or resolve would (escalation stopped, notifications queued). " +
+				"The answer has one result per id, in the order sent: `status` when it changed, `error` when it could not (already resolved, no such incident). " +
+				"An unknown action, no ids, a repeated id or more than 200 are refused as a whole (400) and change nothing.",
+			Request: BulkRequest{}, Response: BulkAnswer{}, Status: 200, Handle: a.bulkIncidents},
 		{Method: "POST", Path: "/api/v1/incidents/{id}/notes", Summary: "Add a note to an incident's timeline", Tag: "incidents", Role: auth.Operator,
 			Query: []Param{id}, Request: Note{}, Response: incident.Incident{}, Status: 200, Handle: a.incidentNote},
 	}
@@ -295,7 +309,11 @@ func (a *API) listIncidents(w http.ResponseWriter, r *http.Request) error {
 	default:
 		return badParam("status", "must be triggered, acknowledged, resolved or open, not %q", q.Get("status"))
 	}
-	items, next, err := a.deps.Incidents.List(r.Context(), incident.Filter{Service: q.Get("service"), Status: q.Get("status"), DedupKey: q.Get("dedup_key")}, pg)
+	assignee, err := assigneeName(r, q.Get("assignee"))
+	if err != nil {
+		return badParam("assignee", "%s", err.Error())
+	}
+	items, next, err := a.deps.Incidents.List(r.Context(), incident.Filter{Service: q.Get("service"), Status: q.Get("status"), DedupKey: q.Get("dedup_key"), Assignee: assignee}, pg)
 	if err != nil {
 		return err
 	}
@@ -372,6 +390,105 @@ func (a *API) incidentNote(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	i, err := a.deps.Incidents.Note(r.Context(), id, actor(r), n.Text)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, i)
+	return nil
+}
+
+// BulkRequest is the body of a bulk action: acknowledge or resolve, and
+// the incidents' ids.
+type BulkRequest struct {
+	Action string  `json:"action"`
+	IDs    []int64 `json:"ids"`
+}
+
+// BulkAnswer says how many incidents a bulk action changed, and what it did
+// to each one.
+type BulkAnswer struct {
+	Changed int                   `json:"changed"`
+	Results []incident.BulkResult `json:"results"`
+}
+
+func (a *API) bulkIncidents(w http.ResponseWriter, r *http.Request) error {
+	var b BulkRequest
+	if err := decodeJSON(w, r, &b); err != nil {
+		return err
+	}
+	res, err := a.deps.Incidents.Bulk(r.Context(), b.Action, b.IDs, actor(r))
+	if err != nil {
+		return err
+	}
+	ans := BulkAnswer{Results: res}
+	for _, x := range res {
+		if x.Changed() {
+			ans.Changed++
+		}
+	}
+	writeJSON(w, http.StatusOK, ans)
+	return nil
+}
+
+// Assignment is the body of an assignment: a person's or user's name, "me"
+// for the caller, or empty to take the incident back.
+type Assignment struct {
+	Assignee string `json:"assignee"`
+}
+
+// errTokenIsNobody says that "me" means nobody when the caller is a token.
+var errTokenIsNobody = errors.New(`"me" is the signed-in user, and an API token is nobody: name the person`)
+
+// assigneeName reads an assignee as given, with "me" for the signed-in
+// user.
+func assigneeName(r *http.Request, name string) (string, error) {
+	name = strings.TrimSpace(name)
+	if name != "me" {
+		return name, nil
+	}
+	if p, ok := PrincipalFrom(r.Context()); ok && p.Kind == "user" {
+		return p.Name, nil
+	}
+	return "", errTokenIsNobody
+}
+
+func (a *API) assignIncident(w http.ResponseWriter, r *http.Request) error {
+	id, err := incidentID(r)
+	if err != nil {
+		return err
+	}
+	var b Assignment
+	if err := decodeJSON(w, r, &b); err != nil {
+		return err
+	}
+	name, err := assigneeName(r, b.Assignee)
+	if err != nil {
+		return &apperr.Invalid{Fields: []apperr.Field{{Path: "assignee", Msg: err.Error()}}}
+	}
+	i, err := a.deps.Incidents.Assign(r.Context(), id, name, actor(r))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, i)
+	return nil
+}
+
+// SeverityChange is the body of a severity change: critical, error,
+// warning or info.
+type SeverityChange struct {
+	Severity string `json:"severity"`
+}
+
+func (a *API) changeSeverity(w http.ResponseWriter, r *http.Request) error {
+	id, err := incidentID(r)
+	if err != nil {
+		return err
+	}
+	var b SeverityChange
+	if err := decodeJSON(w, r, &b); err != nil {
+		return err
+	}
+	i, err := a.deps.Incidents.ChangeSeverity(r.Context(), id, b.Severity, actor(r))
 	if err != nil {
 		return err
 	}

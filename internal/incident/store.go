@@ -46,6 +46,9 @@ type Incident struct {
 	// TruncatedAlerts is how many alerts Alertmanager last left out of the
 	// group's webhook (its truncatedAlerts).
 	TruncatedAlerts int `json:"truncated_alerts"`
+	// Assignee is who works the incident (a person of the directory or a
+	// user), empty while nobody has taken it.
+	Assignee string `json:"assignee"`
 }
 
 // LogEntry is one line of an incident's timeline.
@@ -68,10 +71,13 @@ type Store struct {
 	// after it is written, and reports whether it enqueued notifications
 	// (the status pages' subscribers hear of "Public:" notes this way).
 	OnNote func(ctx context.Context, tx store.Querier, incident int64, service, text string, now time.Time) (bool, error)
+	// IsPerson, when set, says whether a name is a person of the on-call
+	// directory; Assign takes those and the users' names.
+	IsPerson func(name string) bool
 }
 
 const incidentColumns = `id, service, status, severity, summary, source, dedup_key, integration, escalation, in_maintenance, service_state, details,
-	event_count, created_at, last_event_at, acknowledged_at, acknowledged_by, resolved_at, resolved_by, known_error_id, truncated_alerts`
+	event_count, created_at, last_event_at, acknowledged_at, acknowledged_by, resolved_at, resolved_by, known_error_id, truncated_alerts, assignee`
 
 func scanIncident(sc interface{ Scan(...any) error }) (Incident, error) {
 	var i Incident
@@ -79,7 +85,7 @@ func scanIncident(sc interface{ Scan(...any) error }) (Incident, error) {
 	var created, last int64
 	var ack, res, known sql.NullInt64
 	err := sc.Scan(&i.ID, &i.Service, &i.Status, &i.Severity, &i.Summary, &i.Source, &i.DedupKey, &i.Integration, &i.Escalation, &i.InMaintenance,
-		&i.ServiceState, &details, &i.EventCount, &created, &last, &ack, &i.AcknowledgedBy, &res, &i.ResolvedBy, &known, &i.TruncatedAlerts)
+		&i.ServiceState, &details, &i.EventCount, &created, &last, &ack, &i.AcknowledgedBy, &res, &i.ResolvedBy, &known, &i.TruncatedAlerts, &i.Assignee)
 	if err != nil {
 		return i, err
 	}
@@ -104,6 +110,8 @@ type Filter struct {
 	Service  string
 	Status   string // triggered, acknowledged, resolved, or "open" for the first two
 	DedupKey string
+	// Assignee keeps only the incidents assigned to this name.
+	Assignee string
 }
 
 // List returns incidents newest first, one page at a time.
@@ -119,7 +127,8 @@ func (s *Store) List(ctx context.Context, f Filter, page store.Page) ([]Incident
 	limit := page.Size()
 	rows, err := s.DB.Reader().QueryContext(ctx, `SELECT `+incidentColumns+` FROM incidents
 		WHERE id < $1 AND ($2 = '' OR service = $2) AND ($3 = '' OR status = $3) AND ($4 = '' OR dedup_key = $4) AND ($5 = FALSE OR status <> 'resolved')
-		ORDER BY id DESC LIMIT $6`, before, f.Service, status, f.DedupKey, open, limit+1)
+		AND ($7 = '' OR assignee = $7)
+		ORDER BY id DESC LIMIT $6`, before, f.Service, status, f.DedupKey, open, limit+1, f.Assignee)
 	if err != nil {
 		return nil, "", fmt.Errorf("incident: list: %w", err)
 	}

@@ -43,27 +43,121 @@ type incidentListPage struct {
 	// Filter state, as the user chose it.
 	Status, Service, DedupKey string
 	Statuses                  []option
-	Services                  []string
-	Filtered                  bool
-	NextURL                   string
-	FirstURL                  string // set when this is not the first page
+	// Assignee is the assignee filter as chosen ("me" for the signed-in
+	// person); Assignees are its choices.
+	Assignee  string
+	Assignees []option
+	Services  []string
+	Filtered  bool
+	NextURL   string
+	FirstURL  string // set when this is not the first page
+	// BulkAction is the bulk form's address: it keeps the list's filter
+	// and page, so that its answer shows the same list.
+	BulkAction string
+	// Bulk is the answer to a bulk action just taken: how many incidents
+	// changed and those that could not. Problem says why a bulk action was
+	// refused as a whole.
+	Bulk    *bulkAnswer
+	Problem string
+}
+
+// bulkAnswer is what a bulk action did, as the list shows it.
+type bulkAnswer struct {
+	Action  string // acknowledged or resolved
+	Changed int
+	Failed  []incident.BulkResult
+}
+
+// incidentListForm lets fail draw the list again with the reason a bulk
+// action was refused.
+type incidentListForm struct{ *incidentListPage }
+
+func (p incidentListForm) template() string  { return "incidents.html" }
+func (p incidentListForm) pageTitle() string { return "Incidents" }
+func (p incidentListForm) setProblems(fields []apperr.Field) {
+	var msgs []string
+	for _, f := range fields {
+		msgs = append(msgs, capitalise(f.Msg)+".")
+	}
+	p.Problem = strings.Join(msgs, " ")
+}
+
+// bulkIncidents acknowledges or resolves the incidents ticked in the list
+// (the form works without script) and draws the list again with how many
+// changed and which could not.
+func (u *UI) bulkIncidents(w http.ResponseWriter, r *http.Request) error {
+	lp, err := u.incidentList(r)
+	if err != nil {
+		return err
+	}
+	action := r.PostFormValue("action")
+	var ids []int64
+	for _, v := range r.PostForm["id"] {
+		id, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || id < 1 {
+			return &formError{err: &apperr.Invalid{Fields: []apperr.Field{{Path: "id", Msg: "there is no incident " + strconv.Quote(v)}}}, form: incidentListForm{lp}}
+		}
+		ids = append(ids, id)
+	}
+	switch {
+	case action != incident.BulkAcknowledge && action != incident.BulkResolve:
+		return &formError{err: &apperr.Invalid{Fields: []apperr.Field{{Path: "action", Msg: "choose Acknowledge or Resolve"}}}, form: incidentListForm{lp}}
+	case len(ids) == 0:
+		// Said for people: the store's "ids" is the API's field.
+		return &formError{err: &apperr.Invalid{Fields: []apperr.Field{{Path: "id", Msg: "tick the incidents to " + action + " first"}}}, form: incidentListForm{lp}}
+	}
+	res, err := u.deps.Incidents.Bulk(r.Context(), action, ids, principal(r).Actor())
+	if err != nil {
+		return &formError{err: err, form: incidentListForm{lp}}
+	}
+	ans := &bulkAnswer{Action: incident.Acknowledged}
+	if action == incident.BulkResolve {
+		ans.Action = incident.Resolved
+	}
+	for _, x := range res {
+		if x.Changed() {
+			ans.Changed++
+		} else {
+			ans.Failed = append(ans.Failed, x)
+		}
+	}
+	// The list shows the incidents as they are now.
+	if lp, err = u.incidentList(r); err != nil {
+		return err
+	}
+	lp.Bulk = ans
+	u.render(w, r, http.StatusOK, "incidents.html", "Incidents", lp)
+	return nil
 }
 
 func (u *UI) listIncidents(w http.ResponseWriter, r *http.Request) error {
+	lp, err := u.incidentList(r)
+	if err != nil {
+		return err
+	}
+	u.render(w, r, http.StatusOK, "incidents.html", "Incidents", lp)
+	return nil
+}
+
+// incidentList gathers the list page for the filter in r's query; the list
+// and the answer to a bulk action (which keeps the filter in its form's
+// address) both draw it.
+func (u *UI) incidentList(r *http.Request) (*incidentListPage, error) {
 	q := r.URL.Query()
-	lp := incidentListPage{Status: q.Get("status"), Service: q.Get("service"), DedupKey: q.Get("dedup_key")}
+	lp := &incidentListPage{Status: q.Get("status"), Service: q.Get("service"), DedupKey: q.Get("dedup_key"), Assignee: strings.TrimSpace(q.Get("assignee"))}
 	if lp.Status == "" {
 		lp.Status = "open"
 	}
 	if !slices.ContainsFunc(incidentStatuses, func(o option) bool { return o.Value == lp.Status }) {
-		return errBadRequest("There is no incident status " + strconv.Quote(lp.Status) + ": choose open, triggered, acknowledged, resolved or all.")
+		return nil, errBadRequest("There is no incident status " + strconv.Quote(lp.Status) + ": choose open, triggered, acknowledged, resolved or all.")
 	}
-	lp.Filtered = lp.Status != "open" || lp.Service != "" || lp.DedupKey != ""
+	lp.Filtered = lp.Status != "open" || lp.Service != "" || lp.DedupKey != "" || lp.Assignee != ""
+	lp.Assignees = u.assigneeOptions(lp.Assignee)
 	for _, o := range incidentStatuses {
 		o.Selected = o.Value == lp.Status
 		lp.Statuses = append(lp.Statuses, o)
 	}
-	f := incident.Filter{Service: lp.Service, Status: lp.Status, DedupKey: lp.DedupKey}
+	f := incident.Filter{Service: lp.Service, Status: lp.Status, DedupKey: lp.DedupKey, Assignee: assigneeName(r, lp.Assignee)}
 	if f.Status == "all" {
 		f.Status = ""
 	}
@@ -73,12 +167,12 @@ func (u *UI) listIncidents(w http.ResponseWriter, r *http.Request) error {
 	}
 	items, next, err := u.deps.Incidents.List(r.Context(), f, pg)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	lp.Incidents = items
 	cat, err := u.deps.Catalog.Load(r.Context())
 	if err != nil {
-		return err
+		return nil, err
 	}
 	for _, s := range cat.Services {
 		lp.Services = append(lp.Services, s.Name)
@@ -99,6 +193,9 @@ func (u *UI) listIncidents(w http.ResponseWriter, r *http.Request) error {
 		if lp.DedupKey != "" {
 			v.Set("dedup_key", lp.DedupKey)
 		}
+		if lp.Assignee != "" {
+			v.Set("assignee", lp.Assignee)
+		}
 		if cursor != "" {
 			v.Set("cursor", cursor)
 		}
@@ -116,8 +213,8 @@ func (u *UI) listIncidents(w http.ResponseWriter, r *http.Request) error {
 	if pg.Cursor != "" {
 		lp.FirstURL = link("")
 	}
-	u.render(w, r, http.StatusOK, "incidents.html", "Incidents", lp)
-	return nil
+	lp.BulkAction = "/incidents/bulk" + strings.TrimPrefix(link(pg.Cursor), "/incidents")
+	return lp, nil
 }
 
 // incidentDetailPage is the data of an incident's page. One handler
@@ -151,6 +248,11 @@ type incidentDetailPage struct {
 	// open and there are people to choose from.
 	Paging   *escalationBox
 	Reassign *field
+	// Assign is the assign form (to me, to a person, to nobody), offered
+	// while the incident is open; SeverityForm is the severity form, offered
+	// while it is open and not an Alertmanager group's.
+	Assign       *field
+	SeverityForm *field
 	// Effect is what the service's timeline shows over the incident's
 	// span: down, degraded or none (see incidentEffect).
 	Effect string
@@ -254,6 +356,10 @@ func (p incidentPageForm) setProblems(fields []apperr.Field) {
 		switch {
 		case f.Path == "text":
 			p.Note.Problems = append(p.Note.Problems, "The note "+f.Msg+".")
+		case f.Path == "severity" && p.SeverityForm != nil:
+			p.SeverityForm.Problems = append(p.SeverityForm.Problems, "The severity "+f.Msg+".")
+		case f.Path == "assignee" && p.Assign != nil:
+			p.Assign.Problems = append(p.Assign.Problems, capitalise(f.Msg)+".")
 		case f.Path == "user" && p.Reassign != nil:
 			p.Reassign.Problems = append(p.Reassign.Problems, capitalise(f.Msg)+".")
 		default:
@@ -285,7 +391,7 @@ func (u *UI) showIncident(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	switch d := r.URL.Query().Get("done"); d {
-	case incident.Acknowledged, incident.Resolved, "note", "reassigned":
+	case incident.Acknowledged, incident.Resolved, "note", "reassigned", "assigned", "severity":
 		dp.Done = d
 	}
 	u.render(w, r, http.StatusOK, "incident.html", incidentTitle(dp.Incident), dp)
@@ -351,6 +457,15 @@ func (u *UI) incidentPage(r *http.Request, id int64) (*incidentDetailPage, error
 			return nil, err
 		}
 		dp.Paging = u.escalationBox(st, ok)
+	}
+	if i.Status != incident.Resolved {
+		dp.Assign = &field{Name: "assignee", ID: "assign-to", Label: "Assign to", Options: u.assigneeOptions(i.Assignee),
+			Hint: "Says who works the incident; it pages nobody."}
+		dp.Assign.Options[0].Label = "Nobody"
+	}
+	if i.Status != incident.Resolved && dp.AlertTotal() == 0 {
+		dp.SeverityForm = &field{Name: "severity", ID: "change-severity", Label: "Severity", Options: severityOptions(i.Severity),
+			Hint: "Changes what the incident does to its service from now on; what is already recorded stays."}
 	}
 	if u.deps.Reassign != nil && i.Status != incident.Resolved {
 		if opts := u.personOptions(""); len(opts) > 1 {
@@ -457,6 +572,62 @@ func (u *UI) reassignIncident(w http.ResponseWriter, r *http.Request) error {
 	})
 }
 
+// assignIncident gives the incident to the signed-in person ("me"), to a
+// person of the directory or a user, or to nobody; the timeline says so.
+func (u *UI) assignIncident(w http.ResponseWriter, r *http.Request) error {
+	name := assigneeName(r, strings.TrimSpace(r.PostFormValue("assignee")))
+	return u.actOnIncident(w, r, "assigned", func(id int64, actor string) error {
+		_, err := u.deps.Incidents.Assign(r.Context(), id, name, actor)
+		return err
+	})
+}
+
+// changeSeverity sets the incident's severity from its page.
+func (u *UI) changeSeverity(w http.ResponseWriter, r *http.Request) error {
+	severity := r.PostFormValue("severity")
+	return u.actOnIncident(w, r, "severity", func(id int64, actor string) error {
+		_, err := u.deps.Incidents.ChangeSeverity(r.Context(), id, severity, actor)
+		return err
+	})
+}
+
+// severityOptions lists the severities with the chosen one selected.
+func severityOptions(chosen string) []option {
+	var opts []option
+	for _, s := range incident.Severities {
+		opts = append(opts, option{Value: s, Label: s, Selected: s == chosen})
+	}
+	return opts
+}
+
+// assigneeName reads "me" as the signed-in person's name.
+func assigneeName(r *http.Request, name string) string {
+	if name == "me" {
+		return principal(r).Name
+	}
+	return name
+}
+
+// assigneeOptions are the assignee choices: anyone (or nobody), me, and
+// the people of the directory.
+func (u *UI) assigneeOptions(chosen string) []option {
+	opts := []option{{Value: "", Label: "Anyone", Selected: chosen == ""}, {Value: "me", Label: "Me", Selected: chosen == "me"}}
+	found := chosen == "" || chosen == "me"
+	for _, p := range u.onCall().People() {
+		label := p.Name
+		if p.DisplayName != "" {
+			label = p.DisplayName + " (" + p.Name + ")"
+		}
+		found = found || p.Name == chosen
+		opts = append(opts, option{Value: p.Name, Label: label, Selected: p.Name == chosen})
+	}
+	if !found {
+		// A user, or someone no longer in the directory: still shown.
+		opts = append(opts, option{Value: chosen, Label: chosen, Selected: true})
+	}
+	return opts
+}
+
 // actOnIncident runs a signed-in person's action and sends them back to
 // the incident. When the store refuses (an empty note, an incident already
 // resolved) the page is drawn again with the reason.
@@ -476,6 +647,13 @@ func (u *UI) actOnIncident(w http.ResponseWriter, r *http.Request, done string, 
 		if done == "note" {
 			page.Note.Value = r.PostFormValue("text")
 		}
+		if done == "severity" && page.SeverityForm != nil {
+			page.SeverityForm.Options = severityOptions(r.PostFormValue("severity"))
+		}
+		if done == "assigned" && page.Assign != nil {
+			page.Assign.Options = u.assigneeOptions(r.PostFormValue("assignee"))
+			page.Assign.Options[0].Label = "Nobody"
+		}
 		if done == "reassigned" && page.Reassign != nil {
 			page.Reassign.Options = u.personOptions(r.PostFormValue("user"))
 		}
@@ -487,6 +665,8 @@ func (u *UI) actOnIncident(w http.ResponseWriter, r *http.Request, done string, 
 		anchor = "#timeline"
 	case "reassigned":
 		anchor = "#escalation"
+	case "assigned", "severity":
+		anchor = "#assignee"
 	}
 	http.Redirect(w, r, "/incidents/"+strconv.FormatInt(id, 10)+"?done="+done+anchor, http.StatusSeeOther)
 	return nil

@@ -185,7 +185,7 @@ func (u *UI) refuseBadBytes(next http.Handler) http.Handler {
 // as cross-site never reaches a page that changes anything.
 func (u *UI) Register(mux *http.ServeMux) {
 	for _, p := range []string{"/", "/login", "/login/oidc", sso.CallbackPath, "/login/code", "/account/", "/logout", "/static/", "/dashboard/", "/incidents", "/incidents/", "/oncall", "/oncall/", "/services", "/services/", "/checks", "/checks/", "/calendars", "/calendars/",
-		"/postmortems", "/postmortems/", "/known-errors", "/known-errors/", "/admin", "/admin/", "/events/", "/profile"} {
+		"/postmortems", "/postmortems/", "/known-errors", "/known-errors/", "/admin", "/admin/", "/events/", "/profile", "/search"} {
 		mux.Handle(p, u.handler)
 	}
 	mux.Handle("/maintenance", u.handler)
@@ -219,6 +219,10 @@ func (u *UI) routes() http.Handler {
 	mux.Handle("GET /events/stream", u.fragment(u.eventStream))
 	mux.Handle("GET /incidents", u.page(auth.Viewer, u.listIncidents))
 	mux.Handle("GET /incidents/{id}", u.page(auth.Viewer, u.showIncident))
+	mux.Handle("POST /incidents/bulk", u.page(auth.Operator, u.bulkIncidents))
+	mux.Handle("POST /incidents/{id}/assign", u.page(auth.Operator, u.assignIncident))
+	mux.Handle("POST /incidents/{id}/severity", u.page(auth.Operator, u.changeSeverity))
+	mux.Handle("GET /search", u.page(auth.Viewer, u.search))
 	mux.Handle("POST /incidents/{id}/reassign", u.page(auth.Operator, u.reassignIncident))
 	mux.Handle("GET /oncall", u.page(auth.Viewer, u.showOnCall))
 	mux.Handle("GET /oncall/schedules/{name}", u.page(auth.Viewer, u.showSchedule))
