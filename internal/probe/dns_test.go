@@ -57,14 +57,22 @@ func dnsServer(t *testing.T) string {
 		w.WriteMsg(m)
 	})
 
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	l, err := net.Listen("tcp", pc.LocalAddr().String())
-	if err != nil {
+	// The server answers on UDP and TCP at one port: a free UDP port may
+	// be taken for TCP by another test, so another is tried then.
+	var pc net.PacketConn
+	var l net.Listener
+	for try := 0; ; try++ {
+		var err error
+		if pc, err = net.ListenPacket("udp", "127.0.0.1:0"); err != nil {
+			t.Fatal(err)
+		}
+		if l, err = net.Listen("tcp", pc.LocalAddr().String()); err == nil {
+			break
+		}
 		pc.Close()
-		t.Fatalf("TCP on the DNS test port: %v", err)
+		if try == 20 {
+			t.Fatalf("TCP on the DNS test port: %v", err)
+		}
 	}
 	for _, srv := range []*dns.Server{{PacketConn: pc, Handler: handler}, {Listener: l, Handler: handler}} {
 		started := make(chan struct{})
