@@ -283,8 +283,9 @@ func TestOutboxPacesAChannel(t *testing.T) {
 				mu.Unlock()
 				// A poll that began as the clock moved may still be writing
 				// the rows it held back, so this is waited for. A held row
-				// goes when the window frees: after now, at most one window
-				// (10 s) after the oldest send in it.
+				// goes when the window frees: not before now (a row due now
+				// is taken at the next poll), at most one window (10 s) after
+				// the oldest send in it.
 				now := clk.Now()
 				var wrong string
 				deadline := time.Now().Add(10 * time.Second)
@@ -292,8 +293,8 @@ func TestOutboxPacesAChannel(t *testing.T) {
 					wrong = ""
 					for _, id := range ids {
 						d := deliveries(t, o, id)[0]
-						if d.Status == StatusPending && (!d.NextAttempt.After(now) || d.NextAttempt.After(free)) {
-							wrong = fmt.Sprintf("a paced row waits until %s, want after %s and by %s", d.NextAttempt.Sub(start), now.Sub(start), free.Sub(start))
+						if d.Status == StatusPending && (d.NextAttempt.Before(now) || d.NextAttempt.After(free)) {
+							wrong = fmt.Sprintf("a paced row waits until %s, want from %s to %s", d.NextAttempt.Sub(start), now.Sub(start), free.Sub(start))
 						}
 					}
 					if wrong == "" || time.Now().After(deadline) {
