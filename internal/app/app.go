@@ -25,6 +25,7 @@ import (
 	"github.com/sextant-ops/sextant/internal/catalog"
 	"github.com/sextant-ops/sextant/internal/change"
 	"github.com/sextant-ops/sextant/internal/config"
+	"github.com/sextant-ops/sextant/internal/desk/mailin"
 	"github.com/sextant-ops/sextant/internal/escalation"
 	"github.com/sextant-ops/sextant/internal/httpapi"
 	"github.com/sextant-ops/sextant/internal/incident"
@@ -74,6 +75,14 @@ type Options struct {
 	Out io.Writer
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// SMTPListen is where the service desk's SMTP listener answers; ""
+	// means Mail.Listen, and none when that is empty too.
+	SMTPListen string
+	// Mail are the desk's incoming mail settings (config desk.mail).
+	Mail mailin.Config
+	// MailSink receives the mail the listener accepts; when nil the
+	// listener is not started.
+	MailSink mailin.Sink
 }
 
 // App is a running (or ready to run) Sextant server.
@@ -137,6 +146,7 @@ type App struct {
 	reloadMu sync.Mutex // one reload at a time
 	ready    chan struct{}
 	addr     string
+	smtpAddr string
 }
 
 // New opens the database, applies migrations and the config file, creates a
@@ -538,6 +548,12 @@ func (a *App) Run(ctx context.Context) error {
 		return fmt.Errorf("listen on %s: %w", a.opts.Listen, err)
 	}
 	a.addr = ln.Addr().String()
+	stopMail, err := a.startMail(ctx)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	defer stopMail()
 	srv := &http.Server{
 		Handler:           a.handler,
 		ReadHeaderTimeout: 10 * time.Second,

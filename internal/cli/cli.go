@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/url"
 	"os"
 	"os/signal"
@@ -41,7 +42,7 @@ type Env struct {
 const usage = `Sextant — business-aligned IT operations in one binary.
 
 Usage:
-  sextant serve   [--demo] [--config FILE] [--data DIR] [--database URL] [--listen ADDR]
+  sextant serve   [--demo] [--config FILE] [--data DIR] [--database URL] [--listen ADDR] [--smtp-listen ADDR]
   sextant check   FILE                 validate a config file; problems with line:column
   sextant migrate [--data DIR] [--database URL]
   sextant report  --service NAME [--from T --to T | --period current|previous] [--format table|json|csv]
@@ -162,6 +163,7 @@ func serve(args []string, env Env) error {
 	cfgPath := fs.String("config", env.Getenv("SEXTANT_CONFIG"), "config file declaring services, calendars and objectives (env SEXTANT_CONFIG)")
 	demo := fs.Bool("demo", false, "serve the embedded demo catalog when no --config is given")
 	listen := fs.String("listen", envOr(env, "SEXTANT_LISTEN", "127.0.0.1:8080"), "address to listen on (env SEXTANT_LISTEN)")
+	smtpListen := fs.String("smtp-listen", env.Getenv("SEXTANT_SMTP_LISTEN"), "address of the service desk's SMTP listener for incoming mail, e.g. 0.0.0.0:25; overrides desk.mail.listen (env SEXTANT_SMTP_LISTEN)")
 	secure := fs.Bool("secure-cookies", false, "mark session cookies Secure (serve behind HTTPS)")
 	publicURL := fs.String("public-url", env.Getenv("SEXTANT_PUBLIC_URL"), "how users and jobs reach this server, for heartbeat ping URLs (env SEXTANT_PUBLIC_URL)")
 	retention := fs.String("raw-retention", envOr(env, "SEXTANT_RAW_RETENTION", "7d"), "how long raw check results are kept, at least 2d (env SEXTANT_RAW_RETENTION)")
@@ -195,12 +197,17 @@ func serve(args []string, env Env) error {
 			return usageError{fmt.Sprintf("--public-url: expected an http:// or https:// URL, got %q", *publicURL)}
 		}
 	}
+	if *smtpListen != "" {
+		if _, _, err := net.SplitHostPort(*smtpListen); err != nil {
+			return usageError{fmt.Sprintf("--smtp-listen: expected host:port, got %q", *smtpListen)}
+		}
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	a, err := app.New(ctx, app.Options{
 		Listen: *listen, DataDir: db.data, Database: db.database, ConfigPath: *cfgPath, Demo: *demo,
 		SecureCookies: *secure, PublicURL: strings.TrimSuffix(*publicURL, "/"), RawRetention: keep, CheckConcurrency: *concurrency,
-		IngestLoops: loops, Version: Version, Log: log, Out: env.Stdout,
+		IngestLoops: loops, Version: Version, Log: log, Out: env.Stdout, SMTPListen: *smtpListen,
 	})
 	if err != nil {
 		return err

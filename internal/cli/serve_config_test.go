@@ -58,3 +58,10 @@ func TestServeRefusesBadIngestLoops(t *testing.T) {
 		})
 	}
 }
+
+func TestServeRejectsBadSMTPListen(t *testing.T) {
+	code, out, errs := run(t, "", map[string]string{"SEXTANT_DATA": t.TempDir()}, "serve", "--listen", "127.0.0.1:0", "--smtp-listen", "25")
+	if code != 2 || !strings.Contains(errs, `--smtp-listen: expected host:port, got "25"`) {
+		t.Fatalf("exit %d; out %q, err %q", code, out, errs)
+	}
+}

@@ -1,0 +1,77 @@
+package app_test
+
+import (
+	"context"
+	"log/slog"
+	"net/smtp"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/sextant-ops/sextant/internal/app"
+	"github.com/sextant-ops/sextant/internal/desk/mailin"
+	"github.com/sextant-ops/sextant/internal/store/storetest"
+)
+
+type mailbox struct {
+	mu  sync.Mutex
+	got []mailin.Message
+}
+
+func (b *mailbox) Deliver(_ context.Context, m mailin.Message) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.got = append(b.got, m)
+	return nil
+}
+
+func (b *mailbox) messages() []mailin.Message {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return append([]mailin.Message(nil), b.got...)
+}
+
+// TestSMTPListener runs the whole server with --smtp-listen and sends it
+// mail over SMTP: a new mail and its reply reach the Sink, the reply with
+// its ticket, and an auto-reply does not.
+func TestSMTPListener(t *testing.T) {
+	for _, e := range storetest.Engines(t) {
+		t.Run(e.Name, func(t *testing.T) {
+			box := &mailbox{}
+			s := start(t, e, app.Options{SMTPListen: "127.0.0.1:0", Mail: mailin.Config{Domains: []string{"desk.example.org"}}, MailSink: box})
+			addr := s.app.SMTPAddr()
+			if addr == "" {
+				t.Fatal("no SMTP listener")
+			}
+			mails := []struct{ from, msg string }{
+				{"ann@example.com", "From: Ann <ann@example.com>\r\nTo: help@desk.example.org\r\nSubject: Printer jammed\r\nMessage-ID: <a1@example.com>\r\n\r\nThe printer is jammed.\r\n"},
+				{"ann@example.com", "From: Ann <ann@example.com>\r\nTo: help@desk.example.org\r\nSubject: Re: [#7] Printer jammed\r\nMessage-ID: <a2@example.com>\r\nIn-Reply-To: <t7@desk.example.org>\r\n\r\nFixed, thanks.\r\n\r\nOn Wed, IT Help wrote:\r\n> Is it fixed?\r\n"},
+				{"dave@example.com", "From: dave@example.com\r\nTo: help@desk.example.org\r\nSubject: Out of office\r\nAuto-Submitted: auto-replied\r\n\r\nAway.\r\n"},
+			}
+			for _, m := range mails {
+				if err := smtp.SendMail(addr, nil, m.from, []string{"help@desk.example.org"}, []byte(m.msg)); err != nil {
+					t.Fatalf("send: %v", err)
+				}
+			}
+			got := box.messages()
+			if len(got) != 2 {
+				t.Fatalf("%d messages delivered, want 2: %+v", len(got), got)
+			}
+			if got[0].Subject != "Printer jammed" || got[0].TicketID != 0 || got[1].TicketID != 7 || got[1].Text != "Fixed, thanks." {
+				t.Errorf("delivered %+v", got)
+			}
+		})
+	}
+}
+
+func TestSMTPListenerNeedsASink(t *testing.T) {
+	e := storetest.Engines(t)[0]
+	logs := &lockedBuffer{}
+	s := start(t, e, app.Options{SMTPListen: "127.0.0.1:0", Mail: mailin.Config{Domains: []string{"desk.example.org"}}, Log: slog.New(slog.NewTextHandler(logs, nil))})
+	if addr := s.app.SMTPAddr(); addr != "" {
+		t.Errorf("an SMTP listener runs on %s with nowhere to deliver", addr)
+	}
+	if !strings.Contains(logs.String(), "smtp listener not started: no service desk to deliver the mail to") {
+		t.Errorf("the log does not say why:\n%s", logs)
+	}
+}
