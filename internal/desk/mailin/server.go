@@ -26,13 +26,10 @@ import (
 // the Sink has kept the message and 451 when it could not, so that nothing
 // accepted is lost.
 type Server struct {
-	cfg            Config
-	sink           Sink
-	log            *slog.Logger
-	now            func() time.Time
-	limiter        *Limiter
-	smtp           *smtp.Server
-	deliverTimeout time.Duration
+	cfg  Config
+	in   *intake
+	log  *slog.Logger
+	smtp *smtp.Server
 
 	mu     sync.Mutex
 	ln     net.Listener
@@ -61,14 +58,7 @@ func NewServer(cfg Config, sink Sink, o Options) (*Server, error) {
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
-	if o.Now == nil {
-		o.Now = time.Now
-	}
-	s := &Server{cfg: cfg, sink: sink, log: o.Log, now: o.Now, deliverTimeout: o.DeliverTimeout,
-		limiter: &Limiter{Max: cfg.NewTicketsPerHour, Window: time.Hour}}
-	if s.deliverTimeout <= 0 {
-		s.deliverTimeout = 30 * time.Second
-	}
+	s := &Server{cfg: cfg, log: o.Log, in: newIntake(cfg, sink, o.Log, o.Now, o.DeliverTimeout)}
 	srv := smtp.NewServer(backend{s})
 	srv.Domain = cfg.Hostname
 	if srv.Domain == "" {
@@ -147,45 +137,26 @@ func (s *Server) Close() error {
 // receive parses and delivers one message, returning the SMTP answer:
 // nil for 250.
 func (s *Server) receive(envFrom, rcpt string, r io.Reader) error {
-	m, v, err := Parse(r, s.cfg.limits())
-	if err != nil {
-		// A reader error is go-smtp's own answer (the message was over
-		// the size limit, the connection broke).
-		var se *smtp.SMTPError
-		if errors.As(err, &se) {
-			return se
-		}
-		if errors.Is(err, ErrTooLarge) {
-			return smtp.ErrDataTooLarge
-		}
-		if errors.Is(err, ErrMalformed) {
-			s.log.Info("mail refused", "from", envFrom, "to", rcpt, "err", err)
-			return &smtp.SMTPError{Code: 554, EnhancedCode: smtp.EnhancedCode{5, 6, 0}, Message: err.Error()}
-		}
-		s.log.Warn("mail not read", "from", envFrom, "to", rcpt, "err", err)
-		return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "message not read, try again later"}
-	}
-	m.To = rcpt
-	if !v.Ignored() {
-		v = s.cfg.filter().Check(m, envFrom)
-	}
-	if v.Ignored() {
-		s.log.Info("mail ignored", "from", m.From, "to", rcpt, "message_id", m.MessageID, "reason", v.Reason)
+	err := s.in.take(context.Background(), envFrom, rcpt, r)
+	var se *smtp.SMTPError
+	switch {
+	case err == nil:
 		return nil
-	}
-	opensTicket := m.TicketID == 0 && m.InReplyTo == "" && len(m.References) == 0
-	if opensTicket && !s.limiter.Allow(m.From, s.now()) {
-		s.log.Warn("mail deferred: sender over the new-ticket rate", "from", m.From, "to", rcpt, "message_id", m.MessageID)
+	case errors.As(err, &se):
+		// go-smtp's own answer from the reader: the message was over the
+		// size limit, or the connection broke.
+		return se
+	case errors.Is(err, ErrTooLarge):
+		return smtp.ErrDataTooLarge
+	case errors.Is(err, ErrMalformed):
+		return &smtp.SMTPError{Code: 554, EnhancedCode: smtp.EnhancedCode{5, 6, 0}, Message: err.Error()}
+	case errors.Is(err, errDeferred):
 		return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 7, 1}, Message: "too many new tickets from this sender, try again later"}
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), s.deliverTimeout)
-	defer cancel()
-	if err := s.sink.Deliver(ctx, m); err != nil {
-		s.log.Error("mail not delivered to the desk", "from", m.From, "to", rcpt, "message_id", m.MessageID, "err", err)
+	case errors.Is(err, errNotStored):
 		return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "message not stored, try again later"}
 	}
-	s.log.Info("mail delivered", "from", m.From, "to", rcpt, "message_id", m.MessageID, "ticket", m.TicketID)
-	return nil
+	s.log.Warn("mail not read", "from", envFrom, "to", rcpt, "err", err)
+	return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "message not read, try again later"}
 }
 
 type backend struct{ s *Server }

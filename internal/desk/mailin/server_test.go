@@ -138,7 +138,7 @@ func TestServer(t *testing.T) {
 			t.Fatalf("%d messages delivered, want 1", len(got))
 		}
 		m := got[0]
-		if m.From != "ann@example.com" || m.To != "Printers@Desk.Example.org" || m.Subject != "The printer on floor 3 is jammed" || m.TicketID != 0 || !strings.HasPrefix(m.Text, "Hello,") {
+		if m.From != "ann@example.com" || m.To != "printers@desk.example.org" || m.Subject != "The printer on floor 3 is jammed" || m.TicketID != 0 || !strings.HasPrefix(m.Text, "Hello,") {
 			t.Errorf("delivered %+v", m)
 		}
 	})
