@@ -4,47 +4,66 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"sync"
 
 	"github.com/sextant-ops/sextant/internal/desk/mailin"
 )
 
-// startMail starts the desk's SMTP listener when an address is set and
-// there is a Sink to deliver to, and returns the function that stops it
-// and waits for it. Without a Sink the listener is not started (and the
-// log says why): mail taken with nowhere to keep it would be lost.
+// startMail starts the desk's incoming mail — the SMTP listener when an
+// address is set, the IMAP poller when a mailbox is — if there is a Sink to
+// deliver to, and returns the function that stops them and waits for them.
+// Without a Sink neither is started (and the log says why): mail taken
+// with nowhere to keep it would be lost.
 func (a *App) startMail(ctx context.Context) (stop func(), err error) {
-	listen := a.opts.SMTPListen
-	if listen == "" {
-		listen = a.opts.Mail.Listen
+	cfg := a.opts.Mail
+	if a.opts.SMTPListen != "" {
+		cfg.Listen = a.opts.SMTPListen
 	}
-	if listen == "" {
+	if cfg.Listen == "" && cfg.IMAP == nil {
 		return func() {}, nil
 	}
 	if a.opts.MailSink == nil {
-		a.log.Warn("smtp listener not started: no service desk to deliver the mail to", "listen", listen)
+		a.log.Warn("incoming mail not started: no service desk to deliver the mail to", "smtp_listen", cfg.Listen, "imap", cfg.IMAP != nil)
 		return func() {}, nil
 	}
-	cfg := a.opts.Mail
-	cfg.Listen = listen
-	srv, err := mailin.NewServer(cfg, a.opts.MailSink, mailin.Options{Log: a.log.With("component", "smtp"), Now: a.opts.Now})
-	if err != nil {
-		return nil, err
-	}
-	ln, err := net.Listen("tcp", listen)
-	if err != nil {
-		return nil, fmt.Errorf("smtp listen on %s: %w", listen, err)
-	}
-	a.smtpAddr = ln.Addr().String()
-	a.log.Info("smtp listening", "addr", a.smtpAddr)
-	mailCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		if err := srv.Serve(mailCtx, ln); err != nil {
-			a.log.Error("smtp listener stopped", "err", err)
+	log := a.log.With("component", "mail")
+	o := mailin.Options{Log: log, Now: a.opts.Now}
+	var (
+		srv    *mailin.Server
+		poller *mailin.Poller
+		ln     net.Listener
+	)
+	if cfg.Listen != "" {
+		if srv, err = mailin.NewServer(cfg, a.opts.MailSink, o); err != nil {
+			return nil, err
 		}
-	}()
-	return func() { cancel(); <-done }, nil
+	}
+	if cfg.IMAP != nil {
+		if poller, err = mailin.NewPoller(cfg, a.opts.MailSink, o); err != nil {
+			return nil, err
+		}
+	}
+	if srv != nil {
+		if ln, err = net.Listen("tcp", cfg.Listen); err != nil {
+			return nil, fmt.Errorf("smtp listen on %s: %w", cfg.Listen, err)
+		}
+		a.smtpAddr = ln.Addr().String()
+		log.Info("smtp listening", "addr", a.smtpAddr)
+	}
+	mailCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	var wg sync.WaitGroup
+	if srv != nil {
+		wg.Go(func() {
+			if err := srv.Serve(mailCtx, ln); err != nil {
+				log.Error("smtp listener stopped", "err", err)
+			}
+		})
+	}
+	if poller != nil {
+		log.Info("imap polling", "host", cfg.IMAP.Host, "mailbox", cfg.IMAP.Mailbox)
+		wg.Go(func() { _ = poller.Run(mailCtx) })
+	}
+	return func() { cancel(); wg.Wait() }, nil
 }
 
 // SMTPAddr is the address the desk's SMTP listener answers on, once Ready

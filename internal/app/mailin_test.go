@@ -71,7 +71,22 @@ func TestSMTPListenerNeedsASink(t *testing.T) {
 	if addr := s.app.SMTPAddr(); addr != "" {
 		t.Errorf("an SMTP listener runs on %s with nowhere to deliver", addr)
 	}
-	if !strings.Contains(logs.String(), "smtp listener not started: no service desk to deliver the mail to") {
+	if !strings.Contains(logs.String(), "incoming mail not started: no service desk to deliver the mail to") {
 		t.Errorf("the log does not say why:\n%s", logs)
+	}
+}
+
+func TestBadMailSettingsStopRun(t *testing.T) {
+	e := storetest.Engines(t)[0]
+	dsn, dir := e.DSN(t)
+	a, err := app.New(context.Background(), app.Options{Database: dsn, DataDir: dir, Listen: "127.0.0.1:0",
+		Mail: mailin.Config{IMAP: &mailin.IMAPConfig{Host: "imap.example.org:993"}}, MailSink: &mailbox{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	err = a.Run(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "desk.mail: imap.host: must be a host name or address without a port") || !strings.Contains(err.Error(), "imap.password: is required") {
+		t.Errorf("Run = %v", err)
 	}
 }

@@ -48,6 +48,8 @@ type Config struct {
 	Password secret.Secret `yaml:"password"`
 	// Hostname is the name the listener greets with (default "sextant").
 	Hostname string `yaml:"hostname"`
+	// IMAP is a mailbox to poll as well as, or instead of, listening.
+	IMAP *IMAPConfig `yaml:"imap"`
 }
 
 // Validate returns every problem with the settings, paths relative to
@@ -102,6 +104,9 @@ func (c Config) Validate() []apperr.Field {
 		inv.Add("password", "username and password are set together")
 	} else if c.Username != "" && c.TLSCert == "" {
 		inv.Add("username", "AUTH needs STARTTLS: set tls_cert and tls_key, so that the password never crosses the network in clear")
+	}
+	if c.IMAP != nil {
+		inv.Fields = append(inv.Fields, apperr.Prefixed("imap", c.IMAP.Validate())...)
 	}
 	return inv.Fields
 }
