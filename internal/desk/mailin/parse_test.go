@@ -58,7 +58,7 @@ func TestParseCorpus(t *testing.T) {
 			Quoted:     "On Wed, 2 Dec 2026 at 13:05, IT Help <help@desk.example.org>\nwrote:\n> Hello Ann,\n>\n> we replaced the fuser unit. Please tell us if it jams again.\n>\n> IT Help",
 		}},
 		{file: "script-html.eml", check: func(t *testing.T, m Message) {
-			for _, bad := range []string{"<script", "onload", "onclick", "onerror", "javascript:", "<iframe", "<form", "<input", "evil.example.net"} {
+			for _, bad := range []string{"<script", "<img", "onload", "onclick", "onerror", "javascript:", "<iframe", "<form", "<input", "evil.example.net"} {
 				if strings.Contains(m.HTML, bad) {
 					t.Errorf("sanitised HTML still holds %q: %s", bad, m.HTML)
 				}

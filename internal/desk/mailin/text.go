@@ -65,11 +65,21 @@ func truncate(s string, n int) string {
 	return s[:n]
 }
 
-// htmlPolicy keeps the formatting a person writes in mail and drops what
-// could run or fetch anything: scripts, styles, event handlers, forms,
-// frames. Links open outside the page and tell the target nothing.
+// htmlPolicy keeps the formatting a person writes in mail — paragraphs,
+// emphasis, lists, tables, quotes, links — and drops everything else:
+// scripts, styles, event handlers, forms, frames, and images, which in
+// mail are mostly remote and would tell the sender when, and by whom, the
+// ticket was read (inline images arrive as attachments). Links open
+// outside the page and tell the target nothing.
 var htmlPolicy = func() *bluemonday.Policy {
-	p := bluemonday.UGCPolicy()
+	p := bluemonday.NewPolicy()
+	p.AllowElements("p", "br", "div", "span", "b", "strong", "i", "em", "u", "s", "strike", "del", "ins", "sub", "sup",
+		"small", "mark", "blockquote", "pre", "code", "hr", "h1", "h2", "h3", "h4", "h5", "h6", "dl", "dt", "dd")
+	p.AllowLists()
+	p.AllowTables()
+	p.AllowStandardURLs()
+	p.AllowAttrs("href").OnElements("a")
+	p.RequireNoFollowOnLinks(true)
 	p.RequireNoReferrerOnLinks(true)
 	p.AddTargetBlankToFullyQualifiedLinks(true)
 	return p
