@@ -125,16 +125,11 @@ func NewPoller(cfg Config, sink Sink, o Options) (*Poller, error) {
 	if cfg.IMAP == nil {
 		return nil, errors.New("desk.mail.imap: not set")
 	}
-	if fields := cfg.Validate(); len(fields) > 0 {
-		return nil, fmt.Errorf("desk.mail: %w", &apperr.Invalid{Fields: fields})
+	in, err := newIntake(cfg, sink, o)
+	if err != nil {
+		return nil, err
 	}
-	if sink == nil {
-		return nil, errors.New("desk.mail: no sink to deliver to")
-	}
-	if o.Log == nil {
-		o.Log = slog.New(slog.DiscardHandler)
-	}
-	return &Poller{cfg: *cfg.IMAP, in: newIntake(cfg, sink, o.Log, o.Now, o.DeliverTimeout), log: o.Log}, nil
+	return &Poller{cfg: *cfg.IMAP, in: in, log: in.log}, nil
 }
 
 // Run polls until ctx ends; a poll that fails is logged and the next one

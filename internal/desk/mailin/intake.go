@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"strings"
 	"time"
+
+	"github.com/sextant-ops/sextant/internal/apperr"
 )
 
 // intake is the path every incoming message takes, whether it came over
@@ -32,18 +34,27 @@ var (
 	errNotStored = errors.New("message not stored")
 )
 
-func newIntake(cfg Config, sink Sink, log *slog.Logger, now func() time.Time, timeout time.Duration) *intake {
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
+// newIntake checks the settings and builds the intake of a listener or
+// poller.
+func newIntake(cfg Config, sink Sink, o Options) (*intake, error) {
+	if fields := cfg.Validate(); len(fields) > 0 {
+		return nil, fmt.Errorf("desk.mail: %w", &apperr.Invalid{Fields: fields})
 	}
-	if now == nil {
-		now = time.Now
+	if sink == nil {
+		return nil, errors.New("desk.mail: no sink to deliver to")
 	}
-	if timeout <= 0 {
-		timeout = 30 * time.Second
+	in := &intake{limits: cfg.limits(), filter: cfg.filter(), limiter: &Limiter{Max: cfg.NewTicketsPerHour, Window: time.Hour},
+		sink: sink, log: o.Log, now: o.Now, timeout: o.DeliverTimeout}
+	if in.log == nil {
+		in.log = slog.New(slog.DiscardHandler)
 	}
-	return &intake{limits: cfg.limits(), filter: cfg.filter(), limiter: &Limiter{Max: cfg.NewTicketsPerHour, Window: time.Hour},
-		sink: sink, log: log, now: now, timeout: timeout}
+	if in.now == nil {
+		in.now = time.Now
+	}
+	if in.timeout <= 0 {
+		in.timeout = 30 * time.Second
+	}
+	return in, nil
 }
 
 // take reads one message that came for rcpt from envFrom ("-" when the

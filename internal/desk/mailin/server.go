@@ -15,8 +15,6 @@ import (
 
 	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
-
-	"github.com/sextant-ops/sextant/internal/apperr"
 )
 
 // Server is the desk's SMTP listener. It takes mail only for the
@@ -49,16 +47,11 @@ type Options struct {
 
 // NewServer checks the settings and builds a server that delivers to sink.
 func NewServer(cfg Config, sink Sink, o Options) (*Server, error) {
-	if fields := cfg.Validate(); len(fields) > 0 {
-		return nil, fmt.Errorf("desk.mail: %w", &apperr.Invalid{Fields: fields})
+	in, err := newIntake(cfg, sink, o)
+	if err != nil {
+		return nil, err
 	}
-	if sink == nil {
-		return nil, errors.New("desk.mail: no sink to deliver to")
-	}
-	if o.Log == nil {
-		o.Log = slog.New(slog.DiscardHandler)
-	}
-	s := &Server{cfg: cfg, log: o.Log, in: newIntake(cfg, sink, o.Log, o.Now, o.DeliverTimeout)}
+	s := &Server{cfg: cfg, log: in.log, in: in}
 	srv := smtp.NewServer(backend{s})
 	srv.Domain = cfg.Hostname
 	if srv.Domain == "" {
@@ -73,7 +66,7 @@ func NewServer(cfg Config, sink Sink, o Options) (*Server, error) {
 	if srv.WriteTimeout <= 0 {
 		srv.WriteTimeout = time.Minute
 	}
-	srv.ErrorLog = slogPrinter{o.Log}
+	srv.ErrorLog = slogPrinter{in.log}
 	if cfg.TLSCert != "" {
 		cert, err := tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey)
 		if err != nil {
