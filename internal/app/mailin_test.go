@@ -2,14 +2,22 @@ package app_test
 
 import (
 	"context"
+	"io"
 	"log/slog"
+	"net"
 	"net/smtp"
 	"strings"
 	"sync"
 	"testing"
+	"time"
+
+	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-imap/v2/imapserver"
+	"github.com/emersion/go-imap/v2/imapserver/imapmemserver"
 
 	"github.com/sextant-ops/sextant/internal/app"
 	"github.com/sextant-ops/sextant/internal/desk/mailin"
+	"github.com/sextant-ops/sextant/internal/secret"
 	"github.com/sextant-ops/sextant/internal/store/storetest"
 )
 
@@ -90,3 +98,50 @@ func TestBadMailSettingsStopRun(t *testing.T) {
 		t.Errorf("Run = %v", err)
 	}
 }
+
+// TestIMAPPolling runs the whole server with a mailbox to poll: the mail
+// already waiting there reaches the Sink at the first poll.
+func TestIMAPPolling(t *testing.T) {
+	mem := imapmemserver.New()
+	u := imapmemserver.NewUser("help@desk.example.org", "imap-pass")
+	if err := u.Create("INBOX", nil); err != nil {
+		t.Fatal(err)
+	}
+	msg := "From: Ann <ann@example.com>\r\nTo: help@desk.example.org\r\nSubject: Printer jammed\r\nMessage-ID: <a1@example.com>\r\n\r\nThe printer is jammed.\r\n"
+	if _, err := u.Append("INBOX", literal{strings.NewReader(msg), int64(len(msg))}, &imap.AppendOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	mem.AddUser(u)
+	srv := imapserver.New(&imapserver.Options{
+		NewSession:   func(*imapserver.Conn) (imapserver.Session, *imapserver.GreetingData, error) { return mem.NewSession(), nil, nil },
+		Caps:         imap.CapSet{imap.CapIMAP4rev1: {}},
+		InsecureAuth: true,
+	})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = srv.Serve(ln) }()
+	t.Cleanup(func() { srv.Close() })
+
+	box := &mailbox{}
+	start(t, storetest.Engines(t)[0], app.Options{MailSink: box, Mail: mailin.Config{IMAP: &mailin.IMAPConfig{
+		Host: "127.0.0.1", Port: ln.Addr().(*net.TCPAddr).Port, TLS: mailin.IMAPNoTLS, Username: "help@desk.example.org", Password: secret.New("imap-pass"),
+	}}})
+	deadline := time.Now().Add(10 * time.Second)
+	for len(box.messages()) == 0 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	got := box.messages()
+	if len(got) != 1 || got[0].Subject != "Printer jammed" || got[0].To != "help@desk.example.org" {
+		t.Fatalf("delivered %+v", got)
+	}
+}
+
+// literal is the message handed to the in-memory server's Append.
+type literal struct {
+	io.Reader
+	n int64
+}
+
+func (l literal) Size() int64 { return l.n }
