@@ -178,6 +178,9 @@ func (w *walker) part(h textproto.MIMEHeader, body io.Reader, depth int) {
 	}
 	if depth == 0 && media == "multipart/report" {
 		w.report = strings.ToLower(params["report-type"])
+		if w.report == "" {
+			w.report = "no report-type"
+		}
 	}
 	if strings.HasPrefix(media, "multipart/") {
 		w.multipart(media, params["boundary"], body, depth)

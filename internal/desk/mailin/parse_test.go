@@ -164,6 +164,7 @@ func TestHeaderVerdicts(t *testing.T) {
 		{"List-Id", []string{"List-Id: <ops.lists.example.org>"}, "mailing list (List-Id)"},
 		{"List-Unsubscribe", []string{"List-Unsubscribe: <https://news.example.com/u>"}, "bulk mail (List-Unsubscribe)"},
 		{"empty Return-Path", []string{"Return-Path: <>"}, "empty return path (a bounce)"},
+		{"abuse report", []string{"MIME-Version: 1.0", "Content-Type: multipart/report; report-type=feedback-report; boundary=x"}, "report (feedback-report)"},
 		{"read receipt", []string{"MIME-Version: 1.0", "Content-Type: multipart/report; report-type=disposition-notification; boundary=x"}, "read receipt"},
 	}
 	for _, tt := range tests {

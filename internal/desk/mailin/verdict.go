@@ -19,11 +19,16 @@ func headerVerdict(h mail.Header, report string) Verdict {
 			return ignore("Auto-Submitted: " + strings.TrimSpace(kw))
 		}
 	}
+	// A multipart/report (RFC 6522) is always a machine's report on
+	// another message: a bounce, a read receipt, an abuse report.
 	switch report {
+	case "":
 	case "delivery-status":
 		return ignore("delivery status notification")
 	case "disposition-notification":
 		return ignore("read receipt")
+	default:
+		return ignore("report (" + report + ")")
 	}
 	switch p := strings.ToLower(strings.TrimSpace(h.Get("Precedence"))); p {
 	case "bulk", "junk", "list", "auto_reply":
