@@ -324,3 +324,35 @@ func TestParseMalformed(t *testing.T) {
 		}
 	})
 }
+
+func TestParseEncodings(t *testing.T) {
+	const head = "From: a@example.com\r\nMIME-Version: 1.0\r\n"
+	tests := []struct {
+		name, msg, text, attachment string
+	}{
+		{"windows-1252", head + "Content-Type: text/plain; charset=windows-1252\r\n\r\n\x93quoted\x94 \x80 5\r\n", "“quoted” € 5", ""},
+		{"shift_jis", head + "Content-Type: text/plain; charset=Shift_JIS\r\n\r\n\x93\xfa\x96\x7b\r\n", "日本", ""},
+		{"base64 with stray spaces", head + "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\nSGVs bG8s\r\n IHdv cmxk\r\n", "Hello, world", ""},
+		{"CRLF made LF", head + "Content-Type: text/plain\r\n\r\nline one\r\nline two\r\n", "line one\nline two", ""},
+		{"encoded-word file name", head + "Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nsee file\r\n--b\r\nContent-Type: application/pdf; name=\"=?UTF-8?Q?Pr=C3=BCfbericht.pdf?=\"\r\n\r\n%PDF\r\n--b--\r\n", "see file", "Prüfbericht.pdf"},
+		{"inline text parts after an image are joined", head + "Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nabove\r\n--b\r\nContent-Type: image/png\r\nContent-Disposition: inline\r\n\r\nPNG\r\n--b\r\nContent-Type: text/plain\r\n\r\nbelow\r\n--b--\r\n", "above\n\nbelow", "attachment-1.png"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m, _, err := Parse(strings.NewReader(tt.msg), Limits{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if m.Text != tt.text {
+				t.Errorf("Text = %q, want %q", m.Text, tt.text)
+			}
+			var names []string
+			for _, a := range m.Attachments {
+				names = append(names, a.Name)
+			}
+			if got := strings.Join(names, ","); got != tt.attachment {
+				t.Errorf("attachments %q, want %q", got, tt.attachment)
+			}
+		})
+	}
+}
