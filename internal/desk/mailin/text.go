@@ -210,25 +210,38 @@ func SplitQuoted(s string) (text, quoted string) {
 }
 
 var (
-	attribution  = regexp.MustCompile(`(?i)^\s*(on|am|le|el|il|op)\s.{0,300}(wrote|schrieb(\s.{1,200})?|a écrit|escribió|ha scritto|schreef)\s*:\s*$`)
+	attribution  = regexp.MustCompile(`(?i)^\s*(on|am|le|el|il|op)\s.*(wrote|schrieb(\s.+)?|a écrit|escribió|ha scritto|schreef)\s*:\s*$`)
 	separator    = regexp.MustCompile(`(?i)^\s*-{2,}\s*(original message|ursprüngliche nachricht|message d'origine|mensaje original)\s*-{2,}\s*$`)
 	outlookFrom  = regexp.MustCompile(`(?i)^\s*\*?(from|von|de)\s*:\*?\s+\S`)
 	wrappedStart = regexp.MustCompile(`(?i)^\s*(on|am)\s`)
 	outlookSent  = regexp.MustCompile(`(?i)^\s*\*?(sent|gesendet|envoyé|enviado|date)\s*:\*?\s+\S`)
 )
 
+// maxAttribution is the longest attribution line looked at; a longer
+// line ending in "wrote:" is a sentence, not a header.
+const maxAttribution = 400
+
 func quoteStart(lines []string, i int) bool {
-	l := lines[i]
-	if attribution.MatchString(l) || separator.MatchString(l) {
+	l := strings.TrimSpace(lines[i])
+	// Cheap tests first: an attribution ends with a colon, a separator
+	// starts with dashes, an Outlook header holds a colon. Most lines are
+	// none of these and never reach a regular expression.
+	if strings.HasSuffix(l, ":") && len(l) <= maxAttribution && attribution.MatchString(l) {
+		return true
+	}
+	if strings.HasPrefix(l, "--") && separator.MatchString(l) {
 		return true
 	}
 	// An attribution wrapped after the date or the address.
-	if i+1 < len(lines) && len(l) < 300 && wrappedStart.MatchString(l) && attribution.MatchString(l+" "+lines[i+1]) {
-		return true
+	if i+1 < len(lines) {
+		next := strings.TrimSpace(lines[i+1])
+		if strings.HasSuffix(next, ":") && len(l)+len(next) < maxAttribution && wrappedStart.MatchString(l) && attribution.MatchString(l+" "+next) {
+			return true
+		}
 	}
 	// Outlook's reply header: "From: …" followed within two lines by
 	// "Sent: …", often after a line of underscores.
-	if outlookFrom.MatchString(l) {
+	if strings.Contains(l, ":") && outlookFrom.MatchString(l) {
 		for k := i + 1; k < len(lines) && k <= i+2; k++ {
 			if outlookSent.MatchString(lines[k]) {
 				return true
