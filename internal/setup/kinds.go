@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"slices"
+	"time"
 
 	"github.com/sextant-ops/sextant/internal/apperr"
 	"github.com/sextant-ops/sextant/internal/escalation"
@@ -361,4 +362,21 @@ func (m *Manager) ValidateStatusPage(ctx context.Context, p status.Page) error {
 // DeleteStatusPage removes a stored status page.
 func (m *Manager) DeleteStatusPage(ctx context.Context, actor, name string) error {
 	return remove(ctx, m, statusPageKind, actor, name)
+}
+
+// PreviewDays is how far ahead a schedule's preview looks.
+const PreviewDays = 14
+
+// PreviewSchedule is who would be on call under s over the PreviewDays
+// from from, judged as PutSchedule would judge it but not written: the
+// stored overrides of the schedule are not laid over it.
+func (m *Manager) PreviewSchedule(ctx context.Context, s oncall.Schedule, from time.Time) ([]oncall.Shift, error) {
+	if err := m.ValidateSchedule(ctx, s); err != nil {
+		return nil, err
+	}
+	c, err := oncall.Compile(s)
+	if err != nil {
+		return nil, err
+	}
+	return c.Shifts(from, from.AddDate(0, 0, PreviewDays)), nil
 }
