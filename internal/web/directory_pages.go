@@ -274,7 +274,9 @@ func withOverrides(ctx context.Context, m *setup.Manager, s oncall.Schedule) onc
 // call over the next two weeks under the form's schedule, unsaved.
 func (u *UI) saveSchedule(create bool) func(w http.ResponseWriter, r *http.Request) error {
 	save := saveObject(u, "/schedules", create, parseScheduleForm,
-		func(m *setup.Manager, ctx context.Context, s oncall.Schedule) error { return m.ValidateSchedule(ctx, withOverrides(ctx, m, s)) },
+		func(m *setup.Manager, ctx context.Context, s oncall.Schedule) error {
+			return m.ValidateSchedule(ctx, withOverrides(ctx, m, s))
+		},
 		func(m *setup.Manager, ctx context.Context, actor string, s oncall.Schedule, op setup.Op) error {
 			_, err := m.PutSchedule(ctx, actor, withOverrides(ctx, m, s), op)
 			return err
@@ -401,19 +403,25 @@ var (
 			e, err := m.GetPerson(ctx, name)
 			return e.Entry, err
 		},
-		remove: func(ctx context.Context, m *setup.Manager, actor, name string) error { return m.DeletePerson(ctx, actor, name) }}
+		remove: func(ctx context.Context, m *setup.Manager, actor, name string) error {
+			return m.DeletePerson(ctx, actor, name)
+		}}
 	scheduleKind = setupKind{kind: setup.KindSchedule, label: "schedule", plural: "Schedules", base: "/schedules",
 		entry: func(ctx context.Context, m *setup.Manager, name string) (setup.Entry, error) {
 			e, err := m.GetSchedule(ctx, name)
 			return e.Entry, err
 		},
-		remove: func(ctx context.Context, m *setup.Manager, actor, name string) error { return m.DeleteSchedule(ctx, actor, name) }}
+		remove: func(ctx context.Context, m *setup.Manager, actor, name string) error {
+			return m.DeleteSchedule(ctx, actor, name)
+		}}
 	statusPageKind = setupKind{kind: setup.KindStatusPage, label: "status page", plural: "Status pages", base: "/status-pages",
 		entry: func(ctx context.Context, m *setup.Manager, name string) (setup.Entry, error) {
 			e, err := m.GetStatusPage(ctx, name)
 			return e.Entry, err
 		},
-		remove: func(ctx context.Context, m *setup.Manager, actor, name string) error { return m.DeleteStatusPage(ctx, actor, name) }}
+		remove: func(ctx context.Context, m *setup.Manager, actor, name string) error {
+			return m.DeleteStatusPage(ctx, actor, name)
+		}}
 )
 
 // directoryRoutes registers the pages of people, schedules and status
