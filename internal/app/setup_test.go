@@ -119,6 +119,8 @@ func TestChannelsIntegrationsAndPoliciesThroughTheAPI(t *testing.T) {
 				{name: "a person made in the API", method: "PUT", path: "/api/v1/people/zoe", body: `{"display_name": "Zoe", "ntfy": "zoe-pages"}`, code: 201},
 				{name: "is in the running directory at once", method: "GET", path: "/api/v1/people", code: 200,
 					want: []string{`"name": "zoe"`, `"ntfy"`}},
+				{name: "a status page made in the API", method: "PUT", path: "/api/v1/status-pages/live", body: `{"title": "Live status", "groups": [{"title": "Shop", "services": ["shop"]}]}`, code: 201},
+				{name: "is public at once", method: "GET", path: "/status/live", code: 200, want: []string{"Live status"}},
 				{name: "listed beside the file's", method: "GET", path: "/api/v1/channels", code: 200,
 					want: []string{`"name": "api-hook"`, `"declared_in": "` + cfg + `"`}},
 				{name: "a policy naming an unknown channel", method: "POST", path: "/api/v1/escalation-policies", body: `{"name": "night", "levels": [{"delay": "5m", "notify": ["channel:nope"]}]}`, code: 400,
