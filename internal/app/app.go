@@ -345,8 +345,6 @@ func (a *App) applyConfig(ctx context.Context, actor string) (catalog.Changes, e
 		a.auth.RequireSecondFactor(cfg.RequireSecondFactor)
 		currency := cfg.Currency
 		a.currency.Store(&currency)
-		pages := cfg.StatusPages
-		a.statusPages.Store(&pages)
 		a.configureSSO(cfg.OIDC)
 		a.mailer.Store(mailer)
 		a.fileCfg.Store(cfg)

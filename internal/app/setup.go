@@ -9,21 +9,28 @@ import (
 	"github.com/sextant-ops/sextant/internal/incident"
 	"github.com/sextant-ops/sextant/internal/notify"
 	"github.com/sextant-ops/sextant/internal/setup"
+	"github.com/sextant-ops/sextant/internal/status"
 	"github.com/sextant-ops/sextant/internal/store"
 )
 
 // running is what a config file and the objects made in the UI and API
-// build together: the channels, the on-call directory and the incident
-// setup that are swapped in whole.
+// build together: the channels, the on-call directory, the incident setup
+// and the status pages that are swapped in whole.
 type running struct {
 	channels map[string]notify.Channel
 	dir      *directory
 	incident incident.Setup
+	// pages are the status pages, the file's first.
+	pages []status.Page
 }
 
-// fileObjects are the config file's channels, integrations and policies.
+// fileObjects are the config file's objects of the kinds also made in the
+// UI and API.
 func fileObjects(cfg *config.Config) setup.Objects {
-	var o setup.Objects
+	o := setup.Objects{Schedules: cfg.Schedules, Pages: cfg.StatusPages}
+	for _, p := range cfg.Users {
+		o.People = append(o.People, setup.PersonOf(p))
+	}
 	for _, c := range cfg.Channels {
 		o.Channels = append(o.Channels, setup.ChannelOf(c))
 	}
@@ -38,8 +45,8 @@ func fileObjects(cfg *config.Config) setup.Objects {
 // objects, the services of the file and of the catalog, its people and
 // schedules, and the checks' policies.
 func (a *App) setupEnv(ctx context.Context, cfg *config.Config) (setup.Env, error) {
-	env := setup.Env{File: fileObjects(cfg), FilePath: cfg.Path, Services: map[string]bool{}, Users: map[string]bool{},
-		Schedules: map[string]bool{}, CheckPolicies: map[string][]string{}}
+	env := setup.Env{File: fileObjects(cfg), FilePath: cfg.Path, Services: map[string]bool{}, Mail: cfg.Mail, NtfyURL: cfg.NtfyURL,
+		CheckPolicies: map[string][]string{}}
 	if cfg.Path == "" && a.opts.Demo {
 		env.FilePath = "the demo config"
 	}
@@ -63,12 +70,6 @@ func (a *App) setupEnv(ctx context.Context, cfg *config.Config) (setup.Env, erro
 			break
 		}
 		pg.Cursor = next
-	}
-	for _, u := range cfg.Users {
-		env.Users[u.Name] = true
-	}
-	for _, s := range cfg.Schedules {
-		env.Schedules[s.Name] = true
 	}
 	checks, err := a.checks.List(ctx)
 	if err != nil {
@@ -104,6 +105,11 @@ func (a *App) buildRunning(ctx context.Context, cfg *config.Config) (*running, e
 		eff.Channels = append(eff.Channels, c.Config())
 	}
 	eff.Incident = merged.Setup()
+	eff.Users = nil
+	for _, p := range merged.People {
+		eff.Users = append(eff.Users, p.Config())
+	}
+	eff.Schedules = merged.Schedules
 	channels := map[string]notify.Channel{}
 	for _, c := range eff.Channels {
 		ch, err := notify.NewWith(c, cfg.Outbound.Channels)
@@ -116,7 +122,7 @@ func (a *App) buildRunning(ctx context.Context, cfg *config.Config) (*running, e
 	if err != nil {
 		return nil, err
 	}
-	return &running{channels: channels, dir: dir, incident: eff.Incident}, nil
+	return &running{channels: channels, dir: dir, incident: eff.Incident, pages: merged.Pages}, nil
 }
 
 // install swaps run in: the outbox, the escalation worker and the
@@ -128,6 +134,7 @@ func (a *App) install(ctx context.Context, run *running) error {
 		return err
 	}
 	a.channels.Store(&run.channels)
+	a.statusPages.Store(&run.pages)
 	a.engine.Configure(run.incident)
 	return nil
 }

@@ -165,26 +165,10 @@ func Parse(src []byte, getenv func(string) (string, bool)) (*Config, error) {
 		}
 		channels[ch.Name] = true
 	}
-	users := map[string]bool{}
-	for i, u := range f.Users {
-		p := fmt.Sprintf("users[%d]", i)
-		fields = append(fields, apperr.Prefixed(p, u.Validate(f.Mail, f.NtfyURL))...)
-		if users[u.Name] {
-			fields = append(fields, apperr.Field{Path: p + ".name", Msg: fmt.Sprintf("user %q is declared twice", u.Name)})
-		}
-		users[u.Name] = true
-	}
-	schedules := map[string]bool{}
-	for i, sc := range f.Schedules {
-		p := fmt.Sprintf("schedules[%d]", i)
-		if !catalog.ValidName(sc.Name) {
-			fields = append(fields, apperr.Field{Path: p + ".name", Msg: fmt.Sprintf("%q must be lower-case letters, digits, '-' or '_'", sc.Name)})
-		} else if schedules[sc.Name] {
-			fields = append(fields, apperr.Field{Path: p + ".name", Msg: fmt.Sprintf("schedule %q is declared twice", sc.Name)})
-		}
-		schedules[sc.Name] = true
-		fields = append(fields, apperr.Prefixed(p, sc.Validate(users))...)
-	}
+	users, userProblems := escalation.ValidatePeople(f.Users, f.Mail, f.NtfyURL)
+	fields = append(fields, userProblems...)
+	schedules, scheduleProblems := oncall.ValidateSchedules(f.Schedules, users)
+	fields = append(fields, scheduleProblems...)
 	setup := incident.Setup{Integrations: f.Integrations, Policies: f.EscalationPolicies}
 	fields = append(fields, setup.Validate(services, incident.Targets{Channels: channels, Users: users, Schedules: schedules})...)
 	policies := map[string]bool{}

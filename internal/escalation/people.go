@@ -133,3 +133,21 @@ func PageAt(now time.Time, severity, page, pageAlwaysFrom string, hours *availab
 	start := in[0].Start
 	return start, fmt.Sprintf("outside the service hours: paging starts %s", start.In(hours.Location()).Format("Mon 2 Jan 15:04 MST"))
 }
+
+// ValidatePeople checks a list of people as the config file's `users:`
+// (paths start with "users[i]"): each valid with the mail and ntfy
+// settings, each name unique. It returns the set of names, which
+// schedules and escalation targets may refer to.
+func ValidatePeople(list []Person, m *Mail, ntfyURL string) (map[string]bool, []apperr.Field) {
+	names := map[string]bool{}
+	var out []apperr.Field
+	for i, u := range list {
+		p := fmt.Sprintf("users[%d]", i)
+		out = append(out, apperr.Prefixed(p, u.Validate(m, ntfyURL))...)
+		if names[u.Name] {
+			out = append(out, apperr.Field{Path: p + ".name", Msg: fmt.Sprintf("user %q is declared twice", u.Name)})
+		}
+		names[u.Name] = true
+	}
+	return names, out
+}

@@ -131,9 +131,10 @@ func (a *API) listSchedules(w http.ResponseWriter, r *http.Request) error {
 	return writePaged(w, r, out, func(s ScheduleAnswer) string { return s.Name })
 }
 
-func nonNil(s []string) []string {
+// nonNil answers an empty list as [], not null.
+func nonNil[T any](s []T) []T {
 	if s == nil {
-		return []string{}
+		return []T{}
 	}
 	return s
 }

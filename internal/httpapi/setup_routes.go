@@ -8,7 +8,9 @@ import (
 	"github.com/sextant-ops/sextant/internal/auth"
 	"github.com/sextant-ops/sextant/internal/incident"
 	"github.com/sextant-ops/sextant/internal/monitor"
+	"github.com/sextant-ops/sextant/internal/oncall"
 	"github.com/sextant-ops/sextant/internal/setup"
+	"github.com/sextant-ops/sextant/internal/status"
 )
 
 // IntegrationAnswer is an integration with how senders reach it.
@@ -34,7 +36,7 @@ const (
 
 func (a *API) setupRoutes() []Route {
 	name := []Param{{Name: "name", In: "path", Description: "the object's name"}}
-	return []Route{
+	return append([]Route{
 		{Method: "GET", Path: "/api/v1/channels", Summary: "List notification channels, the file's and those made here", Description: setupRead, Tag: "notifications", Role: auth.Viewer,
 			Query: pageParams, Response: List[setup.ChannelEntry]{}, Status: 200, Handle: a.listChannels},
 		{Method: "POST", Path: "/api/v1/channels", Summary: "Create a notification channel", Description: setupWrite, Tag: "notifications", Role: auth.Admin,
@@ -68,28 +70,22 @@ func (a *API) setupRoutes() []Route {
 			Query: name, Request: incident.EscalationPolicy{}, Response: setup.PolicyEntry{}, Status: 200, Handle: a.putPolicy(setup.Replace)},
 		{Method: "DELETE", Path: "/api/v1/escalation-policies/{name}", Summary: "Delete an escalation policy made in the UI or API", Description: "A policy an integration or a check uses is refused (409, naming them).", Tag: "on-call", Role: auth.Admin,
 			Query: name, Status: 204, Handle: a.deleteSetup(a.deps.Setup.DeletePolicy)},
-	}
+	}, a.setupObjectRoutes()...)
 }
 
 // setupValidators are the body validators of the setup routes: a body that
 // did not decode whole is also judged by the store's validator.
 func (a *API) setupValidators() map[reflect.Type]func(r *http.Request, body any) error {
+	m := a.deps.Setup
 	return map[reflect.Type]func(r *http.Request, body any) error{
-		reflect.TypeFor[*setup.Channel](): func(r *http.Request, body any) error {
-			c := *body.(*setup.Channel)
-			c.Name = nameFromPath(r, c.Name)
-			return a.deps.Setup.ValidateChannel(r.Context(), c)
-		},
-		reflect.TypeFor[*setup.Integration](): func(r *http.Request, body any) error {
-			in := *body.(*setup.Integration)
-			in.Name = nameFromPath(r, in.Name)
-			return a.deps.Setup.ValidateIntegration(r.Context(), in)
-		},
-		reflect.TypeFor[*incident.EscalationPolicy](): func(r *http.Request, body any) error {
-			p := *body.(*incident.EscalationPolicy)
-			p.Name = nameFromPath(r, p.Name)
-			return a.deps.Setup.ValidatePolicy(r.Context(), p)
-		},
+		reflect.TypeFor[*setup.Channel](): bodyValidator(objectKind[setup.Channel, setup.ChannelEntry]{name: func(c *setup.Channel) *string { return &c.Name }, validate: m.ValidateChannel}),
+		reflect.TypeFor[*setup.Integration](): bodyValidator(objectKind[setup.Integration, setup.IntegrationEntry]{name: func(i *setup.Integration) *string { return &i.Name },
+			validate: m.ValidateIntegration}),
+		reflect.TypeFor[*incident.EscalationPolicy](): bodyValidator(objectKind[incident.EscalationPolicy, setup.PolicyEntry]{name: func(p *incident.EscalationPolicy) *string { return &p.Name },
+			validate: m.ValidatePolicy}),
+		reflect.TypeFor[*setup.Person]():    bodyValidator(a.personKind()),
+		reflect.TypeFor[*oncall.Schedule](): bodyValidator(a.scheduleKind()),
+		reflect.TypeFor[*status.Page]():     bodyValidator(a.statusPageKind()),
 	}
 }
 

@@ -9,14 +9,16 @@ import (
 	"github.com/sextant-ops/sextant/internal/store"
 )
 
-// testSetup is a setup manager with no config file: objects are judged
-// against the catalog's services, and a test send builds the stored
+// testSetup is a setup manager whose config file declares one person,
+// "filed" (read-only here): objects are judged against the catalog's
+// services, and a test send builds the stored
 // channel afresh (the whole server's swap is tested in internal/app).
 func testSetup(db *store.DB, cat *catalog.Store) *setup.Manager {
 	st := setup.NewStore(db, nil)
 	return &setup.Manager{Store: st,
 		Env: func(ctx context.Context) (setup.Env, error) {
-			env := setup.Env{Services: map[string]bool{}}
+			env := setup.Env{Services: map[string]bool{}, FilePath: "sextant.yaml",
+				File: setup.Objects{People: []setup.Person{{Name: "filed", Email: "filed@example.com"}}}}
 			c, err := cat.Load(ctx)
 			for _, s := range c.Services {
 				env.Services[s.Name] = true

@@ -8,6 +8,7 @@ import (
 
 	"github.com/sextant-ops/sextant/internal/apperr"
 	"github.com/sextant-ops/sextant/internal/availability"
+	"github.com/sextant-ops/sextant/internal/catalog"
 	"github.com/sextant-ops/sextant/internal/duration"
 )
 
@@ -377,4 +378,24 @@ func parseWindow(w Window) (availability.Window, []apperr.Field) {
 	}
 	aw.From, aw.To = from, to
 	return aw, inv.Fields
+}
+
+// ValidateSchedules checks a list of schedules as the config file's
+// `schedules:` (paths start with "schedules[i]"): each name valid and
+// unique, each schedule valid with members among users. It returns the set
+// of names, which escalation targets may refer to.
+func ValidateSchedules(list []Schedule, users map[string]bool) (map[string]bool, []apperr.Field) {
+	names := map[string]bool{}
+	var out []apperr.Field
+	for i, sc := range list {
+		p := fmt.Sprintf("schedules[%d]", i)
+		if !catalog.ValidName(sc.Name) {
+			out = append(out, apperr.Field{Path: p + ".name", Msg: fmt.Sprintf("%q must be lower-case letters, digits, '-' or '_'", sc.Name)})
+		} else if names[sc.Name] {
+			out = append(out, apperr.Field{Path: p + ".name", Msg: fmt.Sprintf("schedule %q is declared twice", sc.Name)})
+		}
+		names[sc.Name] = true
+		out = append(out, apperr.Prefixed(p, sc.Validate(users))...)
+	}
+	return names, out
 }

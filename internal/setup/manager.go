@@ -197,7 +197,7 @@ func (m *Manager) write(ctx context.Context, actor, kind, name string, op Op, ed
 		if op == Create {
 			return apperr.Conflict("%s %q is declared in %s; change it there", kindWord(kind), name, env.filePath())
 		}
-		return apperr.Conflict("%s %q is declared in %s and read-only here; change it there", kindWord(kind), name, env.filePath())
+		return fmt.Errorf("%s %q is declared in %s and read-only here; change it there: %w", kindWord(kind), name, env.filePath(), apperr.ErrForbidden)
 	}
 	err = m.Store.Change(ctx, actor, kind, name, func(o *Objects) error {
 		switch exists := o.has(kind, name); {

@@ -11,15 +11,21 @@ import (
 	"github.com/sextant-ops/sextant/internal/apperr"
 	"github.com/sextant-ops/sextant/internal/audit"
 	"github.com/sextant-ops/sextant/internal/incident"
+	"github.com/sextant-ops/sextant/internal/oncall"
+	"github.com/sextant-ops/sextant/internal/status"
 	"github.com/sextant-ops/sextant/internal/store"
 )
 
-// Objects are channels, integrations and policies, secrets included: those
-// of the config file or those made in the UI and API.
+// Objects are channels, integrations, policies, people, schedules and
+// status pages, secrets included: those of the config file or those made
+// in the UI and API.
 type Objects struct {
 	Channels     []Channel
 	Integrations []Integration
 	Policies     []incident.EscalationPolicy
+	People       []Person
+	Schedules    []oncall.Schedule
+	Pages        []status.Page
 	// Updated holds when each stored object last changed, by Key.
 	Updated map[string]time.Time
 }
@@ -36,6 +42,9 @@ func (o Objects) has(kind, name string) bool {
 		return slices.ContainsFunc(o.Integrations, func(i Integration) bool { return i.Name == name })
 	case KindPolicy:
 		return slices.ContainsFunc(o.Policies, func(p incident.EscalationPolicy) bool { return p.Name == name })
+	}
+	if k, ok := genericKind(kind); ok {
+		return k.has(o, name)
 	}
 	return false
 }
@@ -56,6 +65,9 @@ func (o Objects) spec(kind, name string) (stored, shown any, ok bool) {
 		if i := slices.IndexFunc(o.Policies, func(p incident.EscalationPolicy) bool { return p.Name == name }); i >= 0 {
 			return o.Policies[i], o.Policies[i], true
 		}
+	}
+	if k, ok := genericKind(kind); ok {
+		return k.spec(o, name)
 	}
 	return nil, nil, false
 }
@@ -93,6 +105,13 @@ func load(ctx context.Context, q store.Querier) (Objects, error) {
 		var at int64
 		if err := rows.Scan(&kind, &name, &spec, &at); err != nil {
 			return o, fmt.Errorf("setup: load: %w", err)
+		}
+		if k, ok := genericKind(kind); ok {
+			if err := k.decode(&o, []byte(spec)); err != nil {
+				return o, fmt.Errorf("setup: stored %s %q: %w", kind, name, err)
+			}
+			o.Updated[Key(kind, name)] = store.FromMillis(at)
+			continue
 		}
 		var target any
 		switch kind {
@@ -195,7 +214,7 @@ func (s *Store) DropShadowed(ctx context.Context, actor string, file Objects) (i
 			return err
 		}
 		now := s.now()
-		for _, kind := range []string{KindChannel, KindIntegration, KindPolicy} {
+		for _, kind := range allKinds() {
 			for _, name := range o.names(kind) {
 				if !file.has(kind, name) {
 					continue
@@ -232,13 +251,28 @@ func (o Objects) names(kind string) []string {
 			out = append(out, p.Name)
 		}
 	}
+	if k, ok := genericKind(kind); ok {
+		return k.names(o)
+	}
+	return out
+}
+
+// allKinds lists every kind this package keeps.
+func allKinds() []string {
+	out := []string{KindChannel, KindIntegration, KindPolicy}
+	for _, k := range genericKinds {
+		out = append(out, k.kindID())
+	}
 	return out
 }
 
 // kindWord is how messages name a kind.
 func kindWord(kind string) string {
-	if kind == KindPolicy {
+	switch kind {
+	case KindPolicy:
 		return "escalation policy"
+	case KindStatusPage:
+		return "status page"
 	}
 	return kind
 }

@@ -10,24 +10,30 @@ import (
 	"github.com/sextant-ops/sextant/internal/audit"
 	"github.com/sextant-ops/sextant/internal/incident"
 	"github.com/sextant-ops/sextant/internal/notify"
+	"github.com/sextant-ops/sextant/internal/oncall"
 	"github.com/sextant-ops/sextant/internal/setup"
+	"github.com/sextant-ops/sextant/internal/status"
 	"github.com/sextant-ops/sextant/internal/store"
 	"github.com/sextant-ops/sextant/internal/store/storetest"
 )
 
 const hookSecret = "very-secret-signing-key-42"
 
-// manager is a Manager over db with a file declaring channel file-hook
-// and policy file-policy, and services shop and payroll.
+// manager is a Manager over db with a file declaring channel file-hook,
+// policy file-policy, person ann, schedule file-rota and status page main,
+// and services shop and payroll.
 func manager(db *store.DB) *setup.Manager {
 	file := setup.Objects{
-		Channels: []setup.Channel{{Name: "file-hook", Type: notify.TypeWebhook, URL: "https://hooks.example/file"}},
-		Policies: []incident.EscalationPolicy{{Name: "file-policy", Levels: []incident.Level{{Notify: []string{"channel:file-hook"}}}}},
+		Channels:  []setup.Channel{{Name: "file-hook", Type: notify.TypeWebhook, URL: "https://hooks.example/file"}},
+		Policies:  []incident.EscalationPolicy{{Name: "file-policy", Levels: []incident.Level{{Notify: []string{"channel:file-hook"}}}}},
+		People:    []setup.Person{{Name: "ann", Email: "ann@example.com"}},
+		Schedules: []oncall.Schedule{{Name: "file-rota", Layers: []oncall.Layer{{Rotation: "weekly", Members: []string{"ann"}}}}},
+		Pages:     []status.Page{{Name: "main", Title: "Status", Groups: []status.Group{{Title: "All", Services: []string{"shop"}}}}},
 	}
 	return &setup.Manager{Store: setup.NewStore(db, nil),
 		Env: func(context.Context) (setup.Env, error) {
 			return setup.Env{File: file, FilePath: "sextant.yaml", Services: map[string]bool{"shop": true, "payroll": true},
-				Users: map[string]bool{"ann": true}, CheckPolicies: map[string][]string{"night": {"shop-web"}}}, nil
+				CheckPolicies: map[string][]string{"night": {"shop-web"}}}, nil
 		},
 		Apply:   func(context.Context) error { return nil },
 		Channel: func(string) (notify.Channel, bool) { return nil, false }}
@@ -56,6 +62,10 @@ func TestStoreWrites(t *testing.T) {
 				_, err := m.PutChannel(ctx, "ann", setup.Channel{Name: "file-hook", Type: notify.TypeSlack, URL: "https://x.example/y"}, setup.Create)
 				return err
 			}, "declared in sextant.yaml", apperr.ErrConflict},
+			{"the file's channel is read-only", func() error {
+				_, err := m.PutChannel(ctx, "ann", setup.Channel{Name: "file-hook", Type: notify.TypeSlack, URL: "https://x.example/y"}, setup.Replace)
+				return err
+			}, "read-only here", apperr.ErrForbidden},
 			{"a bad channel", func() error {
 				_, err := m.PutChannel(ctx, "ann", setup.Channel{Name: "bad", Type: notify.TypeNtfy, Topic: "a b"}, setup.Create)
 				return err

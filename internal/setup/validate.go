@@ -9,19 +9,26 @@ import (
 	"strings"
 
 	"github.com/sextant-ops/sextant/internal/apperr"
+	"github.com/sextant-ops/sextant/internal/escalation"
 	"github.com/sextant-ops/sextant/internal/incident"
+	"github.com/sextant-ops/sextant/internal/oncall"
+	"github.com/sextant-ops/sextant/internal/status"
 )
 
 // Env is what the objects made in the UI and API are judged against: the
 // running config file's own objects and the names they may refer to.
 type Env struct {
-	// File holds the config file's channels, integrations and policies.
+	// File holds the config file's objects of every kind kept here.
 	File Objects
 	// FilePath names the file in messages ("declared in FILE").
 	FilePath string
-	// Services, Users and Schedules are the names an integration or a
-	// policy level may refer to.
-	Services, Users, Schedules map[string]bool
+	// Services are the names an integration or a status page may refer
+	// to.
+	Services map[string]bool
+	// Mail and NtfyURL are the file's settings that reach people, which a
+	// person's contact methods are validated with.
+	Mail    *escalation.Mail
+	NtfyURL string
 	// CheckPolicies lists, by policy, the checks that escalate with it.
 	CheckPolicies map[string][]string
 }
@@ -53,6 +60,9 @@ func Merge(file, api Objects) Objects {
 			out.Policies = append(out.Policies, p)
 		}
 	}
+	for _, k := range genericKinds {
+		k.merge(&out, file, api)
+	}
 	return out
 }
 
@@ -67,7 +77,7 @@ func (o Objects) Setup() incident.Setup {
 
 // problems validates merged objects with the config file's validators and
 // returns every problem at its config-file path ("channels[2].url",
-// "escalation_policies[0].levels[1].notify[0]").
+// "escalation_policies[0].levels[1].notify[0]", "schedules[0].layers[0]").
 func problems(env Env, merged Objects) []apperr.Field {
 	var out []apperr.Field
 	channels := map[string]bool{}
@@ -79,7 +89,16 @@ func problems(env Env, merged Objects) []apperr.Field {
 		}
 		channels[c.Name] = true
 	}
-	targets := incident.Targets{Channels: channels, Users: env.Users, Schedules: env.Schedules}
+	people := make([]escalation.Person, 0, len(merged.People))
+	for _, p := range merged.People {
+		people = append(people, p.Config())
+	}
+	users, fields := escalation.ValidatePeople(people, env.Mail, env.NtfyURL)
+	out = append(out, fields...)
+	schedules, fields := oncall.ValidateSchedules(merged.Schedules, users)
+	out = append(out, fields...)
+	out = append(out, status.ValidatePages(merged.Pages, env.Services)...)
+	targets := incident.Targets{Channels: channels, Users: users, Schedules: schedules}
 	return append(out, merged.Setup().Validate(env.Services, targets)...)
 }
 
@@ -90,11 +109,24 @@ func listOf(kind string) string {
 		return "channels"
 	case KindIntegration:
 		return "integrations"
+	case KindPolicy:
+		return "escalation_policies"
 	}
-	return "escalation_policies"
+	k, _ := genericKind(kind)
+	return k.listKey()
 }
 
-var itemPath = regexp.MustCompile(`^(channels|integrations|escalation_policies)\[(\d+)\]`)
+// kindOfList is the kind of a config-file list.
+func kindOfList(list string) string {
+	for _, k := range allKinds() {
+		if listOf(k) == list {
+			return k
+		}
+	}
+	return ""
+}
+
+var itemPath = regexp.MustCompile(`^(channels|integrations|escalation_policies|users|schedules|status_pages)\[(\d+)\]`)
 
 // describe turns a problem at a merged path into one that names its
 // object: `escalation policy "night": levels[0].notify[0]`.
@@ -105,15 +137,8 @@ func describe(merged Objects, f apperr.Field) string {
 	}
 	i, _ := strconv.Atoi(m[2])
 	rest := strings.TrimPrefix(strings.TrimPrefix(f.Path, m[0]), ".")
-	var kind, name string
-	switch m[1] {
-	case "channels":
-		kind, name = KindChannel, merged.Channels[i].Name
-	case "integrations":
-		kind, name = KindIntegration, merged.Integrations[i].Name
-	default:
-		kind, name = KindPolicy, merged.Policies[i].Name
-	}
+	kind := kindOfList(m[1])
+	name := merged.names(kind)[i]
 	if rest == "" {
 		rest = "name"
 	}
@@ -153,7 +178,10 @@ var ErrDangling = errors.New("objects made in the UI or API would be left invali
 func CheckFile(env Env, api Objects) error {
 	merged := Merge(env.File, api)
 	var msgs []string
-	fileCount := map[string]int{"channels": len(env.File.Channels), "integrations": len(env.File.Integrations), "escalation_policies": len(env.File.Policies)}
+	fileCount := map[string]int{}
+	for _, k := range allKinds() {
+		fileCount[listOf(k)] = len(env.File.names(k))
+	}
 	for _, f := range problems(env, merged) {
 		// The file's own objects were validated with the file; only
 		// what is stored here can be left dangling.
@@ -176,14 +204,17 @@ func usedBy(env Env, merged Objects, kind, name string) []string {
 	var out []string
 	switch kind {
 	case KindChannel:
-		for _, p := range merged.Policies {
-			for _, l := range p.Levels {
-				if slices.Contains(l.Notify, "channel:"+name) {
-					out = append(out, fmt.Sprintf("escalation policy %q", p.Name))
-					break
-				}
+		out = policiesNotifying(merged, "channel:"+name)
+	case KindPerson:
+		for _, s := range merged.Schedules {
+			if slices.ContainsFunc(s.Layers, func(l oncall.Layer) bool { return slices.Contains(l.Members, name) }) ||
+				slices.ContainsFunc(s.Overrides, func(o oncall.Override) bool { return o.User == name }) {
+				out = append(out, fmt.Sprintf("schedule %q", s.Name))
 			}
 		}
+		out = append(out, policiesNotifying(merged, "user:"+name)...)
+	case KindSchedule:
+		out = policiesNotifying(merged, "schedule:"+name)
 	case KindPolicy:
 		for _, in := range merged.Integrations {
 			if in.Escalation == name {
@@ -192,6 +223,18 @@ func usedBy(env Env, merged Objects, kind, name string) []string {
 		}
 		for _, c := range env.CheckPolicies[name] {
 			out = append(out, fmt.Sprintf("check %q", c))
+		}
+	}
+	return out
+}
+
+// policiesNotifying names the policies with a level that notifies target
+// ("channel:ops", "user:ada", "schedule:primary").
+func policiesNotifying(merged Objects, target string) []string {
+	var out []string
+	for _, p := range merged.Policies {
+		if slices.ContainsFunc(p.Levels, func(l incident.Level) bool { return slices.Contains(l.Notify, target) }) {
+			out = append(out, fmt.Sprintf("escalation policy %q", p.Name))
 		}
 	}
 	return out

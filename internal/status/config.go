@@ -13,19 +13,19 @@ import (
 type Page struct {
 	// Name is the page's URL segment: /status/{name}. The first page of the
 	// file is also served at /status.
-	Name        string  `yaml:"name"`
-	Title       string  `yaml:"title"`
-	Description string  `yaml:"description"`
-	Groups      []Group `yaml:"groups"`
+	Name        string  `yaml:"name" json:"name"`
+	Title       string  `yaml:"title" json:"title"`
+	Description string  `yaml:"description" json:"description,omitempty"`
+	Groups      []Group `yaml:"groups" json:"groups"`
 	// DisplayNames overrides how a service is called on the page; without
 	// one, a service shows its title, or else its name.
-	DisplayNames map[string]string `yaml:"display_names"`
+	DisplayNames map[string]string `yaml:"display_names" json:"display_names,omitempty"`
 }
 
 // Group is a titled list of services on a page.
 type Group struct {
-	Title    string   `yaml:"title"`
-	Services []string `yaml:"services"`
+	Title    string   `yaml:"title" json:"title"`
+	Services []string `yaml:"services" json:"services"`
 }
 
 // Services returns the page's services in the order they are listed, each

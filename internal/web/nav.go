@@ -44,8 +44,11 @@ var navigation = []navGroup{
 		{"Channels", "/channels", "channels", auth.Viewer},
 		{"Escalation policies", "/escalation-policies", "escalation-policies", auth.Viewer},
 		{"Integrations", "/integrations", "integrations", auth.Admin},
+		{"Status pages", "/status-pages", "status-pages", auth.Viewer},
 	}},
 	{Name: "Team", Items: []navItem{
+		{"People", "/people", "people", auth.Viewer},
+		{"Schedules", "/schedules", "schedules", auth.Viewer},
 		{"Your profile", "/profile", "profile", auth.Viewer},
 	}},
 	{Name: "Reports"},

@@ -26,6 +26,8 @@ type setupForm struct {
 	V map[string]string
 	// Rows are the indexes of the repeated rows (a policy's levels).
 	Rows []int
+	// Preview is who would be on call under a schedule form, when asked.
+	Preview *schedulePreview
 	// Services and Policies are suggestions for an integration's inputs.
 	Services, Policies []string
 
@@ -58,15 +60,13 @@ func (f *setupForm) Choices(name string, values ...string) []option {
 var trailingIndex = regexp.MustCompile(`\[\d+\]$`)
 
 // inputFor is the input a problem's path belongs to: the path itself, or
-// the list input holding it ("to[1]" is the recipients' textarea,
-// "levels[0].notify[2]" the level's targets).
+// the nearest input holding it ("to[1]" is the recipients' textarea,
+// "levels[0].notify[2]" the level's targets, "layers[0].restrict[1].from"
+// the layer's hours).
 func (f *setupForm) inputFor(path string) string {
-	for p := path; p != ""; p = trailingIndex.ReplaceAllString(p, "") {
+	for p := path; p != ""; p = p[:max(strings.LastIndexAny(p, ".["), 0)] {
 		if _, ok := f.labels[p]; ok {
 			return p
-		}
-		if !trailingIndex.MatchString(p) {
-			break
 		}
 	}
 	return path

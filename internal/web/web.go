@@ -309,6 +309,7 @@ func (u *UI) routes() http.Handler {
 	mux.Handle("POST /escalation-policies/{name}/edit", u.page(auth.Admin, u.updatePolicy))
 	mux.Handle("GET /escalation-policies/{name}/delete", u.page(auth.Admin, u.confirmDeleteSetup(policyKind)))
 	mux.Handle("POST /escalation-policies/{name}/delete", u.page(auth.Admin, u.deleteSetup(policyKind)))
+	u.directoryRoutes(mux)
 	mux.Handle("GET /profile", u.page(auth.Viewer, u.showProfile))
 	mux.Handle("POST /profile", u.page(auth.Viewer, u.saveProfile))
 	mux.Handle("GET /admin", u.page(auth.Admin, u.showAdmin))
