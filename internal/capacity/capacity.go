@@ -123,8 +123,8 @@ type Span struct{ Start, End time.Time }
 
 // DeskDuty is a standing share of the week at a desk queue.
 type DeskDuty struct {
-	Queue        string
-	HoursPerWeek float64
+	Queue        string  `json:"queue"`
+	HoursPerWeek float64 `json:"hours_per_week"`
 }
 
 // Person is everything the figures read about one person.
@@ -353,4 +353,17 @@ func ratio(a, b float64) *float64 {
 	}
 	r := math.Round(a/b*10000) / 10000
 	return &r
+}
+
+// MarshalText writes the date as YYYY-MM-DD.
+func (d Day) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
+
+// UnmarshalText reads YYYY-MM-DD.
+func (d *Day) UnmarshalText(b []byte) error {
+	v, err := ParseDay(string(b))
+	if err != nil {
+		return err
+	}
+	*d = v
+	return nil
 }
