@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/sextant-ops/sextant/internal/capacity"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -44,6 +45,9 @@ type harness struct {
 	// routes; the engine matches new incidents with knownErrors.
 	knownErrors *knownerror.Store
 	postmortems *postmortem.Store
+	// capacitySources are what the capacity routes read from the rest of
+	// the server; a test sets them.
+	capacitySources capacity.Sources
 }
 
 func newHarness(t *testing.T, db *store.DB) *harness {
@@ -83,7 +87,9 @@ func newHarness(t *testing.T, db *store.DB) *harness {
 		Checks: h.checks, Monitor: h.mon, Version: "test",
 		Engine: h.engine, Ingest: ingest, Incidents: &incident.Store{DB: db, Engine: h.engine},
 		KnownService: func(name string) bool { _, err := h.cat.GetService(ctx, name); return err == nil },
-		OnCall:       noOnCall{}, Setup: testSetup(db, h.cat)})
+		OnCall:       noOnCall{}, Setup: testSetup(db, h.cat),
+		Capacity: &httpapi.CapacityDeps{Store: &capacity.Store{DB: db, Now: func() time.Time { return testNow }},
+			Sources: func() capacity.Sources { return h.capacitySources }}})
 	mux := http.NewServeMux()
 	h.api.Register(mux)
 	h.srv = httptest.NewServer(mux)
