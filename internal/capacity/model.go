@@ -382,3 +382,33 @@ func ValidateTimeEntry(in TimeEntryInput, k Known, today Day) error {
 	checkText(inv, "note", in.Note, 500)
 	return inv.Err()
 }
+
+// Config is the config file's `capacity:` section.
+type Config struct {
+	// Calendar names the calendar whose holidays apply to people whose
+	// record names none.
+	Calendar string `yaml:"calendar" json:"calendar,omitempty"`
+	// OnCallWeight is what one hour on call counts for (0–1, default 0.1).
+	OnCallWeight *float64 `yaml:"oncall_weight" json:"oncall_weight,omitempty"`
+}
+
+// Weight is the on-call weight in force.
+func (c Config) Weight() float64 {
+	if c.OnCallWeight == nil {
+		return DefaultOnCallWeight
+	}
+	return *c.OnCallWeight
+}
+
+// Validate reports every problem with the section; calendars are the names
+// the file declares.
+func (c Config) Validate(calendars map[string]bool) []apperr.Field {
+	inv := &apperr.Invalid{}
+	if c.Calendar != "" && !calendars[c.Calendar] {
+		inv.Add("capacity.calendar", "unknown calendar %q", c.Calendar)
+	}
+	if c.OnCallWeight != nil && (*c.OnCallWeight < 0 || *c.OnCallWeight > 1) {
+		inv.Add("capacity.oncall_weight", "must be between 0 and 1 (the share of an on-call hour that counts as work), got %v", *c.OnCallWeight)
+	}
+	return inv.Fields
+}

@@ -45,8 +45,10 @@ func TestReportOverAllocated(t *testing.T) {
 		loc, _ := time.LoadLocation("Europe/Berlin")
 		mon := day("2026-12-07").Start(loc)
 		src := capacity.Sources{
-			People:    func() []string { return []string{"ana", "bo"} },
-			OnCall:    func(from, to time.Time) map[string][]capacity.Span { return map[string][]capacity.Span{"ana": {{Start: mon, End: mon.Add(168 * time.Hour)}}} },
+			People: func() []string { return []string{"ana", "bo"} },
+			OnCall: func(from, to time.Time) map[string][]capacity.Span {
+				return map[string][]capacity.Span{"ana": {{Start: mon, End: mon.Add(168 * time.Hour)}}}
+			},
 			Incidents: func(context.Context, time.Time, time.Time) (map[string][]capacity.Span, error) {
 				return map[string][]capacity.Span{"ana": {{Start: mon.Add(30 * time.Hour), End: mon.Add(33 * time.Hour)}}}, nil
 			},
