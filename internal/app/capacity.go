@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/sextant-ops/sextant/internal/capacity"
-	"github.com/sextant-ops/sextant/internal/httpapi"
 )
 
 // capacitySources gives the capacity figures what they read from the rest
@@ -71,6 +70,22 @@ func (a *App) capacitySources() capacity.Sources {
 	}
 }
 
-func (a *App) capacityDeps() *httpapi.CapacityDeps {
-	return &httpapi.CapacityDeps{Store: &capacity.Store{DB: a.db, Now: a.opts.Now}, Sources: a.capacitySources}
+func (a *App) capacityDeps() *capacity.Deps {
+	return &capacity.Deps{Store: &capacity.Store{DB: a.db, Now: a.opts.Now}, Sources: a.capacitySources, Known: a.capacityKnown}
+}
+
+// capacityKnown answers capacity's validation: a person is someone in the
+// on-call directory or a user; services and calendars are the catalog's.
+func (a *App) capacityKnown(ctx context.Context) capacity.Known {
+	return capacity.Known{
+		Person: func(name string) bool {
+			if _, ok := a.oncall.Person(name); ok {
+				return true
+			}
+			_, err := a.auth.GetUser(ctx, name)
+			return err == nil
+		},
+		Service:  a.services.known,
+		Calendar: func(name string) bool { _, err := a.catalog.GetCalendar(ctx, name); return err == nil },
+	}
 }

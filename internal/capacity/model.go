@@ -412,3 +412,6 @@ func (c Config) Validate(calendars map[string]bool) []apperr.Field {
 	}
 	return inv.Fields
 }
+
+// SharePercent is the share as a whole percentage, for display.
+func (a AllocationRecord) SharePercent() string { return fmt.Sprintf("%.0f", a.Share*100) }

@@ -418,3 +418,13 @@ func (s *Store) ProjectReport(ctx context.Context, name string, src Sources) (Pr
 	}
 	return out, nil
 }
+
+// Deps is what the API and the UI need of capacity: the store, the sources
+// the figures read from the rest of the server (built afresh for each
+// request, so that a reload is seen at once), and the questions validation
+// asks.
+type Deps struct {
+	Store   *Store
+	Sources func() Sources
+	Known   func(ctx context.Context) Known
+}

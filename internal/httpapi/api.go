@@ -7,6 +7,7 @@ package httpapi
 import (
 	"context"
 	"errors"
+	"github.com/sextant-ops/sextant/internal/capacity"
 	"log/slog"
 	"maps"
 	"net/http"
@@ -111,7 +112,7 @@ type Deps struct {
 	Setup *setup.Manager
 	// Capacity keeps team capacity: profiles, time off, projects,
 	// allocations; without it those routes answer 404.
-	Capacity *CapacityDeps
+	Capacity *capacity.Deps
 	// PublicURL is how clients reach this server (for heartbeat ping
 	// URLs); empty means the request's own scheme and host.
 	PublicURL string

@@ -10,15 +10,6 @@ import (
 	"github.com/sextant-ops/sextant/internal/capacity"
 )
 
-// CapacityDeps is what the capacity routes need: the store, and the
-// sources the figures read from the rest of the server (schedules,
-// incidents, calendars, desk queues), built afresh for each request so
-// that a reload is seen at once.
-type CapacityDeps struct {
-	Store   *capacity.Store
-	Sources func() capacity.Sources
-}
-
 func (a *API) capacityRoutes() []Route {
 	person := Param{Name: "person", In: "path", Description: "the person's name (on-call directory or user)"}
 	project := Param{Name: "name", In: "path", Description: "the project's name"}
@@ -66,7 +57,7 @@ func (a *API) capacityRoutes() []Route {
 }
 
 func (a *API) capacity() (*capacity.Store, capacity.Sources, error) {
-	if a.deps.Capacity == nil || a.deps.Capacity.Store == nil {
+	if a.deps.Capacity == nil || a.deps.Capacity.Store == nil || a.deps.Capacity.Known == nil {
 		return nil, capacity.Sources{}, newProblem(http.StatusNotFound, "capacity planning is not available on this server")
 	}
 	var src capacity.Sources
@@ -74,25 +65,6 @@ func (a *API) capacity() (*capacity.Store, capacity.Sources, error) {
 		src = a.deps.Capacity.Sources()
 	}
 	return a.deps.Capacity.Store, src, nil
-}
-
-// CapacityKnown is how capacity validation asks about the rest of the
-// server: people in the directory or users, services, calendars.
-func (a *API) capacityKnown(ctx context.Context) capacity.Known {
-	k := capacity.Known{Person: func(name string) bool {
-		if a.knownPerson(name) {
-			return true
-		}
-		_, err := a.deps.Auth.GetUser(ctx, name)
-		return err == nil
-	}}
-	if a.deps.KnownService != nil {
-		k.Service = a.deps.KnownService
-	}
-	if a.deps.Catalog != nil {
-		k.Calendar = func(name string) bool { _, err := a.deps.Catalog.GetCalendar(ctx, name); return err == nil }
-	}
-	return k
 }
 
 // dayRange reads from and to, defaulting to this week and the eleven after.
@@ -185,7 +157,7 @@ func (a *API) getCapacityPerson(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	name := r.PathValue("person")
-	if !a.capacityKnown(r.Context()).Person(name) {
+	if k := a.deps.Capacity.Known(r.Context()); k.Person != nil && !k.Person(name) {
 		return newProblem(http.StatusNotFound, "there is no person "+name)
 	}
 	p, err := s.Profile(r.Context(), name)
@@ -210,7 +182,7 @@ func (a *API) putCapacityPerson(w http.ResponseWriter, r *http.Request) error {
 		return badRequest("/person", "names another person than the path")
 	}
 	in.Person = name
-	p, err := s.PutProfile(r.Context(), actor(r), in, a.capacityKnown(r.Context()))
+	p, err := s.PutProfile(r.Context(), actor(r), in, a.deps.Capacity.Known(r.Context()))
 	if err != nil {
 		return err
 	}
@@ -247,7 +219,7 @@ func (a *API) addTimeOff(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeJSON(w, r, &in); err != nil {
 		return err
 	}
-	rec, err := s.AddTimeOff(r.Context(), actor(r), r.PathValue("person"), in, a.capacityKnown(r.Context()))
+	rec, err := s.AddTimeOff(r.Context(), actor(r), r.PathValue("person"), in, a.deps.Capacity.Known(r.Context()))
 	if err != nil {
 		return err
 	}
@@ -322,7 +294,7 @@ func (a *API) createProject(w http.ResponseWriter, r *http.Request) error {
 			return newProblem(http.StatusConflict, "a project named "+in.Name+" exists: PUT /api/v1/projects/"+in.Name+" replaces it")
 		}
 	}
-	p, _, err := s.PutProject(r.Context(), actor(r), in, a.capacityKnown(r.Context()))
+	p, _, err := s.PutProject(r.Context(), actor(r), in, a.deps.Capacity.Known(r.Context()))
 	if err != nil {
 		return err
 	}
@@ -343,7 +315,7 @@ func (a *API) putProject(w http.ResponseWriter, r *http.Request) error {
 		return badRequest("/name", "names another project than the path")
 	}
 	in.Name = r.PathValue("name")
-	p, created, err := s.PutProject(r.Context(), actor(r), in, a.capacityKnown(r.Context()))
+	p, created, err := s.PutProject(r.Context(), actor(r), in, a.deps.Capacity.Known(r.Context()))
 	if err != nil {
 		return err
 	}
@@ -389,7 +361,7 @@ func (a *API) logTime(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeJSON(w, r, &in); err != nil {
 		return err
 	}
-	e, err := s.LogTime(r.Context(), actor(r), r.PathValue("name"), in, a.capacityKnown(r.Context()))
+	e, err := s.LogTime(r.Context(), actor(r), r.PathValue("name"), in, a.deps.Capacity.Known(r.Context()))
 	if err != nil {
 		return err
 	}
@@ -428,7 +400,7 @@ func (a *API) addAllocation(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeJSON(w, r, &in); err != nil {
 		return err
 	}
-	rec, err := s.AddAllocation(r.Context(), actor(r), in, a.capacityKnown(r.Context()))
+	rec, err := s.AddAllocation(r.Context(), actor(r), in, a.deps.Capacity.Known(r.Context()))
 	if err != nil {
 		return err
 	}

@@ -46,6 +46,8 @@ var navigation = []navGroup{
 		{"Integrations", "/integrations", "integrations", auth.Admin},
 	}},
 	{Name: "Team", Items: []navItem{
+		{"Capacity", "/capacity", "capacity", auth.Viewer},
+		{"Projects", "/projects", "projects", auth.Viewer},
 		{"Your profile", "/profile", "profile", auth.Viewer},
 	}},
 	{Name: "Reports"},
