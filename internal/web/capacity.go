@@ -38,7 +38,7 @@ type plannerPage struct {
 	WeekNames  []string
 	Rows       []heatRow
 	Teams      []heatRow
-	Warnings   []capacity.Warning
+	Warnings   []warningGroup
 	Skills     []capacity.SkillRow
 	TeamList   []option
 	WeekList   []option
@@ -125,7 +125,7 @@ func (u *UI) showPlanner(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	p.WeekNames, p.Warnings, p.Skills = rep.Weeks, rep.Warnings, rep.Skills
+	p.WeekNames, p.Warnings, p.Skills = rep.Weeks, groupWarnings(rep.Warnings), rep.Skills
 	for _, pr := range rep.People {
 		row := heatRow{Person: pr.Person, Team: pr.Team}
 		for _, f := range pr.Weeks {
@@ -160,6 +160,30 @@ func (u *UI) showPlanner(w http.ResponseWriter, r *http.Request) error {
 	}
 	u.render(w, r, http.StatusOK, "capacity.html", "Capacity", p)
 	return nil
+}
+
+// warningGroup is one subject's warnings of one kind: the first week's
+// message in full, and the other weeks it recurs in.
+type warningGroup struct {
+	Kind, Message string
+	More          []string
+}
+
+// groupWarnings folds a subject's weekly warnings into one line, so that a
+// person over-allocated for half a year is one item, not twenty-six.
+func groupWarnings(ws []capacity.Warning) []warningGroup {
+	var out []warningGroup
+	at := map[string]int{}
+	for _, w := range ws {
+		key := w.Kind + "\x00" + w.Subject
+		if i, ok := at[key]; ok {
+			out[i].More = append(out[i].More, w.Week)
+			continue
+		}
+		at[key] = len(out)
+		out = append(out, warningGroup{Kind: w.Kind, Message: w.Message})
+	}
+	return out
 }
 
 // personPage is a person's capacity: their record's form, their weeks,
