@@ -14,6 +14,7 @@ import (
 
 	"github.com/sextant-ops/sextant/internal/apperr"
 	"github.com/sextant-ops/sextant/internal/auth"
+	"github.com/sextant-ops/sextant/internal/capacity"
 	"github.com/sextant-ops/sextant/internal/catalog"
 	"github.com/sextant-ops/sextant/internal/config/yamlpos"
 	"github.com/sextant-ops/sextant/internal/escalation"
@@ -53,6 +54,8 @@ type File struct {
 	// Currency is the ISO 4217 code of every amount of money (downtime
 	// cost, budgets), shown after it; empty shows plain numbers.
 	Currency string `yaml:"currency"`
+	// Capacity sets the rules of team capacity planning.
+	Capacity capacity.Config `yaml:"capacity"`
 }
 
 // Config is a validated config file.
@@ -78,6 +81,8 @@ type Config struct {
 	RequireSecondFactor []auth.Role
 	// Currency is the ISO 4217 code amounts are shown in, "" for none.
 	Currency string
+	// Capacity holds the capacity planner's rules.
+	Capacity capacity.Config
 }
 
 // Problems is every mistake found in a file, each with line and column. It
@@ -192,6 +197,11 @@ func Parse(src []byte, getenv func(string) (string, bool)) (*Config, error) {
 	if msg := validCurrency(f.Currency); msg != "" {
 		fields = append(fields, apperr.Field{Path: "currency", Msg: msg})
 	}
+	calendars := map[string]bool{}
+	for name := range f.Calendars {
+		calendars[name] = true
+	}
+	fields = append(fields, f.Capacity.Validate(calendars)...)
 	for _, fe := range fields {
 		e := pos.At(fe.Path, fe.Msg)
 		if !slices.ContainsFunc(problems, func(x yamlpos.Error) bool { return x.Line == e.Line && x.Column == e.Column }) {
@@ -209,7 +219,7 @@ func Parse(src []byte, getenv func(string) (string, bool)) (*Config, error) {
 	}
 	return &Config{Catalog: cat, Checks: f.Checks, Incident: setup, Channels: f.Channels,
 		Users: f.Users, Schedules: f.Schedules, Mail: f.Mail, NtfyURL: f.NtfyURL, StatusPages: f.StatusPages, Outbound: outbound, OIDC: f.OIDC,
-		RequireSecondFactor: required, Currency: f.Currency}, nil
+		RequireSecondFactor: required, Currency: f.Currency, Capacity: f.Capacity}, nil
 }
 
 // validCurrency says what is wrong with a currency code, "" when nothing:

@@ -7,6 +7,7 @@ package httpapi
 import (
 	"context"
 	"errors"
+	"github.com/sextant-ops/sextant/internal/capacity"
 	"log/slog"
 	"maps"
 	"net/http"
@@ -109,6 +110,9 @@ type Deps struct {
 	// in the UI and API beside the config file's; without it policies are
 	// listed from OnCall and the other setup routes must not be called.
 	Setup *setup.Manager
+	// Capacity keeps team capacity: profiles, time off, projects,
+	// allocations; without it those routes answer 404.
+	Capacity *capacity.Deps
 	// PublicURL is how clients reach this server (for heartbeat ping
 	// URLs); empty means the request's own scheme and host.
 	PublicURL string
@@ -148,6 +152,7 @@ func New(d Deps) *API {
 	a.routes = append(a.routes, a.adminRoutes()...)
 	a.routes = append(a.routes, a.setupRoutes()...)
 	a.routes = append(a.routes, a.searchRoutes()...)
+	a.routes = append(a.routes, a.capacityRoutes()...)
 	a.routes = append(a.routes, Route{Method: "GET", Path: "/api/v1/openapi.json", Summary: "This API's OpenAPI 3.1 document", Tag: "meta",
 		Response: map[string]any{}, Status: 200, Handle: a.openAPI})
 	return a

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/sextant-ops/sextant/internal/capacity"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -44,13 +45,17 @@ type harness struct {
 	// routes; the engine matches new incidents with knownErrors.
 	knownErrors *knownerror.Store
 	postmortems *postmortem.Store
+	// capacitySources are what the capacity routes read from the rest of
+	// the server; a test sets them.
+	capacitySources capacity.Sources
+	auth            *auth.Service
 }
 
 func newHarness(t *testing.T, db *store.DB) *harness {
 	t.Helper()
 	ctx := context.Background()
 	a := auth.NewService(db, nil)
-	h := &harness{t: t, tokens: map[auth.Role]string{}, cat: catalog.NewStore(db, nil)}
+	h := &harness{t: t, tokens: map[auth.Role]string{}, cat: catalog.NewStore(db, nil), auth: a}
 	for _, r := range auth.Roles {
 		nt := auth.NewToken{Name: "t-" + string(r), Role: r}
 		if r == auth.Agent {
@@ -83,7 +88,9 @@ func newHarness(t *testing.T, db *store.DB) *harness {
 		Checks: h.checks, Monitor: h.mon, Version: "test",
 		Engine: h.engine, Ingest: ingest, Incidents: &incident.Store{DB: db, Engine: h.engine},
 		KnownService: func(name string) bool { _, err := h.cat.GetService(ctx, name); return err == nil },
-		OnCall:       noOnCall{}, Setup: testSetup(db, h.cat)})
+		OnCall:       noOnCall{}, Setup: testSetup(db, h.cat),
+		Capacity: &capacity.Deps{Store: &capacity.Store{DB: db, Now: func() time.Time { return testNow }},
+			Sources: func() capacity.Sources { return h.capacitySources }, Known: h.capacityKnown}})
 	mux := http.NewServeMux()
 	h.api.Register(mux)
 	h.srv = httptest.NewServer(mux)
@@ -92,6 +99,15 @@ func newHarness(t *testing.T, db *store.DB) *harness {
 }
 
 // do sends a request as role ("" for none) and returns status and body.
+// capacityKnown knows the users and the catalog's services and calendars.
+func (h *harness) capacityKnown(ctx context.Context) capacity.Known {
+	return capacity.Known{
+		Person:   func(name string) bool { _, err := h.auth.GetUser(ctx, name); return err == nil },
+		Service:  func(name string) bool { _, err := h.cat.GetService(ctx, name); return err == nil },
+		Calendar: func(name string) bool { _, err := h.cat.GetCalendar(ctx, name); return err == nil },
+	}
+}
+
 func (h *harness) do(role auth.Role, method, path, body string) (int, []byte) {
 	h.t.Helper()
 	var rd io.Reader

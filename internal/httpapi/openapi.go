@@ -139,7 +139,9 @@ func (g *schemaGen) schema(t reflect.Type) map[string]any {
 	case t.Kind() != reflect.Struct && t.Implements(marshalerT):
 		// Scalars that marshal themselves take a number or a string.
 		return map[string]any{"type": []string{"string", "number"}}
-	case t.Kind() != reflect.Struct && t.Implements(textT):
+	case t.Implements(textT) && !t.Implements(marshalerT):
+		// A value that writes itself as text is a string in JSON, struct
+		// or not (a calendar date, say).
 		return map[string]any{"type": "string"}
 	}
 	switch t.Kind() {

@@ -49,6 +49,8 @@ var navigation = []navGroup{
 	{Name: "Team", Items: []navItem{
 		{"People", "/people", "people", auth.Viewer},
 		{"Schedules", "/schedules", "schedules", auth.Viewer},
+		{"Capacity", "/capacity", "capacity", auth.Viewer},
+		{"Projects", "/projects", "projects", auth.Viewer},
 		{"Your profile", "/profile", "profile", auth.Viewer},
 	}},
 	{Name: "Reports"},

@@ -9,6 +9,7 @@ package web
 import (
 	"context"
 	"errors"
+	"github.com/sextant-ops/sextant/internal/capacity"
 	"log/slog"
 	"maps"
 	"net/http"
@@ -76,6 +77,9 @@ type Deps struct {
 	// in the UI beside the config file's; without it their pages are not
 	// found.
 	Setup *setup.Manager
+	// Capacity backs the capacity planner and the project pages; without
+	// it they are not found.
+	Capacity *capacity.Deps
 	// Audit lists the audit log, newest first, for the admin pages;
 	// without it the audit page is not found.
 	Audit func(ctx context.Context, f audit.Filter, p store.Page) ([]audit.Entry, string, error)
@@ -272,6 +276,28 @@ func (u *UI) routes() http.Handler {
 	mux.Handle("POST /checks/{name}/delete", u.page(auth.Operator, u.deleteCheck))
 	mux.Handle("POST /checks/{name}/pause", u.page(auth.Operator, u.pauseCheck))
 	mux.Handle("POST /checks/{name}/resume", u.page(auth.Operator, u.resumeCheck))
+	mux.Handle("GET /capacity", u.page(auth.Viewer, u.showPlanner))
+	mux.Handle("GET /capacity/people/{person}", u.page(auth.Viewer, u.showCapacityPerson))
+	mux.Handle("POST /capacity/people/{person}", u.page(auth.Operator, u.saveCapacityPerson))
+	mux.Handle("POST /capacity/people/{person}/time-off", u.page(auth.Operator, u.addCapacityTimeOff))
+	mux.Handle("POST /capacity/people/{person}/allocations", u.page(auth.Operator, u.addCapacityAllocation))
+	mux.Handle("POST /capacity/time-off/{id}/approve", u.page(auth.Operator, u.capacityAction(func(d *capacity.Deps, r *http.Request, id int64) error {
+		return d.Store.ApproveTimeOff(r.Context(), principal(r).Actor(), id)
+	})))
+	mux.Handle("POST /capacity/time-off/{id}/delete", u.page(auth.Operator, u.capacityAction(func(d *capacity.Deps, r *http.Request, id int64) error {
+		return d.Store.DeleteTimeOff(r.Context(), principal(r).Actor(), id)
+	})))
+	mux.Handle("POST /capacity/allocations/{id}/delete", u.page(auth.Operator, u.capacityAction(func(d *capacity.Deps, r *http.Request, id int64) error {
+		return d.Store.DeleteAllocation(r.Context(), principal(r).Actor(), id)
+	})))
+	mux.Handle("GET /projects", u.page(auth.Viewer, u.listProjects))
+	mux.Handle("GET /projects/new", u.page(auth.Operator, u.newProject))
+	mux.Handle("POST /projects/new", u.page(auth.Operator, u.saveProject))
+	mux.Handle("GET /projects/{name}", u.page(auth.Viewer, u.showProject))
+	mux.Handle("GET /projects/{name}/edit", u.page(auth.Operator, u.editProject))
+	mux.Handle("POST /projects/{name}/edit", u.page(auth.Operator, u.saveProject))
+	mux.Handle("POST /projects/{name}/delete", u.page(auth.Operator, u.deleteProject))
+	mux.Handle("POST /projects/{name}/time", u.page(auth.Operator, u.logProjectTime))
 	mux.Handle("GET /maintenance", u.page(auth.Viewer, u.listMaintenance))
 	mux.Handle("GET /maintenance/new", u.page(auth.Operator, u.newMaintenance))
 	mux.Handle("POST /maintenance/new", u.page(auth.Operator, u.scheduleMaintenance))
