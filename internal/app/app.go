@@ -35,6 +35,7 @@ import (
 	"github.com/sextant-ops/sextant/internal/override"
 	"github.com/sextant-ops/sextant/internal/postmortem"
 	"github.com/sextant-ops/sextant/internal/probe"
+	"github.com/sextant-ops/sextant/internal/replica"
 	"github.com/sextant-ops/sextant/internal/setup"
 	"github.com/sextant-ops/sextant/internal/sso"
 	"github.com/sextant-ops/sextant/internal/status"
@@ -67,8 +68,14 @@ type Options struct {
 	// IngestLoops is the number of event commit loops on PostgreSQL (0:
 	// incident.DefaultPostgresLoops); SQLite always runs one.
 	IngestLoops int
-	Version     string
-	Log         *slog.Logger
+	// ReplicaID names this server among the replicas sharing a PostgreSQL
+	// database ("" for its host name and a random suffix); ReplicaHeartbeat
+	// is how often it beats (0: replica.DefaultEvery). A replica is taken
+	// for dead after replica.DefaultMisses missed beats.
+	ReplicaID        string
+	ReplicaHeartbeat time.Duration
+	Version          string
+	Log              *slog.Logger
 	// Out receives the lines a person starting the server reads: the URL
 	// and how to sign in.
 	Out io.Writer
@@ -87,6 +94,9 @@ type App struct {
 	reports *timeline.Reporter
 	checks  *monitor.Store
 	monitor *monitor.Monitor
+	// replicas is this server's registration among the servers sharing the
+	// database; nil on SQLite, which one server owns.
+	replicas *replica.Registry
 
 	engine    *incident.Engine
 	ingest    *incident.Ingester
@@ -226,9 +236,21 @@ func New(ctx context.Context, o Options) (*App, error) {
 	bg, stop := context.WithCancel(context.Background())
 	a.stop = stop
 	a.ingest.Start(bg)
-	a.monitor = monitor.New(monitor.Options{DB: db, Checks: a.checks, Timeline: a.outages, Log: o.Log, Now: o.Now,
+	monOpts := monitor.Options{DB: db, Checks: a.checks, Timeline: a.outages, Log: o.Log, Now: o.Now,
 		RawRetention: o.RawRetention, Limit: o.CheckConcurrency, Registry: a.metrics.reg, OnChange: a.engine.OnCheckChange,
-		Outbound: a.checkPolicy, Covered: a.incidents.CoveredChecks, Committed: a.publishChecks})
+		Outbound: a.checkPolicy, Covered: a.incidents.CoveredChecks, Committed: a.publishChecks}
+	if db.Engine() == store.Postgres {
+		// Every server on PostgreSQL is a replica: alone it owns every
+		// check; beside others it runs its share.
+		a.replicas = &replica.Registry{DB: db, ID: o.ReplicaID, Every: o.ReplicaHeartbeat, Log: o.Log}
+		if err := a.replicas.Register(ctx); err != nil {
+			stop()
+			db.Close()
+			return nil, err
+		}
+		monOpts.Shared = a.replicas
+	}
+	a.monitor = monitor.New(monOpts)
 	a.incidents.Checks = a.monitor
 	a.setup = a.newSetup()
 	started := false
@@ -576,6 +598,17 @@ func (a *App) Run(ctx context.Context) error {
 		defer close(escDone)
 		_ = a.escalate.Run(monCtx)
 	}()
+	// The registration outlives the monitor, so no check is disowned while
+	// this server still runs it; it is removed last, and the others take
+	// the checks at their next beat.
+	regCtx, stopReplica := context.WithCancel(context.WithoutCancel(ctx))
+	regDone := make(chan struct{})
+	go func() {
+		defer close(regDone)
+		if a.replicas != nil {
+			a.replicas.Run(regCtx)
+		}
+	}()
 	serverStopped := false
 	select {
 	case err = <-errc:
@@ -594,6 +627,8 @@ func (a *App) Run(ctx context.Context) error {
 	<-monDone
 	<-outDone
 	<-escDone
+	stopReplica()
+	<-regDone
 	// Confirmation mails under way finish (each within its timeout).
 	a.sender.Wait()
 	return err

@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/sextant-ops/sextant/internal/app"
 	"github.com/sextant-ops/sextant/internal/auth"
@@ -167,6 +168,8 @@ func serve(args []string, env Env) error {
 	retention := fs.String("raw-retention", envOr(env, "SEXTANT_RAW_RETENTION", "7d"), "how long raw check results are kept, at least 2d (env SEXTANT_RAW_RETENTION)")
 	concurrency := fs.Int("check-concurrency", 1000, "checks run at once from this server")
 	loopsFlag := fs.String("ingest-loops", envOr(env, "SEXTANT_INGEST_LOOPS", "0"), fmt.Sprintf("event commit loops on PostgreSQL, 1 to %d (0: %d); SQLite always runs one (env SEXTANT_INGEST_LOOPS)", incident.MaxLoops, incident.DefaultPostgresLoops))
+	replicaID := fs.String("replica-id", env.Getenv("SEXTANT_REPLICA_ID"), "this server's name among the replicas on one PostgreSQL database; empty for the host name and a random suffix (env SEXTANT_REPLICA_ID)")
+	replicaBeat := fs.String("replica-heartbeat", envOr(env, "SEXTANT_REPLICA_HEARTBEAT", "2s"), "how often a replica on PostgreSQL beats, 100ms to 1m; it is taken for dead after 3 missed beats (env SEXTANT_REPLICA_HEARTBEAT)")
 	logLevel := fs.String("log-level", envOr(env, "SEXTANT_LOG_LEVEL", "info"), "debug, info, warn or error (env SEXTANT_LOG_LEVEL)")
 	logFormat := fs.String("log-format", envOr(env, "SEXTANT_LOG_FORMAT", "text"), "text or json (env SEXTANT_LOG_FORMAT)")
 	if err := fs.Parse(args); err != nil {
@@ -190,6 +193,10 @@ func serve(args []string, env Env) error {
 	if err != nil || loops < 0 || loops > incident.MaxLoops {
 		return usageError{fmt.Sprintf("--ingest-loops: must be a number from 1 to %d (or 0 for the default), got %q", incident.MaxLoops, *loopsFlag)}
 	}
+	beat, err := time.ParseDuration(*replicaBeat)
+	if err != nil || beat < 100*time.Millisecond || beat > time.Minute {
+		return usageError{fmt.Sprintf("--replica-heartbeat: must be a duration from 100ms to 1m, got %q", *replicaBeat)}
+	}
 	if *publicURL != "" {
 		if u, err := url.Parse(*publicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			return usageError{fmt.Sprintf("--public-url: expected an http:// or https:// URL, got %q", *publicURL)}
@@ -200,7 +207,7 @@ func serve(args []string, env Env) error {
 	a, err := app.New(ctx, app.Options{
 		Listen: *listen, DataDir: db.data, Database: db.database, ConfigPath: *cfgPath, Demo: *demo,
 		SecureCookies: *secure, PublicURL: strings.TrimSuffix(*publicURL, "/"), RawRetention: keep, CheckConcurrency: *concurrency,
-		IngestLoops: loops, Version: Version, Log: log, Out: env.Stdout,
+		IngestLoops: loops, ReplicaID: *replicaID, ReplicaHeartbeat: beat, Version: Version, Log: log, Out: env.Stdout,
 	})
 	if err != nil {
 		return err
