@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"net/url"
 	"os"
 	"os/signal"
@@ -53,6 +54,7 @@ Usage:
   sextant import  gatus|uptime-kuma|openslo PATH [--out FILE] [--apply --server URL]
                                        write a Sextant config from another tool's; list what could not be mapped
   sextant export  openslo --config FILE [--out FILE]   the services' objectives as OpenSLO v1
+  sextant health  [--url URL]          exit 0 when the server on this host answers its /readyz (container and unit health checks)
   sextant version
 
 Run "sextant COMMAND -h" for a command's flags.
@@ -88,6 +90,8 @@ func Main(args []string, env Env) int {
 		err = importCmd(args[1:], env)
 	case "export":
 		err = exportCmd(args[1:], env)
+	case "health":
+		err = healthCmd(args[1:], env)
 	case "version", "--version":
 		fmt.Fprintln(env.Stdout, "sextant", Version)
 	case "help", "-h", "--help":
@@ -582,4 +586,32 @@ func ruleFlag(name, list string) ([]probe.Rule, error) {
 		rules = append(rules, r)
 	}
 	return rules, nil
+}
+
+// healthCmd asks the server's readiness endpoint, for health checks of a
+// container image without a shell or curl: exit 0 on 200, 1 otherwise.
+func healthCmd(args []string, env Env) error {
+	fs := newFlagSet("health", env)
+	listen := envOr(env, "SEXTANT_LISTEN", "127.0.0.1:8080")
+	if strings.HasPrefix(listen, ":") || strings.HasPrefix(listen, "0.0.0.0:") {
+		listen = "127.0.0.1:" + listen[strings.LastIndex(listen, ":")+1:]
+	}
+	target := fs.String("url", "http://"+listen+"/readyz", "the endpoint to ask (default from SEXTANT_LISTEN)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usageError{"health takes no arguments"}
+	}
+	client := &http.Client{Timeout: 5 * time.Second}
+	resp, err := client.Get(*target)
+	if err != nil {
+		return fmt.Errorf("health: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("health: %s answered %s", *target, resp.Status)
+	}
+	fmt.Fprintln(env.Stdout, "ok")
+	return nil
 }
