@@ -97,6 +97,9 @@ type App struct {
 	// replicas is this server's registration among the servers sharing the
 	// database; nil on SQLite, which one server owns.
 	replicas *replica.Registry
+	// announcer tells the other replicas what this one changed; nil
+	// without replicas.
+	announcer *announcer
 
 	engine    *incident.Engine
 	ingest    *incident.Ingester
@@ -224,6 +227,7 @@ func New(ctx context.Context, o Options) (*App, error) {
 		if err := a.oncall.refresh(ctx, a.overrides, o.Now()); err != nil {
 			a.log.Error("overrides not applied to the schedules", "err", err)
 		}
+		a.announcer.announce(topicOverrides)
 	}}
 	a.escalate = &escalation.Worker{DB: db, Log: o.Log, Now: o.Now, Policies: a.oncall.Policy, Resolve: a.oncall.Resolve, OnEnqueue: a.outbox.Kick}
 	a.engine = &incident.Engine{Timeline: a.outages, Log: o.Log, Now: o.Now, InMaintenance: a.services.inMaintenance,
@@ -249,6 +253,8 @@ func New(ctx context.Context, o Options) (*App, error) {
 			return nil, err
 		}
 		monOpts.Shared = a.replicas
+		monOpts.ChecksChanged = func() { a.announcer.announce(topicChecks) }
+		a.startBus(bg)
 	}
 	a.monitor = monitor.New(monOpts)
 	a.incidents.Checks = a.monitor
@@ -324,6 +330,9 @@ func (a *App) Reload(ctx context.Context, actor string) (catalog.Changes, error)
 	if err != nil && !errors.Is(err, errNoConfig) {
 		a.log.Error("config rejected; keeping the running config", "path", a.opts.ConfigPath, "err", err)
 		a.metrics.reloadFailures.Inc()
+	}
+	if err == nil {
+		a.announcer.announce(topicConfig)
 	}
 	return ch, err
 }

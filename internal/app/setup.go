@@ -157,7 +157,13 @@ func (a *App) runningFile() *config.Config {
 func (a *App) newSetup() *setup.Manager {
 	return &setup.Manager{Store: setup.NewStore(a.db, a.opts.Now), Now: a.opts.Now,
 		Env:   func(ctx context.Context) (setup.Env, error) { return a.setupEnv(ctx, a.runningFile()) },
-		Apply: a.applySetup,
+		Apply: func(ctx context.Context) error {
+			if err := a.applySetup(ctx); err != nil {
+				return err
+			}
+			a.announcer.announce(topicSetup)
+			return nil
+		},
 		Channel: func(name string) (notify.Channel, bool) {
 			if m := a.channels.Load(); m != nil {
 				ch, ok := (*m)[name]

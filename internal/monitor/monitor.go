@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"reflect"
 	"sort"
 	"strings"
 	"sync"
@@ -58,6 +59,10 @@ type Options struct {
 	// the same PostgreSQL database (see Sharing); nil means this server
 	// runs every check alone.
 	Shared Sharing
+	// ChecksChanged, when set, is called after Load found the checks
+	// changed since the previous Load (another server should read them
+	// too). It must not block.
+	ChecksChanged func()
 	// Refresh is how often, with Shared set, the check list is read again
 	// as a safety net for a change made through another server that was
 	// not announced (default 30 s).
@@ -223,6 +228,9 @@ func (m *Monitor) Load(ctx context.Context) error {
 	old := m.meta
 	m.checks, m.meta, m.locs, m.states = checks, meta, locs, states
 	m.mu.Unlock()
+	if m.o.ChecksChanged != nil && !reflect.DeepEqual(old, meta) {
+		m.o.ChecksChanged()
+	}
 	// A removed check, or one moved to another service, stops speaking for
 	// its old service: its input ends in a neutral up.
 	for _, name := range removed {
