@@ -156,7 +156,7 @@ func (a *App) runningFile() *config.Config {
 // in the UI and API.
 func (a *App) newSetup() *setup.Manager {
 	return &setup.Manager{Store: setup.NewStore(a.db, a.opts.Now), Now: a.opts.Now,
-		Env:   func(ctx context.Context) (setup.Env, error) { return a.setupEnv(ctx, a.runningFile()) },
+		Env: func(ctx context.Context) (setup.Env, error) { return a.setupEnv(ctx, a.runningFile()) },
 		Apply: func(ctx context.Context) error {
 			if err := a.applySetup(ctx); err != nil {
 				return err
