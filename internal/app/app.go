@@ -253,6 +253,7 @@ func New(ctx context.Context, o Options) (*App, error) {
 			return nil, err
 		}
 		monOpts.Shared = a.replicas
+		a.auth.ShareLimits()
 		monOpts.ChecksChanged = func() { a.announcer.announce(topicChecks) }
 		a.startBus(bg)
 	}

@@ -26,7 +26,16 @@ CREATE TABLE replica_jobs (
     replica  TEXT NOT NULL
 );
 
+-- The failed-login buckets, shared by the replicas so that N of them do
+-- not grant N times the attempts: tokens left at the last attempt.
+CREATE TABLE login_limits (
+    key    TEXT PRIMARY KEY,
+    tokens REAL NOT NULL,
+    at     BIGINT NOT NULL
+);
+
 -- +goose Down
+DROP TABLE login_limits;
 DROP TABLE replica_jobs;
 DROP TABLE check_claims;
 DROP TABLE replicas;
