@@ -665,6 +665,15 @@ func (a *App) Addr() string { return a.addr }
 // Close stops the ingest loop and releases the database.
 func (a *App) Close() error {
 	a.stop()
+	if a.replicas != nil {
+		// A server built but never run (or run and stopped) holds no
+		// checks: the others take them at once.
+		bye, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := a.replicas.Deregister(bye); err != nil {
+			a.log.Error("leave the replicas", "err", err)
+		}
+	}
 	if a.demo != nil {
 		a.demo.stop()
 	}

@@ -131,9 +131,11 @@ func (r *Registry) Register(ctx context.Context) error {
 	return r.refresh(ctx)
 }
 
-// Beat records a heartbeat and reads the live set back.
+// Beat records a heartbeat and reads the live set back. A registration
+// forgotten meanwhile (a replica paused for over an hour) is made again.
 func (r *Registry) Beat(ctx context.Context) error {
-	if _, err := r.DB.Writer().ExecContext(ctx, `UPDATE replicas SET heartbeat_at = `+dbNow+` WHERE id = $1`, r.ID); err != nil {
+	if _, err := r.DB.Writer().ExecContext(ctx, `INSERT INTO replicas (id, host, started_at, heartbeat_at) VALUES ($1, $2, `+dbNow+`, `+dbNow+`)
+		ON CONFLICT (id) DO UPDATE SET heartbeat_at = excluded.heartbeat_at`, r.ID, r.Host); err != nil {
 		return fmt.Errorf("replica: heartbeat: %w", err)
 	}
 	return r.refresh(ctx)
@@ -196,6 +198,15 @@ func (r *Registry) Owns(key string) bool {
 	return Owner(key, r.live) == r.ID
 }
 
+// Deregister removes this replica's registration, so that the others take
+// its checks at their next beat.
+func (r *Registry) Deregister(ctx context.Context) error {
+	if _, err := r.DB.Writer().ExecContext(ctx, `DELETE FROM replicas WHERE id = $1`, r.ID); err != nil {
+		return fmt.Errorf("replica: deregister: %w", err)
+	}
+	return nil
+}
+
 // Run beats until ctx ends, then removes the registration so that the
 // others take this replica's checks at once rather than after DeadAfter.
 // Rows of replicas dead for an hour are deleted on the way.
@@ -207,7 +218,7 @@ func (r *Registry) Run(ctx context.Context) {
 		case <-ctx.Done():
 			bye, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 			defer cancel()
-			if _, err := r.DB.Writer().ExecContext(bye, `DELETE FROM replicas WHERE id = $1`, r.ID); err != nil {
+			if err := r.Deregister(bye); err != nil {
 				r.log().Error("replica: deregister", "err", err)
 			}
 			return

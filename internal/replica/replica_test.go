@@ -255,4 +255,14 @@ func TestRegistryLiveSetFollowsHeartbeats(t *testing.T) {
 	if n != 0 {
 		t.Fatal("a stopped but is still registered")
 	}
+	// A beat after the row is gone registers again.
+	if err := a.Beat(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Beat(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := fmt.Sprint(b.Live()); got != "[a b]" {
+		t.Fatalf("after a's beat, b sees %s, want [a b]", got)
+	}
 }
