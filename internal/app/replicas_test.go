@@ -17,14 +17,8 @@ import (
 // sameSchema is an engine whose every DSN is one PostgreSQL schema, so that
 // several servers of a test share it as replicas do.
 func sameSchema(t *testing.T) storetest.Engine {
-	for _, e := range storetest.Engines(t) {
-		if e.Name == "postgres" {
-			dsn, _ := e.DSN(t)
-			return storetest.Engine{Name: "postgres", DSN: func(t testing.TB) (string, string) { return dsn, t.TempDir() }}
-		}
-	}
-	t.Fatal("no postgres engine")
-	return storetest.Engine{}
+	dsn := storetest.PostgresDSN(t)
+	return storetest.Engine{Name: "postgres", DSN: func(t testing.TB) (string, string) { return dsn, t.TempDir() }}
 }
 
 // Two servers on one PostgreSQL schema: a check made through one is shown

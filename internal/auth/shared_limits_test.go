@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/sextant-ops/sextant/internal/auth"
-	"github.com/sextant-ops/sextant/internal/store"
 	"github.com/sextant-ops/sextant/internal/store/storetest"
 )
 
@@ -15,27 +14,10 @@ import (
 // five attempts of a (name, address) pair are five across both, a success
 // gives its attempt back, and a minute later one attempt more is allowed.
 func TestSharedLoginLimitsAcrossReplicas(t *testing.T) {
-	var e storetest.Engine
-	for _, x := range storetest.Engines(t) {
-		if x.Name == "postgres" {
-			e = x
-		}
-	}
-	dsn, _ := e.DSN(t)
-	open := func() *store.DB {
-		db, err := store.Open(context.Background(), dsn, "", nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { db.Close() })
-		if _, err := db.Migrate(context.Background()); err != nil {
-			t.Fatal(err)
-		}
-		return db
-	}
+	dsn := storetest.PostgresDSN(t)
 	ctx := context.Background()
 	c := &clock{t: time.Date(2026, 12, 2, 9, 0, 0, 0, time.UTC)}
-	a, b := auth.NewService(open(), c.now), auth.NewService(open(), c.now)
+	a, b := auth.NewService(storetest.OpenAt(t, dsn), c.now), auth.NewService(storetest.OpenAt(t, dsn), c.now)
 	a.ShareLimits()
 	b.ShareLimits()
 	if _, err := a.CreateUser(ctx, "test", auth.NewUser{Name: "alice", Password: "alice-password", Role: auth.Operator}); err != nil {

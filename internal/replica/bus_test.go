@@ -6,30 +6,20 @@ import (
 	"time"
 
 	"github.com/sextant-ops/sextant/internal/replica"
-	"github.com/sextant-ops/sextant/internal/store"
+	"github.com/sextant-ops/sextant/internal/store/storetest"
 )
 
 // Two replicas' buses on one schema hear each other, not themselves; a
 // bus on another schema of the same database hears neither.
 func TestBusCarriesMessagesBetweenReplicas(t *testing.T) {
-	e := postgresOnly(t)
-	dsn, _ := e.DSN(t)
-	otherDSN, _ := e.DSN(t)
-	open := func(dsn string) *store.DB {
-		db, err := store.Open(context.Background(), dsn, "", nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { db.Close() })
-		return db
-	}
+	dsn, otherDSN := storetest.PostgresDSN(t), storetest.PostgresDSN(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	got := map[string]chan replica.Message{}
 	start := func(dsn, id string) *replica.Bus {
 		ch := make(chan replica.Message, 10)
 		got[id] = ch
-		b := &replica.Bus{DB: open(dsn), DSN: dsn, Self: id, Handle: func(_ context.Context, m replica.Message) { ch <- m }}
+		b := &replica.Bus{DB: storetest.OpenAt(t, dsn), DSN: dsn, Self: id, Handle: func(_ context.Context, m replica.Message) { ch <- m }}
 		go b.Run(ctx)
 		select {
 		case <-b.Ready():

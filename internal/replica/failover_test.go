@@ -23,7 +23,7 @@ import (
 	"time"
 
 	"github.com/sextant-ops/sextant/internal/auth"
-	"github.com/sextant-ops/sextant/internal/store"
+	"github.com/sextant-ops/sextant/internal/store/storetest"
 )
 
 // The failover test's shape: 300 checks every 5 s on three replicas, ten of
@@ -206,8 +206,7 @@ func TestFailoverWithRealProcesses(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts three servers for about a minute")
 	}
-	e := postgresOnly(t)
-	dsn, _ := e.DSN(t)
+	dsn := storetest.PostgresDSN(t)
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "sextant")
 	build := exec.Command("go", "build", "-o", bin, "github.com/sextant-ops/sextant/cmd/sextant")
@@ -250,14 +249,7 @@ checks:
 	}
 	// The schema is migrated once, as `sextant migrate` does before a
 	// rollout, and an API token made for the test.
-	db, err := store.Open(context.Background(), dsn, "", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if _, err := db.Migrate(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	db := storetest.OpenAt(t, dsn)
 	token, _, err := auth.NewService(db, time.Now).CreateToken(context.Background(), "test", "failover", auth.Admin)
 	if err != nil {
 		t.Fatal(err)

@@ -164,16 +164,6 @@ func TestOnceRunsAJobOncePerPeriod(t *testing.T) {
 	})
 }
 
-func postgresOnly(t *testing.T) storetest.Engine {
-	for _, e := range storetest.Engines(t) {
-		if e.Name == "postgres" {
-			return e
-		}
-	}
-	t.Fatal("no postgres engine")
-	return storetest.Engine{}
-}
-
 func TestRegistryRefusesSQLite(t *testing.T) {
 	db := storetest.Open(t, storetest.Engines(t)[0])
 	r := &replica.Registry{DB: db}
@@ -185,21 +175,8 @@ func TestRegistryRefusesSQLite(t *testing.T) {
 // Two registries on one schema see each other; when one stops beating it
 // drops out of the other's live set after DeadAfter, and its keys move.
 func TestRegistryLiveSetFollowsHeartbeats(t *testing.T) {
-	e := postgresOnly(t)
-	dsn, _ := e.DSN(t)
-	open := func() *store.DB {
-		db, err := store.Open(context.Background(), dsn, "", nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { db.Close() })
-		return db
-	}
-	dbA := open()
-	if _, err := dbA.Migrate(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	dbB := open()
+	dsn := storetest.PostgresDSN(t)
+	dbA, dbB := storetest.OpenAt(t, dsn), storetest.OpenAt(t, dsn)
 	every := 100 * time.Millisecond
 	a := &replica.Registry{DB: dbA, ID: "a", Every: every}
 	b := &replica.Registry{DB: dbB, ID: "b", Every: every}
