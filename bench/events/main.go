@@ -52,6 +52,9 @@ type config struct {
 	groupRounds int
 	trickle     int
 	baseline    time.Duration
+	// replicas, when set, compares SQLite with 1 to replicas servers on
+	// one PostgreSQL schema (replicas.go).
+	replicas int
 }
 
 // The goals; they apply to SQLite. The mixed load keeps its absolute goal
@@ -137,6 +140,9 @@ func run() (int, error) {
 	} else {
 		defer os.RemoveAll(tmp)
 	}
+	if cfg.replicas > 0 {
+		return runReplicas(ctx, cfg, tmp)
+	}
 	rep := &report{cfg: cfg, started: time.Now()}
 	dsn := ""
 	if cfg.db != "sqlite" {
@@ -216,6 +222,7 @@ func flagSet(cfg *config) {
 	flag.IntVar(&cfg.groupRounds, "group-rounds", 3, "with -groups: webhooks per size")
 	flag.IntVar(&cfg.trickle, "trickle", 50, "with -groups: PagerDuty events per second sent beside the groups")
 	flag.DurationVar(&cfg.baseline, "baseline", 5*time.Second, "with -groups: how long the PagerDuty events run alone first, as the baseline")
+	flag.IntVar(&cfg.replicas, "replicas", 0, "with -db postgres://…: measure a storm against 1 server on SQLite, then 1, 2, … this many replicas sharing one PostgreSQL schema")
 	flag.BoolVar(&cfg.keep, "keep", false, "keep the temporary directory (binary, config, SQLite data, server log)")
 	flag.Parse()
 }

@@ -36,6 +36,7 @@ import (
 	"github.com/sextant-ops/sextant/internal/override"
 	"github.com/sextant-ops/sextant/internal/postmortem"
 	"github.com/sextant-ops/sextant/internal/probe"
+	"github.com/sextant-ops/sextant/internal/replica"
 	"github.com/sextant-ops/sextant/internal/setup"
 	"github.com/sextant-ops/sextant/internal/sso"
 	"github.com/sextant-ops/sextant/internal/status"
@@ -68,8 +69,14 @@ type Options struct {
 	// IngestLoops is the number of event commit loops on PostgreSQL (0:
 	// incident.DefaultPostgresLoops); SQLite always runs one.
 	IngestLoops int
-	Version     string
-	Log         *slog.Logger
+	// ReplicaID names this server among the replicas sharing a PostgreSQL
+	// database ("" for its host name and a random suffix); ReplicaHeartbeat
+	// is how often it beats (0: replica.DefaultEvery). A replica is taken
+	// for dead after replica.DefaultMisses missed beats.
+	ReplicaID        string
+	ReplicaHeartbeat time.Duration
+	Version          string
+	Log              *slog.Logger
 	// Out receives the lines a person starting the server reads: the URL
 	// and how to sign in.
 	Out io.Writer
@@ -96,6 +103,12 @@ type App struct {
 	reports *timeline.Reporter
 	checks  *monitor.Store
 	monitor *monitor.Monitor
+	// replicas is this server's registration among the servers sharing the
+	// database; nil on SQLite, which one server owns.
+	replicas *replica.Registry
+	// announcer tells the other replicas what this one changed; nil
+	// without replicas.
+	announcer *announcer
 
 	engine    *incident.Engine
 	ingest    *incident.Ingester
@@ -224,6 +237,7 @@ func New(ctx context.Context, o Options) (*App, error) {
 		if err := a.oncall.refresh(ctx, a.overrides, o.Now()); err != nil {
 			a.log.Error("overrides not applied to the schedules", "err", err)
 		}
+		a.announcer.announce(topicOverrides)
 	}}
 	a.escalate = &escalation.Worker{DB: db, Log: o.Log, Now: o.Now, Policies: a.oncall.Policy, Resolve: a.oncall.Resolve, OnEnqueue: a.outbox.Kick}
 	a.engine = &incident.Engine{Timeline: a.outages, Log: o.Log, Now: o.Now, InMaintenance: a.services.inMaintenance,
@@ -236,9 +250,24 @@ func New(ctx context.Context, o Options) (*App, error) {
 	bg, stop := context.WithCancel(context.Background())
 	a.stop = stop
 	a.ingest.Start(bg)
-	a.monitor = monitor.New(monitor.Options{DB: db, Checks: a.checks, Timeline: a.outages, Log: o.Log, Now: o.Now,
+	monOpts := monitor.Options{DB: db, Checks: a.checks, Timeline: a.outages, Log: o.Log, Now: o.Now,
 		RawRetention: o.RawRetention, Limit: o.CheckConcurrency, Registry: a.metrics.reg, OnChange: a.engine.OnCheckChange,
-		Outbound: a.checkPolicy, Covered: a.incidents.CoveredChecks, Committed: a.publishChecks})
+		Outbound: a.checkPolicy, Covered: a.incidents.CoveredChecks, Committed: a.publishChecks}
+	if db.Engine() == store.Postgres {
+		// Every server on PostgreSQL is a replica: alone it owns every
+		// check; beside others it runs its share.
+		a.replicas = &replica.Registry{DB: db, ID: o.ReplicaID, Every: o.ReplicaHeartbeat, Log: o.Log}
+		if err := a.replicas.Register(ctx); err != nil {
+			stop()
+			db.Close()
+			return nil, err
+		}
+		monOpts.Shared = a.replicas
+		a.auth.ShareLimits()
+		monOpts.ChecksChanged = func() { a.announcer.announce(topicChecks) }
+		a.startBus(bg)
+	}
+	a.monitor = monitor.New(monOpts)
 	a.incidents.Checks = a.monitor
 	a.setup = a.newSetup()
 	started := false
@@ -312,6 +341,9 @@ func (a *App) Reload(ctx context.Context, actor string) (catalog.Changes, error)
 	if err != nil && !errors.Is(err, errNoConfig) {
 		a.log.Error("config rejected; keeping the running config", "path", a.opts.ConfigPath, "err", err)
 		a.metrics.reloadFailures.Inc()
+	}
+	if err == nil {
+		a.announcer.announce(topicConfig)
 	}
 	return ch, err
 }
@@ -590,6 +622,17 @@ func (a *App) Run(ctx context.Context) error {
 		defer close(escDone)
 		_ = a.escalate.Run(monCtx)
 	}()
+	// The registration outlives the monitor, so no check is disowned while
+	// this server still runs it; it is removed last, and the others take
+	// the checks at their next beat.
+	regCtx, stopReplica := context.WithCancel(context.WithoutCancel(ctx))
+	regDone := make(chan struct{})
+	go func() {
+		defer close(regDone)
+		if a.replicas != nil {
+			a.replicas.Run(regCtx)
+		}
+	}()
 	serverStopped := false
 	select {
 	case err = <-errc:
@@ -608,6 +651,8 @@ func (a *App) Run(ctx context.Context) error {
 	<-monDone
 	<-outDone
 	<-escDone
+	stopReplica()
+	<-regDone
 	// Confirmation mails under way finish (each within its timeout).
 	a.sender.Wait()
 	return err
@@ -634,6 +679,15 @@ func (a *App) Addr() string { return a.addr }
 // Close stops the ingest loop and releases the database.
 func (a *App) Close() error {
 	a.stop()
+	if a.replicas != nil {
+		// A server built but never run (or run and stopped) holds no
+		// checks: the others take them at once.
+		bye, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := a.replicas.Deregister(bye); err != nil {
+			a.log.Error("leave the replicas", "err", err)
+		}
+	}
 	if a.demo != nil {
 		a.demo.stop()
 	}

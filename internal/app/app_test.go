@@ -77,7 +77,12 @@ func start(t *testing.T, e storetest.Engine, o app.Options) *server {
 		t.Fatal("server did not start")
 	}
 	s := &server{t: t, app: a, base: "http://" + a.Addr(), out: out}
-	secret, _, err := a.Auth().CreateToken(context.Background(), "test", "admin-token", "admin")
+	// Replicas of one test share the database, and each makes its token.
+	tokenName := "admin-token"
+	if o.ReplicaID != "" {
+		tokenName += "-" + o.ReplicaID
+	}
+	secret, _, err := a.Auth().CreateToken(context.Background(), "test", tokenName, "admin")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -163,8 +163,14 @@ func (a *App) runningFile() *config.Config {
 // in the UI and API.
 func (a *App) newSetup() *setup.Manager {
 	return &setup.Manager{Store: setup.NewStore(a.db, a.opts.Now), Now: a.opts.Now,
-		Env:   func(ctx context.Context) (setup.Env, error) { return a.setupEnv(ctx, a.runningFile()) },
-		Apply: a.applySetup,
+		Env: func(ctx context.Context) (setup.Env, error) { return a.setupEnv(ctx, a.runningFile()) },
+		Apply: func(ctx context.Context) error {
+			if err := a.applySetup(ctx); err != nil {
+				return err
+			}
+			a.announcer.announce(topicSetup)
+			return nil
+		},
 		Channel: func(name string) (notify.Channel, bool) {
 			if m := a.channels.Load(); m != nil {
 				ch, ok := (*m)[name]

@@ -103,6 +103,9 @@ type Service struct {
 
 	mu       sync.Mutex
 	limiters map[string]*rate.Limiter
+	// sharedLimits keeps the failed-login buckets in the database too
+	// (ShareLimits), for replicas.
+	sharedLimits bool
 
 	hashing chan struct{} // a slot per password hash computed at once
 	waiters atomic.Int64  // logins waiting for a slot
@@ -444,6 +447,18 @@ func (s *Service) Login(ctx context.Context, name, password, ip string) (string,
 	refund, ok := take(now, s.limiter("pair:"+ip+"\x00"+name, pairBurst, pairEvery), s.limiter("ip:"+ip, addrBurst, addrEvery))
 	if !ok {
 		return "", Principal{}, ErrRateLimited
+	}
+	if s.sharedLimits {
+		local := refund
+		shared, ok, err := s.takeShared(ctx, now, bucket{"pair:" + ip + "\x00" + name, pairBurst, pairEvery}, bucket{"ip:" + ip, addrBurst, addrEvery})
+		if err != nil || !ok {
+			local()
+			if err != nil {
+				return "", Principal{}, err
+			}
+			return "", Principal{}, ErrRateLimited
+		}
+		refund = func() { local(); shared() }
 	}
 	counted := false
 	defer func() {

@@ -10,6 +10,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"net/url"
 	"os"
 	"os/signal"
@@ -17,6 +18,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/sextant-ops/sextant/internal/app"
 	"github.com/sextant-ops/sextant/internal/auth"
@@ -53,6 +55,7 @@ Usage:
   sextant import  gatus|uptime-kuma|openslo PATH [--out FILE] [--apply --server URL]
                                        write a Sextant config from another tool's; list what could not be mapped
   sextant export  openslo --config FILE [--out FILE]   the services' objectives as OpenSLO v1
+  sextant health  [--url URL]          exit 0 when the server on this host answers its /readyz (container and unit health checks)
   sextant version
 
 Run "sextant COMMAND -h" for a command's flags.
@@ -88,6 +91,8 @@ func Main(args []string, env Env) int {
 		err = importCmd(args[1:], env)
 	case "export":
 		err = exportCmd(args[1:], env)
+	case "health":
+		err = healthCmd(args[1:], env)
 	case "version", "--version":
 		fmt.Fprintln(env.Stdout, "sextant", Version)
 	case "help", "-h", "--help":
@@ -169,6 +174,8 @@ func serve(args []string, env Env) error {
 	retention := fs.String("raw-retention", envOr(env, "SEXTANT_RAW_RETENTION", "7d"), "how long raw check results are kept, at least 2d (env SEXTANT_RAW_RETENTION)")
 	concurrency := fs.Int("check-concurrency", 1000, "checks run at once from this server")
 	loopsFlag := fs.String("ingest-loops", envOr(env, "SEXTANT_INGEST_LOOPS", "0"), fmt.Sprintf("event commit loops on PostgreSQL, 1 to %d (0: %d); SQLite always runs one (env SEXTANT_INGEST_LOOPS)", incident.MaxLoops, incident.DefaultPostgresLoops))
+	replicaID := fs.String("replica-id", env.Getenv("SEXTANT_REPLICA_ID"), "this server's name among the replicas on one PostgreSQL database; empty for the host name and a random suffix (env SEXTANT_REPLICA_ID)")
+	replicaBeat := fs.String("replica-heartbeat", envOr(env, "SEXTANT_REPLICA_HEARTBEAT", "2s"), "how often a replica on PostgreSQL beats, 100ms to 1m; it is taken for dead after 3 missed beats (env SEXTANT_REPLICA_HEARTBEAT)")
 	logLevel := fs.String("log-level", envOr(env, "SEXTANT_LOG_LEVEL", "info"), "debug, info, warn or error (env SEXTANT_LOG_LEVEL)")
 	logFormat := fs.String("log-format", envOr(env, "SEXTANT_LOG_FORMAT", "text"), "text or json (env SEXTANT_LOG_FORMAT)")
 	if err := fs.Parse(args); err != nil {
@@ -192,6 +199,10 @@ func serve(args []string, env Env) error {
 	if err != nil || loops < 0 || loops > incident.MaxLoops {
 		return usageError{fmt.Sprintf("--ingest-loops: must be a number from 1 to %d (or 0 for the default), got %q", incident.MaxLoops, *loopsFlag)}
 	}
+	beat, err := time.ParseDuration(*replicaBeat)
+	if err != nil || beat < 100*time.Millisecond || beat > time.Minute {
+		return usageError{fmt.Sprintf("--replica-heartbeat: must be a duration from 100ms to 1m, got %q", *replicaBeat)}
+	}
 	if *publicURL != "" {
 		if u, err := url.Parse(*publicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			return usageError{fmt.Sprintf("--public-url: expected an http:// or https:// URL, got %q", *publicURL)}
@@ -207,7 +218,7 @@ func serve(args []string, env Env) error {
 	a, err := app.New(ctx, app.Options{
 		Listen: *listen, DataDir: db.data, Database: db.database, ConfigPath: *cfgPath, Demo: *demo,
 		SecureCookies: *secure, PublicURL: strings.TrimSuffix(*publicURL, "/"), RawRetention: keep, CheckConcurrency: *concurrency,
-		IngestLoops: loops, Version: Version, Log: log, Out: env.Stdout, SMTPListen: *smtpListen,
+		IngestLoops: loops, ReplicaID: *replicaID, ReplicaHeartbeat: beat, Version: Version, Log: log, Out: env.Stdout, SMTPListen: *smtpListen,
 	})
 	if err != nil {
 		return err
@@ -582,4 +593,32 @@ func ruleFlag(name, list string) ([]probe.Rule, error) {
 		rules = append(rules, r)
 	}
 	return rules, nil
+}
+
+// healthCmd asks the server's readiness endpoint, for health checks of a
+// container image without a shell or curl: exit 0 on 200, 1 otherwise.
+func healthCmd(args []string, env Env) error {
+	fs := newFlagSet("health", env)
+	listen := envOr(env, "SEXTANT_LISTEN", "127.0.0.1:8080")
+	if strings.HasPrefix(listen, ":") || strings.HasPrefix(listen, "0.0.0.0:") {
+		listen = "127.0.0.1:" + listen[strings.LastIndex(listen, ":")+1:]
+	}
+	target := fs.String("url", "http://"+listen+"/readyz", "the endpoint to ask (default from SEXTANT_LISTEN)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usageError{"health takes no arguments"}
+	}
+	client := &http.Client{Timeout: 5 * time.Second}
+	resp, err := client.Get(*target)
+	if err != nil {
+		return fmt.Errorf("health: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("health: %s answered %s", *target, resp.Status)
+	}
+	fmt.Fprintln(env.Stdout, "ok")
+	return nil
 }

@@ -33,6 +33,11 @@ const DefaultBuffer = 16
 // slow browser cannot hold up the monitor or the incident engine. The
 // zero value is ready to use; a nil *Broker drops every event.
 type Broker struct {
+	// Relay, when set, is also handed every event published here, for
+	// the pages of other servers on the same database; events that came
+	// from them arrive through Deliver, which does not relay.
+	Relay func(Event)
+
 	mu     sync.Mutex
 	subs   map[*Subscription]struct{}
 	closed bool
@@ -87,6 +92,18 @@ func (b *Broker) drop(s *Subscription) {
 // Publish hands e to every subscriber without waiting for any. It is safe
 // to call on a nil broker, which drops the event.
 func (b *Broker) Publish(e Event) {
+	if b == nil {
+		return
+	}
+	if b.Relay != nil {
+		b.Relay(e)
+	}
+	b.Deliver(e)
+}
+
+// Deliver hands an event to this server's subscribers only: one that
+// another server published and relayed here.
+func (b *Broker) Deliver(e Event) {
 	if b == nil {
 		return
 	}

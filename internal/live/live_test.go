@@ -91,3 +91,23 @@ func TestBroker(t *testing.T) {
 		b.Publish(Event{Kind: Check})
 	})
 }
+
+// Published events are relayed (to other servers); delivered ones, which
+// came from another server, reach the subscribers without going back.
+func TestRelayAndDeliver(t *testing.T) {
+	b := &Broker{}
+	var relayed []Event
+	b.Relay = func(e Event) { relayed = append(relayed, e) }
+	s := b.Subscribe(4)
+	defer s.Cancel()
+	b.Publish(Event{Kind: Check, Name: "web"})
+	b.Deliver(Event{Kind: Incident, Name: "7"})
+	for _, want := range []Event{{Kind: Check, Name: "web"}, {Kind: Incident, Name: "7"}} {
+		if got := <-s.Events; got != want {
+			t.Fatalf("subscriber got %+v, want %+v", got, want)
+		}
+	}
+	if len(relayed) != 1 || relayed[0] != (Event{Kind: Check, Name: "web"}) {
+		t.Fatalf("relayed %+v, want only the published event", relayed)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"reflect"
 	"sort"
 	"strings"
 	"sync"
@@ -54,6 +55,38 @@ type Options struct {
 	// housekeeping, so that what it knows survives a restart: a failing
 	// check without an open incident gets one at its next failing result.
 	Covered func(ctx context.Context, failing []CheckRef) (map[CheckRef]bool, error)
+	// Shared, when set, says the checks are shared with other servers on
+	// the same PostgreSQL database (see Sharing); nil means this server
+	// runs every check alone.
+	Shared Sharing
+	// ChecksChanged, when set, is called after Load found the checks
+	// changed since the previous Load (another server should read them
+	// too). It must not block.
+	ChecksChanged func()
+	// Refresh is how often, with Shared set, the check list is read again
+	// as a safety net for a change made through another server that was
+	// not announced (default 30 s).
+	Refresh time.Duration
+}
+
+// Sharing is how a monitor shares its checks with the other servers of one
+// database. With it, each local run is taken through Take, so a check runs
+// on one server per due instant; the state of a batch's checks is read
+// from the database (rows locked) before their results move it, so a check
+// that moved here continues its fail_after streak and quorum from what the
+// previous server stored; each sweep reads every check's state afresh (what
+// the pages show agrees across servers to the second) and judges only the
+// checks this server owns; housekeeping runs once across servers.
+type Sharing interface {
+	// Owns says whether this server runs check (in the live set as last
+	// read).
+	Owns(check string) bool
+	// Take says whether this server runs check's instant due: it owns the
+	// check and no server took the instant yet.
+	Take(ctx context.Context, check string, due time.Time) bool
+	// Once says whether this server does job now, once per period across
+	// the servers.
+	Once(ctx context.Context, job string, period time.Duration) bool
 }
 
 // CheckRef names a check with the service it speaks for.
@@ -138,6 +171,9 @@ func New(o Options) *Monitor {
 	m.sched = &Scheduler{Limit: o.Limit, ObserveLag: func(d time.Duration) { m.lag.Observe(d.Seconds()) },
 		Run:  func(ctx context.Context, c *Compiled) Result { return RunWith(ctx, c, LocationLocal, m.outbound()) },
 		Sink: func(r Result) { m.local <- r }}
+	if o.Shared != nil {
+		m.sched.Take = func(ctx context.Context, c *Compiled, due time.Time) bool { return o.Shared.Take(ctx, c.Name, due) }
+	}
 	if o.Registry != nil {
 		o.Registry.MustRegister(m.lag, m.results,
 			prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "sextant_checks_in_flight", Help: "Check runs under way on this server."},
@@ -192,6 +228,9 @@ func (m *Monitor) Load(ctx context.Context) error {
 	old := m.meta
 	m.checks, m.meta, m.locs, m.states = checks, meta, locs, states
 	m.mu.Unlock()
+	if m.o.ChecksChanged != nil && !reflect.DeepEqual(old, meta) {
+		m.o.ChecksChanged()
+	}
 	// A removed check, or one moved to another service, stops speaking for
 	// its old service: its input ends in a neutral up.
 	for _, name := range removed {
@@ -299,6 +338,10 @@ func (m *Monitor) endInput(ctx context.Context, service, check string) {
 	if service == "" {
 		return
 	}
+	// Every server notices the removal; the check's owner ends its input.
+	if m.o.Shared != nil && !m.o.Shared.Owns(check) {
+		return
+	}
 	err := m.o.Timeline.Append(ctx, nil, timeline.Transition{Service: service, Input: "check:" + check, At: m.now().UTC(), State: availability.Up, Source: "check:" + check + " removed"})
 	if err != nil && !store.IsForeignKeyViolation(err) {
 		m.log.Error("end a removed check's input", "check", check, "err", err)
@@ -306,9 +349,24 @@ func (m *Monitor) endInput(ctx context.Context, service, check string) {
 }
 
 func (m *Monitor) loadState(ctx context.Context) (map[string]map[string]LocationState, map[string]*checkState, error) {
-	q := m.o.DB.Reader()
+	return readState(ctx, m.o.DB.Reader(), nil)
+}
+
+// readState reads the stored state of the checks named (every check when
+// names is nil). Inside a transaction on PostgreSQL, the named checks'
+// location rows are locked (in order, so two servers never deadlock on
+// them), so that two servers recording results of one check take turns.
+func readState(ctx context.Context, q store.Querier, names []string) (map[string]map[string]LocationState, map[string]*checkState, error) {
+	where, lock := "", ""
+	var args []any
+	if names != nil {
+		where, args = ` WHERE check_name = ANY($1)`, []any{names}
+		if _, ok := q.(*sql.Tx); ok {
+			lock = ` ORDER BY check_name, location FOR UPDATE`
+		}
+	}
 	locs := map[string]map[string]LocationState{}
-	rows, err := q.QueryContext(ctx, `SELECT check_name, location, state, failures, successes, last_result_at, last_outcome, last_reason, last_latency, streak_start FROM check_locations`)
+	rows, err := q.QueryContext(ctx, `SELECT check_name, location, state, failures, successes, last_result_at, last_outcome, last_reason, last_latency, streak_start FROM check_locations`+where+lock, args...)
 	if err != nil {
 		return nil, nil, fmt.Errorf("monitor: load state: %w", err)
 	}
@@ -330,7 +388,7 @@ func (m *Monitor) loadState(ctx context.Context) (map[string]map[string]Location
 	}
 	rows.Close()
 	states := map[string]*checkState{}
-	rows, err = q.QueryContext(ctx, `SELECT check_name, state, since, reason, last_ping_at, started_at FROM check_state`)
+	rows, err = q.QueryContext(ctx, `SELECT check_name, state, since, reason, last_ping_at, started_at FROM check_state`+where, args...)
 	if err != nil {
 		return nil, nil, fmt.Errorf("monitor: load state: %w", err)
 	}
@@ -369,7 +427,10 @@ func (m *Monitor) Run(ctx context.Context) error {
 		t := time.NewTicker(10 * time.Minute)
 		defer t.Stop()
 		for {
-			m.Housekeep(ctx)
+			// Across servers, one does the rollups and deletions per round.
+			if m.o.Shared == nil || m.o.Shared.Once(ctx, "monitor-housekeeping", 9*time.Minute) {
+				m.Housekeep(ctx)
+			}
 			// Incidents resolved elsewhere (another server on the same
 			// database) are noticed here, at the latest.
 			if err := m.refreshReopen(ctx); err != nil && ctx.Err() == nil {
@@ -384,8 +445,21 @@ func (m *Monitor) Run(ctx context.Context) error {
 	}()
 	sweep := time.NewTicker(time.Second)
 	defer sweep.Stop()
+	refresh := m.o.Refresh
+	if refresh <= 0 {
+		refresh = 30 * time.Second
+	}
+	reload := time.NewTicker(refresh)
+	defer reload.Stop()
+	if m.o.Shared == nil {
+		reload.Stop()
+	}
 	for {
 		select {
+		case <-reload.C:
+			if err := m.Load(ctx); err != nil && ctx.Err() == nil {
+				m.log.Error("monitor: read the checks again", "err", err)
+			}
 		case <-ctx.Done():
 			stopSched()
 			<-schedDone
@@ -475,6 +549,13 @@ func (m *Monitor) Record(ctx context.Context, results []Result) error {
 		defer upsLoc.Close()
 		dirty := map[string]bool{}
 		settled = map[string]bool{}
+		if m.o.Shared != nil {
+			// Another server may have moved these checks since this one
+			// last looked: their streaks continue from the stored state.
+			if err := m.freshState(ctx, tx, results, locs, states); err != nil {
+				return err
+			}
+		}
 		for _, r := range results {
 			c, ok := m.checks[r.Check]
 			if !ok {
@@ -562,6 +643,34 @@ func (m *Monitor) Record(ctx context.Context, results []Result) error {
 	return nil
 }
 
+// freshState reads the stored state of the checks of results into locs and
+// states, their location rows locked until the transaction ends.
+func (m *Monitor) freshState(ctx context.Context, tx *sql.Tx, results []Result, locs map[string]map[string]LocationState, states map[string]*checkState) error {
+	seen := map[string]bool{}
+	var names []string
+	for _, r := range results {
+		if _, ok := m.checks[r.Check]; ok && !seen[r.Check] {
+			seen[r.Check] = true
+			names = append(names, r.Check)
+		}
+	}
+	sort.Strings(names)
+	l, st, err := readState(ctx, tx, names)
+	if err != nil {
+		return err
+	}
+	for _, name := range names {
+		locs[name] = l[name]
+		if locs[name] == nil {
+			locs[name] = map[string]LocationState{}
+		}
+		if cs, ok := st[name]; ok {
+			states[name] = cs
+		}
+	}
+	return nil
+}
+
 // changed hands state changes to OnChange inside the transaction.
 func (m *Monitor) changed(ctx context.Context, tx *sql.Tx, changes []Change) error {
 	if len(changes) == 0 || m.o.OnChange == nil {
@@ -629,11 +738,24 @@ func clip(s string, n int) string {
 func (m *Monitor) Sweep(ctx context.Context) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if m.o.Shared != nil {
+		// What other servers recorded (results of the checks they run,
+		// pings they took) is read back, so this server shows what they
+		// know and judges its own checks on the stored state.
+		locs, states, err := m.loadState(ctx)
+		if err != nil {
+			return err
+		}
+		m.locs, m.states = locs, states
+	}
 	now := m.now().UTC()
 	changed := map[string]*checkState{}
 	var transitions []timeline.Transition
 	var changes, again []Change
 	for name, c := range m.checks {
+		if m.o.Shared != nil && !m.o.Shared.Owns(name) {
+			continue
+		}
 		cs := m.stateOf(name)
 		var next availability.State
 		reason := cs.Reason
@@ -741,6 +863,16 @@ func (m *Monitor) Ping(ctx context.Context, token, signal string) (string, error
 	c, ok := m.checks[sc.Name]
 	if !ok {
 		return "", apperr.NotFound("heartbeat")
+	}
+	if m.o.Shared != nil {
+		// The ping moves the state another server may have stored last.
+		_, st, err := readState(ctx, m.o.DB.Reader(), []string{sc.Name})
+		if err != nil {
+			return "", err
+		}
+		if cs, ok := st[sc.Name]; ok {
+			m.states[sc.Name] = cs
+		}
 	}
 	now := m.now().UTC()
 	cs := m.stateOf(sc.Name)

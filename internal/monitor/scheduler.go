@@ -24,6 +24,10 @@ type Scheduler struct {
 	// ObserveLag, when set, receives each run's delay between its due
 	// time and its start.
 	ObserveLag func(time.Duration)
+	// Take, when set, is asked before each run whether this server runs
+	// it (the check is shared with other servers); a run it declines is
+	// neither probed nor counted.
+	Take func(ctx context.Context, c *Compiled, due time.Time) bool
 
 	mu      sync.Mutex
 	entries map[string]*entry
@@ -33,6 +37,7 @@ type Scheduler struct {
 	inFlight atomic.Int64
 	skipped  atomic.Int64
 	runs     atomic.Int64
+	declined atomic.Int64
 }
 
 type entry struct {
@@ -48,6 +53,9 @@ func (s *Scheduler) InFlight() int64 { return s.inFlight.Load() }
 // Skipped counts runs not started because the previous run of the same
 // check was still going.
 func (s *Scheduler) Skipped() int64 { return s.skipped.Load() }
+
+// Declined counts runs Take gave to another server.
+func (s *Scheduler) Declined() int64 { return s.declined.Load() }
 
 // Runs counts runs started.
 func (s *Scheduler) Runs() int64 { return s.runs.Load() }
@@ -185,6 +193,10 @@ func (s *Scheduler) Start(ctx context.Context) {
 					return
 				}
 				defer func() { <-sem }()
+				if s.Take != nil && !s.Take(ctx, c, due) {
+					s.declined.Add(1)
+					return
+				}
 				if s.ObserveLag != nil {
 					s.ObserveLag(time.Since(due))
 				}

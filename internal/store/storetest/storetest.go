@@ -102,3 +102,33 @@ func freshSchema(t testing.TB, base string) string {
 	u.RawQuery = q.Encode()
 	return u.String()
 }
+
+// PostgresDSN is a fresh schema's URL for a test that opens several
+// connections to one PostgreSQL database, as replicas do. Without
+// SEXTANT_TEST_POSTGRES it skips the test (fails it when CI=true).
+func PostgresDSN(t testing.TB) string {
+	t.Helper()
+	for _, e := range Engines(t) {
+		if e.Name == "postgres" {
+			dsn, _ := e.DSN(t)
+			return dsn
+		}
+	}
+	t.Fatal("storetest: no postgres engine")
+	return ""
+}
+
+// OpenAt opens and migrates the database at dsn for t, closed when t ends;
+// each call is another server's pool on the same database.
+func OpenAt(t testing.TB, dsn string) *store.DB {
+	t.Helper()
+	db, err := store.Open(context.Background(), dsn, "", nil)
+	if err != nil {
+		t.Fatalf("open %s: %v", dsn, err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if _, err := db.Migrate(context.Background()); err != nil {
+		t.Fatalf("migrate: %v", err)
+	}
+	return db
+}
