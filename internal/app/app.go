@@ -23,6 +23,7 @@ import (
 	"github.com/sextant-ops/sextant/internal/auth"
 	"github.com/sextant-ops/sextant/internal/availability"
 	"github.com/sextant-ops/sextant/internal/catalog"
+	"github.com/sextant-ops/sextant/internal/cmdb"
 	"github.com/sextant-ops/sextant/internal/change"
 	"github.com/sextant-ops/sextant/internal/config"
 	"github.com/sextant-ops/sextant/internal/escalation"
@@ -87,6 +88,7 @@ type App struct {
 	reports *timeline.Reporter
 	checks  *monitor.Store
 	monitor *monitor.Monitor
+	cmdb    *cmdb.Store
 
 	engine    *incident.Engine
 	ingest    *incident.Ingester
@@ -185,6 +187,9 @@ func New(ctx context.Context, o Options) (*App, error) {
 	a.reports = timeline.NewReporter(a.catalog, a.outages, o.Now)
 	a.metrics = newMetrics(o.Version, db, a.reports, o.Log)
 	a.checks = monitor.NewStore(db, o.Now)
+	// Services' timelines follow the configuration items they depend on.
+	a.cmdb = cmdb.NewStore(db, a.catalog, a.checks, a.reports, o.Now)
+	a.reports.SetItems(a.cmdb)
 	if a.signer, err = incident.LoadSigner(ctx, db); err != nil {
 		db.Close()
 		return nil, err
@@ -329,8 +334,9 @@ func (a *App) applyConfig(ctx context.Context, actor string) (catalog.Changes, e
 			return catalog.Changes{}, err
 		}
 	}
-	ch, err := a.catalog.ApplyFile(ctx, actor, cfg.Catalog, a.checks.FileHook(actor, cfg.Checks))
+	ch, err := a.catalog.ApplyFile(ctx, actor, cfg.Catalog, a.checks.FileHook(actor, cfg.Checks), a.cmdb.FileHook(actor, cfg.CMDB))
 	if err == nil {
+		a.cmdb.SetClasses(cfg.CMDB.Classes)
 		a.outbound.Store(&cfg.Outbound)
 		a.auth.RequireSecondFactor(cfg.RequireSecondFactor)
 		currency := cfg.Currency
@@ -434,7 +440,7 @@ func (a *App) buildHandler() error {
 	api := httpapi.New(httpapi.Deps{Log: a.log, Auth: a.auth, Catalog: a.catalog, DB: a.db, Outages: a.outages, Reporter: a.reports,
 		Checks: a.checks, Monitor: a.monitor, PublicURL: a.opts.PublicURL, Config: a, Version: a.opts.Version,
 		Engine: a.engine, Ingest: a.ingest, Incidents: a.incidents, KnownService: a.services.known, IngestMetrics: a.metrics.ingest,
-		Postmortems: postmortems, KnownErrors: knownErrors, Changes: &change.Store{DB: a.db},
+		Postmortems: postmortems, KnownErrors: knownErrors, Changes: &change.Store{DB: a.db}, CMDB: a.cmdb,
 		Setup:      a.setup,
 		Deliveries: func(ctx context.Context, id int64) (any, error) { return a.outbox.Deliveries(ctx, id) },
 		OnCall:     &a.oncall, Reassigner: a.escalate, Overrides: a.overrides, Subscribers: a.subscribers,

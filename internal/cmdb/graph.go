@@ -152,11 +152,11 @@ type Effect struct {
 
 // Impact answers "what does it take down": with the items' own states
 // (from their checks; an item own leaves out is up) and the item failing
-// down, each service that ends down or degraded because of it, with the
+// in state as (down, or degraded), each service that ends down or degraded because of it, with the
 // path the failure takes. A cluster stays up while at least min_up of its
 // members are up; a hard link passes down on, a soft one degrades.
 // Services are listed in name order. An unknown item has no effect.
-func (g *Graph) Impact(failing string, own func(item string) availability.State) []Effect {
+func (g *Graph) Impact(failing string, as availability.State, own func(item string) availability.State) []Effect {
 	start, ok := g.index["ci:"+failing]
 	if !ok || start >= g.items {
 		return nil
@@ -174,7 +174,7 @@ func (g *Graph) Impact(failing string, own func(item string) availability.State)
 			}
 		}
 	}
-	ev := evaluator{g: g, affected: affected, own: own, start: start,
+	ev := evaluator{g: g, affected: affected, own: own, start: start, as: as,
 		state: make([]availability.State, len(g.names)), cause: make([]int, len(g.names)), done: make([]bool, len(g.names))}
 	var out []Effect
 	for n := g.items; n < len(g.names); n++ {
@@ -206,6 +206,7 @@ type evaluator struct {
 	affected []bool
 	own      func(string) availability.State
 	start    int
+	as       availability.State
 	state    []availability.State
 	cause    []int // the node that set the state, -1 for the node's own
 	done     []bool
@@ -224,7 +225,7 @@ func (e *evaluator) eval(n int) availability.State {
 	st := availability.Up
 	switch {
 	case n == e.start:
-		st = availability.Down
+		st = e.as
 	case n < e.g.items && !e.g.retired[n] && e.own != nil:
 		if s := e.own(strings.TrimPrefix(e.g.names[n], "ci:")); s == availability.Down || s == availability.Degraded {
 			st = s

@@ -81,7 +81,7 @@ func TestImpactHandWorked(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			got := g.Impact(c.failing, states(c.alsoOwn...))
+			got := g.Impact(c.failing, availability.Down, states(c.alsoOwn...))
 			if !reflect.DeepEqual(got, c.want) {
 				t.Fatalf("Impact(%s) =\n%+v\nwant\n%+v", c.failing, got, c.want)
 			}

@@ -3,20 +3,18 @@ package cmdb
 import (
 	"fmt"
 	"net/netip"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/sextant-ops/sextant/internal/apperr"
+	"github.com/sextant-ops/sextant/internal/catalog"
 )
-
-var slug = regexp.MustCompile(`^[a-z0-9][a-z0-9_.-]{0,99}$`)
 
 // ValidName says whether s can name an item or a class: lower-case
 // letters, digits, '-', '_' and '.', as host names are often written.
-func ValidName(s string) bool { return slug.MatchString(s) }
+func ValidName(s string) bool { return catalog.ValidItemName(s) }
 
 const maxText = 1000
 
@@ -184,11 +182,6 @@ func Validate(set Set) []apperr.Field {
 			inv.Add(p, "the same relation is already declared at relations[%d]", j)
 		}
 		seen[k] = i
-	}
-	for i, it := range set.Items {
-		if it.MinUp > 0 && !slices.ContainsFunc(set.Relations, func(r Relation) bool { return r.Type == MemberOf && r.To == it.Name }) {
-			inv.Add(fmt.Sprintf("items[%d].min_up", i), "%q has min_up but no members (relations of type member_of to it)", it.Name)
-		}
 	}
 	if len(inv.Fields) == 0 {
 		inv.Fields = append(inv.Fields, NewGraph(set, nil).cycles()...)

@@ -15,6 +15,7 @@ import (
 	"github.com/sextant-ops/sextant/internal/apperr"
 	"github.com/sextant-ops/sextant/internal/auth"
 	"github.com/sextant-ops/sextant/internal/catalog"
+	"github.com/sextant-ops/sextant/internal/cmdb"
 	"github.com/sextant-ops/sextant/internal/config/yamlpos"
 	"github.com/sextant-ops/sextant/internal/escalation"
 	"github.com/sextant-ops/sextant/internal/incident"
@@ -53,6 +54,9 @@ type File struct {
 	// Currency is the ISO 4217 code of every amount of money (downtime
 	// cost, budgets), shown after it; empty shows plain numbers.
 	Currency string `yaml:"currency"`
+	// CMDB declares classes of configuration items beyond the built-in
+	// ones, and items and relations the file owns.
+	CMDB cmdb.Set `yaml:"cmdb"`
 }
 
 // Config is a validated config file.
@@ -78,6 +82,8 @@ type Config struct {
 	RequireSecondFactor []auth.Role
 	// Currency is the ISO 4217 code amounts are shown in, "" for none.
 	Currency string
+	// CMDB is the file's classes, items and relations.
+	CMDB cmdb.Set
 }
 
 // Problems is every mistake found in a file, each with line and column. It
@@ -205,6 +211,7 @@ func Parse(src []byte, getenv func(string) (string, bool)) (*Config, error) {
 	}
 	required, authProblems := f.Auth.Compile()
 	fields = append(fields, authProblems...)
+	fields = append(fields, apperr.Prefixed("cmdb", cmdb.Validate(f.CMDB))...)
 	if msg := validCurrency(f.Currency); msg != "" {
 		fields = append(fields, apperr.Field{Path: "currency", Msg: msg})
 	}
@@ -225,7 +232,7 @@ func Parse(src []byte, getenv func(string) (string, bool)) (*Config, error) {
 	}
 	return &Config{Catalog: cat, Checks: f.Checks, Incident: setup, Channels: f.Channels,
 		Users: f.Users, Schedules: f.Schedules, Mail: f.Mail, NtfyURL: f.NtfyURL, StatusPages: f.StatusPages, Outbound: outbound, OIDC: f.OIDC,
-		RequireSecondFactor: required, Currency: f.Currency}, nil
+		RequireSecondFactor: required, Currency: f.Currency, CMDB: f.CMDB}, nil
 }
 
 // validCurrency says what is wrong with a currency code, "" when nothing:

@@ -14,6 +14,7 @@ import (
 
 	"github.com/sextant-ops/sextant/internal/auth"
 	"github.com/sextant-ops/sextant/internal/catalog"
+	"github.com/sextant-ops/sextant/internal/cmdb"
 	"github.com/sextant-ops/sextant/internal/escalation"
 	"github.com/sextant-ops/sextant/internal/httpapi"
 	"github.com/sextant-ops/sextant/internal/incident"
@@ -44,6 +45,8 @@ type harness struct {
 	// routes; the engine matches new incidents with knownErrors.
 	knownErrors *knownerror.Store
 	postmortems *postmortem.Store
+	// cmdb keeps configuration items; the reporter follows them.
+	cmdb *cmdb.Store
 }
 
 func newHarness(t *testing.T, db *store.DB) *harness {
@@ -75,6 +78,8 @@ func newHarness(t *testing.T, db *store.DB) *harness {
 	t.Cleanup(cancel)
 	ingest.Start(ictx)
 	reporter := timeline.NewReporter(h.cat, outages, func() time.Time { return testNow })
+	h.cmdb = cmdb.NewStore(db, h.cat, h.checks, reporter, nil)
+	reporter.SetItems(h.cmdb)
 	h.knownErrors = knownerror.NewStore(db, nil, nil)
 	h.engine.KnownError = h.knownErrors.Match
 	h.postmortems = postmortem.NewStore(db, reporter, nil)
@@ -83,7 +88,7 @@ func newHarness(t *testing.T, db *store.DB) *harness {
 		Checks: h.checks, Monitor: h.mon, Version: "test",
 		Engine: h.engine, Ingest: ingest, Incidents: &incident.Store{DB: db, Engine: h.engine},
 		KnownService: func(name string) bool { _, err := h.cat.GetService(ctx, name); return err == nil },
-		OnCall:       noOnCall{}, Setup: testSetup(db, h.cat)})
+		OnCall:       noOnCall{}, Setup: testSetup(db, h.cat), CMDB: h.cmdb})
 	mux := http.NewServeMux()
 	h.api.Register(mux)
 	h.srv = httptest.NewServer(mux)
