@@ -37,7 +37,9 @@ func TestCMDBImpactHandWorked(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, db *store.DB) {
 		h := newHarness(t, db)
 		ctx := context.Background()
-		op := func(method, path, body string, want int) []byte { return h.mustDo(auth.Operator, method, path, body, want) }
+		op := func(method, path, body string, want int) []byte {
+			return h.mustDo(auth.Operator, method, path, body, want)
+		}
 		for _, it := range []string{
 			`{"name":"srv-a","class":"server","attributes":{"cpus":16,"ip":"10.0.0.1","serial":"SN-1"},"owner":"infra","location":"paris-1"}`,
 			`{"name":"srv-b","class":"server","attributes":{"cpus":16,"serial":"SN-2"}}`,
@@ -184,7 +186,9 @@ func TestCMDBImpactHandWorked(t *testing.T) {
 func TestCMDBWritesAndMistakes(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, db *store.DB) {
 		h := newHarness(t, db)
-		op := func(method, path, body string, want int) []byte { return h.mustDo(auth.Operator, method, path, body, want) }
+		op := func(method, path, body string, want int) []byte {
+			return h.mustDo(auth.Operator, method, path, body, want)
+		}
 		op("POST", "/api/v1/cis", `{"name":"srv-a","class":"server","attributes":{"serial":"SN-1"}}`, 201)
 		op("POST", "/api/v1/cis", `{"name":"vm-1","class":"vm"}`, 201)
 		problem := func(b []byte) string {
