@@ -26,12 +26,13 @@ type edge struct {
 }
 
 // Graph is the "rests on" structure of items and services, built once and
-// asked many questions. Nodes are items first, then services; names of
-// services carry the prefix "service:" and items "ci:" in paths.
+// asked many questions. Nodes are items first, then services; in paths,
+// items are named "ci:NAME" and services "service:NAME".
 type Graph struct {
 	names   []string
 	items   int
-	index   map[string]int // "ci:NAME" or "service:NAME"
+	item    map[string]int
+	service map[string]int
 	minUp   []int          // > 0 for a cluster
 	down    [][]edge       // what a node rests on (not cluster members)
 	members [][]edge       // a cluster's members
@@ -44,26 +45,24 @@ type Graph struct {
 // dependencies naming unknown nodes are skipped: Validate reports them.
 func NewGraph(set Set, services map[string][]ServiceDep) *Graph {
 	n := len(set.Items) + len(services)
-	g := &Graph{items: len(set.Items), index: make(map[string]int, n), names: make([]string, 0, n),
+	g := &Graph{items: len(set.Items), item: make(map[string]int, len(set.Items)), service: make(map[string]int, len(services)), names: make([]string, 0, n),
 		minUp: make([]int, n), down: make([][]edge, n), members: make([][]edge, n), up: make([][]int, n), retired: make([]bool, n)}
 	for _, it := range set.Items {
-		if _, dup := g.index["ci:"+it.Name]; dup {
-			g.names = append(g.names, "ci:"+it.Name+"#dup")
-			continue
+		if _, dup := g.item[it.Name]; !dup {
+			g.item[it.Name] = len(g.names)
 		}
-		g.index["ci:"+it.Name] = len(g.names)
 		g.minUp[len(g.names)] = it.MinUp
 		g.retired[len(g.names)] = it.Lifecycle == Retired
-		g.names = append(g.names, "ci:"+it.Name)
+		g.names = append(g.names, it.Name)
 	}
 	svcNames := sortedKeys(services)
 	for _, s := range svcNames {
-		g.index["service:"+s] = len(g.names)
-		g.names = append(g.names, "service:"+s)
+		g.service[s] = len(g.names)
+		g.names = append(g.names, s)
 	}
 	for i, r := range set.Relations {
-		from, ok1 := g.index["ci:"+r.From]
-		to, ok2 := g.index["ci:"+r.To]
+		from, ok1 := g.item[r.From]
+		to, ok2 := g.item[r.To]
 		if !ok1 || !ok2 || from == to {
 			continue
 		}
@@ -80,13 +79,12 @@ func NewGraph(set Set, services map[string][]ServiceDep) *Graph {
 		}
 	}
 	for _, s := range svcNames {
-		from := g.index["service:"+s]
+		from := g.service[s]
 		for _, d := range services[s] {
-			key := "service:" + d.Service
+			to, ok := g.service[d.Service]
 			if d.CI != "" {
-				key = "ci:" + d.CI
+				to, ok = g.item[d.CI]
 			}
-			to, ok := g.index[key]
 			if !ok || to == from {
 				continue
 			}
@@ -123,9 +121,9 @@ func (g *Graph) cycles() []apperr.Field {
 				k := slices.Index(path, e.to)
 				loop := make([]string, 0, len(path)-k+1)
 				for _, n := range path[k:] {
-					loop = append(loop, strings.TrimPrefix(g.names[n], "ci:"))
+					loop = append(loop, g.names[n])
 				}
-				loop = append(loop, strings.TrimPrefix(g.names[e.to], "ci:"))
+				loop = append(loop, g.names[e.to])
 				out = append(out, apperr.Field{Path: fmt.Sprintf("relations[%d]", e.rel),
 					Msg: "an item would rest on itself: " + strings.Join(loop, " → ")})
 			}
@@ -157,8 +155,8 @@ type Effect struct {
 // members are up; a hard link passes down on, a soft one degrades.
 // Services are listed in name order. An unknown item has no effect.
 func (g *Graph) Impact(failing string, as availability.State, own func(item string) availability.State) []Effect {
-	start, ok := g.index["ci:"+failing]
-	if !ok || start >= g.items {
+	start, ok := g.item[failing]
+	if !ok {
 		return nil
 	}
 	affected := make([]bool, len(g.names))
@@ -186,17 +184,16 @@ func (g *Graph) Impact(failing string, as availability.State, own func(item stri
 			continue
 		}
 		var path []string
-		for c := n; c >= 0; c = ev.cause[c] {
-			path = append(path, g.names[c])
-			if c == start {
-				break
-			}
+		reached := false
+		for c := n; c >= 0 && !reached; c = ev.cause[c] {
+			path = append(path, g.label(c))
+			reached = c == start
 		}
-		if path[len(path)-1] != g.names[start] {
+		if !reached {
 			continue // down for another reason than the failing item
 		}
 		slices.Reverse(path)
-		out = append(out, Effect{Service: strings.TrimPrefix(g.names[n], "service:"), State: st, Path: path})
+		out = append(out, Effect{Service: g.names[n], State: st, Path: path})
 	}
 	return out
 }
@@ -227,7 +224,7 @@ func (e *evaluator) eval(n int) availability.State {
 	case n == e.start:
 		st = e.as
 	case n < e.g.items && !e.g.retired[n] && e.own != nil:
-		if s := e.own(strings.TrimPrefix(e.g.names[n], "ci:")); s == availability.Down || s == availability.Degraded {
+		if s := e.own(e.g.names[n]); s == availability.Down || s == availability.Degraded {
 			st = s
 		}
 	}
@@ -288,7 +285,7 @@ type Rest struct {
 // every item and service below it, nearest first, each with the strongest
 // kind of link found and one shortest path of that kind.
 func (g *Graph) RestsOn(service string) []Rest {
-	start, ok := g.index["service:"+service]
+	start, ok := g.service[service]
 	if !ok {
 		return nil
 	}
@@ -325,13 +322,21 @@ func (g *Graph) RestsOn(service string) []Rest {
 				kindOf[d.to] = phase
 				var path []string
 				for c := d.to; c != -1; c = prev[c] {
-					path = append(path, g.names[c])
+					path = append(path, g.label(c))
 				}
 				slices.Reverse(path)
-				out = append(out, Rest{Node: g.names[d.to], Kind: phase, Path: path})
+				out = append(out, Rest{Node: g.label(d.to), Kind: phase, Path: path})
 			}
 		}
 	}
 	slices.SortStableFunc(out, func(a, b Rest) int { return len(a.Path) - len(b.Path) })
 	return out
+}
+
+// label names a node in a path: "ci:NAME" or "service:NAME".
+func (g *Graph) label(n int) string {
+	if n < g.items {
+		return "ci:" + g.names[n]
+	}
+	return "service:" + g.names[n]
 }
