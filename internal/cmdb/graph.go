@@ -340,3 +340,82 @@ func (g *Graph) label(n int) string {
 	}
 	return "service:" + g.names[n]
 }
+
+// Neighbour is one node of an item's neighbourhood. Layer is 0 for the
+// item, +d for what rests on it d links away (drawn above), −d for what it
+// rests on (drawn below).
+type Neighbour struct {
+	Node  string
+	Layer int
+}
+
+// Link is one drawn link of a neighbourhood, from the node that rests on
+// to the node it rests on; Soft for a soft dependency, Member for a
+// cluster's member.
+type Link struct {
+	From, To     string
+	Soft, Member bool
+}
+
+// Neighbourhood is what lies within depth links of an item, both ways,
+// at most limit nodes (the nearest kept), in a stable order: by layer,
+// then by name. Links are those between kept nodes.
+func (g *Graph) Neighbourhood(item string, depth, limit int) ([]Neighbour, []Link) {
+	start, ok := g.item[item]
+	if !ok {
+		return nil, nil
+	}
+	layer := map[int]int{start: 0}
+	order := []int{start}
+	walk := func(dir int) {
+		frontier := []int{start}
+		for d := 1; d <= depth && len(frontier) > 0; d++ {
+			var next []int
+			for _, n := range frontier {
+				var tos []int
+				if dir > 0 {
+					tos = g.up[n]
+				} else {
+					for _, e := range slices.Concat(g.down[n], g.members[n]) {
+						tos = append(tos, e.to)
+					}
+				}
+				for _, t := range tos {
+					if _, seen := layer[t]; !seen && len(order) < limit {
+						layer[t] = dir * d
+						order = append(order, t)
+						next = append(next, t)
+					}
+				}
+			}
+			frontier = next
+		}
+	}
+	walk(-1)
+	walk(+1)
+	nodes := make([]Neighbour, 0, len(order))
+	for _, n := range order {
+		nodes = append(nodes, Neighbour{Node: g.label(n), Layer: layer[n]})
+	}
+	slices.SortFunc(nodes, func(a, b Neighbour) int {
+		if a.Layer != b.Layer {
+			return b.Layer - a.Layer
+		}
+		return strings.Compare(a.Node, b.Node)
+	})
+	var links []Link
+	for _, n := range order {
+		for _, e := range g.down[n] {
+			if _, ok := layer[e.to]; ok {
+				links = append(links, Link{From: g.label(n), To: g.label(e.to), Soft: e.soft})
+			}
+		}
+		for _, e := range g.members[n] {
+			if _, ok := layer[e.to]; ok {
+				links = append(links, Link{From: g.label(n), To: g.label(e.to), Member: true})
+			}
+		}
+	}
+	slices.SortFunc(links, func(a, b Link) int { return strings.Compare(a.From+"\x00"+a.To, b.From+"\x00"+b.To) })
+	return nodes, links
+}

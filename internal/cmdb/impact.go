@@ -3,6 +3,8 @@ package cmdb
 import (
 	"context"
 	"fmt"
+	"strings"
+	"time"
 
 	"github.com/sextant-ops/sextant/internal/apperr"
 	"github.com/sextant-ops/sextant/internal/availability"
@@ -55,6 +57,10 @@ func (s *Store) Impact(ctx context.Context, name string, whatIf bool) (Impact, e
 	if err != nil {
 		return Impact{}, err
 	}
+	return impactIn(snap, set, name, whatIf)
+}
+
+func impactIn(snap *timeline.Snapshot, set Set, name string, whatIf bool) (Impact, error) {
 	if !hasItem(set, name) {
 		return Impact{}, apperr.NotFound("configuration item %q", name)
 	}
@@ -117,4 +123,59 @@ func hasItem(set Set, name string) bool {
 		}
 	}
 	return false
+}
+
+// View is what an item's page shows: the item, its relations, its state
+// now, what it takes down now and what it would take down were it down,
+// and its neighbourhood with every node's state ("up", "degraded",
+// "down", "unknown").
+type View struct {
+	Item      StoredItem
+	Relations []Relation
+	State     availability.State
+	Now       Impact
+	WhatIf    Impact
+	Nodes     []Neighbour
+	Links     []Link
+	States    map[string]availability.State
+}
+
+// neighbourhood limits: two links each way, at most 400 nodes drawn.
+const (
+	viewDepth = 2
+	viewLimit = 400
+)
+
+// View gathers an item's page from one snapshot.
+func (s *Store) View(ctx context.Context, name string) (View, error) {
+	it, err := s.GetItem(ctx, name)
+	if err != nil {
+		return View{}, err
+	}
+	v := View{Item: it}
+	if v.Relations, err = s.Relations(ctx, name); err != nil {
+		return View{}, err
+	}
+	snap, set, err := s.snapshot(ctx)
+	if err != nil {
+		return View{}, err
+	}
+	if v.Now, err = impactIn(snap, set, name, false); err != nil {
+		return View{}, err
+	}
+	if v.WhatIf, err = impactIn(snap, set, name, true); err != nil {
+		return View{}, err
+	}
+	v.State = v.Now.State
+	v.Nodes, v.Links = NewGraph(set, serviceDeps(snap.Services)).Neighbourhood(name, viewDepth, viewLimit)
+	v.States = make(map[string]availability.State, len(v.Nodes))
+	for _, n := range v.Nodes {
+		if svc, ok := strings.CutPrefix(n.Node, "service:"); ok {
+			st, _ := snap.Timeline(svc).At(snap.Now.Add(-time.Millisecond))
+			v.States[n.Node] = st
+		} else {
+			v.States[n.Node] = snap.ItemState(strings.TrimPrefix(n.Node, "ci:"))
+		}
+	}
+	return v, nil
 }
