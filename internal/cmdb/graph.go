@@ -33,10 +33,10 @@ type Graph struct {
 	items   int
 	item    map[string]int
 	service map[string]int
-	minUp   []int          // > 0 for a cluster
-	down    [][]edge       // what a node rests on (not cluster members)
-	members [][]edge       // a cluster's members
-	up      [][]int        // the nodes resting on a node, members' clusters included
+	minUp   []int    // > 0 for a cluster
+	down    [][]edge // what a node rests on (not cluster members)
+	members [][]edge // a cluster's members
+	up      [][]int  // the nodes resting on a node, members' clusters included
 	retired []bool
 }
 

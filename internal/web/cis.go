@@ -185,4 +185,3 @@ func newCIGraph(v cmdb.View) *ciGraph {
 	}
 	return g
 }
-
