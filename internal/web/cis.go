@@ -1,14 +1,18 @@
 package web
 
 import (
+	"context"
+	"errors"
 	"net/http"
 	"net/url"
 	"slices"
 	"strings"
 
+	"github.com/sextant-ops/sextant/internal/apperr"
 	"github.com/sextant-ops/sextant/internal/audit"
 	"github.com/sextant-ops/sextant/internal/availability"
 	"github.com/sextant-ops/sextant/internal/cmdb"
+	"github.com/sextant-ops/sextant/internal/incident"
 	"github.com/sextant-ops/sextant/internal/store"
 )
 
@@ -184,4 +188,34 @@ func newCIGraph(v cmdb.View) *ciGraph {
 		g.Links = append(g.Links, ciGraphLink{X1: a.X + a.W/2, Y1: a.Y + a.H, X2: b.X + b.W/2, Y2: b.Y, Soft: l.Soft, Member: l.Member})
 	}
 	return g
+}
+
+// incidentItemImpact is the item an incident's check watches and what it
+// takes down now.
+type incidentItemImpact struct {
+	Item  string
+	State string
+	Rows  []ciImpactRow
+}
+
+// incidentItemImpact answers for an incident opened by a check (its
+// dedup key "check:NAME") that names an item; nil otherwise, or when the
+// check or the item is gone.
+func (u *UI) incidentItemImpact(ctx context.Context, i incident.Incident) (*incidentItemImpact, error) {
+	name, ok := strings.CutPrefix(i.DedupKey, "check:")
+	if !ok || u.deps.CMDB == nil || u.deps.Checks == nil {
+		return nil, nil
+	}
+	c, err := u.deps.Checks.Get(ctx, name)
+	if err != nil || c.CI == "" {
+		return nil, nil
+	}
+	imp, err := u.deps.CMDB.Impact(ctx, c.CI, false)
+	if err != nil {
+		if errors.Is(err, apperr.ErrNotFound) {
+			return nil, nil
+		}
+		return nil, err
+	}
+	return &incidentItemImpact{Item: c.CI, State: imp.State.String(), Rows: u.impactRows(imp.Items)}, nil
 }

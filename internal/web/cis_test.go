@@ -4,11 +4,15 @@ import (
 	"context"
 	"fmt"
 	"testing"
+	"time"
 
+	"github.com/sextant-ops/sextant/internal/availability"
 	"github.com/sextant-ops/sextant/internal/catalog"
 	"github.com/sextant-ops/sextant/internal/cmdb"
+	"github.com/sextant-ops/sextant/internal/monitor"
 	"github.com/sextant-ops/sextant/internal/store"
 	"github.com/sextant-ops/sextant/internal/store/storetest"
+	"github.com/sextant-ops/sextant/internal/timeline"
 )
 
 // TestCIPages: the list, and an item's page with its impact figures, its
@@ -75,4 +79,33 @@ func TestCIGraphLayout(t *testing.T) {
 	if fmt.Sprint(again) != fmt.Sprint(g) {
 		t.Error("the layout differs between two draws")
 	}
+}
+
+// TestIncidentShowsItemImpact: an incident of a check watching an item
+// says which item, and what it takes down now.
+func TestIncidentShowsItemImpact(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		var c *cmdb.Store
+		e := newEnv(t, db, func(d *Deps) {
+			c = cmdb.NewStore(db, d.Catalog, d.Checks, d.Reports, nil)
+			d.Reports.SetItems(c)
+			d.CMDB = c
+		})
+		ctx := context.Background()
+		if _, err := c.PutItem(ctx, "test", cmdb.Item{Name: "db-01", Class: "database"}, catalog.MustCreate); err != nil {
+			t.Fatal(err)
+		}
+		e.putService(catalog.Service{Name: "infra"})
+		e.putService(catalog.Service{Name: "shop", DependsOn: []catalog.Dependency{{CI: "db-01"}},
+			Objective: &catalog.Objective{Availability: "99.9%", DowntimeCost: ptr(1200.0)}})
+		e.putCheck(monitor.Check{Name: "db-ping", Service: "infra", CI: "db-01", Type: "tcp", Host: "127.0.0.1", Port: 1, Interval: "30s"})
+		if err := e.outages.Append(ctx, nil, timeline.Transition{Service: "infra", Input: "check:db-ping", At: time.Now().Add(-time.Hour), State: availability.Down}); err != nil {
+			t.Fatal(err)
+		}
+		id := e.trigger("infra", "check:db-ping", "db-ping is down: connection refused")
+		s := e.login("victor")
+		res, body := e.get(fmt.Sprintf("/incidents/%d", id), &s)
+		wantStatus(t, res, 200)
+		wantContains(t, body, `The check watches <a href="/cis/db-01">db-01</a>`, `href="/services/shop"`, "ci:db-01 → service:shop", "1,200")
+	})
 }
