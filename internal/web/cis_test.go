@@ -48,6 +48,17 @@ func TestCIPages(t *testing.T) {
 			"db-01</a> runs_on <a href=\"/cis/srv-a\">srv-a</a>", "<td>create</td>")
 		res, _ = e.get("/cis/nothing", &s)
 		wantStatus(t, res, 404)
+		res, body = e.get("/services/shop", &s)
+		wantStatus(t, res, 200)
+		wantContains(t, body, `configuration item <a href="/cis/db-01">db-01</a>`)
+		// Editing the service in its form keeps its dependency on the item.
+		op := e.login("olivia")
+		res, _ = e.post("/services/shop/edit", validServiceForm("shop"), &op)
+		wantStatus(t, res, 303)
+		svc, err := e.catalog.GetService(ctx, "shop")
+		if err != nil || len(svc.DependsOn) != 1 || svc.DependsOn[0].CI != "db-01" {
+			t.Fatalf("after the form: %+v %v", svc.DependsOn, err)
+		}
 	})
 }
 
