@@ -24,6 +24,7 @@ import (
 	"github.com/sextant-ops/sextant/internal/availability"
 	"github.com/sextant-ops/sextant/internal/catalog"
 	"github.com/sextant-ops/sextant/internal/change"
+	"github.com/sextant-ops/sextant/internal/cmdb"
 	"github.com/sextant-ops/sextant/internal/config"
 	"github.com/sextant-ops/sextant/internal/desk/mailin"
 	"github.com/sextant-ops/sextant/internal/escalation"
@@ -109,6 +110,7 @@ type App struct {
 	// announcer tells the other replicas what this one changed; nil
 	// without replicas.
 	announcer *announcer
+	cmdb      *cmdb.Store
 
 	engine    *incident.Engine
 	ingest    *incident.Ingester
@@ -208,6 +210,9 @@ func New(ctx context.Context, o Options) (*App, error) {
 	a.reports = timeline.NewReporter(a.catalog, a.outages, o.Now)
 	a.metrics = newMetrics(o.Version, db, a.reports, o.Log)
 	a.checks = monitor.NewStore(db, o.Now)
+	// Services' timelines follow the configuration items they depend on.
+	a.cmdb = cmdb.NewStore(db, a.catalog, a.checks, a.reports, o.Now)
+	a.reports.SetItems(a.cmdb)
 	if a.signer, err = incident.LoadSigner(ctx, db); err != nil {
 		db.Close()
 		return nil, err
@@ -371,8 +376,9 @@ func (a *App) applyConfig(ctx context.Context, actor string) (catalog.Changes, e
 			return catalog.Changes{}, err
 		}
 	}
-	ch, err := a.catalog.ApplyFile(ctx, actor, cfg.Catalog, a.checks.FileHook(actor, cfg.Checks))
+	ch, err := a.catalog.ApplyFile(ctx, actor, cfg.Catalog, a.checks.FileHook(actor, cfg.Checks), a.cmdb.FileHook(actor, cfg.CMDB))
 	if err == nil {
+		a.cmdb.SetClasses(cfg.CMDB.Classes)
 		a.outbound.Store(&cfg.Outbound)
 		a.auth.RequireSecondFactor(cfg.RequireSecondFactor)
 		currency := cfg.Currency
@@ -474,7 +480,7 @@ func (a *App) buildHandler() error {
 	api := httpapi.New(httpapi.Deps{Log: a.log, Auth: a.auth, Catalog: a.catalog, DB: a.db, Outages: a.outages, Reporter: a.reports,
 		Checks: a.checks, Monitor: a.monitor, PublicURL: a.opts.PublicURL, Config: a, Version: a.opts.Version,
 		Engine: a.engine, Ingest: a.ingest, Incidents: a.incidents, KnownService: a.services.known, IngestMetrics: a.metrics.ingest,
-		Postmortems: postmortems, KnownErrors: knownErrors, Changes: &change.Store{DB: a.db},
+		Postmortems: postmortems, KnownErrors: knownErrors, Changes: &change.Store{DB: a.db}, CMDB: a.cmdb,
 		Setup: a.setup, Capacity: a.capacityDeps(),
 		Deliveries: func(ctx context.Context, id int64) (any, error) { return a.outbox.Deliveries(ctx, id) },
 		OnCall:     &a.oncall, Reassigner: a.escalate, Overrides: a.overrides, Subscribers: a.subscribers,
@@ -497,7 +503,7 @@ func (a *App) buildHandler() error {
 		}})
 	api.Register(mux)
 	ui, err := web.New(web.Deps{Log: a.log, Auth: a.auth, Catalog: a.catalog, Outages: a.outages, Reports: a.reports, Monitor: a.monitor, Checks: a.checks, PublicURL: a.opts.PublicURL,
-		Incidents: a.incidents, Signer: a.signer, Deliveries: a.outbox.Deliveries, Postmortems: postmortems, KnownErrors: knownErrors,
+		Incidents: a.incidents, Signer: a.signer, Deliveries: a.outbox.Deliveries, Postmortems: postmortems, KnownErrors: knownErrors, CMDB: a.cmdb,
 		OnCall: &a.oncall, Reassign: a.escalate.Reassign, Overrides: a.overrides, Reachable: a.oncall.Reachable,
 		Setup: a.setup, Capacity: a.capacityDeps(),
 		Escalation: func(ctx context.Context, id int64) (escalation.State, bool, error) {

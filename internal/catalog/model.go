@@ -59,10 +59,12 @@ type Service struct {
 	Maintenance []MaintenanceWindow `json:"maintenance,omitempty" yaml:"maintenance"`
 }
 
-// Dependency says that a service needs another one. A hard dependency takes
+// Dependency says that a service needs another one, or a configuration
+// item of the CMDB (CI, exactly one of the two). A hard dependency takes
 // the service down with it; a soft one only degrades it.
 type Dependency struct {
-	Service string `json:"service" yaml:"service"`
+	Service string `json:"service,omitempty" yaml:"service"`
+	CI      string `json:"ci,omitempty" yaml:"ci"`
 	Kind    string `json:"kind,omitempty" yaml:"kind"`
 }
 

@@ -37,6 +37,13 @@ var slug = regexp.MustCompile(`^[a-z0-9](?:[a-z0-9_-]{0,62}[a-z0-9])?$`)
 // at most 64 characters. Names appear in URLs, metrics labels and config.
 func ValidName(s string) bool { return slug.MatchString(s) }
 
+var itemName = regexp.MustCompile(`^[a-z0-9][a-z0-9_.-]{0,99}$`)
+
+// ValidItemName says whether s can name a configuration item of the CMDB
+// or one of its classes: lower-case letters, digits, '-', '_' and '.' (host
+// names keep their dots), at most 100.
+func ValidItemName(s string) bool { return itemName.MatchString(s) }
+
 // Validate checks a whole catalog and returns every problem, each with a
 // path as the config file spells it ("calendars.office.timezone",
 // "services[0].objective.availability"). Services are checked in order; a
@@ -204,9 +211,26 @@ func checkService(s Service, names map[string]int, calendars map[string]bool) []
 	seen := map[string]bool{}
 	for i, d := range s.DependsOn {
 		p := fmt.Sprintf("depends_on[%d]", i)
+		// An item of the CMDB is checked against the CMDB where both are
+		// known (the config file, the CMDB's own writes).
+		if d.CI != "" {
+			switch {
+			case d.Service != "":
+				inv.Add(p+".ci", "name a service or an item (ci), not both")
+			case !ValidItemName(d.CI):
+				inv.Add(p+".ci", "%q is not an item name", d.CI)
+			case seen["ci:"+d.CI]:
+				inv.Add(p+".ci", "%q is listed twice", d.CI)
+			}
+			seen["ci:"+d.CI] = true
+			if d.Kind != "" && d.Kind != Hard && d.Kind != Soft {
+				inv.Add(p+".kind", "must be %q or %q, not %q", Hard, Soft, d.Kind)
+			}
+			continue
+		}
 		switch _, ok := names[d.Service]; {
 		case d.Service == "":
-			inv.Add(p+".service", "is required")
+			inv.Add(p+".service", "is required (or ci, to depend on a configuration item)")
 		case d.Service == s.Name:
 			inv.Add(p+".service", "a service cannot depend on itself")
 		case !ok:

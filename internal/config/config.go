@@ -16,6 +16,7 @@ import (
 	"github.com/sextant-ops/sextant/internal/auth"
 	"github.com/sextant-ops/sextant/internal/capacity"
 	"github.com/sextant-ops/sextant/internal/catalog"
+	"github.com/sextant-ops/sextant/internal/cmdb"
 	"github.com/sextant-ops/sextant/internal/config/yamlpos"
 	"github.com/sextant-ops/sextant/internal/escalation"
 	"github.com/sextant-ops/sextant/internal/incident"
@@ -56,6 +57,9 @@ type File struct {
 	Currency string `yaml:"currency"`
 	// Capacity sets the rules of team capacity planning.
 	Capacity capacity.Config `yaml:"capacity"`
+	// CMDB declares classes of configuration items beyond the built-in
+	// ones, and items and relations the file owns.
+	CMDB cmdb.Set `yaml:"cmdb"`
 }
 
 // Config is a validated config file.
@@ -83,6 +87,8 @@ type Config struct {
 	Currency string
 	// Capacity holds the capacity planner's rules.
 	Capacity capacity.Config
+	// CMDB is the file's classes, items and relations.
+	CMDB cmdb.Set
 }
 
 // Problems is every mistake found in a file, each with line and column. It
@@ -194,6 +200,7 @@ func Parse(src []byte, getenv func(string) (string, bool)) (*Config, error) {
 	}
 	required, authProblems := f.Auth.Compile()
 	fields = append(fields, authProblems...)
+	fields = append(fields, apperr.Prefixed("cmdb", cmdb.Validate(f.CMDB))...)
 	if msg := validCurrency(f.Currency); msg != "" {
 		fields = append(fields, apperr.Field{Path: "currency", Msg: msg})
 	}
@@ -219,7 +226,7 @@ func Parse(src []byte, getenv func(string) (string, bool)) (*Config, error) {
 	}
 	return &Config{Catalog: cat, Checks: f.Checks, Incident: setup, Channels: f.Channels,
 		Users: f.Users, Schedules: f.Schedules, Mail: f.Mail, NtfyURL: f.NtfyURL, StatusPages: f.StatusPages, Outbound: outbound, OIDC: f.OIDC,
-		RequireSecondFactor: required, Currency: f.Currency, Capacity: f.Capacity}, nil
+		RequireSecondFactor: required, Currency: f.Currency, Capacity: f.Capacity, CMDB: f.CMDB}, nil
 }
 
 // validCurrency says what is wrong with a currency code, "" when nothing:

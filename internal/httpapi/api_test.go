@@ -15,6 +15,7 @@ import (
 
 	"github.com/sextant-ops/sextant/internal/auth"
 	"github.com/sextant-ops/sextant/internal/catalog"
+	"github.com/sextant-ops/sextant/internal/cmdb"
 	"github.com/sextant-ops/sextant/internal/escalation"
 	"github.com/sextant-ops/sextant/internal/httpapi"
 	"github.com/sextant-ops/sextant/internal/incident"
@@ -49,6 +50,8 @@ type harness struct {
 	// the server; a test sets them.
 	capacitySources capacity.Sources
 	auth            *auth.Service
+	// cmdb keeps configuration items; the reporter follows them.
+	cmdb *cmdb.Store
 }
 
 func newHarness(t *testing.T, db *store.DB) *harness {
@@ -80,6 +83,8 @@ func newHarness(t *testing.T, db *store.DB) *harness {
 	t.Cleanup(cancel)
 	ingest.Start(ictx)
 	reporter := timeline.NewReporter(h.cat, outages, func() time.Time { return testNow })
+	h.cmdb = cmdb.NewStore(db, h.cat, h.checks, reporter, nil)
+	reporter.SetItems(h.cmdb)
 	h.knownErrors = knownerror.NewStore(db, nil, nil)
 	h.engine.KnownError = h.knownErrors.Match
 	h.postmortems = postmortem.NewStore(db, reporter, nil)
@@ -88,7 +93,7 @@ func newHarness(t *testing.T, db *store.DB) *harness {
 		Checks: h.checks, Monitor: h.mon, Version: "test",
 		Engine: h.engine, Ingest: ingest, Incidents: &incident.Store{DB: db, Engine: h.engine},
 		KnownService: func(name string) bool { _, err := h.cat.GetService(ctx, name); return err == nil },
-		OnCall:       noOnCall{}, Setup: testSetup(db, h.cat),
+		OnCall:       noOnCall{}, Setup: testSetup(db, h.cat), CMDB: h.cmdb,
 		Capacity: &capacity.Deps{Store: &capacity.Store{DB: db, Now: func() time.Time { return testNow }},
 			Sources: func() capacity.Sources { return h.capacitySources }, Known: h.capacityKnown}})
 	mux := http.NewServeMux()

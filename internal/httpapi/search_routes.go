@@ -13,13 +13,13 @@ import (
 
 func (a *API) searchRoutes() []Route {
 	return []Route{
-		{Method: "GET", Path: "/api/v1/search", Summary: "Find services, checks, incidents and people, grouped by kind", Tag: "search", Role: auth.Viewer,
+		{Method: "GET", Path: "/api/v1/search", Summary: "Find services, checks, incidents, people and configuration items, grouped by kind", Tag: "search", Role: auth.Viewer,
 			Description: "Matches anywhere in services' names, titles and owners, checks' names and targets, incidents' ids, summaries and dedup keys, " +
 				"and people's names and e-mail addresses, ignoring case; `%` and `_` mean themselves. Each group holds at most `limit` hits " +
 				"(incidents newest first) and says whether there are `more`.",
 			Query: []Param{
 				{Name: "q", In: "query", Description: "what to look for (required, at most 200 characters)"},
-				{Name: "kind", In: "query", Description: "only this kind: services, checks, incidents or people"},
+				{Name: "kind", In: "query", Description: "only this kind: services, checks, incidents, people or items"},
 				{Name: "limit", In: "query", Type: "integer", Description: "hits of each kind, 1 to 50 (default 5)"},
 			}, Response: search.Result{}, Status: 200, Handle: a.search},
 	}
@@ -27,7 +27,7 @@ func (a *API) searchRoutes() []Route {
 
 // searcher searches what the API serves.
 func (a *API) searcher() *search.Searcher {
-	s := &search.Searcher{DB: a.deps.DB, Catalog: a.deps.Catalog, Checks: a.deps.Checks}
+	s := &search.Searcher{DB: a.deps.DB, Catalog: a.deps.Catalog, Checks: a.deps.Checks, Items: a.deps.CMDB}
 	if a.deps.OnCall != nil {
 		s.People = func() []escalation.Person { return a.deps.OnCall.People() }
 	}

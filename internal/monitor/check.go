@@ -40,7 +40,10 @@ const LocationLocal = "local"
 type Check struct {
 	Name    string `json:"name" yaml:"name"`
 	Service string `json:"service" yaml:"service"`
-	Type    string `json:"type" yaml:"type"`
+	// CI names the configuration item the check watches: its state is
+	// the item's, and reaches every service that depends on the item.
+	CI   string `json:"ci,omitempty" yaml:"ci"`
+	Type string `json:"type" yaml:"type"`
 
 	// HTTP.
 	URL    string `json:"url,omitempty" yaml:"url"`
@@ -197,6 +200,9 @@ func Compile(c Check, services map[string]bool) (*Compiled, []apperr.Field) {
 		inv.Add("service", "is required: the service this check watches")
 	case services != nil && !services[c.Service]:
 		inv.Add("service", "unknown service %q", c.Service)
+	}
+	if c.CI != "" && !catalog.ValidItemName(c.CI) {
+		inv.Add("ci", "%q is not an item name", c.CI)
 	}
 	dur := func(field, val string, def time.Duration) time.Duration {
 		if val == "" {

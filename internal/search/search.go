@@ -13,6 +13,7 @@ import (
 
 	"github.com/sextant-ops/sextant/internal/apperr"
 	"github.com/sextant-ops/sextant/internal/catalog"
+	"github.com/sextant-ops/sextant/internal/cmdb"
 	"github.com/sextant-ops/sextant/internal/escalation"
 	"github.com/sextant-ops/sextant/internal/monitor"
 	"github.com/sextant-ops/sextant/internal/store"
@@ -24,10 +25,11 @@ const (
 	KindChecks    = "checks"
 	KindIncidents = "incidents"
 	KindPeople    = "people"
+	KindItems     = "items"
 )
 
 // Kinds lists every kind, in the order the answer groups them.
-var Kinds = []string{KindServices, KindChecks, KindIncidents, KindPeople}
+var Kinds = []string{KindServices, KindChecks, KindIncidents, KindPeople, KindItems}
 
 // DefaultLimit is how many hits of each kind an answer holds unless asked
 // for more; MaxLimit is the most it holds.
@@ -63,6 +65,8 @@ func (g Group) Label() string {
 		return "Checks"
 	case KindIncidents:
 		return "Incidents"
+	case KindItems:
+		return "Configuration items"
 	}
 	return "People"
 }
@@ -98,6 +102,8 @@ type Searcher struct {
 	Catalog *catalog.Store
 	Checks  *monitor.Store
 	People  func() []escalation.Person
+	// Items, when set, is the CMDB.
+	Items *cmdb.Store
 }
 
 // Validate checks a query, naming the field and the reason.
@@ -157,6 +163,8 @@ func (s *Searcher) Search(ctx context.Context, q Query) (Result, error) {
 			hits, err = s.incidents(ctx, text, limit+1)
 		case KindPeople:
 			hits = s.people(text, limit+1)
+		case KindItems:
+			hits, err = s.items(ctx, text, limit+1)
 		}
 		if err != nil {
 			return Result{}, err
@@ -203,6 +211,36 @@ func (s *Searcher) services(ctx context.Context, text string, n int) ([]Hit, err
 				detail = strings.TrimPrefix(detail+" · owner "+sv.Owner, " · ")
 			}
 			out = append(out, Hit{Name: sv.Name, Detail: detail, URL: "/services/" + url.PathEscape(sv.Name)})
+		}
+	}
+	return out, nil
+}
+
+// items searches configuration items by name, class, owner, location
+// and attribute values (a host name, an address, a serial number).
+func (s *Searcher) items(ctx context.Context, text string, n int) ([]Hit, error) {
+	if s.Items == nil {
+		return nil, nil
+	}
+	set, err := s.Items.Load(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("search: items: %w", err)
+	}
+	var out []Hit
+	for _, it := range set.Items {
+		if len(out) == n {
+			break
+		}
+		fields := []string{it.Name, it.Class, it.Owner, it.Location}
+		for _, v := range it.Attributes {
+			fields = append(fields, string(v))
+		}
+		if matches(text, fields...) {
+			detail := it.Class
+			if it.Location != "" {
+				detail += " · " + it.Location
+			}
+			out = append(out, Hit{Name: it.Name, Detail: detail, URL: "/cis/" + url.PathEscape(it.Name)})
 		}
 	}
 	return out, nil

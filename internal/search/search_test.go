@@ -11,6 +11,7 @@ import (
 
 	"github.com/sextant-ops/sextant/internal/apperr"
 	"github.com/sextant-ops/sextant/internal/catalog"
+	"github.com/sextant-ops/sextant/internal/cmdb"
 	"github.com/sextant-ops/sextant/internal/escalation"
 	"github.com/sextant-ops/sextant/internal/incident"
 	"github.com/sextant-ops/sextant/internal/monitor"
@@ -73,7 +74,16 @@ func TestSearch(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		s := &search.Searcher{DB: db, Catalog: cat, Checks: checks, People: func() []escalation.Person {
+		items := cmdb.NewStore(db, cat, checks, nil, nil)
+		for _, it := range []cmdb.Item{
+			{Name: "srv-paris-1", Class: "server", Location: "Paris DC", Attributes: map[string]cmdb.Value{"ip": "10.1.2.3"}},
+			{Name: "orders-db", Class: "database", Owner: "dba"},
+		} {
+			if _, err := items.PutItem(ctx, "test", it, catalog.MustCreate); err != nil {
+				t.Fatal(err)
+			}
+		}
+		s := &search.Searcher{DB: db, Catalog: cat, Checks: checks, Items: items, People: func() []escalation.Person {
 			return []escalation.Person{{Name: "alice", DisplayName: "Alice Liddell", Email: "alice@example.com"}, {Name: "bob", Email: "bob@ops.example"}}
 		}}
 		for _, c := range []struct {
@@ -97,6 +107,9 @@ func TestSearch(t *testing.T) {
 			{"person by name", "alice", "", map[string]string{"people": "Alice Liddell (alice)"}},
 			{"person by e-mail", "ops.EXAMPLE", "", map[string]string{"people": "bob"}},
 			{"one kind only", "shop", "checks", map[string]string{"checks": "shop-home"}},
+			{"item by name", "ORDERS", "", map[string]string{"items": "orders-db"}},
+			{"item by location", "paris dc", "", map[string]string{"items": "srv-paris-1"}},
+			{"item by attribute", "10.1.2", "", map[string]string{"items": "srv-paris-1"}},
 		} {
 			t.Run(c.name, func(t *testing.T) {
 				res, err := s.Search(ctx, search.Query{Text: c.q, Kind: c.kind})
@@ -136,7 +149,7 @@ func TestSearch(t *testing.T) {
 			}{
 				{"empty", search.Query{Text: "  "}, "q: type what to look for"},
 				{"too long", search.Query{Text: strings.Repeat("x", search.MaxQuery+1)}, "q: is longer than 200 characters"},
-				{"unknown kind", search.Query{Text: "x", Kind: "tickets"}, `kind: must be one of services, checks, incidents, people, not "tickets"`},
+				{"unknown kind", search.Query{Text: "x", Kind: "tickets"}, `kind: must be one of services, checks, incidents, people, items, not "tickets"`},
 				{"limit too high", search.Query{Text: "x", Limit: search.MaxLimit + 1}, "limit: must be between 1 and 50"},
 			} {
 				t.Run(c.name, func(t *testing.T) {

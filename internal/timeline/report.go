@@ -29,6 +29,7 @@ type ServiceReport struct {
 type Reporter struct {
 	catalog *catalog.Store
 	outages *Store
+	items   Items
 	now     func() time.Time
 }
 
@@ -54,6 +55,8 @@ type Snapshot struct {
 	outages  map[string][]availability.Outage
 	inputs   map[string]map[string][]availability.Transition
 	memo     map[string]availability.Timeline
+	items    map[string]Item
+	itemMemo map[string]availability.Timeline
 }
 
 // Snapshot loads the catalog and all recorded outages.
@@ -68,7 +71,12 @@ func (r *Reporter) Snapshot(ctx context.Context) (*Snapshot, error) {
 	}
 	names := make([]string, 0, len(cat.Services))
 	s := &Snapshot{Now: r.now().UTC(), Services: map[string]catalog.Service{}, Compiled: compiled,
-		outages: map[string][]availability.Outage{}, memo: map[string]availability.Timeline{}}
+		outages: map[string][]availability.Outage{}, memo: map[string]availability.Timeline{}, itemMemo: map[string]availability.Timeline{}}
+	if r.items != nil {
+		if s.items, err = r.items.TimelineItems(ctx); err != nil {
+			return nil, err
+		}
+	}
 	for _, svc := range cat.Services {
 		s.Services[svc.Name] = svc
 		names = append(names, svc.Name)
@@ -88,7 +96,8 @@ func (r *Reporter) Snapshot(ctx context.Context) (*Snapshot, error) {
 
 // Timeline is the service's state timeline up to the snapshot's now: its
 // own inputs (recorded outages, and each input's stored transitions)
-// combined, the worst state winning, then its dependencies laid over it (down while a hard
+// combined, the worst state winning, then its dependencies — services and
+// configuration items (ItemTimeline) — laid over it (down while a hard
 // dependency is down, degraded while a soft one is not up). Each interval's
 // Source names the input that caused it.
 func (s *Snapshot) Timeline(name string) availability.Timeline {
@@ -111,7 +120,14 @@ func (s *Snapshot) Timeline(name string) availability.Timeline {
 	}
 	var hard, soft []availability.Timeline
 	for _, d := range svc.DependsOn {
-		dep := s.Timeline(d.Service).Relabel(d.Service)
+		// An item keeps its own sources ("ci:db-01 via check:db-ping"),
+		// so the service's interval names the item and what saw it fail.
+		var dep availability.Timeline
+		if d.CI != "" {
+			dep = s.ItemTimeline(d.CI)
+		} else {
+			dep = s.Timeline(d.Service).Relabel(d.Service)
+		}
 		if d.Kind == catalog.Soft {
 			soft = append(soft, dep)
 		} else {

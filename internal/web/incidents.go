@@ -256,6 +256,9 @@ type incidentDetailPage struct {
 	// Effect is what the service's timeline shows over the incident's
 	// span: down, degraded or none (see incidentEffect).
 	Effect string
+	// ItemImpact is, for an incident of a check that watches a
+	// configuration item, what the item takes down now.
+	ItemImpact *incidentItemImpact
 	// Alerts is one page of a group incident's alerts (AlertCounts counts
 	// them all); AlertsNextURL shows the next page, empty on the last.
 	Alerts        []incidentAlert
@@ -416,6 +419,9 @@ func (u *UI) incidentPage(r *http.Request, id int64) (*incidentDetailPage, error
 	}
 	dp.DetailsJSON = prettyJSON(i.Details)
 	if dp.Effect, err = u.incidentEffect(ctx, i); err != nil {
+		return nil, err
+	}
+	if dp.ItemImpact, err = u.incidentItemImpact(ctx, i); err != nil {
 		return nil, err
 	}
 	if dp.AlertCounts, err = u.deps.Incidents.CountAlerts(ctx, id); err != nil {

@@ -40,6 +40,7 @@ var navigation = []navGroup{
 	}},
 	{Name: "Service desk"},
 	{Name: "Configuration", Items: []navItem{
+		{"Configuration items", "/cis", "cis", auth.Viewer},
 		{"Calendars", "/calendars", "calendars", auth.Viewer},
 		{"Channels", "/channels", "channels", auth.Viewer},
 		{"Escalation policies", "/escalation-policies", "escalation-policies", auth.Viewer},

@@ -42,7 +42,7 @@ func (u *UI) search(w http.ResponseWriter, r *http.Request) error {
 	if sp.Kind != "" {
 		sq.Limit = searchPageLimit
 	}
-	s := &search.Searcher{DB: u.deps.Incidents.DB, Catalog: u.deps.Catalog, Checks: u.deps.Checks,
+	s := &search.Searcher{DB: u.deps.Incidents.DB, Catalog: u.deps.Catalog, Checks: u.deps.Checks, Items: u.deps.CMDB,
 		People: func() []escalation.Person { return u.onCall().People() }}
 	res, err := s.Search(r.Context(), sq)
 	var inv *apperr.Invalid

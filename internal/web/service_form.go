@@ -229,7 +229,9 @@ func newServiceForm(s catalog.Service, create bool, cat catalog.Catalog) *servic
 		f.Tier = strconv.Itoa(s.Tier)
 	}
 	for _, d := range s.DependsOn {
-		f.Deps = append(f.Deps, depRow{Service: d.Service, Kind: d.Kind})
+		if d.CI == "" {
+			f.Deps = append(f.Deps, depRow{Service: d.Service, Kind: d.Kind})
+		}
 	}
 	if o := s.Objective; o != nil {
 		f.Obj = objectiveForm{Hours: o.Hours, Period: o.Period, Availability: string(o.Availability), MaxOutage: o.MaxOutage,
@@ -396,6 +398,20 @@ func (u *UI) saveService(w http.ResponseWriter, r *http.Request, name string, mo
 	f, s, err := parseServiceForm(r, name, mode == catalog.MustCreate, cat)
 	if err != nil {
 		return withValidation(err, func() error { return u.deps.Catalog.ValidateService(r.Context(), s) })
+	}
+	// The form edits dependencies on services; those on configuration
+	// items (made in the file or the API) are kept as they are.
+	if mode == catalog.MustExist {
+		for _, old := range cat.Services {
+			if old.Name != s.Name {
+				continue
+			}
+			for _, d := range old.DependsOn {
+				if d.CI != "" {
+					s.DependsOn = append(s.DependsOn, d)
+				}
+			}
+		}
 	}
 	saved, err := u.deps.Catalog.PutService(r.Context(), principal(r).Actor(), s, mode)
 	if err != nil {

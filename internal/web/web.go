@@ -21,6 +21,7 @@ import (
 	"github.com/sextant-ops/sextant/internal/audit"
 	"github.com/sextant-ops/sextant/internal/auth"
 	"github.com/sextant-ops/sextant/internal/catalog"
+	"github.com/sextant-ops/sextant/internal/cmdb"
 	"github.com/sextant-ops/sextant/internal/escalation"
 	"github.com/sextant-ops/sextant/internal/incident"
 	"github.com/sextant-ops/sextant/internal/knownerror"
@@ -58,6 +59,9 @@ type Deps struct {
 	// pages are not found.
 	Postmortems *postmortem.Store
 	KnownErrors *knownerror.Store
+	// CMDB backs the configuration item pages; without it they are not
+	// found.
+	CMDB *cmdb.Store
 	// OnCall is the on-call directory (people, schedules, escalation
 	// policies) behind the on-call pages; without it they show none.
 	OnCall OnCall
@@ -189,7 +193,7 @@ func (u *UI) refuseBadBytes(next http.Handler) http.Handler {
 // as cross-site never reaches a page that changes anything.
 func (u *UI) Register(mux *http.ServeMux) {
 	for _, p := range []string{"/", "/login", "/login/oidc", sso.CallbackPath, "/login/code", "/account/", "/logout", "/static/", "/dashboard/", "/incidents", "/incidents/", "/oncall", "/oncall/", "/services", "/services/", "/checks", "/checks/", "/calendars", "/calendars/",
-		"/postmortems", "/postmortems/", "/known-errors", "/known-errors/", "/admin", "/admin/", "/events/", "/profile", "/search"} {
+		"/postmortems", "/postmortems/", "/known-errors", "/known-errors/", "/cis", "/cis/", "/admin", "/admin/", "/events/", "/profile", "/search"} {
 		mux.Handle(p, u.handler)
 	}
 	mux.Handle("/maintenance", u.handler)
@@ -247,6 +251,8 @@ func (u *UI) routes() http.Handler {
 	mux.Handle("POST /postmortems/{id}/items/{item}/state", u.page(auth.Operator, u.setPostmortemItemState))
 	mux.Handle("POST /postmortems/{id}/items/{item}/delete", u.page(auth.Operator, u.deletePostmortemItem))
 	mux.Handle("GET /known-errors", u.page(auth.Viewer, u.listKnownErrors))
+	mux.Handle("GET /cis", u.page(auth.Viewer, u.listCIs))
+	mux.Handle("GET /cis/{name}", u.page(auth.Viewer, u.showCI))
 	mux.Handle("GET /known-errors/new", u.page(auth.Operator, u.newKnownError))
 	mux.Handle("POST /known-errors/new", u.page(auth.Operator, u.createKnownError))
 	mux.Handle("GET /known-errors/{id}", u.page(auth.Viewer, u.showKnownError))
