@@ -35,6 +35,7 @@ import (
 	"github.com/sextant-ops/sextant/internal/override"
 	"github.com/sextant-ops/sextant/internal/postmortem"
 	"github.com/sextant-ops/sextant/internal/probe"
+	"github.com/sextant-ops/sextant/internal/recovery"
 	"github.com/sextant-ops/sextant/internal/setup"
 	"github.com/sextant-ops/sextant/internal/sso"
 	"github.com/sextant-ops/sextant/internal/status"
@@ -86,7 +87,9 @@ type App struct {
 	outages *timeline.Store
 	reports *timeline.Reporter
 	checks  *monitor.Store
-	monitor *monitor.Monitor
+	// recovery keeps backup runs, restore tests, DR plans and drills.
+	recovery *recovery.Store
+	monitor  *monitor.Monitor
 
 	engine    *incident.Engine
 	ingest    *incident.Ingester
@@ -185,6 +188,7 @@ func New(ctx context.Context, o Options) (*App, error) {
 	a.reports = timeline.NewReporter(a.catalog, a.outages, o.Now)
 	a.metrics = newMetrics(o.Version, db, a.reports, o.Log)
 	a.checks = monitor.NewStore(db, o.Now)
+	a.recovery = a.newRecovery()
 	if a.signer, err = incident.LoadSigner(ctx, db); err != nil {
 		db.Close()
 		return nil, err
@@ -331,6 +335,9 @@ func (a *App) applyConfig(ctx context.Context, actor string) (catalog.Changes, e
 	}
 	ch, err := a.catalog.ApplyFile(ctx, actor, cfg.Catalog, a.checks.FileHook(actor, cfg.Checks))
 	if err == nil {
+		err = a.recovery.ApplyFile(ctx, actor, cfg.Plans)
+	}
+	if err == nil {
 		a.outbound.Store(&cfg.Outbound)
 		a.auth.RequireSecondFactor(cfg.RequireSecondFactor)
 		currency := cfg.Currency
@@ -435,7 +442,7 @@ func (a *App) buildHandler() error {
 		Checks: a.checks, Monitor: a.monitor, PublicURL: a.opts.PublicURL, Config: a, Version: a.opts.Version,
 		Engine: a.engine, Ingest: a.ingest, Incidents: a.incidents, KnownService: a.services.known, IngestMetrics: a.metrics.ingest,
 		Postmortems: postmortems, KnownErrors: knownErrors, Changes: &change.Store{DB: a.db},
-		Setup:      a.setup,
+		Setup: a.setup, Recovery: a.recovery,
 		Deliveries: func(ctx context.Context, id int64) (any, error) { return a.outbox.Deliveries(ctx, id) },
 		OnCall:     &a.oncall, Reassigner: a.escalate, Overrides: a.overrides, Subscribers: a.subscribers,
 		StatusPage: func(name string) bool {

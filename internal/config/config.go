@@ -11,16 +11,19 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/sextant-ops/sextant/internal/apperr"
 	"github.com/sextant-ops/sextant/internal/auth"
 	"github.com/sextant-ops/sextant/internal/catalog"
 	"github.com/sextant-ops/sextant/internal/config/yamlpos"
+	"github.com/sextant-ops/sextant/internal/duration"
 	"github.com/sextant-ops/sextant/internal/escalation"
 	"github.com/sextant-ops/sextant/internal/incident"
 	"github.com/sextant-ops/sextant/internal/monitor"
 	"github.com/sextant-ops/sextant/internal/notify"
 	"github.com/sextant-ops/sextant/internal/oncall"
+	"github.com/sextant-ops/sextant/internal/recovery"
 	"github.com/sextant-ops/sextant/internal/sso"
 	"github.com/sextant-ops/sextant/internal/status"
 )
@@ -53,6 +56,13 @@ type File struct {
 	// Currency is the ISO 4217 code of every amount of money (downtime
 	// cost, budgets), shown after it; empty shows plain numbers.
 	Currency string `yaml:"currency"`
+	// Recovery holds the services' disaster-recovery plans.
+	Recovery Recovery `yaml:"recovery"`
+}
+
+// Recovery is the `recovery:` section of the config file.
+type Recovery struct {
+	Plans []recovery.Plan `yaml:"plans"`
 }
 
 // Config is a validated config file.
@@ -78,6 +88,8 @@ type Config struct {
 	RequireSecondFactor []auth.Role
 	// Currency is the ISO 4217 code amounts are shown in, "" for none.
 	Currency string
+	// Plans are the disaster-recovery plans the file declares.
+	Plans []recovery.Plan
 }
 
 // Problems is every mistake found in a file, each with line and column. It
@@ -208,6 +220,7 @@ func Parse(src []byte, getenv func(string) (string, bool)) (*Config, error) {
 	if msg := validCurrency(f.Currency); msg != "" {
 		fields = append(fields, apperr.Field{Path: "currency", Msg: msg})
 	}
+	fields = append(fields, validatePlans(f.Recovery.Plans, cat, f.Checks)...)
 	for _, fe := range fields {
 		e := pos.At(fe.Path, fe.Msg)
 		if !slices.ContainsFunc(problems, func(x yamlpos.Error) bool { return x.Line == e.Line && x.Column == e.Column }) {
@@ -225,7 +238,38 @@ func Parse(src []byte, getenv func(string) (string, bool)) (*Config, error) {
 	}
 	return &Config{Catalog: cat, Checks: f.Checks, Incident: setup, Channels: f.Channels,
 		Users: f.Users, Schedules: f.Schedules, Mail: f.Mail, NtfyURL: f.NtfyURL, StatusPages: f.StatusPages, Outbound: outbound, OIDC: f.OIDC,
-		RequireSecondFactor: required, Currency: f.Currency}, nil
+		RequireSecondFactor: required, Currency: f.Currency, Plans: f.Recovery.Plans}, nil
+}
+
+// BackupRPOs maps each backup job among checks to its rpo (zero when it
+// does not parse: the check's own validation says so).
+func BackupRPOs(checks []monitor.Check) map[string]time.Duration {
+	out := map[string]time.Duration{}
+	for _, c := range checks {
+		if c.Kind == monitor.KindBackup {
+			out[c.Name], _ = duration.Parse(c.RPO)
+		}
+	}
+	return out
+}
+
+// validatePlans judges the file's DR plans against the services and backup
+// jobs the file declares.
+func validatePlans(plans []recovery.Plan, cat catalog.Catalog, checks []monitor.Check) []apperr.Field {
+	facts := recovery.Facts{Services: recovery.ServiceFacts(cat.Services), BackupRPOs: BackupRPOs(checks)}
+	var fields []apperr.Field
+	names := map[string]int{}
+	for i, p := range plans {
+		path := fmt.Sprintf("recovery.plans[%d]", i)
+		_, problems := recovery.CompilePlan(p, &facts)
+		fields = append(fields, apperr.Prefixed(path, problems)...)
+		if j, dup := names[p.Name]; dup && p.Name != "" {
+			fields = append(fields, apperr.Field{Path: path + ".name", Msg: fmt.Sprintf("plan %q is already declared at recovery.plans[%d]", p.Name, j)})
+		} else {
+			names[p.Name] = i
+		}
+	}
+	return fields
 }
 
 // validCurrency says what is wrong with a currency code, "" when nothing:

@@ -25,6 +25,7 @@ import (
 	"github.com/sextant-ops/sextant/internal/monitor"
 	"github.com/sextant-ops/sextant/internal/override"
 	"github.com/sextant-ops/sextant/internal/postmortem"
+	"github.com/sextant-ops/sextant/internal/recovery"
 	"github.com/sextant-ops/sextant/internal/setup"
 	"github.com/sextant-ops/sextant/internal/store"
 	"github.com/sextant-ops/sextant/internal/subscribe"
@@ -109,6 +110,9 @@ type Deps struct {
 	// in the UI and API beside the config file's; without it policies are
 	// listed from OnCall and the other setup routes must not be called.
 	Setup *setup.Manager
+	// Recovery keeps backup runs, restore tests, DR plans and drills;
+	// without it the recovery routes answer 404.
+	Recovery *recovery.Store
 	// PublicURL is how clients reach this server (for heartbeat ping
 	// URLs); empty means the request's own scheme and host.
 	PublicURL string
@@ -138,6 +142,7 @@ func New(d Deps) *API {
 	a.routes = append(a.routes, a.catalogRoutes()...)
 	a.routes = append(a.routes, a.maintenanceRoutes()...)
 	a.routes = append(a.routes, a.availabilityRoutes()...)
+	a.routes = append(a.routes, a.recoveryRoutes()...)
 	a.routes = append(a.routes, a.monitorRoutes()...)
 	a.routes = append(a.routes, a.incidentRoutes()...)
 	a.routes = append(a.routes, a.changeRoutes()...)

@@ -181,3 +181,19 @@ func Warnings(p *CompiledPlan, f Facts, lastDrill, now time.Time) []Warning {
 	}
 	return out
 }
+
+func formatDur(d time.Duration) string { return duration.Format(d) }
+
+// ServiceFacts maps each service to its objective's max_outage (zero when
+// it has none or it does not parse: the catalog's validation says so).
+func ServiceFacts(services []catalog.Service) map[string]time.Duration {
+	out := map[string]time.Duration{}
+	for _, s := range services {
+		var mo time.Duration
+		if s.Objective != nil && s.Objective.MaxOutage != "" {
+			mo, _ = duration.Parse(s.Objective.MaxOutage)
+		}
+		out[s.Name] = mo
+	}
+	return out
+}
