@@ -62,22 +62,12 @@ type VerifiedRestore struct {
 	AgeSeconds int64 `json:"age_seconds"`
 }
 
-// BackupReport is a backup job's standing against its RPO.
+// BackupReport is a backup job's standing against its RPO, its latest
+// runs and its last verified restore.
 type BackupReport struct {
-	Check              string            `json:"check"`
-	Service            string            `json:"service"`
-	RPO                string            `json:"rpo"`
-	RPOSeconds         int64             `json:"rpo_seconds"`
-	AchievedRPOSeconds int64             `json:"achieved_rpo_seconds"`
-	Breached           bool              `json:"breached"`
-	From               time.Time         `json:"from"`
-	To                 time.Time         `json:"to"`
-	Compliance         float64           `json:"compliance"`
-	Breaches           int               `json:"breaches"`
-	Spans              []recovery.Span   `json:"spans"`
-	Series             []recovery.Sample `json:"series"`
-	LastRuns           []recovery.Run    `json:"last_runs"`
-	LastVerified       *VerifiedRestore  `json:"last_verified_restore"`
+	recovery.JobReport
+	LastRuns     []recovery.Run   `json:"last_runs"`
+	LastVerified *VerifiedRestore `json:"last_verified_restore"`
 }
 
 // PlanView is a plan with its warnings and its latest recovery.
@@ -170,15 +160,11 @@ func (a *API) backupReport(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	out, err := jobPeriod(r, rs, c, sc, from, to)
+	jr, err := rs.Report(r.Context(), jobOf(c, sc), from, to)
 	if err != nil {
 		return err
 	}
-	runs, err := rs.Runs(r.Context(), c.Name, from, to)
-	if err != nil {
-		return err
-	}
-	out.Series = recovery.Series(runs, sc.CreatedAt, laterTime(from, sc.CreatedAt), to)
+	out := BackupReport{JobReport: jr}
 	if out.LastRuns, err = rs.LastRuns(r.Context(), c.Name, 20); err != nil {
 		return err
 	}
@@ -189,26 +175,9 @@ func (a *API) backupReport(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// jobPeriod works out a backup job's achieved RPO at to and its spans over
-// [from, to) (from its creation when later).
-func jobPeriod(r *http.Request, rs *recovery.Store, c *monitor.Compiled, sc monitor.StoredCheck, from, to time.Time) (BackupReport, error) {
-	runs, err := rs.Runs(r.Context(), c.Name, from, to)
-	if err != nil {
-		return BackupReport{}, err
-	}
-	start := laterTime(from, sc.CreatedAt)
-	spans := recovery.Spans(runs, c.RPO, sc.CreatedAt, start, to)
-	achieved := recovery.AchievedRPO(runs, sc.CreatedAt, to)
-	return BackupReport{Check: c.Name, Service: c.Service, RPO: c.Check.RPO, RPOSeconds: int64(c.RPO / time.Second),
-		AchievedRPOSeconds: int64(achieved / time.Second), Breached: achieved > c.RPO, From: from, To: to,
-		Compliance: recovery.Compliance(spans), Breaches: recovery.Breaches(spans), Spans: spans}, nil
-}
-
-func laterTime(a, b time.Time) time.Time {
-	if a.After(b) {
-		return a
-	}
-	return b
+// jobOf is a backup job as the recovery reports need it.
+func jobOf(c *monitor.Compiled, sc monitor.StoredCheck) recovery.Job {
+	return recovery.Job{Name: c.Name, Service: c.Service, RPOText: c.Check.RPO, RPO: c.RPO, Since: sc.CreatedAt}
 }
 
 // lastVerified is the latest verified restore of a job or a service with
@@ -488,7 +457,7 @@ func (a *API) recoveryReport(w http.ResponseWriter, r *http.Request) error {
 		if len(fs) > 0 || !c.IsBackup() {
 			continue
 		}
-		jp, err := jobPeriod(r, rs, c, sc, from, to)
+		jp, err := rs.Report(r.Context(), jobOf(c, sc), from, to)
 		if err != nil {
 			return err
 		}

@@ -556,3 +556,51 @@ func (s *Store) LastDrills(ctx context.Context) (map[string]time.Time, error) {
 	}
 	return out, rows.Err()
 }
+
+// Job is a backup job as the reports need it.
+type Job struct {
+	Name, Service string
+	// RPOText is the rpo as written; RPO parsed.
+	RPOText string
+	RPO     time.Duration
+	// Since is when the job began to be watched (its check's creation).
+	Since time.Time
+}
+
+// JobReport is a backup job's standing against its RPO at to and over
+// [from, to) (from its creation when later).
+type JobReport struct {
+	Check              string        `json:"check"`
+	Service            string        `json:"service"`
+	RPO                string        `json:"rpo"`
+	RPOSeconds         int64         `json:"rpo_seconds"`
+	AchievedRPOSeconds int64         `json:"achieved_rpo_seconds"`
+	Breached           bool          `json:"breached"`
+	From               time.Time     `json:"from"`
+	To                 time.Time     `json:"to"`
+	Compliance         float64       `json:"compliance"`
+	Breaches           int           `json:"breaches"`
+	Spans              []Span        `json:"spans"`
+	Series             []Sample      `json:"series"`
+	Achieved           time.Duration `json:"-"`
+}
+
+// Report works out a job's JobReport from its stored runs.
+func (s *Store) Report(ctx context.Context, j Job, from, to time.Time) (JobReport, error) {
+	runs, err := s.Runs(ctx, j.Name, from, to)
+	if err != nil {
+		return JobReport{}, err
+	}
+	start := from
+	if j.Since.After(start) {
+		start = j.Since
+	}
+	spans := Spans(runs, j.RPO, j.Since, start, to)
+	achieved := AchievedRPO(runs, j.Since, to)
+	if spans == nil {
+		spans = []Span{}
+	}
+	return JobReport{Check: j.Name, Service: j.Service, RPO: j.RPOText, RPOSeconds: int64(j.RPO / time.Second),
+		AchievedRPOSeconds: int64(achieved / time.Second), Achieved: achieved, Breached: achieved > j.RPO, From: from, To: to,
+		Compliance: Compliance(spans), Breaches: Breaches(spans), Spans: spans, Series: Series(runs, j.Since, start, to)}, nil
+}
