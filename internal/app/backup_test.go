@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/sextant-ops/sextant/internal/app"
+	"github.com/sextant-ops/sextant/internal/auth"
 	"github.com/sextant-ops/sextant/internal/cli"
 	"github.com/sextant-ops/sextant/internal/store"
 	"github.com/sextant-ops/sextant/internal/store/storetest"
@@ -109,7 +110,15 @@ func TestBackupUnderWritesThenRestoreAndStart(t *testing.T) {
 		}
 	})
 
+	// The key that seals two-factor secrets is not in the database: it is
+	// copied into the new data directory, which restore allows.
 	restored := filepath.Join(t.TempDir(), "restored")
+	if key, err := os.ReadFile(filepath.Join(dataDir, auth.KeyFile)); err == nil {
+		os.MkdirAll(restored, 0o700)
+		if err := os.WriteFile(filepath.Join(restored, auth.KeyFile), key, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
 	if code, out := runCLI("restore", "--data", restored, "--from", backup); code != 0 {
 		t.Fatalf("restore: %d %s", code, out)
 	}

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/sextant-ops/sextant/internal/auth"
 	"github.com/sextant-ops/sextant/internal/store"
 )
 
@@ -73,11 +74,14 @@ func restoreCmd(args []string, env Env) error {
 	if *from == "" {
 		return usageError{"restore: --from FILE is required"}
 	}
-	n, err := store.Restore(context.Background(), *from, d.data)
+	n, err := store.Restore(context.Background(), *from, d.data, auth.KeyFile)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(env.Stdout, "restored %s into %s (%d migrations applied in the backup; any newer ones are applied when the server starts)\n", *from, d.data, n)
+	if !fileExists(filepath.Join(d.data, auth.KeyFile)) {
+		fmt.Fprintf(env.Stdout, "copy %s from the old data directory into %s before starting, or two-factor sign-in must be set up again\n", auth.KeyFile, d.data)
+	}
 	return nil
 }
 

@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -55,18 +56,21 @@ func (db *DB) Backup(ctx context.Context, path string) error {
 }
 
 // Restore puts the backup at from into dataDir, which must be empty or
-// missing: restoring over a live database would lose what it holds. The
+// missing, or hold only files named in allowed (the key that seals
+// secrets, copied there from the old directory): restoring over a live
+// database would lose what it holds. The
 // backup must pass SQLite's integrity check and hold only migrations this
 // binary knows (a backup from a newer Sextant is refused); migrations it
 // lacks are applied when the server starts.
-func Restore(ctx context.Context, from, dataDir string) (versions int, err error) {
+func Restore(ctx context.Context, from, dataDir string, allowed ...string) (versions int, err error) {
 	entries, err := os.ReadDir(dataDir)
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-	case err != nil:
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return 0, fmt.Errorf("store: restore: %w", err)
-	case len(entries) > 0:
-		return 0, fmt.Errorf("store: restore: data directory %s is not empty; restore into an empty one (nothing was changed)", dataDir)
+	}
+	for _, e := range entries {
+		if !slices.Contains(allowed, e.Name()) {
+			return 0, fmt.Errorf("store: restore: data directory %s is not empty (it holds %s); restore into an empty one (nothing was changed)", dataDir, e.Name())
+		}
 	}
 	if versions, err = checkBackup(ctx, from); err != nil {
 		return 0, err
