@@ -39,7 +39,7 @@ func (a *API) recoveryRoutes() []Route {
 		{Method: "POST", Path: "/api/v1/dr/drills", Summary: "Record a drill or real recovery: achieved RTO (restored − started) and RPO (started − data point), passed or failed against the plan", Tag: "recovery", Role: auth.Operator,
 			Request: recovery.Drill{}, Response: recovery.StoredDrill{}, Status: 201, Handle: a.recordDrill},
 		{Method: "GET", Path: "/api/v1/dr/drills", Summary: "List drills and real recoveries, newest first", Tag: "recovery", Role: auth.Viewer,
-			Query: append([]Param{{Name: "plan", In: "query", Description: "only this plan's"}, {Name: "period", In: "query", Description: "only those started in the current month, week, quarter or 30d"}}, pageParams...),
+			Query:    append([]Param{{Name: "plan", In: "query", Description: "only this plan's"}, {Name: "period", In: "query", Description: "only those started in the current month, week, quarter or 30d"}}, pageParams...),
 			Response: List[recovery.StoredDrill]{}, Status: 200, Handle: a.listDrills},
 		{Method: "GET", Path: "/api/v1/dr/report", Summary: "Recovery over a period: drills passed and failed, backup jobs' RPO compliance, plans with warnings", Tag: "recovery", Role: auth.Viewer,
 			Query: []Param{periodParam}, Response: RecoveryReport{}, Status: 200, Handle: a.recoveryReport},
