@@ -1,6 +1,7 @@
 package app_test
 
 import (
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -208,4 +209,46 @@ func hasWarning(ws []recovery.Warning, kind string) bool {
 		}
 	}
 	return false
+}
+
+// Plans in the config file are stored at start, shown with source file,
+// and read-only in the API: the file wins.
+func TestRecoveryPlansFromTheFile(t *testing.T) {
+	e := storetest.Engines(t)[0]
+	dir := t.TempDir()
+	cfg := dir + "/sextant.yaml"
+	if err := os.WriteFile(cfg, []byte(`services:
+  - name: shop
+    objective: {availability: 99.9%, max_outage: 30m}
+checks:
+  - {name: shop-db, service: shop, type: heartbeat, kind: backup, period: 24h, rpo: 26h}
+recovery:
+  plans:
+    - {name: shop-restore, service: shop, rto: 4h, rpo: 26h, backups: [shop-db], last_reviewed: 2026-01-15}
+`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s := start(t, e, app.Options{ConfigPath: cfg, DataDir: t.TempDir()})
+	var pv httpapi.PlanView
+	if code := s.json("GET", "/api/v1/dr/plans/shop-restore", "", &pv); code != 200 || pv.Source != recovery.SourceFile || !hasWarning(pv.Warnings, recovery.WarnMisaligned) {
+		t.Fatalf("file plan: %d %+v", code, pv)
+	}
+	if code := s.json("PUT", "/api/v1/dr/plans/shop-restore", `{"service":"shop","rto":"20m","rpo":"26h"}`, nil); code != 409 {
+		t.Errorf("PUT over a file plan: %d, want 409", code)
+	}
+	if code := s.json("DELETE", "/api/v1/dr/plans/shop-restore", "", nil); code != 409 {
+		t.Errorf("DELETE of a file plan: %d, want 409", code)
+	}
+	if err := os.WriteFile(cfg, []byte(`services:
+  - name: shop
+    objective: {availability: 99.9%, max_outage: 30m}
+`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if code := s.json("POST", "/api/v1/config/reload", "", nil); code != 200 {
+		t.Fatalf("reload: %d", code)
+	}
+	if code := s.json("GET", "/api/v1/dr/plans/shop-restore", "", nil); code != 404 {
+		t.Errorf("a plan the file no longer declares: %d, want 404", code)
+	}
 }

@@ -106,7 +106,8 @@ func (e *Engine) OnCheckChange(ctx context.Context, tx *sql.Tx, changes []monito
 }
 
 // CheckOf names the check an incident came from; ok is false for an
-// incident from any other source.
+// incident from any other source, and for a backup job's RPO incident
+// (which speaks of its data, not of the check's own state).
 func CheckOf(i Incident) (check string, ok bool) {
 	if i.Integration != CheckIntegration {
 		return "", false
