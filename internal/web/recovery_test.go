@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"net/url"
 	"testing"
 	"time"
 
@@ -72,6 +73,22 @@ func TestRecoveryPages(t *testing.T) {
 
 			res, _ = e.get("/recovery/plans/nope", &victor)
 			wantStatus(t, res, 404)
+
+			// The check form edits the RPO among the heartbeat's inputs.
+			olivia := e.login("olivia")
+			res, body = e.get("/checks/shop-db/edit", &olivia)
+			wantStatus(t, res, 200)
+			wantContains(t, body, `name="rpo"`, `value="26h"`)
+			form := url.Values{"service": {"shop"}, "type": {"heartbeat"}, "period": {"24h"}, "rpo": {"a while"}}
+			res, body = e.post("/checks/shop-db/edit", form, &olivia)
+			wantStatus(t, res, 422)
+			wantContains(t, body, "Backup RPO")
+			form.Set("rpo", "2d")
+			res, _ = e.post("/checks/shop-db/edit", form, &olivia)
+			wantStatus(t, res, 303)
+			if sc, err := e.checks.Get(context.Background(), "shop-db"); err != nil || sc.Kind != monitor.KindBackup || sc.RPO != "2d" {
+				t.Errorf("after the edit: %+v %v", sc.Check, err)
+			}
 		})
 	}
 }
