@@ -30,9 +30,9 @@ type checkForm struct {
 	Name, Service, Type, URL, Method, Host, Port, Record, Expect string
 	Period, Grace, Cron, Timezone                                string
 	// RPO, when given on a heartbeat, makes it a backup job.
-	RPO string
-	Interval, Timeout, Conditions, FailAfter, RecoverAfter       string
-	Locations, Quorum                                            string
+	RPO                                                    string
+	Interval, Timeout, Conditions, FailAfter, RecoverAfter string
+	Locations, Quorum                                      string
 
 	// Headers are the stored headers. A sensitive one's value is never
 	// put in the page: the form says that one is set, and a blank input
