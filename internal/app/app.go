@@ -37,6 +37,7 @@ import (
 	"github.com/sextant-ops/sextant/internal/override"
 	"github.com/sextant-ops/sextant/internal/postmortem"
 	"github.com/sextant-ops/sextant/internal/probe"
+	"github.com/sextant-ops/sextant/internal/recovery"
 	"github.com/sextant-ops/sextant/internal/replica"
 	"github.com/sextant-ops/sextant/internal/setup"
 	"github.com/sextant-ops/sextant/internal/sso"
@@ -111,6 +112,8 @@ type App struct {
 	// without replicas.
 	announcer *announcer
 	cmdb      *cmdb.Store
+	// recovery keeps backup runs, restore tests, DR plans and drills.
+	recovery *recovery.Store
 
 	engine    *incident.Engine
 	ingest    *incident.Ingester
@@ -213,6 +216,7 @@ func New(ctx context.Context, o Options) (*App, error) {
 	// Services' timelines follow the configuration items they depend on.
 	a.cmdb = cmdb.NewStore(db, a.catalog, a.checks, a.reports, o.Now)
 	a.reports.SetItems(a.cmdb)
+	a.recovery = a.newRecovery()
 	if a.signer, err = incident.LoadSigner(ctx, db); err != nil {
 		db.Close()
 		return nil, err
@@ -379,6 +383,9 @@ func (a *App) applyConfig(ctx context.Context, actor string) (catalog.Changes, e
 	ch, err := a.catalog.ApplyFile(ctx, actor, cfg.Catalog, a.checks.FileHook(actor, cfg.Checks), a.cmdb.FileHook(actor, cfg.CMDB))
 	if err == nil {
 		a.cmdb.SetClasses(cfg.CMDB.Classes)
+		err = a.recovery.ApplyFile(ctx, actor, cfg.Plans)
+	}
+	if err == nil {
 		a.outbound.Store(&cfg.Outbound)
 		a.auth.RequireSecondFactor(cfg.RequireSecondFactor)
 		currency := cfg.Currency
@@ -481,7 +488,7 @@ func (a *App) buildHandler() error {
 		Checks: a.checks, Monitor: a.monitor, PublicURL: a.opts.PublicURL, Config: a, Version: a.opts.Version,
 		Engine: a.engine, Ingest: a.ingest, Incidents: a.incidents, KnownService: a.services.known, IngestMetrics: a.metrics.ingest,
 		Postmortems: postmortems, KnownErrors: knownErrors, Changes: &change.Store{DB: a.db}, CMDB: a.cmdb,
-		Setup: a.setup, Capacity: a.capacityDeps(),
+		Setup: a.setup, Capacity: a.capacityDeps(), Recovery: a.recovery,
 		Deliveries: func(ctx context.Context, id int64) (any, error) { return a.outbox.Deliveries(ctx, id) },
 		OnCall:     &a.oncall, Reassigner: a.escalate, Overrides: a.overrides, Subscribers: a.subscribers,
 		StatusPage: func(name string) bool {
@@ -505,7 +512,7 @@ func (a *App) buildHandler() error {
 	ui, err := web.New(web.Deps{Log: a.log, Auth: a.auth, Catalog: a.catalog, Outages: a.outages, Reports: a.reports, Monitor: a.monitor, Checks: a.checks, PublicURL: a.opts.PublicURL,
 		Incidents: a.incidents, Signer: a.signer, Deliveries: a.outbox.Deliveries, Postmortems: postmortems, KnownErrors: knownErrors, CMDB: a.cmdb,
 		OnCall: &a.oncall, Reassign: a.escalate.Reassign, Overrides: a.overrides, Reachable: a.oncall.Reachable,
-		Setup: a.setup, Capacity: a.capacityDeps(),
+		Setup: a.setup, Capacity: a.capacityDeps(), Recovery: a.recovery,
 		Escalation: func(ctx context.Context, id int64) (escalation.State, bool, error) {
 			return escalation.Get(ctx, a.db.Reader(), id)
 		},

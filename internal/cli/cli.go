@@ -47,6 +47,8 @@ Usage:
   sextant serve   [--demo] [--config FILE] [--data DIR] [--database URL] [--listen ADDR] [--smtp-listen ADDR]
   sextant check   FILE                 validate a config file; problems with line:column
   sextant migrate [--data DIR] [--database URL]
+  sextant backup  --to FILE [--data DIR]    a consistent copy of the SQLite database, also while the server runs
+  sextant restore --from FILE [--data DIR]  put a backup into an empty data directory
   sextant report  --service NAME [--from T --to T | --period current|previous] [--format table|json|csv]
   sextant agent   --server URL --location NAME   run the checks of a remote location (token in SEXTANT_AGENT_TOKEN or --token)
   sextant user    add|passwd|list|reset-2fa ...
@@ -79,6 +81,10 @@ func Main(args []string, env Env) int {
 		return check(args[1:], env)
 	case "migrate":
 		err = migrate(args[1:], env)
+	case "backup":
+		err = backupCmd(args[1:], env)
+	case "restore":
+		err = restoreCmd(args[1:], env)
 	case "report":
 		err = report(args[1:], env)
 	case "agent":

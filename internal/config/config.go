@@ -11,6 +11,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/sextant-ops/sextant/internal/apperr"
 	"github.com/sextant-ops/sextant/internal/auth"
@@ -18,11 +19,13 @@ import (
 	"github.com/sextant-ops/sextant/internal/catalog"
 	"github.com/sextant-ops/sextant/internal/cmdb"
 	"github.com/sextant-ops/sextant/internal/config/yamlpos"
+	"github.com/sextant-ops/sextant/internal/duration"
 	"github.com/sextant-ops/sextant/internal/escalation"
 	"github.com/sextant-ops/sextant/internal/incident"
 	"github.com/sextant-ops/sextant/internal/monitor"
 	"github.com/sextant-ops/sextant/internal/notify"
 	"github.com/sextant-ops/sextant/internal/oncall"
+	"github.com/sextant-ops/sextant/internal/recovery"
 	"github.com/sextant-ops/sextant/internal/sso"
 	"github.com/sextant-ops/sextant/internal/status"
 )
@@ -60,6 +63,13 @@ type File struct {
 	// CMDB declares classes of configuration items beyond the built-in
 	// ones, and items and relations the file owns.
 	CMDB cmdb.Set `yaml:"cmdb"`
+	// Recovery holds the services' disaster-recovery plans.
+	Recovery Recovery `yaml:"recovery"`
+}
+
+// Recovery is the `recovery:` section of the config file.
+type Recovery struct {
+	Plans []recovery.Plan `yaml:"plans"`
 }
 
 // Config is a validated config file.
@@ -89,6 +99,8 @@ type Config struct {
 	Capacity capacity.Config
 	// CMDB is the file's classes, items and relations.
 	CMDB cmdb.Set
+	// Plans are the disaster-recovery plans the file declares.
+	Plans []recovery.Plan
 }
 
 // Problems is every mistake found in a file, each with line and column. It
@@ -209,6 +221,7 @@ func Parse(src []byte, getenv func(string) (string, bool)) (*Config, error) {
 		calendars[name] = true
 	}
 	fields = append(fields, f.Capacity.Validate(calendars)...)
+	fields = append(fields, validatePlans(f.Recovery.Plans, cat, f.Checks)...)
 	for _, fe := range fields {
 		e := pos.At(fe.Path, fe.Msg)
 		if !slices.ContainsFunc(problems, func(x yamlpos.Error) bool { return x.Line == e.Line && x.Column == e.Column }) {
@@ -226,7 +239,38 @@ func Parse(src []byte, getenv func(string) (string, bool)) (*Config, error) {
 	}
 	return &Config{Catalog: cat, Checks: f.Checks, Incident: setup, Channels: f.Channels,
 		Users: f.Users, Schedules: f.Schedules, Mail: f.Mail, NtfyURL: f.NtfyURL, StatusPages: f.StatusPages, Outbound: outbound, OIDC: f.OIDC,
-		RequireSecondFactor: required, Currency: f.Currency, Capacity: f.Capacity, CMDB: f.CMDB}, nil
+		RequireSecondFactor: required, Currency: f.Currency, Capacity: f.Capacity, CMDB: f.CMDB, Plans: f.Recovery.Plans}, nil
+}
+
+// BackupRPOs maps each backup job among checks to its rpo (zero when it
+// does not parse: the check's own validation says so).
+func BackupRPOs(checks []monitor.Check) map[string]time.Duration {
+	out := map[string]time.Duration{}
+	for _, c := range checks {
+		if c.Kind == monitor.KindBackup {
+			out[c.Name], _ = duration.Parse(c.RPO)
+		}
+	}
+	return out
+}
+
+// validatePlans judges the file's DR plans against the services and backup
+// jobs the file declares.
+func validatePlans(plans []recovery.Plan, cat catalog.Catalog, checks []monitor.Check) []apperr.Field {
+	facts := recovery.Facts{Services: recovery.ServiceFacts(cat.Services), BackupRPOs: BackupRPOs(checks)}
+	var fields []apperr.Field
+	names := map[string]int{}
+	for i, p := range plans {
+		path := fmt.Sprintf("recovery.plans[%d]", i)
+		_, problems := recovery.CompilePlan(p, &facts)
+		fields = append(fields, apperr.Prefixed(path, problems)...)
+		if j, dup := names[p.Name]; dup && p.Name != "" {
+			fields = append(fields, apperr.Field{Path: path + ".name", Msg: fmt.Sprintf("plan %q is already declared at recovery.plans[%d]", p.Name, j)})
+		} else {
+			names[p.Name] = i
+		}
+	}
+	return fields
 }
 
 // validCurrency says what is wrong with a currency code, "" when nothing:

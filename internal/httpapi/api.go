@@ -27,6 +27,7 @@ import (
 	"github.com/sextant-ops/sextant/internal/monitor"
 	"github.com/sextant-ops/sextant/internal/override"
 	"github.com/sextant-ops/sextant/internal/postmortem"
+	"github.com/sextant-ops/sextant/internal/recovery"
 	"github.com/sextant-ops/sextant/internal/setup"
 	"github.com/sextant-ops/sextant/internal/store"
 	"github.com/sextant-ops/sextant/internal/subscribe"
@@ -117,6 +118,9 @@ type Deps struct {
 	// Capacity keeps team capacity: profiles, time off, projects,
 	// allocations; without it those routes answer 404.
 	Capacity *capacity.Deps
+	// Recovery keeps backup runs, restore tests, DR plans and drills;
+	// without it the recovery routes answer 404.
+	Recovery *recovery.Store
 	// PublicURL is how clients reach this server (for heartbeat ping
 	// URLs); empty means the request's own scheme and host.
 	PublicURL string
@@ -146,6 +150,7 @@ func New(d Deps) *API {
 	a.routes = append(a.routes, a.catalogRoutes()...)
 	a.routes = append(a.routes, a.maintenanceRoutes()...)
 	a.routes = append(a.routes, a.availabilityRoutes()...)
+	a.routes = append(a.routes, a.recoveryRoutes()...)
 	a.routes = append(a.routes, a.monitorRoutes()...)
 	a.routes = append(a.routes, a.incidentRoutes()...)
 	a.routes = append(a.routes, a.changeRoutes()...)

@@ -43,6 +43,8 @@ const MaxAgentBatch = 5000
 func (a *API) monitorRoutes() []Route {
 	name := Param{Name: "name", In: "path", Description: "the check's name"}
 	token := Param{Name: "token", In: "path", Description: "the heartbeat's secret token, from its ping URL"}
+	backupPing := []Param{{Name: "data_point", In: "query", Description: "backup jobs: the RFC 3339 instant the backup's data reached (default: now)"},
+		{Name: "bytes", In: "query", Description: "backup jobs: the backup's size in bytes"}}
 	rangeParams := []Param{name,
 		{Name: "from", In: "query", Description: "RFC 3339 (default: 24 hours ago)"},
 		{Name: "to", In: "query", Description: "RFC 3339, exclusive (default: now)"},
@@ -74,10 +76,10 @@ func (a *API) monitorRoutes() []Route {
 		{Method: "GET", Path: "/api/v1/checks/{name}/rollups", Summary: "Hourly or daily rollups: count, failures, latency percentiles", Tag: "monitoring", Role: auth.Viewer,
 			Query:    append(rangeParams, Param{Name: "granularity", In: "query", Description: "hour (default) or day"}),
 			Response: List[monitor.Rollup]{}, Status: 200, Handle: a.checkRollups},
-		{Method: "GET", Path: "/api/v1/heartbeats/{token}", Summary: "Heartbeat ping: the job ran", Tag: "monitoring",
-			Query: []Param{token}, Response: PingAnswer{}, Status: 200, Handle: a.ping("")},
-		{Method: "POST", Path: "/api/v1/heartbeats/{token}", Summary: "Heartbeat ping: the job ran", Tag: "monitoring",
-			Query: []Param{token}, Response: PingAnswer{}, Status: 200, Handle: a.ping("")},
+		{Method: "GET", Path: "/api/v1/heartbeats/{token}", Summary: "Heartbeat ping: the job ran (a backup job: it succeeded)", Tag: "monitoring",
+			Query: append([]Param{token}, backupPing...), Response: PingAnswer{}, Status: 200, Handle: a.ping("")},
+		{Method: "POST", Path: "/api/v1/heartbeats/{token}", Summary: "Heartbeat ping: the job ran (a backup job: it succeeded)", Tag: "monitoring",
+			Query: append([]Param{token}, backupPing...), Response: PingAnswer{}, Status: 200, Handle: a.ping("")},
 		{Method: "GET", Path: "/api/v1/heartbeats/{token}/{signal}", Summary: "Heartbeat signal: start (a run began) or fail (it failed)", Tag: "monitoring",
 			Query: []Param{token, {Name: "signal", In: "path", Description: "start or fail"}}, Response: PingAnswer{}, Status: 200, Handle: a.ping("path")},
 		{Method: "POST", Path: "/api/v1/heartbeats/{token}/{signal}", Summary: "Heartbeat signal: start (a run began) or fail (it failed)", Tag: "monitoring",
@@ -283,9 +285,13 @@ func (a *API) ping(signalFrom string) func(w http.ResponseWriter, r *http.Reques
 			}
 		}
 		token := r.PathValue("token")
-		state, err := a.deps.Monitor.Ping(r.Context(), token, signal)
+		rep, err := parseBackupReport(r)
 		if err != nil {
 			return err
+		}
+		state, err := a.deps.Monitor.PingWith(r.Context(), token, signal, rep)
+		if err != nil {
+			return pingProblem(err)
 		}
 		sc, _ := a.deps.Checks.ByToken(r.Context(), token)
 		writeJSON(w, http.StatusOK, PingAnswer{Check: sc.Name, State: state})

@@ -27,6 +27,11 @@ func CheckEvents(changes []monitor.Change) []Event {
 	for _, c := range changes {
 		ev := Event{Integration: CheckIntegration, DedupKey: checkKey(c.Check), Service: c.Service, Source: "check " + c.Check,
 			Escalation: c.Escalation, ServiceState: "none"}
+		if c.RPO {
+			// A backup job's RPO is its own input: its incident is apart
+			// from the heartbeat's.
+			ev.DedupKey += RPOKeySuffix
+		}
 		if ev.Escalation == "" {
 			ev.Escalation = DefaultPolicy
 		}
@@ -38,6 +43,9 @@ func CheckEvents(changes []monitor.Change) []Event {
 		case availability.Down:
 			ev.Action, ev.Severity = ActionTrigger, "critical"
 			ev.Summary = fmt.Sprintf("%s is %sdown: %s", c.Check, still, c.Reason)
+			if c.RPO {
+				ev.Summary = fmt.Sprintf("backup job %s is %s", c.Check, c.Reason)
+			}
 		case availability.Degraded:
 			ev.Action, ev.Severity = ActionTrigger, "warning"
 			ev.Summary = fmt.Sprintf("%s is %sdegraded: %s", c.Check, still, c.Reason)
@@ -51,6 +59,9 @@ func CheckEvents(changes []monitor.Change) []Event {
 		if c.Again {
 			details["again"] = true
 		}
+		if c.RPO {
+			details["rpo"] = true
+		}
 		ev.Details, _ = json.Marshal(details)
 		ev.Body = ev.Details
 		out = append(out, ev)
@@ -59,6 +70,9 @@ func CheckEvents(changes []monitor.Change) []Event {
 }
 
 func checkKey(check string) string { return "check:" + check }
+
+// RPOKeySuffix ends the dedup key of a backup job's RPO incident.
+const RPOKeySuffix = ":rpo"
 
 // OnCheckChange is the monitor's hook: it applies check changes to
 // incidents in the monitor's own transaction.
@@ -92,9 +106,15 @@ func (e *Engine) OnCheckChange(ctx context.Context, tx *sql.Tx, changes []monito
 }
 
 // CheckOf names the check an incident came from; ok is false for an
-// incident from any other source.
+// incident from any other source, and for a backup job's RPO incident
+// (which speaks of its data, not of the check's own state).
 func CheckOf(i Incident) (check string, ok bool) {
 	if i.Integration != CheckIntegration {
+		return "", false
+	}
+	if strings.HasSuffix(i.DedupKey, RPOKeySuffix) {
+		// A backup job's RPO incident: resolving it says nothing of the
+		// heartbeat's own state.
 		return "", false
 	}
 	return strings.CutPrefix(i.DedupKey, "check:")

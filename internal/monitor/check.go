@@ -71,6 +71,11 @@ type Check struct {
 	Grace    string `json:"grace,omitempty" yaml:"grace"`
 	Cron     string `json:"cron,omitempty" yaml:"cron"`
 	Timezone string `json:"timezone,omitempty" yaml:"timezone"`
+	// Kind "backup" makes a heartbeat a backup job: its success pings may
+	// carry the data point the backup reached, and RPO is how old that
+	// data may be before the job is in breach.
+	Kind string `json:"kind,omitempty" yaml:"kind"`
+	RPO  string `json:"rpo,omitempty" yaml:"rpo"`
 
 	Interval     string          `json:"interval,omitempty" yaml:"interval"`
 	Timeout      string          `json:"timeout,omitempty" yaml:"timeout"`
@@ -157,7 +162,16 @@ type Compiled struct {
 	Period   time.Duration
 	Grace    time.Duration
 	Schedule *cronSchedule
+	// RPO is a backup job's recovery point objective; zero for any other
+	// check.
+	RPO time.Duration
 }
+
+// KindBackup marks a heartbeat check as a backup job.
+const KindBackup = "backup"
+
+// IsBackup says whether c is a backup job.
+func (c *Compiled) IsBackup() bool { return c.Kind == KindBackup }
 
 // CompiledCondition is a parsed condition and what its failure means.
 type CompiledCondition struct {
@@ -303,6 +317,7 @@ func Compile(c Check, services map[string]bool) (*Compiled, []apperr.Field) {
 		inv.Add("type", "unknown check type %q (http, tcp, dns, icmp, tls or heartbeat)", c.Type)
 	}
 
+	compileKind(c, out, &inv)
 	compileCredentials(c, &inv)
 
 	if len(c.Conditions) > maxConditions {

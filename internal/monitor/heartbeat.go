@@ -114,3 +114,34 @@ func heartbeatDeadline(c *Compiled, last time.Time) time.Time {
 	}
 	return last.Add(c.Period + c.Grace)
 }
+
+// compileKind validates kind and rpo: only a heartbeat can be a backup
+// job, and a backup job needs an rpo.
+func compileKind(c Check, out *Compiled, inv *apperr.Invalid) {
+	switch c.Kind {
+	case "":
+		if c.RPO != "" {
+			inv.Add("rpo", "applies only to a check of kind backup")
+		}
+		return
+	case KindBackup:
+	default:
+		inv.Add("kind", "unknown kind %q (the only kind is backup)", c.Kind)
+		return
+	}
+	if c.Type != TypeHeartbeat {
+		inv.Add("kind", "a backup job is a heartbeat check (type: heartbeat), not %s", c.Type)
+	}
+	if c.RPO == "" {
+		inv.Add("rpo", "is required for a backup job: how old its data may be (e.g. 26h)")
+		return
+	}
+	d, err := duration.Parse(c.RPO)
+	switch {
+	case err != nil:
+		inv.Add("rpo", "%v", err)
+	case d < time.Minute:
+		inv.Add("rpo", "must be at least 1m")
+	}
+	out.RPO = d
+}

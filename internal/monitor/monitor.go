@@ -18,6 +18,7 @@ import (
 	"github.com/sextant-ops/sextant/internal/availability"
 	"github.com/sextant-ops/sextant/internal/duration"
 	"github.com/sextant-ops/sextant/internal/probe"
+	"github.com/sextant-ops/sextant/internal/recovery"
 	"github.com/sextant-ops/sextant/internal/store"
 	"github.com/sextant-ops/sextant/internal/timeline"
 )
@@ -108,6 +109,10 @@ type Change struct {
 	// the check (incidents) should open anew, as a paging service
 	// re-triggers.
 	Again bool
+	// RPO marks a backup job's change of standing against its RPO (To is
+	// down for a breach, up when back within): its own incident, apart
+	// from the heartbeat's up and down.
+	RPO bool
 }
 
 // Monitor runs the local checks, takes results from agents, keeps each
@@ -145,7 +150,10 @@ type checkState struct {
 	Reason   string
 	LastPing time.Time
 	Started  time.Time
-	stored   bool
+	// A backup job's latest data point and whether it is beyond its RPO.
+	BackupPoint time.Time
+	RPOBreached bool
+	stored      bool
 }
 
 // New builds a Monitor; call Load, then Run.
@@ -388,7 +396,7 @@ func readState(ctx context.Context, q store.Querier, names []string) (map[string
 	}
 	rows.Close()
 	states := map[string]*checkState{}
-	rows, err = q.QueryContext(ctx, `SELECT check_name, state, since, reason, last_ping_at, started_at FROM check_state`+where, args...)
+	rows, err = q.QueryContext(ctx, `SELECT check_name, state, since, reason, last_ping_at, started_at, backup_point, rpo_breached FROM check_state`+where, args...)
 	if err != nil {
 		return nil, nil, fmt.Errorf("monitor: load state: %w", err)
 	}
@@ -396,13 +404,15 @@ func readState(ctx context.Context, q store.Querier, names []string) (map[string
 	for rows.Next() {
 		var name, state string
 		var since int64
-		var ping, started sql.NullInt64
+		var ping, started, point sql.NullInt64
+		var breached int
 		cs := &checkState{stored: true}
-		if err := rows.Scan(&name, &state, &since, &cs.Reason, &ping, &started); err != nil {
+		if err := rows.Scan(&name, &state, &since, &cs.Reason, &ping, &started, &point, &breached); err != nil {
 			return nil, nil, err
 		}
 		cs.State, _ = availability.ParseState(state)
 		cs.Since, cs.LastPing, cs.Started = store.FromMillis(since), store.FromNullMillis(ping), store.FromNullMillis(started)
+		cs.BackupPoint, cs.RPOBreached = store.FromNullMillis(point), breached != 0
 		states[name] = cs
 	}
 	return locs, states, rows.Err()
@@ -699,10 +709,15 @@ func (m *Monitor) stateOf(name string) *checkState {
 }
 
 func saveState(ctx context.Context, tx *sql.Tx, name string, cs *checkState) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO check_state (check_name, state, since, reason, last_ping_at, started_at) VALUES ($1, $2, $3, $4, $5, $6)
+	breached := 0
+	if cs.RPOBreached {
+		breached = 1
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO check_state (check_name, state, since, reason, last_ping_at, started_at, backup_point, rpo_breached) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
 		ON CONFLICT (check_name) DO UPDATE SET state = excluded.state, since = excluded.since, reason = excluded.reason,
-		last_ping_at = excluded.last_ping_at, started_at = excluded.started_at`,
-		name, cs.State.String(), store.Millis(cs.Since), clip(cs.Reason, 500), store.NullMillis(cs.LastPing), store.NullMillis(cs.Started))
+		last_ping_at = excluded.last_ping_at, started_at = excluded.started_at, backup_point = excluded.backup_point, rpo_breached = excluded.rpo_breached`,
+		name, cs.State.String(), store.Millis(cs.Since), clip(cs.Reason, 500), store.NullMillis(cs.LastPing), store.NullMillis(cs.Started),
+		store.NullMillis(cs.BackupPoint), breached)
 	if err != nil {
 		return fmt.Errorf("monitor: save state of %q: %w", name, err)
 	}
@@ -749,6 +764,9 @@ func (m *Monitor) Sweep(ctx context.Context) error {
 		m.locs, m.states = locs, states
 	}
 	now := m.now().UTC()
+	if err := m.sweepRPO(ctx, now); err != nil {
+		return err
+	}
 	changed := map[string]*checkState{}
 	var transitions []timeline.Transition
 	var changes, again []Change
@@ -849,6 +867,13 @@ const (
 // Ping records a heartbeat from the job that owns token: a plain ping turns
 // the check up, /start marks a run as begun, /fail turns it down at once.
 func (m *Monitor) Ping(ctx context.Context, token, signal string) (string, error) {
+	return m.PingWith(ctx, token, signal, BackupReport{})
+}
+
+// PingWith is Ping with what a backup job's success ping may carry. A
+// backup job's every ping is kept as a run; a success moves its data point
+// on and may bring it back within its RPO.
+func (m *Monitor) PingWith(ctx context.Context, token, signal string, rep BackupReport) (string, error) {
 	sc, err := m.o.Checks.ByToken(ctx, token)
 	if err != nil {
 		return "", err
@@ -893,18 +918,38 @@ func (m *Monitor) Ping(ctx context.Context, token, signal string) (string, error
 	default:
 		return "", apperr.NotFound("heartbeat signal %q (use /start or /fail)", signal)
 	}
+	run, err := backupRun(c, signal, rep, now)
+	if err != nil {
+		return "", err
+	}
 	var transitions []timeline.Transition
 	var changes []Change
+	if run != nil && run.Outcome == recovery.RunSuccess {
+		if p := run.Point(); p.After(cs.BackupPoint) {
+			cs.BackupPoint = p
+		}
+		if ch, ok := m.rpoChange(c, cs, now); ok {
+			changes = append(changes, ch)
+		}
+	}
+	heartbeatChanged := false
 	if result != nil && result.Outcome != cs.State {
+		heartbeatChanged = true
 		from := cs.State
 		cs.State, cs.Since, cs.Reason = result.Outcome, now, result.Reason
 		transitions = append(transitions, timeline.Transition{Service: c.Service, Input: "check:" + c.Name, At: now, State: cs.State, Source: sourceFor(c, cs)})
 		changes = append(changes, Change{Check: c.Name, Service: c.Service, Escalation: c.Escalation, From: from, To: cs.State, Reason: cs.Reason, At: now})
 	} else if _, ok := m.reopen[c.Name]; ok && result != nil && failing(result.Outcome) {
+		heartbeatChanged = true
 		cs.Reason = result.Reason
 		changes = append(changes, Change{Check: c.Name, Service: c.Service, Escalation: c.Escalation, From: cs.State, To: cs.State, Reason: cs.Reason, At: now, Again: true})
 	}
 	err = m.o.DB.Tx(ctx, func(tx *sql.Tx) error {
+		if run != nil {
+			if err := recovery.InsertRun(ctx, tx, *run); err != nil {
+				return err
+			}
+		}
 		if result != nil {
 			if _, err := tx.ExecContext(ctx, `INSERT INTO check_results (check_name, location, at, outcome, latency, reason) VALUES ($1, $2, $3, $4, $5, $6)`,
 				result.Check, result.Location, store.Millis(result.At), result.Outcome.String(), result.Latency.Microseconds(), result.Reason); err != nil {
@@ -923,7 +968,7 @@ func (m *Monitor) Ping(ctx context.Context, token, signal string) (string, error
 		return "", err
 	}
 	m.states[c.Name] = cs
-	if len(changes) > 0 {
+	if heartbeatChanged {
 		delete(m.reopen, c.Name)
 	}
 	return cs.State.String(), nil

@@ -29,8 +29,10 @@ type checkForm struct {
 
 	Name, Service, Type, URL, Method, Host, Port, Record, Expect string
 	Period, Grace, Cron, Timezone                                string
-	Interval, Timeout, Conditions, FailAfter, RecoverAfter       string
-	Locations, Quorum                                            string
+	// RPO, when given on a heartbeat, makes it a backup job.
+	RPO                                                    string
+	Interval, Timeout, Conditions, FailAfter, RecoverAfter string
+	Locations, Quorum                                      string
 
 	// Headers are the stored headers. A sensitive one's value is never
 	// put in the page: the form says that one is set, and a blank input
@@ -143,7 +145,7 @@ var checkFormFields = map[string]string{
 	"name": "Name", "service": "Service", "type": "Type", "url": "URL", "method": "Method", "host": "Host", "port": "Port",
 	"record": "Record type", "expect": "Expected answers", "period": "Period", "grace": "Grace", "cron": "Cron schedule",
 	"timezone": "Time zone", "interval": "Interval", "timeout": "Timeout", "conditions": "Conditions", "fail_after": "Down after",
-	"recover_after": "Up after", "locations": "Locations", "quorum": "Quorum",
+	"recover_after": "Up after", "locations": "Locations", "quorum": "Quorum", "rpo": "Backup RPO", "kind": "Backup RPO",
 }
 
 // setProblems files each problem under its input: an item of a list
@@ -197,7 +199,7 @@ func (f *checkForm) setProblems(fields []apperr.Field) {
 func newCheckForm(c monitor.Check, create bool, services []string) *checkForm {
 	f := &checkForm{Create: create, Name: c.Name, Service: c.Service, Type: c.Type, URL: c.URL, Method: c.Method, Host: c.Host,
 		Record: c.Record, Expect: strings.Join(c.Expect, ", "), Period: c.Period, Grace: c.Grace, Cron: c.Cron, Timezone: c.Timezone,
-		Interval: c.Interval, Timeout: c.Timeout, Locations: strings.Join(c.Locations, ", ")}
+		Interval: c.Interval, Timeout: c.Timeout, Locations: strings.Join(c.Locations, ", "), RPO: c.RPO}
 	itoa := func(n int) string {
 		if n == 0 {
 			return ""
@@ -254,7 +256,7 @@ func parseCheckForm(r *http.Request, base monitor.Check, create bool, services [
 	f := &checkForm{Create: create, Name: base.Name, Service: get("service"), Type: get("type"), URL: get("url"), Method: get("method"),
 		Host: get("host"), Port: get("port"), Record: get("record"), Expect: get("expect"), Period: get("period"), Grace: get("grace"),
 		Cron: get("cron"), Timezone: get("timezone"), Interval: get("interval"), Timeout: get("timeout"), FailAfter: get("fail_after"),
-		RecoverAfter: get("recover_after"), Locations: get("locations"), Quorum: get("quorum")}
+		RecoverAfter: get("recover_after"), Locations: get("locations"), Quorum: get("quorum"), RPO: get("rpo")}
 	if create {
 		f.Name = get("name")
 	}
@@ -262,6 +264,12 @@ func parseCheckForm(r *http.Request, base monitor.Check, create bool, services [
 	c.Name, c.Service, c.Type, c.URL, c.Method, c.Host, c.Record = f.Name, f.Service, f.Type, f.URL, f.Method, f.Host, f.Record
 	c.Period, c.Grace, c.Cron, c.Timezone, c.Interval, c.Timeout = f.Period, f.Grace, f.Cron, f.Timezone, f.Interval, f.Timeout
 	c.Expect, c.Locations = splitList(f.Expect), splitList(f.Locations)
+	// The RPO input sits among the heartbeat's: a value makes a heartbeat
+	// a backup job, none makes it a plain heartbeat again.
+	c.Kind, c.RPO = "", ""
+	if c.Type == monitor.TypeHeartbeat && f.RPO != "" {
+		c.Kind, c.RPO = monitor.KindBackup, f.RPO
+	}
 	c.Conditions = nil
 	var lines []string
 	for _, line := range strings.Split(strings.ReplaceAll(pf.Get("conditions"), "\r\n", "\n"), "\n") {

@@ -234,6 +234,8 @@ type checkDetailPage struct {
 	Curl        string
 	StartURL    string
 	FailURL     string
+	// Backup is a backup job's RPO box; nil for any other check.
+	Backup *backupPanel
 }
 
 // locationRow is one location's view of the check.
@@ -304,6 +306,9 @@ func (u *UI) showCheck(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	slices.Reverse(dp.Rollups)
+	if dp.Backup, err = u.backupPanelOf(r.Context(), dp.Compiled, st.StoredCheck, now); err != nil {
+		return err
+	}
 	u.render(w, r, http.StatusOK, "check.html", "Check "+name, dp)
 	return nil
 }

@@ -37,6 +37,7 @@ var navigation = []navGroup{
 		{"Maintenance", "/maintenance", "maintenance", auth.Viewer},
 		{"Post-mortems", "/postmortems", "postmortems", auth.Viewer},
 		{"Known errors", "/known-errors", "known-errors", auth.Viewer},
+		{"Recovery", "/recovery", "recovery", auth.Viewer},
 	}},
 	{Name: "Service desk"},
 	{Name: "Configuration", Items: []navItem{

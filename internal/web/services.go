@@ -10,6 +10,7 @@ import (
 	"github.com/sextant-ops/sextant/internal/catalog"
 	"github.com/sextant-ops/sextant/internal/incident"
 	"github.com/sextant-ops/sextant/internal/monitor"
+	"github.com/sextant-ops/sextant/internal/recovery"
 	"github.com/sextant-ops/sextant/internal/store"
 	"github.com/sextant-ops/sextant/internal/timeline"
 )
@@ -128,6 +129,9 @@ type serviceDetailPage struct {
 	// MoreIncidents says there are more than the page lists.
 	OpenIncidents []incident.Incident
 	MoreIncidents bool
+	// LastVerified is the latest verified restore of the service's backup
+	// jobs; nil when none.
+	LastVerified *recovery.RestoreTest
 }
 
 func (u *UI) showService(w http.ResponseWriter, r *http.Request) error {
@@ -169,6 +173,9 @@ func (u *UI) servicePage(r *http.Request, name string) (*serviceDetailPage, erro
 	slices.Reverse(dp.Outages)
 	dp.Checks = u.checksOf(r, name)
 	if dp.OpenIncidents, dp.MoreIncidents, err = u.openIncidentsOf(r, name); err != nil {
+		return nil, err
+	}
+	if dp.LastVerified, err = u.lastVerifiedOf(r.Context(), name); err != nil {
 		return nil, err
 	}
 	return dp, nil

@@ -30,6 +30,7 @@ import (
 	"github.com/sextant-ops/sextant/internal/notify"
 	"github.com/sextant-ops/sextant/internal/override"
 	"github.com/sextant-ops/sextant/internal/postmortem"
+	"github.com/sextant-ops/sextant/internal/recovery"
 	"github.com/sextant-ops/sextant/internal/setup"
 	"github.com/sextant-ops/sextant/internal/sso"
 	"github.com/sextant-ops/sextant/internal/store"
@@ -84,6 +85,9 @@ type Deps struct {
 	// Capacity backs the capacity planner and the project pages; without
 	// it they are not found.
 	Capacity *capacity.Deps
+	// Recovery backs the Recovery pages and the backup boxes of the check
+	// and service pages; without it they show none.
+	Recovery *recovery.Store
 	// Audit lists the audit log, newest first, for the admin pages;
 	// without it the audit page is not found.
 	Audit func(ctx context.Context, f audit.Filter, p store.Page) ([]audit.Entry, string, error)
@@ -272,6 +276,8 @@ func (u *UI) routes() http.Handler {
 	mux.Handle("POST /services/{name}/delete", u.page(auth.Operator, u.deleteService))
 	mux.Handle("POST /services/{name}/outages", u.page(auth.Operator, u.recordOutage))
 	mux.Handle("POST /services/{name}/outages/{id}/delete", u.page(auth.Operator, u.deleteOutage))
+	mux.Handle("GET /recovery", u.page(auth.Viewer, u.showRecovery))
+	mux.Handle("GET /recovery/plans/{name}", u.page(auth.Viewer, u.showPlan))
 	mux.Handle("GET /checks", u.page(auth.Viewer, u.listChecks))
 	mux.Handle("GET /checks/new", u.page(auth.Operator, u.newCheck))
 	mux.Handle("POST /checks/new", u.page(auth.Operator, u.createCheck))
