@@ -218,6 +218,7 @@ func New(ctx context.Context, o Options) (*App, error) {
 	a.escalate = &escalation.Worker{DB: db, Log: o.Log, Now: o.Now, Policies: a.oncall.Policy, Resolve: a.oncall.Resolve, OnEnqueue: a.outbox.Kick}
 	a.engine = &incident.Engine{Timeline: a.outages, Log: o.Log, Now: o.Now, InMaintenance: a.services.inMaintenance,
 		OnEnqueue: func() { a.outbox.Kick(); a.escalate.Kick() }, StartEscalation: a.startEscalation, StopEscalation: escalation.Stop,
+		SnoozeEscalation: escalation.Snooze, WakeEscalation: escalation.Wake,
 		Changed: func() { a.live.Publish(live.Event{Kind: live.Incident}) }}
 	a.engine.Configure(incident.Setup{})
 	a.ingest = &incident.Ingester{DB: db, Engine: a.engine, Loops: o.IngestLoops}
