@@ -147,7 +147,7 @@ func validMerge(target int64, sources []int64) error {
 		case id < 1:
 			fields = append(fields, apperr.Field{Path: path, Msg: fmt.Sprintf("must be a positive incident id, not %d", id)})
 		case id == target:
-			fields = append(fields, apperr.Field{Path: path, Msg: fmt.Sprintf("is incident %d itself: an incident cannot be merged into itself", id)})
+			fields = append(fields, apperr.Field{Path: path, Msg: fmt.Sprintf("incident %d is the target itself: an incident cannot be merged into itself", id)})
 		case slices.Index(sources, id) < n:
 			fields = append(fields, apperr.Field{Path: path, Msg: fmt.Sprintf("repeats incident %d", id)})
 		}

@@ -116,7 +116,7 @@ func TestMergeRefused(t *testing.T) {
 			want    string
 		}{
 			{"no sources", a, nil, "sources: choose at least one incident to merge"},
-			{"into itself", a, []int64{b, a}, "sources[1]: is incident " + itoa(a) + " itself: an incident cannot be merged into itself"},
+			{"into itself", a, []int64{b, a}, "sources[1]: incident " + itoa(a) + " is the target itself: an incident cannot be merged into itself"},
 			{"repeated", a, []int64{b, b}, "sources[1]: repeats incident " + itoa(b)},
 			{"not positive", a, []int64{0}, "sources[0]: must be a positive incident id, not 0"},
 			{"too many", a, make([]int64, incident.MaxMerge+1), "at most 50 at once"},
