@@ -577,6 +577,11 @@ func (a *App) Run(ctx context.Context) error {
 		defer close(escDone)
 		_ = a.escalate.Run(monCtx)
 	}()
+	pruneDone := make(chan struct{})
+	go func() {
+		defer close(pruneDone)
+		a.subscribers.RunHousekeeping(monCtx, a.log)
+	}()
 	serverStopped := false
 	select {
 	case err = <-errc:
@@ -595,6 +600,7 @@ func (a *App) Run(ctx context.Context) error {
 	<-monDone
 	<-outDone
 	<-escDone
+	<-pruneDone
 	// Confirmation mails under way finish (each within its timeout).
 	a.sender.Wait()
 	return err

@@ -189,7 +189,12 @@ func (p *Public) Enabled() bool { return p.Sender.mailer() != nil }
 
 // Subscribe records a pending subscription and, when due, sends its
 // confirmation request; the answer is nil for any well-formed address.
-func (p *Public) Subscribe(ctx context.Context, page, raw string) error {
+// A sender over PerIP requests in the Window is told to wait
+// (status.ErrTooManyRequests), whatever the address.
+func (p *Public) Subscribe(ctx context.Context, page, raw, ip string) error {
+	if !p.Store.AllowIP(ip) {
+		return status.ErrTooManyRequests
+	}
 	address, err := Address(raw)
 	if err != nil {
 		return err

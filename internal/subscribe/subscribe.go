@@ -16,6 +16,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/mail"
 	"net/url"
 	"strconv"
@@ -57,13 +58,20 @@ type Subscriber struct {
 func (s Subscriber) Confirmed() bool { return !s.ConfirmedAt.IsZero() }
 
 // Limits of the public form: per address, so that nobody can flood an
-// inbox with confirmation requests through Sextant.
+// inbox with confirmation requests through Sextant, and per IP address of
+// the sender, so that nobody can fill the table with pending addresses.
 const (
 	// PerAddress is how many confirmation mails one address may be sent
 	// per Window.
 	PerAddress = 3
-	// Window is the span PerAddress counts over.
+	// PerIP is how many subscribe requests one IP address may send per
+	// Window.
+	PerIP = 10
+	// Window is the span PerAddress and PerIP count over.
 	Window = time.Hour
+	// PendingFor is how long a subscription may wait for its confirmation
+	// before housekeeping removes it.
+	PendingFor = 48 * time.Hour
 )
 
 // Store reads and writes subscribers and signs their links.
@@ -75,8 +83,45 @@ type Store struct {
 	OnChange func(ctx context.Context)
 	key      []byte
 
-	mu   sync.Mutex
-	sent map[string][]time.Time // confirmation mails per address, for PerAddress
+	perAddress window // confirmation mails per address, for PerAddress
+	perIP      window // subscribe requests per IP address, for PerIP
+}
+
+// window counts what happened per key over the last Window and allows up
+// to limit of it.
+type window struct {
+	mu    sync.Mutex
+	limit int
+	seen  map[string][]time.Time
+}
+
+// allow takes one from key's allowance at now, when any is left.
+func (w *window) allow(key string, now time.Time) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.seen == nil {
+		w.seen = map[string][]time.Time{}
+	}
+	var recent []time.Time
+	for _, t := range w.seen[key] {
+		if now.Sub(t) < Window {
+			recent = append(recent, t)
+		}
+	}
+	if len(recent) >= w.limit {
+		w.seen[key] = recent
+		return false
+	}
+	w.seen[key] = append(recent, now)
+	// Forget keys that have gone quiet, so the map stays small.
+	if len(w.seen) > 10000 {
+		for k, ts := range w.seen {
+			if len(ts) == 0 || now.Sub(ts[len(ts)-1]) >= Window {
+				delete(w.seen, k)
+			}
+		}
+	}
+	return true
 }
 
 // Open returns a store with the server's link key, created on first use.
@@ -103,7 +148,7 @@ func Open(ctx context.Context, db *store.DB, now func() time.Time) (*Store, erro
 	if err != nil {
 		return nil, fmt.Errorf("subscribe: link key: %w", err)
 	}
-	return &Store{DB: db, Now: now, key: key, sent: map[string][]time.Time{}}, nil
+	return &Store{DB: db, Now: now, key: key, perAddress: window{limit: PerAddress}, perIP: window{limit: PerIP}}, nil
 }
 
 // Address checks and normalises an e-mail address as typed in the form.
@@ -141,29 +186,45 @@ func (s *Store) Request(ctx context.Context, page, address string) (Subscriber, 
 }
 
 // allow takes one confirmation mail from address's allowance.
-func (s *Store) allow(address string, now time.Time) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var recent []time.Time
-	for _, t := range s.sent[address] {
-		if now.Sub(t) < Window {
-			recent = append(recent, t)
+func (s *Store) allow(address string, now time.Time) bool { return s.perAddress.allow(address, now) }
+
+// AllowIP takes one subscribe request from ip's allowance (PerIP per
+// Window), and says whether there was any left.
+func (s *Store) AllowIP(ip string) bool { return s.perIP.allow(ip, s.Now().UTC()) }
+
+// PruneEvery is how often housekeeping removes unconfirmed subscriptions.
+const PruneEvery = 10 * time.Minute
+
+// RunHousekeeping removes unconfirmed subscriptions past PendingFor at
+// start and every PruneEvery, until ctx ends.
+func (s *Store) RunHousekeeping(ctx context.Context, log *slog.Logger) {
+	t := time.NewTicker(PruneEvery)
+	defer t.Stop()
+	for {
+		if n, err := s.PrunePending(ctx); err != nil && ctx.Err() == nil {
+			log.Error("remove unconfirmed subscriptions", "err", err)
+		} else if n > 0 {
+			log.Info("removed unconfirmed subscriptions", "count", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
 		}
 	}
-	if len(recent) >= PerAddress {
-		s.sent[address] = recent
-		return false
+}
+
+// PrunePending removes the subscriptions still unconfirmed PendingFor
+// after they were asked for, and says how many it removed: an address
+// that never confirmed is kept no longer than its link is worth waiting for.
+func (s *Store) PrunePending(ctx context.Context) (int64, error) {
+	cutoff := s.Now().UTC().Add(-PendingFor)
+	res, err := s.DB.Writer().ExecContext(ctx, `DELETE FROM status_subscribers WHERE confirmed_at IS NULL AND kind = 'email' AND created_at <= $1`, store.Millis(cutoff))
+	if err != nil {
+		return 0, fmt.Errorf("subscribe: prune pending: %w", err)
 	}
-	s.sent[address] = append(recent, now)
-	// Forget addresses that have gone quiet, so the map stays small.
-	if len(s.sent) > 10000 {
-		for a, ts := range s.sent {
-			if len(ts) == 0 || now.Sub(ts[len(ts)-1]) >= Window {
-				delete(s.sent, a)
-			}
-		}
-	}
-	return true
+	n, _ := res.RowsAffected()
+	return n, nil
 }
 
 const columns = `id, page, kind, address, secret, created_at, confirmed_at`
