@@ -53,7 +53,7 @@ func TestSnoozeForm(t *testing.T) {
 			t.Errorf("sent to %s", l)
 		}
 		_, body = e.get(page+"?done=snoozed", &operator)
-		wantContains(t, body, "Incident snoozed until", `id="snoozed-until"`, "snoozed for 1 h")
+		wantContains(t, body, "Incident snoozed: it pages again", `id="snoozed-until"`, "snoozed for 1 h")
 		res, _ = e.post(page+"/snooze", url.Values{"minutes": {"custom"}, "custom": {"90"}}, &operator)
 		wantStatus(t, res, http.StatusSeeOther)
 		_, body = e.get(page, &operator)
