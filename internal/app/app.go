@@ -201,6 +201,16 @@ func New(ctx context.Context, o Options) (*App, error) {
 		}
 		return nil
 	}}
+	// Housekeeping tells subscribers of one-off maintenance on their pages'
+	// services, through the outbox.
+	a.sender.OnEnqueue = func() { a.outbox.Kick() }
+	a.sender.Maintenance = func(ctx context.Context, from, to, now time.Time) ([]catalog.Occurrence, error) {
+		cat, err := a.catalog.Load(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return cat.Occurrences(from, to, now), nil
+	}
 	a.subscribers.OnChange = func(ctx context.Context) {
 		if err := a.refreshSubscribers(ctx); err != nil {
 			a.log.Error("subscribers not loaded for the outbox", "err", err)
@@ -580,7 +590,7 @@ func (a *App) Run(ctx context.Context) error {
 	pruneDone := make(chan struct{})
 	go func() {
 		defer close(pruneDone)
-		a.subscribers.RunHousekeeping(monCtx, a.log)
+		a.sender.RunHousekeeping(monCtx)
 	}()
 	serverStopped := false
 	select {

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -134,25 +133,7 @@ func isGroup(ctx context.Context, tx *stmts, id int64) (bool, error) {
 }
 
 func validMerge(target int64, sources []int64) error {
-	var fields []apperr.Field
-	switch {
-	case len(sources) == 0:
-		fields = append(fields, apperr.Field{Path: "sources", Msg: "choose at least one incident to merge"})
-	case len(sources) > MaxMerge:
-		fields = append(fields, apperr.Field{Path: "sources", Msg: fmt.Sprintf("holds %d incidents; at most %d at once", len(sources), MaxMerge)})
-	}
-	for n, id := range sources {
-		path := fmt.Sprintf("sources[%d]", n)
-		switch {
-		case id < 1:
-			fields = append(fields, apperr.Field{Path: path, Msg: fmt.Sprintf("must be a positive incident id, not %d", id)})
-		case id == target:
-			fields = append(fields, apperr.Field{Path: path, Msg: fmt.Sprintf("incident %d is the target itself: an incident cannot be merged into itself", id)})
-		case slices.Index(sources, id) < n:
-			fields = append(fields, apperr.Field{Path: path, Msg: fmt.Sprintf("repeats incident %d", id)})
-		}
-	}
-	if len(fields) > 0 {
+	if fields := idProblems("sources", sources, MaxMerge, "choose at least one incident to merge", target); len(fields) > 0 {
 		return &apperr.Invalid{Fields: fields}
 	}
 	return nil

@@ -16,7 +16,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net/mail"
 	"net/url"
 	"strconv"
@@ -192,28 +191,6 @@ func (s *Store) allow(address string, now time.Time) bool { return s.perAddress.
 // Window), and says whether there was any left.
 func (s *Store) AllowIP(ip string) bool { return s.perIP.allow(ip, s.Now().UTC()) }
 
-// PruneEvery is how often housekeeping removes unconfirmed subscriptions.
-const PruneEvery = 10 * time.Minute
-
-// RunHousekeeping removes unconfirmed subscriptions past PendingFor at
-// start and every PruneEvery, until ctx ends.
-func (s *Store) RunHousekeeping(ctx context.Context, log *slog.Logger) {
-	t := time.NewTicker(PruneEvery)
-	defer t.Stop()
-	for {
-		if n, err := s.PrunePending(ctx); err != nil && ctx.Err() == nil {
-			log.Error("remove unconfirmed subscriptions", "err", err)
-		} else if n > 0 {
-			log.Info("removed unconfirmed subscriptions", "count", n)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
-}
-
 // PrunePending removes the subscriptions still unconfirmed PendingFor
 // after they were asked for, and says how many it removed: an address
 // that never confirmed is kept no longer than its link is worth waiting for.
@@ -354,8 +331,32 @@ const KindUpdate = "public_update:"
 // row per confirmed subscriber of pages for the public update logID of
 // incident. It reports how many rows it added.
 func Enqueue(ctx context.Context, q store.Querier, pages []string, incident, logID int64, now time.Time) (int, error) {
+	ids, err := confirmedOf(ctx, q, pages)
+	if err != nil {
+		return 0, fmt.Errorf("subscribe: enqueue: %w", err)
+	}
+	if err := insertRows(ctx, q, incident, ids, KindUpdate+strconv.FormatInt(logID, 10), now); err != nil {
+		return 0, fmt.Errorf("subscribe: enqueue: %w", err)
+	}
+	return len(ids), nil
+}
+
+// insertRows writes one pending outbox row of kind per subscriber id,
+// about incident (nil: about no incident).
+func insertRows(ctx context.Context, q store.Querier, incident any, ids []int64, kind string, now time.Time) error {
+	for _, id := range ids {
+		if _, err := q.ExecContext(ctx, `INSERT INTO outbox (incident_id, channel, kind, status, attempts, next_attempt, claimed_until, last_error, created_at)
+			VALUES ($1, $2, $3, 'pending', 0, $4, 0, '', $4)`, incident, Channel(id), kind, store.Millis(now)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// confirmedOf lists the confirmed subscribers of pages, through q.
+func confirmedOf(ctx context.Context, q store.Querier, pages []string) ([]int64, error) {
 	if len(pages) == 0 {
-		return 0, nil
+		return nil, nil
 	}
 	args := []any{}
 	marks := make([]string, len(pages))
@@ -365,29 +366,18 @@ func Enqueue(ctx context.Context, q store.Querier, pages []string, incident, log
 	}
 	rows, err := q.QueryContext(ctx, `SELECT id FROM status_subscribers WHERE confirmed_at IS NOT NULL AND page IN (`+strings.Join(marks, ", ")+`) ORDER BY id`, args...)
 	if err != nil {
-		return 0, fmt.Errorf("subscribe: enqueue: %w", err)
+		return nil, err
 	}
+	defer rows.Close()
 	var ids []int64
 	for rows.Next() {
 		var id int64
 		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return 0, fmt.Errorf("subscribe: enqueue: %w", err)
+			return nil, err
 		}
 		ids = append(ids, id)
 	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return 0, fmt.Errorf("subscribe: enqueue: %w", err)
-	}
-	kind := KindUpdate + strconv.FormatInt(logID, 10)
-	for _, id := range ids {
-		if _, err := q.ExecContext(ctx, `INSERT INTO outbox (incident_id, channel, kind, status, attempts, next_attempt, claimed_until, last_error, created_at)
-			VALUES ($1, $2, $3, 'pending', 0, $4, 0, '', $4)`, incident, Channel(id), kind, store.Millis(now)); err != nil {
-			return 0, fmt.Errorf("subscribe: enqueue: %w", err)
-		}
-	}
-	return len(ids), nil
+	return ids, rows.Err()
 }
 
 // WebhookInput is a webhook subscriber as an operator adds one: the URL

@@ -18,7 +18,30 @@ CREATE TABLE incident_merges (
 );
 CREATE INDEX incident_merges_target ON incident_merges(target_id);
 
+-- Notices of maintenance to status-page subscribers: one row per one-off
+-- window occurrence and kind (scheduled, started), written with the
+-- outbox rows that carry it, so each subscriber hears of it once.
+CREATE TABLE maintenance_notices (
+    id         BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    service    TEXT NOT NULL,
+    window_ref TEXT NOT NULL,
+    title      TEXT NOT NULL,
+    kind       TEXT NOT NULL,
+    start_at   BIGINT NOT NULL,
+    end_at     BIGINT NOT NULL,
+    timezone   TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    UNIQUE (service, window_ref, start_at, kind)
+);
+
+-- Outbox rows that are about no incident (maintenance notices) have no
+-- incident_id.
+ALTER TABLE outbox ALTER COLUMN incident_id DROP NOT NULL;
+
 -- +goose Down
+DELETE FROM outbox WHERE incident_id IS NULL;
+ALTER TABLE outbox ALTER COLUMN incident_id SET NOT NULL;
+DROP TABLE maintenance_notices;
 DROP TABLE incident_merges;
 ALTER TABLE incidents DROP COLUMN merged_into;
 ALTER TABLE incidents DROP COLUMN snoozed_until;
