@@ -286,8 +286,8 @@ func ptr[T any](v T) *T { return &v }
 
 // TestLiveUpdates watches pages change without a reload when the server
 // says something changed: a check going down at 1280 px, and on a 390 px
-// phone a new incident on the dashboard and an incident acknowledged on
-// its page. The periodic refresh is an hour (dashboard) or 30 s (other
+// phone a new incident on the dashboard and in the incident list (a ticked
+// box stays ticked) and an incident acknowledged on its page. The periodic refresh is an hour (dashboard) or 30 s (other
 // pages) away, so only the event stream can bring the change in time.
 func TestLiveUpdates(t *testing.T) {
 	e := newFitEnv(t)
@@ -356,6 +356,21 @@ func TestLiveUpdates(t *testing.T) {
 		waitFor("#dash-incidents", "Replica lag above five minutes")
 		waitFor("#dash-updated", "Updated ")
 		shot("390-dashboard-after")
+	}
+	{
+		t.Log("a new incident reaches the incident list at 390 px, and what is ticked stays ticked")
+		open("/incidents", "#incident-list")
+		if err := chromedp.Do(ctx, chromedp.Click(chromedp.ID(fmt.Sprintf("pick-%d", e.incident)))); err != nil {
+			t.Fatal(err)
+		}
+		e.trigger("database", "backup-late", "Nightly backup is two hours late")
+		e.live.Publish(live.Event{Kind: live.Incident})
+		waitFor("#incident-list", "Nightly backup is two hours late")
+		ticked, err := chromedp.Run(ctx, chromedp.Evaluate[bool](fmt.Sprintf(`document.getElementById("pick-%d").checked`, e.incident)))
+		if err != nil || !ticked {
+			t.Errorf("the ticked incident lost its tick in the update (%v)", err)
+		}
+		shot("390-incidents-after")
 	}
 	{
 		t.Log("an acknowledgement reaches the incident page at 390 px")
