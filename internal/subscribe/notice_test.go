@@ -5,12 +5,15 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/emersion/go-smtp"
 
 	"github.com/sextant-ops/sextant/internal/catalog"
 	"github.com/sextant-ops/sextant/internal/notify"
@@ -192,4 +195,93 @@ func TestNoticeText(t *testing.T) {
 	if subject != "Web shop: maintenance under way" || body != "Planned maintenance of Web shop has begun; it is planned to end at Sun 3 May 2026 00:00 UTC." {
 		t.Errorf("started: %q / %q", subject, body)
 	}
+}
+
+// mailbox is a real SMTP server (go-smtp) on a loopback port keeping what
+// it receives.
+type mailbox struct {
+	mu   sync.Mutex
+	mail []string
+}
+
+func (b *mailbox) NewSession(*smtp.Conn) (smtp.Session, error) { return &mailSession{box: b}, nil }
+
+type mailSession struct{ box *mailbox }
+
+func (s *mailSession) Mail(string, *smtp.MailOptions) error { return nil }
+func (s *mailSession) Rcpt(string, *smtp.RcptOptions) error { return nil }
+func (s *mailSession) Reset()                               {}
+func (s *mailSession) Logout() error                        { return nil }
+func (s *mailSession) Data(r io.Reader) error {
+	b, err := io.ReadAll(r)
+	if err != nil {
+		return err
+	}
+	s.box.mu.Lock()
+	s.box.mail = append(s.box.mail, string(b))
+	s.box.mu.Unlock()
+	return nil
+}
+
+// TestMaintenanceNoticeMail sends a notice to an e-mail subscriber through
+// a real SMTP server: the page's name for the service, the window's times
+// in its zone, and an unsubscribe link in the body and the header.
+func TestMaintenanceNoticeMail(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		box := &mailbox{}
+		srv := smtp.NewServer(box)
+		srv.Domain, srv.AllowInsecureAuth = "localhost", true
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		go func() { _ = srv.Serve(ln) }()
+		defer srv.Close()
+		mailer, err := notify.NewMailer("status@example.com", notify.SMTPConfig{Host: "127.0.0.1", Port: ln.Addr().(*net.TCPAddr).Port, TLS: "none"}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		now := time.Date(2026, 5, 2, 20, 0, 0, 0, time.UTC)
+		s, err := subscribe.Open(ctx, db, func() time.Time { return now })
+		if err != nil {
+			t.Fatal(err)
+		}
+		sender := &subscribe.Sender{Store: s, Log: slog.New(slog.DiscardHandler), BaseURL: func() string { return "https://status.example" },
+			Mailer: func() *notify.Mailer { return mailer },
+			Pages: func() []status.Page {
+				return []status.Page{{Name: "main", Title: "Example", Groups: []status.Group{{Title: "Apps", Services: []string{"shop"}}}, DisplayNames: map[string]string{"shop": "Web shop"}}}
+			}}
+		sub, _, err := s.Request(ctx, "main", "reader@example.com")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Confirm(ctx, "main", sub.ID, s.Sign("confirm", sub)); err != nil {
+			t.Fatal(err)
+		}
+		start := time.Date(2026, 5, 2, 22, 0, 0, 0, time.UTC)
+		occ := []catalog.Occurrence{{Service: "shop", Window: "w1", Title: "Database upgrade", Start: start, End: start.Add(2 * time.Hour), Timezone: "Europe/Berlin"}}
+		if n, err := sender.NoticeMaintenance(ctx, occ, now); err != nil || n != 1 {
+			t.Fatalf("enqueued %d, %v; want 1", n, err)
+		}
+		var kind string
+		if err := db.Reader().QueryRowContext(ctx, `SELECT kind FROM outbox WHERE channel = $1`, subscribe.Channel(sub.ID)).Scan(&kind); err != nil {
+			t.Fatal(err)
+		}
+		if err := sender.Channel(sub.ID).Send(ctx, notify.Message{Kind: kind}); err != nil {
+			t.Fatal(err)
+		}
+		box.mu.Lock()
+		defer box.mu.Unlock()
+		if len(box.mail) != 1 {
+			t.Fatalf("%d mails, want 1", len(box.mail))
+		}
+		m := strings.NewReplacer("=\r\n", "", "=3D", "=", "\r\n ", " ").Replace(box.mail[0])
+		for _, want := range []string{"Subject: [Example] Web shop: maintenance scheduled", "Database upgrade", "Sun 3 May 2026 00:00 CEST",
+			"https://status.example/status/main", "List-Unsubscribe: <https://status.example/status/main/subscription/"} {
+			if !strings.Contains(m, want) {
+				t.Errorf("the mail lacks %q:\n%s", want, m)
+			}
+		}
+	})
 }
