@@ -18,7 +18,9 @@ import (
 func TestSnoozeForm(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
-		e := newEnv(t, db)
+		e := newEnv(t, db, func(d *Deps) {
+			d.Escalation = func(ctx context.Context, id int64) (escalation.State, bool, error) { return escalation.Get(ctx, db.Reader(), id) }
+		})
 		e.engine.SnoozeEscalation = escalation.Snooze
 		e.putService(catalog.Service{Name: "shop"})
 		id := e.triggerWith(incident.Event{Integration: "x", Action: incident.ActionTrigger, DedupKey: "a", Service: "shop", Summary: "Checkout slow",
@@ -53,7 +55,8 @@ func TestSnoozeForm(t *testing.T) {
 			t.Errorf("sent to %s", l)
 		}
 		_, body = e.get(page+"?done=snoozed", &operator)
-		wantContains(t, body, "Incident snoozed: it pages again", `id="snoozed-until"`, "snoozed for 1 h")
+		wantContains(t, body, "Incident snoozed: it pages again", `id="snoozed-until"`, "snoozed for 1 h",
+			`<strong>Snoozed:</strong> if the incident is still open at`, `policy <a href="/oncall#policy-default">default</a> pages again from its first level.`)
 		res, _ = e.post(page+"/snooze", url.Values{"minutes": {"custom"}, "custom": {"90"}}, &operator)
 		wantStatus(t, res, http.StatusSeeOther)
 		_, body = e.get(page, &operator)

@@ -347,11 +347,13 @@ type escalationBox struct {
 	Assigned string
 }
 
-// Waiting, Active, Stopped and Done name the status for the template.
+// Waiting, Active, Stopped, Done and Snoozed name the status for the
+// template.
 func (b *escalationBox) Waiting() bool { return b.Status == escalation.Waiting }
 func (b *escalationBox) Active() bool  { return b.Status == escalation.Active }
 func (b *escalationBox) Stopped() bool { return b.Status == escalation.Stopped }
 func (b *escalationBox) Done() bool    { return b.Status == escalation.Done }
+func (b *escalationBox) Snoozed() bool { return b.Status == escalation.Snoozed }
 
 // incidentPageForm lets fail re-render an incident's page with the note
 // form's or the reassign form's problems, or with a message when an action
