@@ -19,7 +19,9 @@ func TestSnoozeForm(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		e := newEnv(t, db, func(d *Deps) {
-			d.Escalation = func(ctx context.Context, id int64) (escalation.State, bool, error) { return escalation.Get(ctx, db.Reader(), id) }
+			d.Escalation = func(ctx context.Context, id int64) (escalation.State, bool, error) {
+				return escalation.Get(ctx, db.Reader(), id)
+			}
 		})
 		e.engine.SnoozeEscalation = escalation.Snooze
 		e.putService(catalog.Service{Name: "shop"})

@@ -31,14 +31,7 @@ func TestBrowserSnoozeMerge(t *testing.T) {
 
 	b := newBrowser(t, "snooze-merge", 90*time.Second)
 	shot, do, text, noSideScroll := b.shot, b.do, b.text, b.noSideScroll
-	do("sign in",
-		chromedp.Navigate(srv.URL+"/login?next=/incidents"),
-		chromedp.WaitVisible(chromedp.ID("login-name")),
-		chromedp.SendKeys(chromedp.ID("login-name"), "olivia"),
-		chromedp.SendKeys(chromedp.ID("login-password"), testPassword),
-		chromedp.Click(chromedp.CSS(`form[action="/login"] button[type="submit"]`)),
-		chromedp.WaitVisible(chromedp.CSS(`form[action="/logout"]`)),
-	)
+	signIn(t, b.ctx, srv.URL, "olivia")
 	for _, width := range []struct {
 		name string
 		w, h int64
