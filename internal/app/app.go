@@ -233,6 +233,16 @@ func New(ctx context.Context, o Options) (*App, error) {
 		}
 		return nil
 	}}
+	// Housekeeping tells subscribers of one-off maintenance on their pages'
+	// services, through the outbox.
+	a.sender.OnEnqueue = func() { a.outbox.Kick() }
+	a.sender.Maintenance = func(ctx context.Context, from, to, now time.Time) ([]catalog.Occurrence, error) {
+		cat, err := a.catalog.Load(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return cat.Occurrences(from, to, now), nil
+	}
 	a.subscribers.OnChange = func(ctx context.Context) {
 		if err := a.refreshSubscribers(ctx); err != nil {
 			a.log.Error("subscribers not loaded for the outbox", "err", err)
@@ -251,6 +261,7 @@ func New(ctx context.Context, o Options) (*App, error) {
 	a.escalate = &escalation.Worker{DB: db, Log: o.Log, Now: o.Now, Policies: a.oncall.Policy, Resolve: a.oncall.Resolve, OnEnqueue: a.outbox.Kick}
 	a.engine = &incident.Engine{Timeline: a.outages, Log: o.Log, Now: o.Now, InMaintenance: a.services.inMaintenance,
 		OnEnqueue: func() { a.outbox.Kick(); a.escalate.Kick() }, StartEscalation: a.startEscalation, StopEscalation: escalation.Stop,
+		SnoozeEscalation: escalation.Snooze, WakeEscalation: escalation.Wake,
 		Changed: func() { a.live.Publish(live.Event{Kind: live.Incident}) }}
 	a.engine.Configure(incident.Setup{})
 	a.ingest = &incident.Ingester{DB: db, Engine: a.engine, Loops: o.IngestLoops}
@@ -635,6 +646,11 @@ func (a *App) Run(ctx context.Context) error {
 		defer close(escDone)
 		_ = a.escalate.Run(monCtx)
 	}()
+	pruneDone := make(chan struct{})
+	go func() {
+		defer close(pruneDone)
+		a.sender.RunHousekeeping(monCtx)
+	}()
 	// The registration outlives the monitor, so no check is disowned while
 	// this server still runs it; it is removed last, and the others take
 	// the checks at their next beat.
@@ -664,6 +680,7 @@ func (a *App) Run(ctx context.Context) error {
 	<-monDone
 	<-outDone
 	<-escDone
+	<-pruneDone
 	stopReplica()
 	<-regDone
 	// Confirmation mails under way finish (each within its timeout).

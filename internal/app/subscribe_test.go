@@ -286,6 +286,18 @@ status_pages:
 			if code := s.json("DELETE", fmt.Sprintf("/api/v1/status-pages/main/webhooks/%d", hook.ID), "", nil); code != 204 {
 				t.Errorf("remove webhook: %d", code)
 			}
+
+			// The form takes PerIP requests an hour from one address (this
+			// test has sent four); then it says to come back later.
+			t.Run("one address is limited", func(t *testing.T) {
+				code, body, n := 0, "", 0
+				for n = 0; n < 20 && code != http.StatusTooManyRequests; n++ {
+					code, body = subscribe(fmt.Sprintf("many%d@example.com", n))
+				}
+				if code != http.StatusTooManyRequests || n != 7 || !strings.Contains(body, "Try again in an hour") {
+					t.Fatalf("request %d: %d\n%s", n, code, body)
+				}
+			})
 		})
 	}
 }

@@ -29,6 +29,7 @@ const (
 	Active  = "active"  // the next level is due at next_at
 	Stopped = "stopped" // acknowledged or resolved
 	Done    = "done"    // every level and repeat was notified
+	Snoozed = "snoozed" // acknowledged and snoozed: starts over at next_at if still open
 )
 
 // State is where one incident's escalation stands.
@@ -97,10 +98,37 @@ func Start(ctx context.Context, tx store.Querier, incidentID int64, policy strin
 
 // Stop ends an incident's escalation (acknowledged or resolved) in tx.
 func Stop(ctx context.Context, tx store.Querier, incidentID int64, reason string, now time.Time) error {
-	_, err := tx.ExecContext(ctx, `UPDATE escalations SET status = $2, reason = $3, updated_at = $4 WHERE incident_id = $1 AND status IN ('active', 'waiting')`,
+	_, err := tx.ExecContext(ctx, `UPDATE escalations SET status = $2, reason = $3, updated_at = $4 WHERE incident_id = $1 AND status IN ('active', 'waiting', 'snoozed')`,
 		incidentID, Stopped, reason, store.Millis(now))
 	if err != nil {
 		return fmt.Errorf("escalation: stop: %w", err)
+	}
+	return nil
+}
+
+// Snooze holds an acknowledged incident's escalation until until, in tx:
+// then, if the incident is still open, the worker triggers it again and
+// starts policy over from its first level. An incident that never had an
+// escalation (it opened in a maintenance window) gets one now.
+func Snooze(ctx context.Context, tx store.Querier, incidentID int64, policy string, until, now time.Time) error {
+	reason := "snoozed until " + until.UTC().Format("2006-01-02 15:04 UTC")
+	_, err := tx.ExecContext(ctx, `INSERT INTO escalations (incident_id, policy, level, round, status, next_at, reason, assigned_to, updated_at)
+		VALUES ($1, $2, 0, 0, $3, $4, $5, '', $6)
+		ON CONFLICT (incident_id) DO UPDATE SET policy = excluded.policy, level = 0, round = 0, status = excluded.status, next_at = excluded.next_at,
+		reason = excluded.reason, updated_at = excluded.updated_at`,
+		incidentID, policy, Snoozed, store.Millis(until), reason, store.Millis(now))
+	if err != nil {
+		return fmt.Errorf("escalation: snooze: %w", err)
+	}
+	return nil
+}
+
+// Wake brings a snoozed escalation's end forward to now, in tx.
+func Wake(ctx context.Context, tx store.Querier, incidentID int64, now time.Time) error {
+	_, err := tx.ExecContext(ctx, `UPDATE escalations SET next_at = $2, reason = 'a new trigger ended the snooze', updated_at = $2
+		WHERE incident_id = $1 AND status = 'snoozed'`, incidentID, store.Millis(now))
+	if err != nil {
+		return fmt.Errorf("escalation: wake: %w", err)
 	}
 	return nil
 }
@@ -150,7 +178,7 @@ func (w *Worker) log() *slog.Logger {
 func (w *Worker) Step(ctx context.Context) error {
 	now := w.Now().UTC()
 	rows, err := w.DB.Reader().QueryContext(ctx, `SELECT incident_id, policy, level, round, status, next_at, reason, assigned_to FROM escalations
-		WHERE status IN ('active', 'waiting') AND next_at <= $1 ORDER BY next_at LIMIT 500`, store.Millis(now))
+		WHERE status IN ('active', 'waiting', 'snoozed') AND next_at <= $1 ORDER BY next_at LIMIT 500`, store.Millis(now))
 	if err != nil {
 		return fmt.Errorf("escalation: due steps: %w", err)
 	}
@@ -199,6 +227,9 @@ func (w *Worker) take(ctx context.Context, s State, now time.Time) (bool, error)
 
 // step takes one due step inside tx.
 func (w *Worker) step(ctx context.Context, tx store.Querier, s State, now time.Time) (bool, error) {
+	if s.Status == Snoozed {
+		return w.wake(ctx, tx, s, now)
+	}
 	p, ok := w.Policies(s.Policy)
 	if !ok || len(p.Levels) == 0 || s.Level >= len(p.Levels) {
 		return false, finish(ctx, tx, s, now, "policy "+s.Policy+" is not configured any more; escalation ended")
@@ -280,6 +311,36 @@ func (w *Worker) StartNow(ctx context.Context, tx store.Querier, incidentID int6
 }
 
 var errTaken = errors.New("escalation step already taken")
+
+// wake ends a snooze inside tx: by compare-and-set on the snooze's end, the
+// escalation starts over at its first level, the incident is triggered
+// again (it must be acknowledged anew), and the first level is notified in
+// the same transaction.
+func (w *Worker) wake(ctx context.Context, tx store.Querier, s State, now time.Time) (bool, error) {
+	res, err := tx.ExecContext(ctx, `UPDATE escalations SET level = 0, round = 0, status = $2, next_at = $3, reason = 'the snooze ended', updated_at = $3
+		WHERE incident_id = $1 AND next_at = $4 AND status = 'snoozed'`, s.IncidentID, Active, store.Millis(now), store.Millis(s.NextAt))
+	if err != nil {
+		return false, fmt.Errorf("escalation: wake: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return false, errTaken
+	}
+	res, err = tx.ExecContext(ctx, `UPDATE incidents SET status = $2, acknowledged_at = NULL, acknowledged_by = '', snoozed_until = NULL
+		WHERE id = $1 AND status = $3`, s.IncidentID, incident.Triggered, incident.Acknowledged)
+	if err != nil {
+		return false, fmt.Errorf("escalation: wake: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		// Not acknowledged any more (resolved with the escalation left
+		// behind): nothing to page for.
+		return false, finish(ctx, tx, State{IncidentID: s.IncidentID, NextAt: now}, now, "the snooze ended; the incident is no longer acknowledged, so nobody is paged")
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO incident_log (incident_id, at, kind, actor, message) VALUES ($1, $2, 'status', 'escalation', $3)`,
+		s.IncidentID, store.Millis(now), "the snooze ended and the incident is still open: triggered again, "+s.Policy+" pages from its first level"); err != nil {
+		return false, err
+	}
+	return w.step(ctx, tx, State{IncidentID: s.IncidentID, Policy: s.Policy, Status: Active, NextAt: now}, now)
+}
 
 func finish(ctx context.Context, tx store.Querier, s State, now time.Time, reason string) error {
 	if _, err := tx.ExecContext(ctx, `UPDATE escalations SET status = $2, reason = $3, updated_at = $4 WHERE incident_id = $1 AND next_at = $5`,

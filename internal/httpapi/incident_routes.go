@@ -126,6 +126,17 @@ func (a *API) incidentRoutes() []Route {
 				"The answer has one result per id, in the order sent: `status` when it changed, `error` when it could not (already resolved, no such incident). " +
 				"An unknown action, no ids, a repeated id or more than 200 are refused as a whole (400) and change nothing.",
 			Request: BulkRequest{}, Response: BulkAnswer{}, Status: 200, Handle: a.bulkIncidents},
+		{Method: "POST", Path: "/api/v1/incidents/{id}/snooze", Summary: "Snooze an acknowledged incident for a number of minutes (1 to 10080)", Tag: "incidents", Role: auth.Operator,
+			Description: "Nobody is paged until the snooze ends; then, if the incident is still open, it is triggered again and its escalation policy pages from its first level " +
+				"(the end is stored, so a restart in between does not lose it). Snoozing again sets a new end; a resolve ends the snooze, and a new trigger from the source ends it at once and pages. " +
+				"A triggered or resolved incident, or one without an escalation policy, answers 409 with the reason.",
+			Query: []Param{id}, Request: SnoozeRequest{}, Response: incident.Incident{}, Status: 200, Handle: a.snoozeIncident},
+		{Method: "POST", Path: "/api/v1/incidents/{id}/merge", Summary: "Merge other incidents into this one", Tag: "incidents", Role: auth.Operator,
+			Description: "In one transaction each source is resolved as merged into this incident (nobody is told it resolved), its events and notes are listed on this incident, " +
+				"and later events with its dedup key come here while this incident is open; both timelines say so. " +
+				"A source that is this incident, repeated, unknown, resolved or an Alertmanager group's is refused as `sources[n]` (400); " +
+				"a resolved target or an Alertmanager group's answers 409. Nothing changes when anything is refused.",
+			Query: []Param{id}, Request: MergeRequest{}, Response: incident.Incident{}, Status: 200, Handle: a.mergeIncidents},
 		{Method: "POST", Path: "/api/v1/incidents/{id}/notes", Summary: "Add a note to an incident's timeline", Tag: "incidents", Role: auth.Operator,
 			Query: []Param{id}, Request: Note{}, Response: incident.Incident{}, Status: 200, Handle: a.incidentNote},
 	}
@@ -489,6 +500,51 @@ func (a *API) changeSeverity(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	i, err := a.deps.Incidents.ChangeSeverity(r.Context(), id, b.Severity, actor(r))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, i)
+	return nil
+}
+
+// SnoozeRequest is the body of a snooze: its length in minutes.
+type SnoozeRequest struct {
+	Minutes int `json:"minutes"`
+}
+
+func (a *API) snoozeIncident(w http.ResponseWriter, r *http.Request) error {
+	id, err := incidentID(r)
+	if err != nil {
+		return err
+	}
+	var b SnoozeRequest
+	if err := decodeJSON(w, r, &b); err != nil {
+		return err
+	}
+	i, err := a.deps.Incidents.Snooze(r.Context(), id, b.Minutes, actor(r))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, i)
+	return nil
+}
+
+// MergeRequest is the body of a merge: the incidents to fold into the one
+// named in the path.
+type MergeRequest struct {
+	Sources []int64 `json:"sources"`
+}
+
+func (a *API) mergeIncidents(w http.ResponseWriter, r *http.Request) error {
+	id, err := incidentID(r)
+	if err != nil {
+		return err
+	}
+	var b MergeRequest
+	if err := decodeJSON(w, r, &b); err != nil {
+		return err
+	}
+	i, err := a.deps.Incidents.Merge(r.Context(), id, b.Sources, actor(r))
 	if err != nil {
 		return err
 	}

@@ -227,14 +227,25 @@ func (s *stmts) prefetchOpen(ctx context.Context, events []Event) error {
 		if err != nil {
 			return fmt.Errorf("incident: find open incidents: %w", err)
 		}
+		// A key's own incident comes first (via 0); a key merged into an
+		// incident shares that incident's row, so what the batch does to
+		// it through one key holds for the other.
+		byID := map[int64]*row{}
 		for rows.Next() {
 			var k string
+			var via int
 			r := &row{}
-			if err := rows.Scan(&k, &r.id, &r.status, &r.severity, &r.state, &r.escal, &r.maint); err != nil {
+			if err := r.scan(rows, &k, &via); err != nil {
 				rows.Close()
 				return fmt.Errorf("incident: find open incidents: %w", err)
 			}
-			s.open[k] = r
+			if s.open[k] != nil {
+				continue
+			}
+			if same := byID[r.id]; same != nil {
+				r = same
+			}
+			byID[r.id], s.open[k] = r, r
 		}
 		err = rows.Err()
 		rows.Close()
@@ -248,19 +259,20 @@ func (s *stmts) prefetchOpen(ctx context.Context, events []Event) error {
 // openLookup is the lookup of n open keys, n a power of two.
 func openLookup(n int) string { return openLookups[n] }
 
+// openLookups find, by padded size, the open incidents of keys: their own
+// (via 0), or those they were merged into (via 1).
 var openLookups = func() map[int]string {
 	m := map[int]string{}
 	for n := 1; n <= maxKeysPerLookup; n *= 2 {
-		var sb strings.Builder
-		sb.WriteString(`SELECT open_key, id, status, severity, service_state, escalation, in_maintenance FROM incidents WHERE open_key IN (`)
+		var in strings.Builder
 		for i := range n {
 			if i > 0 {
-				sb.WriteString(", ")
+				in.WriteString(", ")
 			}
-			sb.WriteString("$" + strconv.Itoa(i+1))
+			in.WriteString("$" + strconv.Itoa(i+1))
 		}
-		sb.WriteByte(')')
-		m[n] = sb.String()
+		m[n] = `SELECT open_key, 0 AS via, ` + openColumns + ` FROM incidents WHERE open_key IN (` + in.String() + `)
+			UNION ALL SELECT m.open_key, 1 AS via, ` + mergedColumns + ` AND m.open_key IN (` + in.String() + `) ORDER BY 2`
 	}
 	return m
 }()

@@ -71,21 +71,34 @@ func validBulk(action string, ids []int64) error {
 	if action != BulkAcknowledge && action != BulkResolve {
 		fields = append(fields, apperr.Field{Path: "action", Msg: fmt.Sprintf("must be acknowledge or resolve, not %q", action)})
 	}
-	switch {
-	case len(ids) == 0:
-		fields = append(fields, apperr.Field{Path: "ids", Msg: "choose at least one incident"})
-	case len(ids) > MaxBulk:
-		fields = append(fields, apperr.Field{Path: "ids", Msg: fmt.Sprintf("holds %d incidents; at most %d at once", len(ids), MaxBulk)})
-	}
-	for n, id := range ids {
-		if id < 1 {
-			fields = append(fields, apperr.Field{Path: fmt.Sprintf("ids[%d]", n), Msg: fmt.Sprintf("must be a positive incident id, not %d", id)})
-		} else if slices.Index(ids, id) < n {
-			fields = append(fields, apperr.Field{Path: fmt.Sprintf("ids[%d]", n), Msg: fmt.Sprintf("repeats incident %d", id)})
-		}
-	}
+	fields = append(fields, idProblems("ids", ids, MaxBulk, "choose at least one incident", 0)...)
 	if len(fields) > 0 {
 		return &apperr.Invalid{Fields: fields}
 	}
 	return nil
+}
+
+// idProblems names what is wrong with a list of incident ids at path: none
+// (empty says what to do), more than most, one not positive, one repeated,
+// or one that is self (when self is not 0: the incident acted on).
+func idProblems(path string, ids []int64, most int, empty string, self int64) []apperr.Field {
+	var fields []apperr.Field
+	switch {
+	case len(ids) == 0:
+		fields = append(fields, apperr.Field{Path: path, Msg: empty})
+	case len(ids) > most:
+		fields = append(fields, apperr.Field{Path: path, Msg: fmt.Sprintf("holds %d incidents; at most %d at once", len(ids), most)})
+	}
+	for n, id := range ids {
+		at := fmt.Sprintf("%s[%d]", path, n)
+		switch {
+		case id < 1:
+			fields = append(fields, apperr.Field{Path: at, Msg: fmt.Sprintf("must be a positive incident id, not %d", id)})
+		case id == self:
+			fields = append(fields, apperr.Field{Path: at, Msg: fmt.Sprintf("incident %d is the target itself: an incident cannot be merged into itself", id)})
+		case slices.Index(ids, id) < n:
+			fields = append(fields, apperr.Field{Path: at, Msg: fmt.Sprintf("repeats incident %d", id)})
+		}
+	}
+	return fields
 }

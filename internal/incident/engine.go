@@ -80,6 +80,11 @@ type Engine struct {
 	// StopEscalation ends an incident's escalation when it is acknowledged
 	// or resolved.
 	StopEscalation func(ctx context.Context, tx store.Querier, incidentID int64, reason string, now time.Time) error
+	// SnoozeEscalation holds a snoozed incident's escalation until until,
+	// when it starts over if the incident is still open; WakeEscalation
+	// brings that instant forward to now (a new trigger arrived).
+	SnoozeEscalation func(ctx context.Context, tx store.Querier, incidentID int64, policy string, until, now time.Time) error
+	WakeEscalation   func(ctx context.Context, tx store.Querier, incidentID int64, now time.Time) error
 
 	mu           sync.RWMutex
 	integrations map[string]*Integration
@@ -295,6 +300,43 @@ type row struct {
 	state    string
 	escal    string
 	maint    bool
+	snoozed  bool
+	// closed marks a cached row resolved in this batch: the same row may
+	// be cached under its own key and the keys merged into it.
+	closed bool
+}
+
+// openColumns are the columns of row, read by every lookup of an open
+// incident.
+const openColumns = `id, status, severity, service_state, escalation, in_maintenance, snoozed_until IS NOT NULL`
+
+// mergedColumns reads row for the open incidents that keys were merged
+// into (the caller adds which keys).
+const mergedColumns = `i.id, i.status, i.severity, i.service_state, i.escalation, i.in_maintenance, i.snoozed_until IS NOT NULL
+	FROM incident_merges m JOIN incidents i ON i.id = m.target_id WHERE i.open_key IS NOT NULL`
+
+// openLookup1 finds the open incident a key goes to, in one statement: its
+// own (via 0), or the one an incident with that key was merged into (via 1).
+const openLookup1 = `SELECT 0 AS via, ` + openColumns + ` FROM incidents WHERE open_key = $1
+	UNION ALL SELECT 1 AS via, ` + mergedColumns + ` AND m.open_key = $1 ORDER BY 1 LIMIT 1`
+
+func (r *row) scan(sc interface{ Scan(...any) error }, extra ...any) error {
+	return sc.Scan(append(extra, &r.id, &r.status, &r.severity, &r.state, &r.escal, &r.maint, &r.snoozed)...)
+}
+
+// findOpen looks up the open incident a key goes to: its own, or the one
+// an incident with that key was merged into.
+func findOpen(ctx context.Context, tx *stmts, key string) (row, bool, error) {
+	var r row
+	var via int
+	err := r.scan(tx.QueryRowContext(ctx, openLookup1, key), &via)
+	if errors.Is(err, sql.ErrNoRows) {
+		return r, false, nil
+	}
+	if err != nil {
+		return r, false, fmt.Errorf("incident: find open incident: %w", err)
+	}
+	return r, true, nil
 }
 
 // apply applies one event. When tx batches, the event's row is written
@@ -315,16 +357,11 @@ func (e *Engine) apply(ctx context.Context, tx *stmts, ev Event, now time.Time, 
 	var found bool
 	var err error
 	if cached, ok := tx.open[key]; ok {
-		if found = cached != nil; found {
+		if found = cached != nil && !cached.closed; found {
 			r = *cached
 		}
-	} else {
-		err = tx.QueryRowContext(ctx, `SELECT id, status, severity, service_state, escalation, in_maintenance FROM incidents WHERE open_key = $1`,
-			key).Scan(&r.id, &r.status, &r.severity, &r.state, &r.escal, &r.maint)
-		found = err == nil
-		if err != nil && !errors.Is(err, sql.ErrNoRows) {
-			return o, false, fmt.Errorf("incident: find open incident: %w", err)
-		}
+	} else if r, found, err = findOpen(ctx, tx, key); err != nil {
+		return o, false, err
 	}
 	enqueued := false
 	switch {
@@ -388,6 +425,14 @@ func (e *Engine) apply(ctx context.Context, tx *stmts, ev Event, now time.Time, 
 		if err := logEntry(ctx, tx, r.id, now, "event", "integration:"+in.Name, "triggered again (deduplicated): "+ev.Summary); err != nil {
 			return o, false, err
 		}
+		if r.snoozed {
+			if enqueued, err = e.endSnooze(ctx, tx, r.id, now); err != nil {
+				return o, false, err
+			}
+			if cached := tx.open[key]; cached != nil {
+				cached.snoozed = false
+			}
+		}
 	case ev.Action == ActionAcknowledge:
 		o.IncidentID, o.Status = r.id, r.status
 		if r.status == Triggered {
@@ -413,8 +458,8 @@ func (e *Engine) apply(ctx context.Context, tx *stmts, ev Event, now time.Time, 
 		svc := ev.Service
 		enqueued, err = e.resolve(ctx, tx, r, svc, "integration:"+in.Name, now)
 		o.Status = Resolved
-		if tx.open != nil {
-			tx.open[key] = nil
+		if cached := tx.open[key]; cached != nil {
+			cached.closed = true
 		}
 		if err != nil {
 			return o, false, err
@@ -458,29 +503,42 @@ func (e *Engine) transition(ctx context.Context, tx *stmts, r row, to, actor str
 
 // resolve closes an open incident and gives its service back.
 func (e *Engine) resolve(ctx context.Context, tx *stmts, r row, service, actor string, now time.Time) (bool, error) {
-	// Escalation first, then the incident: the same lock order as the
-	// escalation worker (see transition).
-	if e.StopEscalation != nil {
-		if err := e.StopEscalation(ctx, tx, r.id, "resolved by "+actor, now); err != nil {
-			return false, err
-		}
-	}
-	if _, err := tx.ExecContext(ctx, `UPDATE incidents SET status = $2, resolved_at = $3, resolved_by = $4, open_key = NULL WHERE id = $1`, r.id, Resolved, store.Millis(now), actor); err != nil {
-		return false, fmt.Errorf("incident: resolve: %w", err)
-	}
-	if err := logEntry(ctx, tx, r.id, now, "status", actor, "resolved"); err != nil {
+	if err := e.close(ctx, tx, r, service, actor, "resolved by "+actor, "resolved", 0, now); err != nil {
 		return false, err
-	}
-	if r.state != "none" {
-		if err := e.Timeline.Append(ctx, tx, timeline.Transition{Service: service, Input: fmt.Sprintf("incident:%d", r.id), At: now, State: availability.Up,
-			Source: fmt.Sprintf("incident:%d resolved", r.id)}); err != nil {
-			return false, err
-		}
 	}
 	if r.maint {
 		return false, nil
 	}
 	return e.notify(ctx, tx, r.id, r.escal, "resolved", now)
+}
+
+// close resolves an open incident without notifying anyone: its
+// escalation stops (for reason), a snooze ends, the timeline says msg and
+// its service gets back what it took. mergedInto, when not 0, records the
+// incident it was merged into.
+func (e *Engine) close(ctx context.Context, tx *stmts, r row, service, actor, reason, msg string, mergedInto int64, now time.Time) error {
+	// Escalation first, then the incident: the same lock order as the
+	// escalation worker (see transition).
+	if e.StopEscalation != nil {
+		if err := e.StopEscalation(ctx, tx, r.id, reason, now); err != nil {
+			return err
+		}
+	}
+	merged := sql.NullInt64{Int64: mergedInto, Valid: mergedInto != 0}
+	if _, err := tx.ExecContext(ctx, `UPDATE incidents SET status = $2, resolved_at = $3, resolved_by = $4, open_key = NULL, snoozed_until = NULL,
+		merged_into = $5 WHERE id = $1`, r.id, Resolved, store.Millis(now), actor, merged); err != nil {
+		return fmt.Errorf("incident: resolve: %w", err)
+	}
+	if err := logEntry(ctx, tx, r.id, now, "status", actor, msg); err != nil {
+		return err
+	}
+	if r.state != "none" {
+		if err := e.Timeline.Append(ctx, tx, timeline.Transition{Service: service, Input: fmt.Sprintf("incident:%d", r.id), At: now, State: availability.Up,
+			Source: fmt.Sprintf("incident:%d resolved", r.id)}); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // serviceState marks the incident's service down or degraded.

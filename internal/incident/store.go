@@ -49,6 +49,11 @@ type Incident struct {
 	// Assignee is who works the incident (a person of the directory or a
 	// user), empty while nobody has taken it.
 	Assignee string `json:"assignee"`
+	// SnoozedUntil is when a snoozed incident pages again if it is still
+	// open; nil when it is not snoozed.
+	SnoozedUntil *time.Time `json:"snoozed_until"`
+	// MergedInto names the incident this one was merged into, if any.
+	MergedInto *int64 `json:"merged_into"`
 }
 
 // LogEntry is one line of an incident's timeline.
@@ -77,15 +82,17 @@ type Store struct {
 }
 
 const incidentColumns = `id, service, status, severity, summary, source, dedup_key, integration, escalation, in_maintenance, service_state, details,
-	event_count, created_at, last_event_at, acknowledged_at, acknowledged_by, resolved_at, resolved_by, known_error_id, truncated_alerts, assignee`
+	event_count, created_at, last_event_at, acknowledged_at, acknowledged_by, resolved_at, resolved_by, known_error_id, truncated_alerts, assignee,
+	snoozed_until, merged_into`
 
 func scanIncident(sc interface{ Scan(...any) error }) (Incident, error) {
 	var i Incident
 	var details string
 	var created, last int64
-	var ack, res, known sql.NullInt64
+	var ack, res, known, snoozed, merged sql.NullInt64
 	err := sc.Scan(&i.ID, &i.Service, &i.Status, &i.Severity, &i.Summary, &i.Source, &i.DedupKey, &i.Integration, &i.Escalation, &i.InMaintenance,
-		&i.ServiceState, &details, &i.EventCount, &created, &last, &ack, &i.AcknowledgedBy, &res, &i.ResolvedBy, &known, &i.TruncatedAlerts, &i.Assignee)
+		&i.ServiceState, &details, &i.EventCount, &created, &last, &ack, &i.AcknowledgedBy, &res, &i.ResolvedBy, &known, &i.TruncatedAlerts, &i.Assignee,
+		&snoozed, &merged)
 	if err != nil {
 		return i, err
 	}
@@ -101,6 +108,13 @@ func scanIncident(sc interface{ Scan(...any) error }) (Incident, error) {
 	}
 	if known.Valid {
 		i.KnownErrorID = &known.Int64
+	}
+	if snoozed.Valid {
+		t := store.FromMillis(snoozed.Int64)
+		i.SnoozedUntil = &t
+	}
+	if merged.Valid {
+		i.MergedInto = &merged.Int64
 	}
 	return i, nil
 }

@@ -236,7 +236,8 @@ func (o *Outbox) Run(ctx context.Context) error {
 	}
 }
 
-// outboxRow is a due row joined with its incident.
+// outboxRow is a due row joined with its incident; incident is 0 for a
+// row about no incident (a maintenance notice to a subscriber).
 type outboxRow struct {
 	id, incident  int64
 	channel, kind string
@@ -499,12 +500,14 @@ func (o *Outbox) due(ctx context.Context, channel string, limit int) ([]outboxRo
 	q := `SELECT id, incident_id, channel, kind, attempts, enqueued, due_n,
 			service, status, severity, summary, source, opened, resolved_at, in_maintenance, workaround
 		FROM (
-			SELECT o.id, o.incident_id, o.channel, o.kind, o.attempts, o.next_attempt, o.created_at AS enqueued,
-			       i.service, i.status, i.severity, i.summary, i.source, i.created_at AS opened, i.resolved_at, i.in_maintenance,
+			SELECT o.id, COALESCE(o.incident_id, 0) AS incident_id, o.channel, o.kind, o.attempts, o.next_attempt, o.created_at AS enqueued,
+			       COALESCE(i.service, '') AS service, COALESCE(i.status, '') AS status, COALESCE(i.severity, '') AS severity,
+			       COALESCE(i.summary, '') AS summary, COALESCE(i.source, '') AS source, COALESCE(i.created_at, o.created_at) AS opened,
+			       i.resolved_at, COALESCE(i.in_maintenance, FALSE) AS in_maintenance,
 			       COALESCE(k.workaround, '') AS workaround,
 			       ROW_NUMBER() OVER (PARTITION BY o.channel ORDER BY o.next_attempt, o.id) AS n,
 			       COUNT(*) OVER (PARTITION BY o.channel) AS due_n
-			FROM outbox o JOIN incidents i ON i.id = o.incident_id
+			FROM outbox o LEFT JOIN incidents i ON i.id = o.incident_id
 			LEFT JOIN known_errors k ON k.id = i.known_error_id
 			WHERE o.status = 'pending' AND o.next_attempt <= $1 AND o.claimed_until < $1` + filter + `
 			  -- Read in the same snapshot as the incident's status: a row
@@ -668,7 +671,7 @@ func (o *Outbox) deliver(ctx context.Context, batch []outboxRow, ch Channel, cla
 	defer o.Kick() // the freed slot may take the channel's next row now
 	defer o.release(batch[0].channel)
 	for i := range batch {
-		if o.Links != nil {
+		if o.Links != nil && batch[i].incident != 0 {
 			m := &batch[i].msg
 			m.URL, m.AckURL, m.ResolveURL = o.Links(batch[i].incident)
 		}
@@ -783,6 +786,9 @@ func (o *Outbox) record(ctx context.Context, batch []outboxRow, claim int64, sen
 				return err
 			} else if n == 0 {
 				log.Warn("notification claim expired before the attempt was recorded; another worker may repeat it", "notification", r.id)
+			}
+			if r.incident == 0 {
+				continue // about no incident: its row is its record
 			}
 			if _, err := tx.ExecContext(ctx, `INSERT INTO incident_log (incident_id, at, kind, actor, message) VALUES ($1, $2, 'notification', $3, $4)`,
 				r.incident, store.Millis(now), "channel:"+r.channel, out.message); err != nil {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"net"
 	"net/http"
 	"strconv"
 
@@ -17,17 +18,21 @@ import (
 // apperr.ErrNotFound, like an unknown one.
 type Subscriptions interface {
 	Enabled() bool
-	Subscribe(ctx context.Context, page, address string) error
+	Subscribe(ctx context.Context, page, address, ip string) error
 	Confirm(ctx context.Context, page string, id int64, sig string) error
 	CheckUnsubscribe(ctx context.Context, page string, id int64, sig string) error
 	Unsubscribe(ctx context.Context, page string, id int64, sig string) error
 }
 
+// ErrTooManyRequests is Subscribe's answer to a sender over its limit of
+// requests: the form says to come back later.
+var ErrTooManyRequests = errors.New("too many subscription requests from this address")
+
 // subscribeView is the data of the subscription pages: the answer to the
 // form, a confirmation, the unsubscribe button and its outcome.
 type subscribeView struct {
 	Title, Path, CSS string
-	// State is "sent", "invalid", "confirmed", "ask" or "unsubscribed".
+	// State is "sent", "invalid", "busy", "confirmed", "ask" or "unsubscribed".
 	State   string
 	Email   string
 	Problem string
@@ -87,9 +92,12 @@ func (h *Handler) subscribe(w http.ResponseWriter, r *http.Request) {
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, 4096)
 	email := r.PostFormValue("email")
-	err := h.opts.Subscriptions.Subscribe(r.Context(), p.Name, email)
+	err := h.opts.Subscriptions.Subscribe(r.Context(), p.Name, email, remoteIP(r))
 	var inv *apperr.Invalid
 	switch {
+	case errors.Is(err, ErrTooManyRequests):
+		w.Header().Set("Retry-After", "3600")
+		h.renderSubscribe(w, r, http.StatusTooManyRequests, p, subscribeView{State: "busy", Email: email})
 	case errors.As(err, &inv):
 		h.renderSubscribe(w, r, http.StatusBadRequest, p, subscribeView{State: "invalid", Email: email, Problem: inv.Fields[0].Msg})
 	case err != nil:
@@ -147,4 +155,14 @@ func (h *Handler) unsubscribe(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.renderSubscribe(w, r, http.StatusOK, p, subscribeView{State: "unsubscribed"})
+}
+
+// remoteIP is the address subscribe requests are counted against: the
+// connection's peer (behind a reverse proxy, the proxy), as for logins.
+func remoteIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
 }

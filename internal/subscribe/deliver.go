@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sextant-ops/sextant/internal/catalog"
 	"github.com/sextant-ops/sextant/internal/notify"
 	"github.com/sextant-ops/sextant/internal/probe"
 	"github.com/sextant-ops/sextant/internal/status"
@@ -33,6 +34,11 @@ type Sender struct {
 	// webhook subscribers' deliveries obey.
 	Outbound func() *probe.Policy
 	Log      *slog.Logger
+	// Maintenance, when set, lists the catalog's maintenance occurrences
+	// over [from, to) not ended by now: housekeeping tells subscribers of
+	// them (see NoticeMaintenance). OnEnqueue wakes the outbox after.
+	Maintenance func(ctx context.Context, from, to, now time.Time) ([]catalog.Occurrence, error)
+	OnEnqueue   func()
 
 	wg sync.WaitGroup // confirmation mails under way
 }
@@ -139,9 +145,10 @@ type channel struct {
 // subscriber, from public words only: the page's name for the service
 // and the note's text, never the incident's internal summary.
 func (c *channel) Send(ctx context.Context, m notify.Message) error {
+	_, noticeID, notice := parseNoticeKind(m.Kind)
 	logID, err := strconv.ParseInt(strings.TrimPrefix(m.Kind, KindUpdate), 10, 64)
-	if !strings.HasPrefix(m.Kind, KindUpdate) || err != nil {
-		return notify.Permanent(fmt.Errorf("a subscriber is sent public updates only, not %q", m.Kind))
+	if !notice && (!strings.HasPrefix(m.Kind, KindUpdate) || err != nil) {
+		return notify.Permanent(fmt.Errorf("a subscriber is sent public updates and maintenance notices only, not %q", m.Kind))
 	}
 	sub, err := c.s.Store.Get(ctx, c.id)
 	if errors.Is(err, ErrNotFound) {
@@ -149,6 +156,9 @@ func (c *channel) Send(ctx context.Context, m notify.Message) error {
 	}
 	if err != nil {
 		return err
+	}
+	if notice {
+		return c.sendNotice(ctx, sub, noticeID)
 	}
 	var note string
 	err = c.s.Store.DB.Reader().QueryRowContext(ctx, `SELECT message FROM incident_log WHERE id = $1 AND incident_id = $2`, logID, m.IncidentID).Scan(&note)
@@ -189,7 +199,12 @@ func (p *Public) Enabled() bool { return p.Sender.mailer() != nil }
 
 // Subscribe records a pending subscription and, when due, sends its
 // confirmation request; the answer is nil for any well-formed address.
-func (p *Public) Subscribe(ctx context.Context, page, raw string) error {
+// A sender over PerIP requests in the Window is told to wait
+// (status.ErrTooManyRequests), whatever the address.
+func (p *Public) Subscribe(ctx context.Context, page, raw, ip string) error {
+	if !p.Store.AllowIP(ip) {
+		return status.ErrTooManyRequests
+	}
 	address, err := Address(raw)
 	if err != nil {
 		return err
@@ -239,8 +254,14 @@ type WebhookUpdate struct {
 }
 
 func (c *channel) post(ctx context.Context, sub Subscriber, name, text string, logID int64, m notify.Message) error {
-	body, err := json.Marshal(WebhookUpdate{Event: "public_update", Page: sub.Page, Service: name, Incident: m.IncidentID, Update: logID, Text: text,
+	return c.postJSON(ctx, sub, WebhookUpdate{Event: "public_update", Page: sub.Page, Service: name, Incident: m.IncidentID, Update: logID, Text: text,
 		At: c.s.Store.Now().UTC(), URL: c.s.BaseURL() + "/status/" + sub.Page})
+}
+
+// postJSON posts doc to a webhook subscriber, signed with its secret,
+// through the channels' outbound policy.
+func (c *channel) postJSON(ctx context.Context, sub Subscriber, doc any) error {
+	body, err := json.Marshal(doc)
 	if err != nil {
 		return notify.Permanent(err)
 	}

@@ -57,13 +57,20 @@ type Subscriber struct {
 func (s Subscriber) Confirmed() bool { return !s.ConfirmedAt.IsZero() }
 
 // Limits of the public form: per address, so that nobody can flood an
-// inbox with confirmation requests through Sextant.
+// inbox with confirmation requests through Sextant, and per IP address of
+// the sender, so that nobody can fill the table with pending addresses.
 const (
 	// PerAddress is how many confirmation mails one address may be sent
 	// per Window.
 	PerAddress = 3
-	// Window is the span PerAddress counts over.
+	// PerIP is how many subscribe requests one IP address may send per
+	// Window.
+	PerIP = 10
+	// Window is the span PerAddress and PerIP count over.
 	Window = time.Hour
+	// PendingFor is how long a subscription may wait for its confirmation
+	// before housekeeping removes it.
+	PendingFor = 48 * time.Hour
 )
 
 // Store reads and writes subscribers and signs their links.
@@ -75,8 +82,45 @@ type Store struct {
 	OnChange func(ctx context.Context)
 	key      []byte
 
-	mu   sync.Mutex
-	sent map[string][]time.Time // confirmation mails per address, for PerAddress
+	perAddress window // confirmation mails per address, for PerAddress
+	perIP      window // subscribe requests per IP address, for PerIP
+}
+
+// window counts what happened per key over the last Window and allows up
+// to limit of it.
+type window struct {
+	mu    sync.Mutex
+	limit int
+	seen  map[string][]time.Time
+}
+
+// allow takes one from key's allowance at now, when any is left.
+func (w *window) allow(key string, now time.Time) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.seen == nil {
+		w.seen = map[string][]time.Time{}
+	}
+	var recent []time.Time
+	for _, t := range w.seen[key] {
+		if now.Sub(t) < Window {
+			recent = append(recent, t)
+		}
+	}
+	if len(recent) >= w.limit {
+		w.seen[key] = recent
+		return false
+	}
+	w.seen[key] = append(recent, now)
+	// Forget keys that have gone quiet, so the map stays small.
+	if len(w.seen) > 10000 {
+		for k, ts := range w.seen {
+			if len(ts) == 0 || now.Sub(ts[len(ts)-1]) >= Window {
+				delete(w.seen, k)
+			}
+		}
+	}
+	return true
 }
 
 // Open returns a store with the server's link key, created on first use.
@@ -103,7 +147,7 @@ func Open(ctx context.Context, db *store.DB, now func() time.Time) (*Store, erro
 	if err != nil {
 		return nil, fmt.Errorf("subscribe: link key: %w", err)
 	}
-	return &Store{DB: db, Now: now, key: key, sent: map[string][]time.Time{}}, nil
+	return &Store{DB: db, Now: now, key: key, perAddress: window{limit: PerAddress}, perIP: window{limit: PerIP}}, nil
 }
 
 // Address checks and normalises an e-mail address as typed in the form.
@@ -141,29 +185,23 @@ func (s *Store) Request(ctx context.Context, page, address string) (Subscriber, 
 }
 
 // allow takes one confirmation mail from address's allowance.
-func (s *Store) allow(address string, now time.Time) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var recent []time.Time
-	for _, t := range s.sent[address] {
-		if now.Sub(t) < Window {
-			recent = append(recent, t)
-		}
+func (s *Store) allow(address string, now time.Time) bool { return s.perAddress.allow(address, now) }
+
+// AllowIP takes one subscribe request from ip's allowance (PerIP per
+// Window), and says whether there was any left.
+func (s *Store) AllowIP(ip string) bool { return s.perIP.allow(ip, s.Now().UTC()) }
+
+// PrunePending removes the subscriptions still unconfirmed PendingFor
+// after they were asked for, and says how many it removed: an address
+// that never confirmed is kept no longer than its link is worth waiting for.
+func (s *Store) PrunePending(ctx context.Context) (int64, error) {
+	cutoff := s.Now().UTC().Add(-PendingFor)
+	res, err := s.DB.Writer().ExecContext(ctx, `DELETE FROM status_subscribers WHERE confirmed_at IS NULL AND kind = 'email' AND created_at <= $1`, store.Millis(cutoff))
+	if err != nil {
+		return 0, fmt.Errorf("subscribe: prune pending: %w", err)
 	}
-	if len(recent) >= PerAddress {
-		s.sent[address] = recent
-		return false
-	}
-	s.sent[address] = append(recent, now)
-	// Forget addresses that have gone quiet, so the map stays small.
-	if len(s.sent) > 10000 {
-		for a, ts := range s.sent {
-			if len(ts) == 0 || now.Sub(ts[len(ts)-1]) >= Window {
-				delete(s.sent, a)
-			}
-		}
-	}
-	return true
+	n, _ := res.RowsAffected()
+	return n, nil
 }
 
 const columns = `id, page, kind, address, secret, created_at, confirmed_at`
@@ -293,8 +331,32 @@ const KindUpdate = "public_update:"
 // row per confirmed subscriber of pages for the public update logID of
 // incident. It reports how many rows it added.
 func Enqueue(ctx context.Context, q store.Querier, pages []string, incident, logID int64, now time.Time) (int, error) {
+	ids, err := confirmedOf(ctx, q, pages)
+	if err != nil {
+		return 0, fmt.Errorf("subscribe: enqueue: %w", err)
+	}
+	if err := insertRows(ctx, q, incident, ids, KindUpdate+strconv.FormatInt(logID, 10), now); err != nil {
+		return 0, fmt.Errorf("subscribe: enqueue: %w", err)
+	}
+	return len(ids), nil
+}
+
+// insertRows writes one pending outbox row of kind per subscriber id,
+// about incident (nil: about no incident).
+func insertRows(ctx context.Context, q store.Querier, incident any, ids []int64, kind string, now time.Time) error {
+	for _, id := range ids {
+		if _, err := q.ExecContext(ctx, `INSERT INTO outbox (incident_id, channel, kind, status, attempts, next_attempt, claimed_until, last_error, created_at)
+			VALUES ($1, $2, $3, 'pending', 0, $4, 0, '', $4)`, incident, Channel(id), kind, store.Millis(now)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// confirmedOf lists the confirmed subscribers of pages, through q.
+func confirmedOf(ctx context.Context, q store.Querier, pages []string) ([]int64, error) {
 	if len(pages) == 0 {
-		return 0, nil
+		return nil, nil
 	}
 	args := []any{}
 	marks := make([]string, len(pages))
@@ -304,29 +366,18 @@ func Enqueue(ctx context.Context, q store.Querier, pages []string, incident, log
 	}
 	rows, err := q.QueryContext(ctx, `SELECT id FROM status_subscribers WHERE confirmed_at IS NOT NULL AND page IN (`+strings.Join(marks, ", ")+`) ORDER BY id`, args...)
 	if err != nil {
-		return 0, fmt.Errorf("subscribe: enqueue: %w", err)
+		return nil, err
 	}
+	defer rows.Close()
 	var ids []int64
 	for rows.Next() {
 		var id int64
 		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return 0, fmt.Errorf("subscribe: enqueue: %w", err)
+			return nil, err
 		}
 		ids = append(ids, id)
 	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return 0, fmt.Errorf("subscribe: enqueue: %w", err)
-	}
-	kind := KindUpdate + strconv.FormatInt(logID, 10)
-	for _, id := range ids {
-		if _, err := q.ExecContext(ctx, `INSERT INTO outbox (incident_id, channel, kind, status, attempts, next_attempt, claimed_until, last_error, created_at)
-			VALUES ($1, $2, $3, 'pending', 0, $4, 0, '', $4)`, incident, Channel(id), kind, store.Millis(now)); err != nil {
-			return 0, fmt.Errorf("subscribe: enqueue: %w", err)
-		}
-	}
-	return len(ids), nil
+	return ids, rows.Err()
 }
 
 // WebhookInput is a webhook subscriber as an operator adds one: the URL

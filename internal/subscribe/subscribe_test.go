@@ -125,3 +125,74 @@ func TestStore(t *testing.T) {
 		}
 	})
 }
+
+// TestPrunePending removes, by hand-worked instants, the e-mail
+// subscriptions left unconfirmed for 48 h, and keeps confirmed ones,
+// younger ones and webhooks.
+func TestPrunePending(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		now := time.Date(2026, 5, 1, 10, 0, 0, 0, time.UTC)
+		s, err := subscribe.Open(ctx, db, func() time.Time { return now })
+		if err != nil {
+			t.Fatal(err)
+		}
+		old, _, _ := s.Request(ctx, "main", "old@example.com")             // 10:00 on 1 May
+		confirmed, _, _ := s.Request(ctx, "main", "confirmed@example.com") // 10:00, confirmed
+		if _, err := s.Confirm(ctx, "main", confirmed.ID, s.Sign("confirm", confirmed)); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.AddWebhook(ctx, "test", "main", subscribe.WebhookInput{URL: "http://hook.example/x", Secret: "0123456789abcdef"}); err != nil {
+			t.Fatal(err)
+		}
+		now = now.Add(time.Hour)
+		young, _, _ := s.Request(ctx, "main", "young@example.com") // 11:00
+		now = time.Date(2026, 5, 3, 9, 59, 0, 0, time.UTC)         // 47 h 59 min after the first
+		if n, err := s.PrunePending(ctx); err != nil || n != 0 {
+			t.Fatalf("before 48 h: pruned %d, %v", n, err)
+		}
+		now = time.Date(2026, 5, 3, 10, 0, 0, 0, time.UTC) // 48 h after the first
+		if n, err := s.PrunePending(ctx); err != nil || n != 1 {
+			t.Fatalf("at 48 h: pruned %d, %v; want the one pending since 10:00", n, err)
+		}
+		if _, err := s.Get(ctx, old.ID); !errors.Is(err, subscribe.ErrNotFound) {
+			t.Errorf("the old pending subscription is still there: %v", err)
+		}
+		for _, id := range []int64{confirmed.ID, young.ID} {
+			if _, err := s.Get(ctx, id); err != nil {
+				t.Errorf("subscription %d was pruned: %v", id, err)
+			}
+		}
+		if hooks, _ := s.Webhooks(ctx, "main"); len(hooks) != 1 {
+			t.Errorf("webhooks after pruning: %v", hooks)
+		}
+	})
+}
+
+// TestPerIP lets one IP address send PerIP subscribe requests an hour,
+// whatever the addresses, and others go on.
+func TestPerIP(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		now := time.Date(2026, 5, 1, 10, 0, 0, 0, time.UTC)
+		s, err := subscribe.Open(ctx, db, func() time.Time { return now })
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := 0; i < subscribe.PerIP; i++ {
+			if !s.AllowIP("192.0.2.1") {
+				t.Fatalf("request %d refused", i+1)
+			}
+		}
+		if s.AllowIP("192.0.2.1") {
+			t.Fatal("one request too many allowed")
+		}
+		if !s.AllowIP("192.0.2.2") {
+			t.Fatal("another address is refused")
+		}
+		now = now.Add(subscribe.Window)
+		if !s.AllowIP("192.0.2.1") {
+			t.Fatal("refused after the window")
+		}
+	})
+}

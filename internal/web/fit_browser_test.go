@@ -15,41 +15,19 @@ import (
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 
+	"github.com/sextant-ops/sextant/internal/apperr"
 	"github.com/sextant-ops/sextant/internal/audit"
 	"github.com/sextant-ops/sextant/internal/availability"
 	"github.com/sextant-ops/sextant/internal/catalog"
 	"github.com/sextant-ops/sextant/internal/live"
 	"github.com/sextant-ops/sextant/internal/monitor"
 	"github.com/sextant-ops/sextant/internal/notify"
+	"github.com/sextant-ops/sextant/internal/status"
 	"github.com/sextant-ops/sextant/internal/store"
 	"github.com/sextant-ops/sextant/internal/store/storetest"
+	"github.com/sextant-ops/sextant/internal/subscribe"
 	"github.com/sextant-ops/sextant/internal/timeline"
 )
-
-// browserTab starts headless Chromium for one test and returns a tab's
-// context, bounded so that a hung browser fails the test.
-func browserTab(t *testing.T, limit time.Duration) context.Context {
-	t.Helper()
-	chromium := findChromium()
-	if chromium == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("no Chromium found but CI=true: install it (apt-get install chromium) or set SEXTANT_CHROMIUM")
-		}
-		t.Skip("no Chromium found: apt-get install chromium, or set SEXTANT_CHROMIUM to its path")
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), limit)
-	t.Cleanup(cancel)
-	ctx, cancelAlloc := chromedp.NewExecAllocator(ctx,
-		chromedp.ExecPath(chromium), chromedp.NoSandbox, chromedp.Headless, chromedp.DisableGPU,
-		chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true), chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1280, 900))
-	t.Cleanup(cancelAlloc)
-	ctx, cancelTab := chromedp.NewContext(ctx)
-	t.Cleanup(cancelTab)
-	return ctx
-}
 
 // fitEnv is a UI with something on every page, served with an event
 // broker the test publishes to.
@@ -116,6 +94,17 @@ func newFitEnv(t *testing.T) *fitEnv {
 	}
 	mux := http.NewServeMux()
 	ui.Register(mux)
+	// The public status page, with its subscribe form, is on the same
+	// server, as in the product.
+	pub, err := status.New(status.Options{Reporter: timeline.NewReporter(e.catalog, e.outages, nil), Incidents: e.incidents, Subscriptions: openForm{},
+		Pages: func() []status.Page {
+			return []status.Page{{Name: "main", Title: "Example Corporation's services, at a glance, for every subsidiary", Description: "Payroll, expenses and the main database.",
+				Groups: []status.Group{{Title: "Finance and payroll applications", Services: []string{"payroll-and-expenses-processing", "database"}}}}}
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub.Register(mux)
 	e.srv = httptest.NewServer(mux)
 	t.Cleanup(e.srv.Close)
 	return e
@@ -134,7 +123,27 @@ func (e *fitEnv) pages() []string {
 		"/known-errors", "/known-errors/new", fmt.Sprintf("/known-errors/%d", e.knownErr), fmt.Sprintf("/known-errors/%d/edit", e.knownErr),
 		"/admin", "/admin/users", "/admin/users/victor/delete", "/admin/users/victor/password", "/admin/tokens", "/admin/audit",
 		"/no-such-page",
+		"/status", "/status/main",
 	}
+}
+
+// openForm is a status page's subscriptions with the form shown: every
+// well-formed request is taken, and no link is valid.
+type openForm struct{}
+
+func (openForm) Enabled() bool { return true }
+func (openForm) Subscribe(_ context.Context, _, address, _ string) error {
+	_, err := subscribe.Address(address)
+	return err
+}
+func (openForm) Confirm(context.Context, string, int64, string) error {
+	return apperr.NotFound("subscription")
+}
+func (openForm) CheckUnsubscribe(context.Context, string, int64, string) error {
+	return apperr.NotFound("subscription")
+}
+func (openForm) Unsubscribe(context.Context, string, int64, string) error {
+	return apperr.NotFound("subscription")
 }
 
 // signIn signs the tab in through the login form.
@@ -146,7 +155,7 @@ func signIn(t *testing.T, ctx context.Context, base, name string) {
 		chromedp.SendKeys(chromedp.ID("login-name"), name),
 		chromedp.SendKeys(chromedp.ID("login-password"), testPassword),
 		chromedp.Click(chromedp.CSS(`form[action="/login"] button[type="submit"]`)),
-		chromedp.WaitVisible(chromedp.CSS("nav.main-nav")),
+		chromedp.WaitVisible(chromedp.CSS(`form[action="/logout"]`)),
 	); err != nil {
 		t.Fatalf("sign in as %s: %v", name, err)
 	}
@@ -157,8 +166,8 @@ func signIn(t *testing.T, ctx context.Context, base, name string) {
 // that the dashboard's table fits a 1280 px window whole.
 func TestPagesFit(t *testing.T) {
 	e := newFitEnv(t)
-	ctx := browserTab(t, 90*time.Second)
-	shots := screenshotDir(t)
+	b := newBrowser(t, "fit", 90*time.Second)
+	ctx, shots := b.ctx, b.shots
 	signIn(t, ctx, e.srv.URL, "ada")
 	if err := chromedp.Do(ctx, chromedp.EmulateViewport(390, 844)); err != nil {
 		t.Fatal(err)
@@ -180,6 +189,21 @@ func TestPagesFit(t *testing.T) {
 			}
 		})
 	}
+	t.Run("the status page's subscribe answers on a phone", func(t *testing.T) {
+		for _, c := range []struct{ name, email, answer string }{
+			{"mistyped", "reader at example", "#subscribe-email-error"},
+			{"sent", "reader@example.com", "main.subscription h2"},
+		} {
+			if err := chromedp.Do(ctx, chromedp.Navigate(e.srv.URL+"/status/main"), chromedp.WaitVisible(chromedp.ID("subscribe-email")),
+				chromedp.SendKeys(chromedp.ID("subscribe-email"), c.email),
+				chromedp.Click(chromedp.CSS(`.subscribe-form button[type="submit"]`)),
+				chromedp.WaitVisible(chromedp.CSS(c.answer))); err != nil {
+				t.Fatalf("%s: %v", c.name, err)
+			}
+			b.noSideScroll("the subscribe answer (" + c.name + ")")
+			b.shot("390-subscribe-" + c.name)
+		}
+	})
 	t.Run("the navigation opens by keyboard on a phone", func(t *testing.T) {
 		if err := chromedp.Do(ctx, chromedp.Navigate(e.srv.URL+"/"), chromedp.WaitVisible(chromedp.CSS("table.dash")),
 			chromedp.Focus(chromedp.CSS(`nav .menus > li:first-child summary`)),
@@ -262,13 +286,13 @@ func ptr[T any](v T) *T { return &v }
 
 // TestLiveUpdates watches pages change without a reload when the server
 // says something changed: a check going down at 1280 px, and on a 390 px
-// phone a new incident on the dashboard and an incident acknowledged on
-// its page. The periodic refresh is an hour (dashboard) or 30 s (other
+// phone a new incident on the dashboard and in the incident list (a ticked
+// box stays ticked) and an incident acknowledged on its page. The periodic refresh is an hour (dashboard) or 30 s (other
 // pages) away, so only the event stream can bring the change in time.
 func TestLiveUpdates(t *testing.T) {
 	e := newFitEnv(t)
-	ctx := browserTab(t, 60*time.Second)
-	shots := screenshotDir(t)
+	b := newBrowser(t, "", 60*time.Second)
+	ctx, shots := b.ctx, b.shots
 	signIn(t, ctx, e.srv.URL, "olivia")
 	shot := func(name string) {
 		t.Helper()
@@ -332,6 +356,21 @@ func TestLiveUpdates(t *testing.T) {
 		waitFor("#dash-incidents", "Replica lag above five minutes")
 		waitFor("#dash-updated", "Updated ")
 		shot("390-dashboard-after")
+	}
+	{
+		t.Log("a new incident reaches the incident list at 390 px, and what is ticked stays ticked")
+		open("/incidents", "#incident-list")
+		if err := chromedp.Do(ctx, chromedp.Click(chromedp.ID(fmt.Sprintf("pick-%d", e.incident)))); err != nil {
+			t.Fatal(err)
+		}
+		e.trigger("database", "backup-late", "Nightly backup is two hours late")
+		e.live.Publish(live.Event{Kind: live.Incident})
+		waitFor("#incident-list", "Nightly backup is two hours late")
+		ticked, err := chromedp.Run(ctx, chromedp.Evaluate[bool](fmt.Sprintf(`document.getElementById("pick-%d").checked`, e.incident)))
+		if err != nil || !ticked {
+			t.Errorf("the ticked incident lost its tick in the update (%v)", err)
+		}
+		shot("390-incidents-after")
 	}
 	{
 		t.Log("an acknowledgement reaches the incident page at 390 px")

@@ -100,8 +100,10 @@ func (u *UI) bulkIncidents(w http.ResponseWriter, r *http.Request) error {
 		ids = append(ids, id)
 	}
 	switch {
+	case action == bulkMerge:
+		return u.bulkMerge(w, r, lp, ids)
 	case action != incident.BulkAcknowledge && action != incident.BulkResolve:
-		return &formError{err: &apperr.Invalid{Fields: []apperr.Field{{Path: "action", Msg: "choose Acknowledge or Resolve"}}}, form: incidentListForm{lp}}
+		return &formError{err: &apperr.Invalid{Fields: []apperr.Field{{Path: "action", Msg: "choose Acknowledge, Resolve or Merge"}}}, form: incidentListForm{lp}}
 	case len(ids) == 0:
 		// Said for people: the store's "ids" is the API's field.
 		return &formError{err: &apperr.Invalid{Fields: []apperr.Field{{Path: "id", Msg: "tick the incidents to " + action + " first"}}}, form: incidentListForm{lp}}
@@ -253,6 +255,13 @@ type incidentDetailPage struct {
 	// while it is open and not an Alertmanager group's.
 	Assign       *field
 	SeverityForm *field
+	// SnoozeForm is the snooze form's custom length, offered while the
+	// incident is acknowledged and has a policy; Snoozes are its buttons.
+	// MergeForm is the merge form, offered while the incident is open and
+	// not an Alertmanager group's.
+	SnoozeForm *field
+	Snoozes    []snoozeChoice
+	MergeForm  *field
 	// Effect is what the service's timeline shows over the incident's
 	// span: down, degraded or none (see incidentEffect).
 	Effect string
@@ -341,11 +350,13 @@ type escalationBox struct {
 	Assigned string
 }
 
-// Waiting, Active, Stopped and Done name the status for the template.
+// Waiting, Active, Stopped, Done and Snoozed name the status for the
+// template.
 func (b *escalationBox) Waiting() bool { return b.Status == escalation.Waiting }
 func (b *escalationBox) Active() bool  { return b.Status == escalation.Active }
 func (b *escalationBox) Stopped() bool { return b.Status == escalation.Stopped }
 func (b *escalationBox) Done() bool    { return b.Status == escalation.Done }
+func (b *escalationBox) Snoozed() bool { return b.Status == escalation.Snoozed }
 
 // incidentPageForm lets fail re-render an incident's page with the note
 // form's or the reassign form's problems, or with a message when an action
@@ -365,6 +376,10 @@ func (p incidentPageForm) setProblems(fields []apperr.Field) {
 			p.Assign.Problems = append(p.Assign.Problems, capitalise(f.Msg)+".")
 		case f.Path == "user" && p.Reassign != nil:
 			p.Reassign.Problems = append(p.Reassign.Problems, capitalise(f.Msg)+".")
+		case f.Path == "minutes" && p.SnoozeForm != nil:
+			p.SnoozeForm.Problems = append(p.SnoozeForm.Problems, "The snooze "+f.Msg+".")
+		case strings.HasPrefix(f.Path, "sources") && p.MergeForm != nil:
+			p.MergeForm.Problems = append(p.MergeForm.Problems, capitalise(f.Msg)+".")
 		default:
 			p.Problem = capitalise(f.Msg) + "."
 		}
@@ -394,7 +409,7 @@ func (u *UI) showIncident(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	switch d := r.URL.Query().Get("done"); d {
-	case incident.Acknowledged, incident.Resolved, "note", "reassigned", "assigned", "severity":
+	case incident.Acknowledged, incident.Resolved, "note", "reassigned", "assigned", "severity", "snoozed", "merged":
 		dp.Done = d
 	}
 	u.render(w, r, http.StatusOK, "incident.html", incidentTitle(dp.Incident), dp)
@@ -473,6 +488,7 @@ func (u *UI) incidentPage(r *http.Request, id int64) (*incidentDetailPage, error
 		dp.SeverityForm = &field{Name: "severity", ID: "change-severity", Label: "Severity", Options: severityOptions(i.Severity),
 			Hint: "Changes what the incident does to its service from now on; what is already recorded stays."}
 	}
+	u.queueForms(dp)
 	if u.deps.Reassign != nil && i.Status != incident.Resolved {
 		if opts := u.personOptions(""); len(opts) > 1 {
 			dp.Reassign = &field{Name: "user", ID: "reassign-user", Label: "Hand to", Options: opts,
@@ -663,6 +679,12 @@ func (u *UI) actOnIncident(w http.ResponseWriter, r *http.Request, done string, 
 		if done == "reassigned" && page.Reassign != nil {
 			page.Reassign.Options = u.personOptions(r.PostFormValue("user"))
 		}
+		if done == "snoozed" && page.SnoozeForm != nil {
+			page.SnoozeForm.Value = r.PostFormValue("custom")
+		}
+		if done == "merged" && page.MergeForm != nil {
+			page.MergeForm.Value = r.PostFormValue("sources")
+		}
 		return &formError{err: err, form: incidentPageForm{page}}
 	}
 	anchor := ""
@@ -673,6 +695,8 @@ func (u *UI) actOnIncident(w http.ResponseWriter, r *http.Request, done string, 
 		anchor = "#escalation"
 	case "assigned", "severity":
 		anchor = "#assignee"
+	case "snoozed":
+		anchor = "#snooze"
 	}
 	http.Redirect(w, r, "/incidents/"+strconv.FormatInt(id, 10)+"?done="+done+anchor, http.StatusSeeOther)
 	return nil

@@ -61,7 +61,7 @@ func TestBulkIncidentForm(t *testing.T) {
 				want string
 			}{
 				{"nothing ticked", url.Values{"action": {"acknowledge"}}, &operator, http.StatusUnprocessableEntity, "Tick the incidents to acknowledge first."},
-				{"unknown action", url.Values{"action": {"snooze"}, "id": {itoa(a)}}, &operator, http.StatusUnprocessableEntity, "Choose Acknowledge or Resolve."},
+				{"unknown action", url.Values{"action": {"snooze"}, "id": {itoa(a)}}, &operator, http.StatusUnprocessableEntity, "Choose Acknowledge, Resolve or Merge."},
 				{"not a number", url.Values{"action": {"resolve"}, "id": {"x"}}, &operator, http.StatusUnprocessableEntity, "There is no incident &#34;x&#34;."},
 				{"no CSRF token", url.Values{"action": {"acknowledge"}, "id": {itoa(a)}, "csrf": {"wrong"}}, &operator, http.StatusForbidden, "security token"},
 				{"viewer", url.Values{"action": {"acknowledge"}, "id": {itoa(a)}}, &viewer, http.StatusForbidden, ""},

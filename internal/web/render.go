@@ -58,9 +58,10 @@ type livePage struct {
 // fragment) that refresh their marked parts when the server says that
 // something of these kinds changed.
 var livePages = map[string]string{
-	"incident.html": "incident",
-	"check.html":    "check",
-	"service.html":  "service incident check",
+	"incident.html":  "incident",
+	"incidents.html": "incident",
+	"check.html":     "check",
+	"service.html":   "service incident check",
 }
 
 // parseTemplates parses every page with the shared funcs; money formats

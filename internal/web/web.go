@@ -234,6 +234,8 @@ func (u *UI) routes() http.Handler {
 	mux.Handle("POST /incidents/bulk", u.page(auth.Operator, u.bulkIncidents))
 	mux.Handle("POST /incidents/{id}/assign", u.page(auth.Operator, u.assignIncident))
 	mux.Handle("POST /incidents/{id}/severity", u.page(auth.Operator, u.changeSeverity))
+	mux.Handle("POST /incidents/{id}/snooze", u.page(auth.Operator, u.snoozeIncident))
+	mux.Handle("POST /incidents/{id}/merge", u.page(auth.Operator, u.mergeIncident))
 	mux.Handle("GET /search", u.page(auth.Viewer, u.search))
 	mux.Handle("POST /incidents/{id}/reassign", u.page(auth.Operator, u.reassignIncident))
 	mux.Handle("GET /oncall", u.page(auth.Viewer, u.showOnCall))

@@ -87,14 +87,25 @@
     // Keep the keyboard where it was: a link inside a live part is found
     // again by its address in the new copy.
     var active = document.activeElement;
-    var href = active && active.closest && active.closest("[data-live]") ? active.getAttribute("href") : null;
+    var inLive = active && active.closest && active.closest("[data-live]");
+    var href = inLive ? active.getAttribute("href") : null;
+    var focusID = inLive && !href ? active.id : "";
+    // Ticked boxes (the incident list's bulk choices) stay ticked.
+    var ticked = {};
+    document.querySelectorAll("[data-live] input[type=checkbox][id]").forEach(function (box) { ticked[box.id] = box.checked; });
     fresh.querySelectorAll("[data-live][id]").forEach(function (part) {
       var old = document.getElementById(part.id);
       if (old) old.replaceWith(document.importNode(part, true));
     });
+    Object.keys(ticked).forEach(function (id) {
+      var box = document.getElementById(id);
+      if (box && box.type === "checkbox") box.checked = ticked[id];
+    });
     if (href) {
       var back = Array.prototype.find.call(document.querySelectorAll("[data-live] a[href]"), function (a) { return a.getAttribute("href") === href; });
       if (back) back.focus();
+    } else if (focusID && document.getElementById(focusID)) {
+      document.getElementById(focusID).focus();
     }
     var d = new Date();
     say("Updated " + two(d.getHours()) + ":" + two(d.getMinutes()) + ":" + two(d.getSeconds()));
