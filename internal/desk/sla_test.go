@@ -28,7 +28,9 @@ func office(t testing.TB) *availability.Calendar {
 }
 
 // at is a wall time in Berlin.
-func at(y int, m time.Month, d, hh, mm int) time.Time { return time.Date(y, m, d, hh, mm, 0, 0, berlin) }
+func at(y int, m time.Month, d, hh, mm int) time.Time {
+	return time.Date(y, m, d, hh, mm, 0, 0, berlin)
+}
 
 func ptr(t time.Time) *time.Time { u := t.UTC(); return &u }
 
