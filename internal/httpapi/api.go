@@ -20,6 +20,7 @@ import (
 	"github.com/sextant-ops/sextant/internal/auth"
 	"github.com/sextant-ops/sextant/internal/catalog"
 	"github.com/sextant-ops/sextant/internal/change"
+	"github.com/sextant-ops/sextant/internal/desk"
 	"github.com/sextant-ops/sextant/internal/incident"
 	"github.com/sextant-ops/sextant/internal/knownerror"
 	"github.com/sextant-ops/sextant/internal/monitor"
@@ -105,6 +106,9 @@ type Deps struct {
 	KnownErrors *knownerror.Store
 	// Changes keeps the changes reported on services.
 	Changes *change.Store
+	// Desk keeps the service desk's tickets; without it the desk routes
+	// answer 404.
+	Desk *desk.Store
 	// Setup keeps the channels, integrations and escalation policies made
 	// in the UI and API beside the config file's; without it policies are
 	// listed from OnCall and the other setup routes must not be called.
@@ -148,6 +152,7 @@ func New(d Deps) *API {
 	a.routes = append(a.routes, a.adminRoutes()...)
 	a.routes = append(a.routes, a.setupRoutes()...)
 	a.routes = append(a.routes, a.searchRoutes()...)
+	a.routes = append(a.routes, a.deskRoutes()...)
 	a.routes = append(a.routes, Route{Method: "GET", Path: "/api/v1/openapi.json", Summary: "This API's OpenAPI 3.1 document", Tag: "meta",
 		Response: map[string]any{}, Status: 200, Handle: a.openAPI})
 	return a
