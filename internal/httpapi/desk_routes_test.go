@@ -24,7 +24,9 @@ var berlin = func() *time.Location {
 }()
 
 // wall is a Berlin wall time.
-func wall(y int, m time.Month, d, hh, mm int) time.Time { return time.Date(y, m, d, hh, mm, 0, 0, berlin) }
+func wall(y int, m time.Month, d, hh, mm int) time.Time {
+	return time.Date(y, m, d, hh, mm, 0, 0, berlin)
+}
 
 // deskHarness is the API with an office calendar, a tier-2 service on it
 // and SLA policies: priority 2 (high impact × medium urgency) resolves in
