@@ -25,6 +25,7 @@ import (
 	"github.com/sextant-ops/sextant/internal/catalog"
 	"github.com/sextant-ops/sextant/internal/change"
 	"github.com/sextant-ops/sextant/internal/config"
+	"github.com/sextant-ops/sextant/internal/desk"
 	"github.com/sextant-ops/sextant/internal/escalation"
 	"github.com/sextant-ops/sextant/internal/httpapi"
 	"github.com/sextant-ops/sextant/internal/incident"
@@ -97,6 +98,9 @@ type App struct {
 	services  catalogCache
 	oncall    onCall
 	overrides *override.Store
+	// desk keeps the service desk's tickets; its configuration is swapped
+	// in with the file's.
+	desk *desk.Store
 	// Status page subscribers: their store, the sender of their mail, the
 	// running config's mailer and the outbox channels that reach them.
 	subscribers *subscribe.Store
@@ -183,6 +187,11 @@ func New(ctx context.Context, o Options) (*App, error) {
 		a.auth.UseKey(key)
 	}
 	a.reports = timeline.NewReporter(a.catalog, a.outages, o.Now)
+	a.desk = desk.NewStore(db, a.catalog, o.Now)
+	a.desk.IsUser = func(ctx context.Context, name string) bool {
+		_, err := a.auth.GetUser(ctx, name)
+		return err == nil
+	}
 	a.metrics = newMetrics(o.Version, db, a.reports, o.Log)
 	a.checks = monitor.NewStore(db, o.Now)
 	if a.signer, err = incident.LoadSigner(ctx, db); err != nil {
@@ -340,6 +349,9 @@ func (a *App) applyConfig(ctx context.Context, actor string) (catalog.Changes, e
 		a.configureSSO(cfg.OIDC)
 		a.mailer.Store(mailer)
 		a.fileCfg.Store(cfg)
+		if cfg.Desk != nil {
+			a.desk.Configure(cfg.Desk)
+		}
 		err = a.install(ctx, run)
 	}
 	if err == nil {
@@ -435,6 +447,7 @@ func (a *App) buildHandler() error {
 		Checks: a.checks, Monitor: a.monitor, PublicURL: a.opts.PublicURL, Config: a, Version: a.opts.Version,
 		Engine: a.engine, Ingest: a.ingest, Incidents: a.incidents, KnownService: a.services.known, IngestMetrics: a.metrics.ingest,
 		Postmortems: postmortems, KnownErrors: knownErrors, Changes: &change.Store{DB: a.db},
+		Desk:       a.desk,
 		Setup:      a.setup,
 		Deliveries: func(ctx context.Context, id int64) (any, error) { return a.outbox.Deliveries(ctx, id) },
 		OnCall:     &a.oncall, Reassigner: a.escalate, Overrides: a.overrides, Subscribers: a.subscribers,

@@ -16,6 +16,7 @@ import (
 	"github.com/sextant-ops/sextant/internal/auth"
 	"github.com/sextant-ops/sextant/internal/catalog"
 	"github.com/sextant-ops/sextant/internal/config/yamlpos"
+	"github.com/sextant-ops/sextant/internal/desk"
 	"github.com/sextant-ops/sextant/internal/escalation"
 	"github.com/sextant-ops/sextant/internal/incident"
 	"github.com/sextant-ops/sextant/internal/monitor"
@@ -53,6 +54,8 @@ type File struct {
 	// Currency is the ISO 4217 code of every amount of money (downtime
 	// cost, budgets), shown after it; empty shows plain numbers.
 	Currency string `yaml:"currency"`
+	// Desk is the service desk: priority matrix, queues, SLA policies.
+	Desk desk.Config `yaml:"desk"`
 }
 
 // Config is a validated config file.
@@ -78,6 +81,8 @@ type Config struct {
 	RequireSecondFactor []auth.Role
 	// Currency is the ISO 4217 code amounts are shown in, "" for none.
 	Currency string
+	// Desk is the validated service desk section.
+	Desk *desk.Compiled
 }
 
 // Problems is every mistake found in a file, each with line and column. It
@@ -205,6 +210,12 @@ func Parse(src []byte, getenv func(string) (string, bool)) (*Config, error) {
 	}
 	required, authProblems := f.Auth.Compile()
 	fields = append(fields, authProblems...)
+	calendars := map[string]bool{}
+	for name := range f.Calendars {
+		calendars[name] = true
+	}
+	deskCfg, deskProblems := f.Desk.Compile(desk.Refs{Services: services, Calendars: calendars, Escalations: policies})
+	fields = append(fields, deskProblems...)
 	if msg := validCurrency(f.Currency); msg != "" {
 		fields = append(fields, apperr.Field{Path: "currency", Msg: msg})
 	}
@@ -225,7 +236,7 @@ func Parse(src []byte, getenv func(string) (string, bool)) (*Config, error) {
 	}
 	return &Config{Catalog: cat, Checks: f.Checks, Incident: setup, Channels: f.Channels,
 		Users: f.Users, Schedules: f.Schedules, Mail: f.Mail, NtfyURL: f.NtfyURL, StatusPages: f.StatusPages, Outbound: outbound, OIDC: f.OIDC,
-		RequireSecondFactor: required, Currency: f.Currency}, nil
+		RequireSecondFactor: required, Currency: f.Currency, Desk: deskCfg}, nil
 }
 
 // validCurrency says what is wrong with a currency code, "" when nothing:
