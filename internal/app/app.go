@@ -470,7 +470,7 @@ func (a *App) buildHandler() error {
 		}})
 	api.Register(mux)
 	ui, err := web.New(web.Deps{Log: a.log, Auth: a.auth, Catalog: a.catalog, Outages: a.outages, Reports: a.reports, Monitor: a.monitor, Checks: a.checks, PublicURL: a.opts.PublicURL,
-		Incidents: a.incidents, Signer: a.signer, Deliveries: a.outbox.Deliveries, Postmortems: postmortems, KnownErrors: knownErrors,
+		Incidents: a.incidents, Signer: a.signer, Deliveries: a.outbox.Deliveries, Postmortems: postmortems, KnownErrors: knownErrors, Desk: a.desk,
 		OnCall: &a.oncall, Reassign: a.escalate.Reassign, Overrides: a.overrides, Reachable: a.oncall.Reachable,
 		Setup: a.setup,
 		Escalation: func(ctx context.Context, id int64) (escalation.State, bool, error) {

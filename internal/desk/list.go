@@ -21,6 +21,8 @@ type Filter struct {
 	Breached *bool
 	// Active keeps only tickets that are not resolved or closed.
 	Active bool
+	// Unassigned keeps only tickets nobody has taken.
+	Unassigned bool
 }
 
 // Validate names a filter's bad values.
@@ -61,6 +63,9 @@ func (f Filter) where(now time.Time) (string, []any) {
 			cond = "NOT " + cond
 		}
 		add(cond, store.Millis(now))
+	}
+	if f.Unassigned {
+		conds = append(conds, "assignee = ''")
 	}
 	if f.Active {
 		conds = append(conds, "status NOT IN ('resolved', 'closed')")

@@ -3,7 +3,6 @@ package httpapi
 import (
 	"fmt"
 	"io"
-	"mime"
 	"net/http"
 	"strconv"
 	"time"
@@ -306,21 +305,8 @@ func (a *API) getTicketAttachment(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	serveAttachment(w, at)
+	desk.ServeAttachment(w, at)
 	return nil
-}
-
-// serveAttachment sends a file so that no browser shows it inline or
-// guesses a riskier type: a download, with the sniffed type made safe.
-func serveAttachment(w http.ResponseWriter, at desk.Attachment) {
-	h := w.Header()
-	h.Set("Content-Type", desk.SafeContentType(at.ContentType))
-	h.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": at.Filename}))
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Content-Security-Policy", "sandbox; default-src 'none'")
-	h.Set("Content-Length", strconv.Itoa(len(at.Data)))
-	w.WriteHeader(http.StatusOK)
-	_, _ = w.Write(at.Data)
 }
 
 func (a *API) ticketFromIncident(w http.ResponseWriter, r *http.Request) error {

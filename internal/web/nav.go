@@ -38,7 +38,10 @@ var navigation = []navGroup{
 		{"Post-mortems", "/postmortems", "postmortems", auth.Viewer},
 		{"Known errors", "/known-errors", "known-errors", auth.Viewer},
 	}},
-	{Name: "Service desk"},
+	{Name: "Service desk", Items: []navItem{
+		{"Ticket queue", "/desk", "desk", auth.Viewer},
+		{"Queues and SLA policies", "/desk/setup", "desk", auth.Viewer},
+	}},
 	{Name: "Configuration", Items: []navItem{
 		{"Calendars", "/calendars", "calendars", auth.Viewer},
 		{"Channels", "/channels", "channels", auth.Viewer},
