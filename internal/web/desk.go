@@ -197,7 +197,9 @@ func ticketTitle(t desk.Ticket) string { return "#" + strconv.FormatInt(t.ID, 10
 func (p *ticketPage) Left(f *desk.Figures) string { return formatLeft(f) }
 
 // Seconds formats business seconds.
-func (p *ticketPage) Seconds(s int64) string { return availability.FormatSeconds(availability.Seconds(s)) }
+func (p *ticketPage) Seconds(s int64) string {
+	return availability.FormatSeconds(availability.Seconds(s))
+}
 
 // namedClock is one SLA clock with its name, for the page's table.
 type namedClock struct {

@@ -59,7 +59,7 @@ type Deps struct {
 	Postmortems *postmortem.Store
 	// Desk keeps the service desk's tickets; without it the desk pages
 	// answer 404.
-	Desk *desk.Store
+	Desk        *desk.Store
 	KnownErrors *knownerror.Store
 	// OnCall is the on-call directory (people, schedules, escalation
 	// policies) behind the on-call pages; without it they show none.
