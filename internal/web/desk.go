@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/sextant-ops/sextant/internal/apperr"
 	"github.com/sextant-ops/sextant/internal/availability"
@@ -83,12 +84,12 @@ func formatLeft(f *desk.Figures) string {
 	if f == nil {
 		return "—"
 	}
-	s := f.RemainingSeconds
-	sign := ""
-	if s < 0 {
-		sign, s = "−", -s
-	}
-	return sign + availability.FormatSeconds(availability.Seconds(s))
+	return businessTime(f.RemainingSeconds)
+}
+
+// businessTime formats whole seconds of business time ("7h30m", "−45m").
+func businessTime(s int64) string {
+	return availability.FormatSeconds(availability.Seconds(time.Duration(s) * time.Second))
 }
 
 func (u *UI) deskStore() (*desk.Store, error) {
