@@ -73,7 +73,7 @@ func (s *Store) edit(ctx context.Context, actor string, id int64, at *time.Time,
 		if t.Priority != before.Priority || t.Type != before.Type || t.Service != before.Service {
 			warned = 0
 		}
-		k := w.clocks(cfg, &t, pauses).apply(&t, now, warned)
+		k := w.clocks(cfg, &t, pauses).key(&t, now, warned)
 		_, err = tx.ExecContext(ctx, `UPDATE tickets SET type = $2, title = $3, description = $4, service = $5, requester = $6, queue = $7,
 			assignee = $8, impact = $9, urgency = $10, priority = $11, status = $12, waiting_on = $13, third_party = $14,
 			first_response_at = $15, resolved_at = $16, updated_at = $17, due_at = $18, breached = $19, warn_at = $20, warned = $21 WHERE id = $1`,

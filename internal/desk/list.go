@@ -102,11 +102,17 @@ func (s *Store) List(ctx context.Context, f Filter, page store.Page) ([]Ticket, 
 	return ts, next, nil
 }
 
+// QueueCountCap bounds the count Queue returns: beyond it the page says
+// "more than", so that counting never reads the whole table.
+const QueueCountCap = 10_000
+
 // Queue returns the active tickets in the order an agent works them: by
 // the earliest due instant of their running clocks, so breached tickets
 // come first and those close to their target next; tickets whose clocks
 // all stand still (waiting, or no policy) come last, oldest first. At most
-// limit tickets are returned, with the number of active tickets matching.
+// limit tickets are returned, with the number of active tickets matching
+// (at most QueueCountCap+1). Both reads walk an index in order and stop at
+// the limit.
 func (s *Store) Queue(ctx context.Context, f Filter, limit int) ([]Ticket, int, error) {
 	if err := f.Validate(); err != nil {
 		return nil, 0, err
@@ -114,13 +120,20 @@ func (s *Store) Queue(ctx context.Context, f Filter, limit int) ([]Ticket, int, 
 	f.Active = true
 	where, args := f.where(s.now())
 	var total int
-	if err := s.db.Reader().QueryRowContext(ctx, `SELECT COUNT(*) FROM tickets WHERE 1 = 1`+where, args...).Scan(&total); err != nil {
+	countArgs := append(append([]any{}, args...), QueueCountCap+1)
+	if err := s.db.Reader().QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM tickets WHERE 1 = 1`+where+` LIMIT $`+strconv.Itoa(len(countArgs))+`) AS capped`, countArgs...).Scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("desk: count queue: %w", err)
 	}
-	args = append(args, limit)
-	ts, err := s.query(ctx, `SELECT `+ticketColumns+` FROM tickets WHERE 1 = 1`+where+
-		` ORDER BY CASE WHEN due_at IS NULL THEN 1 ELSE 0 END, due_at, id LIMIT $`+strconv.Itoa(len(args)), args...)
-	return ts, total, err
+	if limit <= 0 {
+		return []Ticket{}, total, nil
+	}
+	next := len(args) + 1
+	running, err := s.query(ctx, `SELECT `+ticketColumns+` FROM tickets WHERE due_at IS NOT NULL`+where+` ORDER BY due_at, id LIMIT $`+strconv.Itoa(next), append(args, limit)...)
+	if err != nil || len(running) == limit {
+		return running, total, err
+	}
+	still, err := s.query(ctx, `SELECT `+ticketColumns+` FROM tickets WHERE due_at IS NULL`+where+` ORDER BY id LIMIT $`+strconv.Itoa(next), append(args, limit-len(running))...)
+	return append(running, still...), total, err
 }
 
 // shift renumbers $N placeholders by n, so a filter's conditions follow

@@ -63,9 +63,12 @@ func (f Figures) Fraction() float64 {
 // horizon bounds how far ahead Compute looks for the due instant: a
 // calendar with hours that far apart would be a mistake, and a clock must
 // not search forever.
+// The search starts with a week ahead and doubles up to a month at a time,
+// so a short target costs one short read of the calendar.
 const (
-	dueChunk  = 31 * 24 * time.Hour
-	dueChunks = 60
+	dueFirstChunk = 7 * 24 * time.Hour
+	dueMaxChunk   = 31 * 24 * time.Hour
+	dueHorizon    = 5 * 366 * 24 * time.Hour
 )
 
 // Compute evaluates the clock at now, as PRODUCT.md defines it: the elapsed
@@ -103,8 +106,8 @@ func (c Clock) Compute(now time.Time) Figures {
 	default:
 		need := c.Target - elapsed
 		from := now
-		for range dueChunks {
-			to := from.Add(dueChunk)
+		for chunk := dueFirstChunk; from.Sub(now) < dueHorizon; chunk = min(2*chunk, dueMaxChunk) {
+			to := from.Add(chunk)
 			ahead := c.Calendar.Hours(from, to)
 			if at, ok := reach(ahead, need); ok {
 				f.Due = &at

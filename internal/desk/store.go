@@ -165,8 +165,18 @@ type sortKey struct {
 // apply fills t.SLA as of now and returns the ticket's sort key: the
 // earliest due instant of its running clocks, whether one has breached,
 // and when its next warning falls due (above warned, the level already
-// sent).
+// sent). Reads skip the warning instants, which only writes store.
 func (c clocks) apply(t *Ticket, now time.Time, warned int) sortKey {
+	return c.fill(t, now, warned, false)
+}
+
+// key fills t.SLA like apply and computes the whole sort key, warnings
+// included, for a write.
+func (c clocks) key(t *Ticket, now time.Time, warned int) sortKey {
+	return c.fill(t, now, warned, true)
+}
+
+func (c clocks) fill(t *Ticket, now time.Time, warned int, key bool) sortKey {
 	t.SLA = SLA{Policy: c.policy, Calendar: c.calendar}
 	var k sortKey
 	consider := func(cl *Clock) *Figures {
@@ -180,7 +190,7 @@ func (c clocks) apply(t *Ticket, now time.Time, warned int) sortKey {
 				k.due = sql.NullInt64{Int64: ms, Valid: true}
 			}
 		}
-		if f.StoppedAt == nil && !f.Paused {
+		if key && f.StoppedAt == nil && !f.Paused {
 			for _, level := range []int{75, 100} {
 				if level <= warned {
 					continue
@@ -359,7 +369,7 @@ func (s *Store) prepare(ctx context.Context, cfg *Compiled, w world, actor strin
 }
 
 func (s *Store) insert(ctx context.Context, tx *sql.Tx, cfg *Compiled, w world, t *Ticket, now time.Time) error {
-	k := w.clocks(cfg, t, nil).apply(t, now, 0)
+	k := w.clocks(cfg, t, nil).key(t, now, 0)
 	err := tx.QueryRowContext(ctx, `INSERT INTO tickets (type, title, description, service, requester, queue, assignee, impact, urgency, priority,
 		status, opened_at, updated_at, created_by, due_at, breached, warn_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $13, $14, $15, $16) RETURNING id`,
 		t.Type, t.Title, t.Description, t.Service, t.Requester, t.Queue, t.Assignee, t.Impact, t.Urgency, t.Priority, t.Status,

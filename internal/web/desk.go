@@ -77,6 +77,15 @@ func queueRows(ts []desk.Ticket) []queueRow {
 	return out
 }
 
+// TotalText is the count of matching tickets, "more than 10000" beyond
+// the count's cap.
+func (p *queuePage) TotalText() string {
+	if p.Total > desk.QueueCountCap {
+		return "more than " + strconv.Itoa(desk.QueueCountCap)
+	}
+	return strconv.Itoa(p.Total)
+}
+
 // Left formats a clock's remaining business time ("2h 30m", "−45m").
 func (p *queuePage) Left(f *desk.Figures) string { return formatLeft(f) }
 

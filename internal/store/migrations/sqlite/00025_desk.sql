@@ -30,7 +30,8 @@ CREATE TABLE tickets (
     warn_at           INTEGER,
     warned            INTEGER NOT NULL DEFAULT 0
 );
-CREATE INDEX tickets_queue ON tickets(status, due_at);
+CREATE INDEX tickets_due ON tickets(due_at, id);
+CREATE INDEX tickets_status ON tickets(status);
 CREATE INDEX tickets_warn ON tickets(warn_at) WHERE warn_at IS NOT NULL;
 CREATE INDEX tickets_service ON tickets(service, opened_at);
 
