@@ -589,6 +589,18 @@ func (a *App) Run(ctx context.Context) error {
 		defer close(escDone)
 		_ = a.escalate.Run(monCtx)
 	}()
+	// SLA warnings are recorded in each ticket's history and logged; the
+	// outbox carries incident notifications only, so they reach no channel
+	// yet.
+	warnDone := make(chan struct{})
+	go func() {
+		defer close(warnDone)
+		w := &desk.Warner{Store: a.desk, Log: a.log, Notify: func(ctx context.Context, _ store.Querier, w desk.Warning) error {
+			a.log.InfoContext(ctx, "SLA warning", "ticket", w.Ticket.ID, "clock", w.Clock, "level", w.Level, "escalation", w.Escalation)
+			return nil
+		}}
+		w.Run(monCtx, 5*time.Second)
+	}()
 	serverStopped := false
 	select {
 	case err = <-errc:
@@ -607,6 +619,7 @@ func (a *App) Run(ctx context.Context) error {
 	<-monDone
 	<-outDone
 	<-escDone
+	<-warnDone
 	// Confirmation mails under way finish (each within its timeout).
 	a.sender.Wait()
 	return err
