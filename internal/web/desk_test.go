@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sextant-ops/sextant/internal/catalog"
 	"github.com/sextant-ops/sextant/internal/desk"
 	"github.com/sextant-ops/sextant/internal/store"
 	"github.com/sextant-ops/sextant/internal/store/storetest"
@@ -37,6 +38,7 @@ func TestDeskQueueAndTicketPages(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, db *store.DB) {
 		now := time.Date(2026, 11, 2, 12, 0, 0, 0, time.UTC)
 		e, s := deskEnv(t, db, now)
+		e.putService(catalog.Service{Name: "shop", Title: "Web shop"})
 		ctx := context.Background()
 		mk := func(title string, opened time.Duration) int64 {
 			at := now.Add(-opened)
@@ -125,6 +127,17 @@ func TestDeskQueueAndTicketPages(t *testing.T) {
 		res, _ = e.get(page+"/attachments/"+strconv.FormatInt(a.ID, 10), &vi)
 		if ct := res.Header.Get("Content-Type"); strings.Contains(ct, "svg") || strings.Contains(ct, "html") || !strings.HasPrefix(res.Header.Get("Content-Disposition"), "attachment") || res.Header.Get("X-Content-Type-Options") != "nosniff" {
 			t.Fatalf("attachment headers %v", res.Header)
+		}
+		// The dashboard counts the desk's tickets.
+		if res, body := e.get("/", &vi); res.StatusCode != 200 || !strings.Contains(body, `id="tile-tickets">4<`) || !strings.Contains(body, `id="tile-tickets-breached">1<`) {
+			t.Fatalf("dashboard tiles %d: %s", res.StatusCode, body)
+		}
+		// An incident opens its ticket from its page, once.
+		inc := e.trigger("shop", "k1", "Checkout down")
+		res, _ = e.post("/incidents/"+strconv.FormatInt(inc, 10)+"/ticket", nil, &op)
+		again, _ := e.post("/incidents/"+strconv.FormatInt(inc, 10)+"/ticket", nil, &op)
+		if res.StatusCode != 303 || again.Header.Get("Location") != strings.TrimSuffix(res.Header.Get("Location"), "?done=opened") {
+			t.Fatalf("ticket from incident: %d %v, then %v", res.StatusCode, res.Header, again.Header)
 		}
 		if res, body := e.get("/desk/setup", &vi); res.StatusCode != 200 || !strings.Contains(body, "standard") || !strings.Contains(body, "first-line") {
 			t.Fatalf("setup page %d %s", res.StatusCode, body)
