@@ -65,7 +65,7 @@ func TestBrowserDesk(t *testing.T) {
 			chromedp.SendKeys(chromedp.ID("f-body"), "We are on it."),
 			chromedp.Click(chromedp.CSS(`input[name="public"]`)),
 			chromedp.Click(chromedp.CSS(`form[action$="/comments"] button[type="submit"]`)),
-			chromedp.WaitVisible(chromedp.CSS(".alert.success")),
+			chromedp.WaitVisible(chromedp.CSS("article.comment")),
 		)
 		if got := text("article.comment:last-of-type .body"); !strings.Contains(got, "We are on it.") {
 			t.Errorf("%s: the reply reads %q", width.name, got)
@@ -75,7 +75,7 @@ func TestBrowserDesk(t *testing.T) {
 			chromedp.SetValue(chromedp.ID("reason"), "third_party"),
 			chromedp.SendKeys(chromedp.ID("third_party"), "ACME Telecom"),
 			chromedp.Click(chromedp.CSS(`form[action$="/status"] button[type="submit"]`)),
-			chromedp.WaitVisible(chromedp.CSS(".alert.success")),
+			chromedp.WaitVisible(chromedp.CSS("#ticket-status .ticket-status.waiting")),
 		)
 		if got := text("#ticket-status"); !strings.Contains(got, "ACME Telecom") {
 			t.Errorf("%s: status reads %q", width.name, got)
