@@ -26,6 +26,7 @@ import (
 	"github.com/sextant-ops/sextant/internal/change"
 	"github.com/sextant-ops/sextant/internal/cmdb"
 	"github.com/sextant-ops/sextant/internal/config"
+	"github.com/sextant-ops/sextant/internal/desk"
 	"github.com/sextant-ops/sextant/internal/desk/mailin"
 	"github.com/sextant-ops/sextant/internal/escalation"
 	"github.com/sextant-ops/sextant/internal/httpapi"
@@ -124,6 +125,9 @@ type App struct {
 	services  catalogCache
 	oncall    onCall
 	overrides *override.Store
+	// desk keeps the service desk's tickets; its configuration is swapped
+	// in with the file's.
+	desk *desk.Store
 	// Status page subscribers: their store, the sender of their mail, the
 	// running config's mailer and the outbox channels that reach them.
 	subscribers *subscribe.Store
@@ -211,6 +215,11 @@ func New(ctx context.Context, o Options) (*App, error) {
 		a.auth.UseKey(key)
 	}
 	a.reports = timeline.NewReporter(a.catalog, a.outages, o.Now)
+	a.desk = desk.NewStore(db, a.catalog, o.Now)
+	a.desk.IsUser = func(ctx context.Context, name string) bool {
+		_, err := a.auth.GetUser(ctx, name)
+		return err == nil
+	}
 	a.metrics = newMetrics(o.Version, db, a.reports, o.Log)
 	a.checks = monitor.NewStore(db, o.Now)
 	// Services' timelines follow the configuration items they depend on.
@@ -404,6 +413,9 @@ func (a *App) applyConfig(ctx context.Context, actor string) (catalog.Changes, e
 		a.configureSSO(cfg.OIDC)
 		a.mailer.Store(mailer)
 		a.fileCfg.Store(cfg)
+		if cfg.Desk != nil {
+			a.desk.Configure(cfg.Desk)
+		}
 		err = a.install(ctx, run)
 	}
 	if err == nil {
@@ -498,7 +510,7 @@ func (a *App) buildHandler() error {
 	api := httpapi.New(httpapi.Deps{Log: a.log, Auth: a.auth, Catalog: a.catalog, DB: a.db, Outages: a.outages, Reporter: a.reports,
 		Checks: a.checks, Monitor: a.monitor, PublicURL: a.opts.PublicURL, Config: a, Version: a.opts.Version,
 		Engine: a.engine, Ingest: a.ingest, Incidents: a.incidents, KnownService: a.services.known, IngestMetrics: a.metrics.ingest,
-		Postmortems: postmortems, KnownErrors: knownErrors, Changes: &change.Store{DB: a.db}, CMDB: a.cmdb,
+		Postmortems: postmortems, KnownErrors: knownErrors, Changes: &change.Store{DB: a.db}, CMDB: a.cmdb, Desk: a.desk,
 		Setup: a.setup, Capacity: a.capacityDeps(), Recovery: a.recovery,
 		Deliveries: func(ctx context.Context, id int64) (any, error) { return a.outbox.Deliveries(ctx, id) },
 		OnCall:     &a.oncall, Reassigner: a.escalate, Overrides: a.overrides, Subscribers: a.subscribers,
@@ -521,7 +533,7 @@ func (a *App) buildHandler() error {
 		}})
 	api.Register(mux)
 	ui, err := web.New(web.Deps{Log: a.log, Auth: a.auth, Catalog: a.catalog, Outages: a.outages, Reports: a.reports, Monitor: a.monitor, Checks: a.checks, PublicURL: a.opts.PublicURL,
-		Incidents: a.incidents, Signer: a.signer, Deliveries: a.outbox.Deliveries, Postmortems: postmortems, KnownErrors: knownErrors, CMDB: a.cmdb,
+		Incidents: a.incidents, Signer: a.signer, Deliveries: a.outbox.Deliveries, Postmortems: postmortems, KnownErrors: knownErrors, CMDB: a.cmdb, Desk: a.desk,
 		OnCall: &a.oncall, Reassign: a.escalate.Reassign, Overrides: a.overrides, Reachable: a.oncall.Reachable,
 		Setup: a.setup, Capacity: a.capacityDeps(), Recovery: a.recovery,
 		Escalation: func(ctx context.Context, id int64) (escalation.State, bool, error) {
@@ -662,6 +674,18 @@ func (a *App) Run(ctx context.Context) error {
 			a.replicas.Run(regCtx)
 		}
 	}()
+	// SLA warnings are recorded in each ticket's history and logged; the
+	// outbox carries incident notifications only, so they reach no channel
+	// yet.
+	warnDone := make(chan struct{})
+	go func() {
+		defer close(warnDone)
+		w := &desk.Warner{Store: a.desk, Log: a.log, Notify: func(ctx context.Context, _ store.Querier, w desk.Warning) error {
+			a.log.InfoContext(ctx, "SLA warning", "ticket", w.Ticket.ID, "clock", w.Clock, "level", w.Level, "escalation", w.Escalation)
+			return nil
+		}}
+		w.Run(monCtx, 5*time.Second)
+	}()
 	serverStopped := false
 	select {
 	case err = <-errc:
@@ -683,6 +707,7 @@ func (a *App) Run(ctx context.Context) error {
 	<-pruneDone
 	stopReplica()
 	<-regDone
+	<-warnDone
 	// Confirmation mails under way finish (each within its timeout).
 	a.sender.Wait()
 	return err

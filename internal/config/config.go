@@ -19,6 +19,7 @@ import (
 	"github.com/sextant-ops/sextant/internal/catalog"
 	"github.com/sextant-ops/sextant/internal/cmdb"
 	"github.com/sextant-ops/sextant/internal/config/yamlpos"
+	"github.com/sextant-ops/sextant/internal/desk"
 	"github.com/sextant-ops/sextant/internal/duration"
 	"github.com/sextant-ops/sextant/internal/escalation"
 	"github.com/sextant-ops/sextant/internal/incident"
@@ -65,6 +66,8 @@ type File struct {
 	CMDB cmdb.Set `yaml:"cmdb"`
 	// Recovery holds the services' disaster-recovery plans.
 	Recovery Recovery `yaml:"recovery"`
+	// Desk is the service desk: priority matrix, queues, SLA policies.
+	Desk desk.Config `yaml:"desk"`
 }
 
 // Recovery is the `recovery:` section of the config file.
@@ -101,6 +104,8 @@ type Config struct {
 	CMDB cmdb.Set
 	// Plans are the disaster-recovery plans the file declares.
 	Plans []recovery.Plan
+	// Desk is the validated service desk section.
+	Desk *desk.Compiled
 }
 
 // Problems is every mistake found in a file, each with line and column. It
@@ -213,12 +218,14 @@ func Parse(src []byte, getenv func(string) (string, bool)) (*Config, error) {
 	required, authProblems := f.Auth.Compile()
 	fields = append(fields, authProblems...)
 	fields = append(fields, apperr.Prefixed("cmdb", cmdb.Validate(f.CMDB))...)
-	if msg := validCurrency(f.Currency); msg != "" {
-		fields = append(fields, apperr.Field{Path: "currency", Msg: msg})
-	}
 	calendars := map[string]bool{}
 	for name := range f.Calendars {
 		calendars[name] = true
+	}
+	deskCfg, deskProblems := f.Desk.Compile(desk.Refs{Services: services, Calendars: calendars, Escalations: policies})
+	fields = append(fields, deskProblems...)
+	if msg := validCurrency(f.Currency); msg != "" {
+		fields = append(fields, apperr.Field{Path: "currency", Msg: msg})
 	}
 	fields = append(fields, f.Capacity.Validate(calendars)...)
 	fields = append(fields, validatePlans(f.Recovery.Plans, cat, f.Checks)...)
@@ -239,7 +246,7 @@ func Parse(src []byte, getenv func(string) (string, bool)) (*Config, error) {
 	}
 	return &Config{Catalog: cat, Checks: f.Checks, Incident: setup, Channels: f.Channels,
 		Users: f.Users, Schedules: f.Schedules, Mail: f.Mail, NtfyURL: f.NtfyURL, StatusPages: f.StatusPages, Outbound: outbound, OIDC: f.OIDC,
-		RequireSecondFactor: required, Currency: f.Currency, Capacity: f.Capacity, CMDB: f.CMDB, Plans: f.Recovery.Plans}, nil
+		RequireSecondFactor: required, Currency: f.Currency, Capacity: f.Capacity, CMDB: f.CMDB, Plans: f.Recovery.Plans, Desk: deskCfg}, nil
 }
 
 // BackupRPOs maps each backup job among checks to its rpo (zero when it

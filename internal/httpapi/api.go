@@ -22,6 +22,7 @@ import (
 	"github.com/sextant-ops/sextant/internal/catalog"
 	"github.com/sextant-ops/sextant/internal/change"
 	"github.com/sextant-ops/sextant/internal/cmdb"
+	"github.com/sextant-ops/sextant/internal/desk"
 	"github.com/sextant-ops/sextant/internal/incident"
 	"github.com/sextant-ops/sextant/internal/knownerror"
 	"github.com/sextant-ops/sextant/internal/monitor"
@@ -111,6 +112,9 @@ type Deps struct {
 	// CMDB keeps configuration items and their relations; without it
 	// those routes answer 404.
 	CMDB *cmdb.Store
+	// Desk keeps the service desk's tickets; without it the desk routes
+	// answer 404.
+	Desk *desk.Store
 	// Setup keeps the channels, integrations and escalation policies made
 	// in the UI and API beside the config file's; without it policies are
 	// listed from OnCall and the other setup routes must not be called.
@@ -163,6 +167,7 @@ func New(d Deps) *API {
 	a.routes = append(a.routes, a.searchRoutes()...)
 	a.routes = append(a.routes, a.capacityRoutes()...)
 	a.routes = append(a.routes, a.cmdbRoutes()...)
+	a.routes = append(a.routes, a.deskRoutes()...)
 	a.routes = append(a.routes, Route{Method: "GET", Path: "/api/v1/openapi.json", Summary: "This API's OpenAPI 3.1 document", Tag: "meta",
 		Response: map[string]any{}, Status: 200, Handle: a.openAPI})
 	return a

@@ -10,12 +10,14 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/sextant-ops/sextant/internal/auth"
 	"github.com/sextant-ops/sextant/internal/catalog"
 	"github.com/sextant-ops/sextant/internal/cmdb"
+	"github.com/sextant-ops/sextant/internal/desk"
 	"github.com/sextant-ops/sextant/internal/escalation"
 	"github.com/sextant-ops/sextant/internal/httpapi"
 	"github.com/sextant-ops/sextant/internal/incident"
@@ -52,6 +54,10 @@ type harness struct {
 	auth            *auth.Service
 	// cmdb keeps configuration items; the reporter follows them.
 	cmdb *cmdb.Store
+	// desk backs the ticket routes, on the clock deskNow (testNow until a
+	// test moves it).
+	desk    *desk.Store
+	deskNow *atomic.Int64
 }
 
 func newHarness(t *testing.T, db *store.DB) *harness {
@@ -88,8 +94,11 @@ func newHarness(t *testing.T, db *store.DB) *harness {
 	h.knownErrors = knownerror.NewStore(db, nil, nil)
 	h.engine.KnownError = h.knownErrors.Match
 	h.postmortems = postmortem.NewStore(db, reporter, nil)
+	h.deskNow = &atomic.Int64{}
+	h.deskNow.Store(testNow.UnixMilli())
+	h.desk = desk.NewStore(db, h.cat, func() time.Time { return time.UnixMilli(h.deskNow.Load()).UTC() })
 	h.api = httpapi.New(httpapi.Deps{Auth: a, Catalog: h.cat, DB: db, Outages: outages,
-		Reporter: reporter, Postmortems: h.postmortems, KnownErrors: h.knownErrors,
+		Reporter: reporter, Postmortems: h.postmortems, Desk: h.desk, KnownErrors: h.knownErrors,
 		Checks: h.checks, Monitor: h.mon, Version: "test",
 		Engine: h.engine, Ingest: ingest, Incidents: &incident.Store{DB: db, Engine: h.engine},
 		KnownService: func(name string) bool { _, err := h.cat.GetService(ctx, name); return err == nil },
@@ -342,7 +351,7 @@ func TestEveryRouteChecksTheRole(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, db *store.DB) {
 		h := newHarness(t, db)
 		for _, rt := range h.api.Routes() {
-			path := strings.NewReplacer("{name}", "nothing-here", "{id}", "1", "{token}", "no-such-token", "{signal}", "start", "{integration}", "am").Replace(rt.Path)
+			path := strings.NewReplacer("{name}", "nothing-here", "{id}", "1", "{token}", "no-such-token", "{signal}", "start", "{integration}", "am", "{attachment}", "1").Replace(rt.Path)
 			for _, role := range append([]auth.Role{""}, auth.Roles...) {
 				name := rt.Method + " " + rt.Path + " as " + string(role)
 				if role == "" {

@@ -15,6 +15,7 @@ import (
 	"github.com/sextant-ops/sextant/internal/incident"
 	"github.com/sextant-ops/sextant/internal/monitor"
 	"github.com/sextant-ops/sextant/internal/notify"
+	"github.com/sextant-ops/sextant/internal/store"
 	"github.com/sextant-ops/sextant/internal/store/storetest"
 	"github.com/sextant-ops/sextant/internal/timeline"
 )
@@ -83,20 +84,29 @@ func benchUI(b *testing.B) (http.Handler, *http.Cookie) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	checks := monitor.NewStore(db, nil)
-	mon := monitor.New(monitor.Options{DB: db, Checks: checks, Timeline: outages})
-	signer, err := incident.LoadSigner(ctx, db)
+	return benchHandler(b, db, Deps{Auth: authSvc, Catalog: cat, Outages: outages}, engine), &http.Cookie{Name: httpapi.SessionCookie, Value: id}
+}
+
+// benchHandler completes d (Auth, Catalog and Outages given) with the
+// monitor, incident and outbox parts every UI needs, over db, and returns
+// the UI's handler.
+func benchHandler(b *testing.B, db *store.DB, d Deps, engine *incident.Engine) http.Handler {
+	b.Helper()
+	d.Checks = monitor.NewStore(db, nil)
+	d.Monitor = monitor.New(monitor.Options{DB: db, Checks: d.Checks, Timeline: d.Outages})
+	d.Reports = timeline.NewReporter(d.Catalog, d.Outages, nil)
+	signer, err := incident.LoadSigner(context.Background(), db)
 	if err != nil {
 		b.Fatal(err)
 	}
-	ui, err := New(Deps{Auth: authSvc, Catalog: cat, Outages: outages, Reports: timeline.NewReporter(cat, outages, nil), Monitor: mon, Checks: checks,
-		Incidents: &incident.Store{DB: db, Engine: engine}, Signer: signer, Deliveries: (&notify.Outbox{DB: db}).Deliveries})
+	d.Incidents, d.Signer, d.Deliveries = &incident.Store{DB: db, Engine: engine}, signer, (&notify.Outbox{DB: db}).Deliveries
+	ui, err := New(d)
 	if err != nil {
 		b.Fatal(err)
 	}
 	mux := http.NewServeMux()
 	ui.Register(mux)
-	return mux, &http.Cookie{Name: httpapi.SessionCookie, Value: id}
+	return mux
 }
 
 // benchPage measures one page through the whole handler: session lookup,

@@ -144,6 +144,8 @@ type dashboardPage struct {
 	AsOf                 time.Time
 	PageURL, FragmentURL string
 	RefreshSeconds       int
+	// Desk holds the service desk's tiles; nil without a desk.
+	Desk *deskTiles
 }
 
 // TileURL links a summary tile to the dashboard filtered on it.
@@ -191,6 +193,7 @@ func (u *UI) dashboard(r *http.Request) (*dashboardPage, error) {
 	p := &dashboardPage{Query: q, Filtered: q.filtered(), AsOf: snap.Now, Total: len(snap.Services),
 		RefreshSeconds: int(u.refreshEvery() / time.Second)}
 	p.Tiles.OpenIncidents, p.Tiles.MoreIncidents = len(open), more
+	p.Desk = u.loadDeskTiles(r)
 	p.Incidents = open[:min(len(open), dashboardIncidents)]
 	perService := map[string]int{}
 	for _, in := range open {

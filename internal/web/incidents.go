@@ -244,6 +244,8 @@ type incidentDetailPage struct {
 	KnownError  *knownerror.KnownError
 	Postmortem  *postmortem.Postmortem
 	Postmortems bool
+	// Desk says whether the incident can open a service desk ticket.
+	Desk bool
 	// Paging is where the escalation stands; nil when the server does not
 	// track escalations. (Not "Escalation": that is the incident's policy
 	// name.) Reassign is the reassign form, offered while the incident is
@@ -425,7 +427,7 @@ func (u *UI) incidentPage(r *http.Request, id int64) (*incidentDetailPage, error
 	if err != nil {
 		return nil, err
 	}
-	dp := &incidentDetailPage{Incident: i, Postmortems: u.deps.Postmortems != nil, Notice: u.deps.Incidents.Notice(i)}
+	dp := &incidentDetailPage{Incident: i, Postmortems: u.deps.Postmortems != nil, Desk: u.deps.Desk != nil, Notice: u.deps.Incidents.Notice(i)}
 	for _, e := range log {
 		dp.Timeline = append(dp.Timeline, timelineEntry{e})
 	}

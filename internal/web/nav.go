@@ -39,7 +39,10 @@ var navigation = []navGroup{
 		{"Known errors", "/known-errors", "known-errors", auth.Viewer},
 		{"Recovery", "/recovery", "recovery", auth.Viewer},
 	}},
-	{Name: "Service desk"},
+	{Name: "Service desk", Items: []navItem{
+		{"Ticket queue", "/desk", "desk", auth.Viewer},
+		{"Queues and SLA policies", "/desk/setup", "desk", auth.Viewer},
+	}},
 	{Name: "Configuration", Items: []navItem{
 		{"Configuration items", "/cis", "cis", auth.Viewer},
 		{"Calendars", "/calendars", "calendars", auth.Viewer},

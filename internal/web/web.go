@@ -22,6 +22,7 @@ import (
 	"github.com/sextant-ops/sextant/internal/auth"
 	"github.com/sextant-ops/sextant/internal/catalog"
 	"github.com/sextant-ops/sextant/internal/cmdb"
+	"github.com/sextant-ops/sextant/internal/desk"
 	"github.com/sextant-ops/sextant/internal/escalation"
 	"github.com/sextant-ops/sextant/internal/incident"
 	"github.com/sextant-ops/sextant/internal/knownerror"
@@ -59,6 +60,9 @@ type Deps struct {
 	// pages and the incident page's workaround box; without them those
 	// pages are not found.
 	Postmortems *postmortem.Store
+	// Desk keeps the service desk's tickets; without it the desk pages
+	// answer 404.
+	Desk        *desk.Store
 	KnownErrors *knownerror.Store
 	// CMDB backs the configuration item pages; without it they are not
 	// found.
@@ -197,7 +201,7 @@ func (u *UI) refuseBadBytes(next http.Handler) http.Handler {
 // as cross-site never reaches a page that changes anything.
 func (u *UI) Register(mux *http.ServeMux) {
 	for _, p := range []string{"/", "/login", "/login/oidc", sso.CallbackPath, "/login/code", "/account/", "/logout", "/static/", "/dashboard/", "/incidents", "/incidents/", "/oncall", "/oncall/", "/services", "/services/", "/checks", "/checks/", "/calendars", "/calendars/",
-		"/postmortems", "/postmortems/", "/known-errors", "/known-errors/", "/cis", "/cis/", "/admin", "/admin/", "/events/", "/profile", "/search"} {
+		"/postmortems", "/postmortems/", "/known-errors", "/known-errors/", "/cis", "/cis/", "/admin", "/admin/", "/events/", "/profile", "/search", "/desk", "/desk/"} {
 		mux.Handle(p, u.handler)
 	}
 	mux.Handle("/maintenance", u.handler)
@@ -259,6 +263,15 @@ func (u *UI) routes() http.Handler {
 	mux.Handle("GET /known-errors", u.page(auth.Viewer, u.listKnownErrors))
 	mux.Handle("GET /cis", u.page(auth.Viewer, u.listCIs))
 	mux.Handle("GET /cis/{name}", u.page(auth.Viewer, u.showCI))
+	mux.Handle("GET /desk", u.page(auth.Viewer, u.showQueue))
+	mux.Handle("POST /desk/assign", u.page(auth.Operator, u.bulkAssign))
+	mux.Handle("GET /desk/setup", u.page(auth.Viewer, u.showDeskSetup))
+	mux.Handle("GET /desk/tickets/{id}", u.page(auth.Viewer, u.showTicket))
+	mux.Handle("POST /desk/tickets/{id}/comments", u.page(auth.Operator, u.commentTicket))
+	mux.Handle("POST /desk/tickets/{id}/status", u.page(auth.Operator, u.moveTicket))
+	mux.Handle("POST /desk/tickets/{id}/assign", u.page(auth.Operator, u.assignTicket))
+	mux.Handle("GET /desk/tickets/{id}/attachments/{attachment}", u.page(auth.Viewer, u.downloadTicketAttachment))
+	mux.Handle("POST /incidents/{id}/ticket", u.page(auth.Operator, u.ticketFromIncident))
 	mux.Handle("GET /known-errors/new", u.page(auth.Operator, u.newKnownError))
 	mux.Handle("POST /known-errors/new", u.page(auth.Operator, u.createKnownError))
 	mux.Handle("GET /known-errors/{id}", u.page(auth.Viewer, u.showKnownError))
