@@ -6,6 +6,7 @@ import (
 	"net"
 	"sync"
 
+	"github.com/sextant-ops/sextant/internal/desk"
 	"github.com/sextant-ops/sextant/internal/desk/mailin"
 )
 
@@ -16,11 +17,19 @@ import (
 // with nowhere to keep it would be lost.
 func (a *App) startMail(ctx context.Context) (stop func(), err error) {
 	cfg := a.opts.Mail
+	if cfg.Listen == "" && cfg.IMAP == nil && len(cfg.Domains) == 0 && len(cfg.Addresses) == 0 {
+		if c := a.fileCfg.Load(); c != nil {
+			cfg = c.DeskMail
+		}
+	}
 	if a.opts.SMTPListen != "" {
 		cfg.Listen = a.opts.SMTPListen
 	}
 	if cfg.Listen == "" && cfg.IMAP == nil {
 		return func() {}, nil
+	}
+	if a.opts.MailSink == nil && a.desk != nil {
+		a.opts.MailSink = deskSink(a.desk)
 	}
 	if a.opts.MailSink == nil {
 		a.log.Warn("incoming mail not started: no service desk to deliver the mail to", "smtp_listen", cfg.Listen, "imap", cfg.IMAP != nil)
@@ -69,3 +78,20 @@ func (a *App) startMail(ctx context.Context) (stop func(), err error) {
 // SMTPAddr is the address the desk's SMTP listener answers on, once Ready
 // is closed; "" when it is not running.
 func (a *App) SMTPAddr() string { return a.smtpAddr }
+
+// deskSink delivers accepted mail to the service desk: a new ticket in the
+// queue of the address it came to, or a comment on the ticket it answers.
+func deskSink(d *desk.Store) mailin.Sink {
+	return mailin.SinkFunc(func(ctx context.Context, m mailin.Message) error {
+		in := desk.InboundMail{From: m.From, To: m.To, Subject: m.Subject, MessageID: m.MessageID, InReplyTo: m.InReplyTo,
+			References: m.References, TicketID: m.TicketID, Text: m.Text}
+		if m.FromName != "" {
+			in.From = m.FromName + " <" + m.From + ">"
+		}
+		for _, at := range m.Attachments {
+			in.Attachments = append(in.Attachments, desk.Attachment{Filename: at.Name, ContentType: at.ContentType, Data: at.Data})
+		}
+		_, _, err := d.FromMail(ctx, in)
+		return err
+	})
+}

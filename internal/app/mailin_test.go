@@ -2,8 +2,8 @@ package app_test
 
 import (
 	"context"
+	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/smtp"
 	"strings"
@@ -72,15 +72,59 @@ func TestSMTPListener(t *testing.T) {
 	}
 }
 
-func TestSMTPListenerNeedsASink(t *testing.T) {
-	e := storetest.Engines(t)[0]
-	logs := &lockedBuffer{}
-	s := start(t, e, app.Options{SMTPListen: "127.0.0.1:0", Mail: mailin.Config{Domains: []string{"desk.example.org"}}, Log: slog.New(slog.NewTextHandler(logs, nil))})
-	if addr := s.app.SMTPAddr(); addr != "" {
-		t.Errorf("an SMTP listener runs on %s with nowhere to deliver", addr)
-	}
-	if !strings.Contains(logs.String(), "incoming mail not started: no service desk to deliver the mail to") {
-		t.Errorf("the log does not say why:\n%s", logs)
+// TestMailOpensAndThreadsTickets runs the whole server with its own
+// service desk behind the SMTP listener: a mail sent over SMTP opens a
+// ticket, its reply (by [#ID] in the subject) threads onto it as the
+// requester's comment, a reply by In-Reply-To alone finds it too, and an
+// out-of-office reply does nothing.
+func TestMailOpensAndThreadsTickets(t *testing.T) {
+	for _, e := range storetest.Engines(t) {
+		t.Run(e.Name, func(t *testing.T) {
+			s := start(t, e, app.Options{SMTPListen: "127.0.0.1:0", Mail: mailin.Config{Domains: []string{"desk.example.org"}}})
+			addr := s.app.SMTPAddr()
+			if addr == "" {
+				t.Fatal("no SMTP listener with the desk behind it")
+			}
+			send := func(from, msg string) {
+				t.Helper()
+				if err := smtp.SendMail(addr, nil, from, []string{"help@desk.example.org"}, []byte(msg)); err != nil {
+					t.Fatalf("send: %v", err)
+				}
+			}
+			type ticket struct {
+				ID        int64  `json:"id"`
+				Title     string `json:"title"`
+				Requester string `json:"requester"`
+			}
+			tickets := func() []ticket {
+				t.Helper()
+				var page struct{ Items []ticket }
+				if code := s.json("GET", "/api/v1/tickets", "", &page); code != 200 {
+					t.Fatalf("tickets: %d", code)
+				}
+				return page.Items
+			}
+			send("ann@example.com", "From: Ann <ann@example.com>\r\nTo: help@desk.example.org\r\nSubject: Printer jammed\r\nMessage-ID: <a1@example.com>\r\n\r\nThe printer on floor 2 is jammed.\r\n")
+			ts := tickets()
+			if len(ts) != 1 || ts[0].Title != "Printer jammed" || !strings.Contains(ts[0].Requester, "ann@example.com") {
+				t.Fatalf("tickets after the first mail: %+v", ts)
+			}
+			id := ts[0].ID
+			send("ann@example.com", fmt.Sprintf("From: Ann <ann@example.com>\r\nTo: help@desk.example.org\r\nSubject: Re: [#%d] Printer jammed\r\nMessage-ID: <a2@example.com>\r\n\r\nIt jams again.\r\n\r\nOn Wed, IT Help wrote:\r\n> Is it fixed?\r\n", id))
+			send("ann@example.com", "From: Ann <ann@example.com>\r\nTo: help@desk.example.org\r\nSubject: Re: Printer jammed\r\nMessage-ID: <a3@example.com>\r\nIn-Reply-To: <a2@example.com>\r\n\r\nAnd once more.\r\n")
+			send("dave@example.com", "From: dave@example.com\r\nTo: help@desk.example.org\r\nSubject: Out of office\r\nAuto-Submitted: auto-replied\r\nMessage-ID: <d1@example.com>\r\n\r\nAway.\r\n")
+			if ts := tickets(); len(ts) != 1 {
+				t.Fatalf("tickets after the replies and an auto-reply: %+v, want the one", ts)
+			}
+			var detail map[string]any
+			if code := s.json("GET", fmt.Sprintf("/api/v1/tickets/%d", id), "", &detail); code != 200 {
+				t.Fatalf("ticket: %d", code)
+			}
+			body := fmt.Sprint(detail)
+			if !strings.Contains(body, "It jams again.") || !strings.Contains(body, "And once more.") || strings.Contains(body, "Is it fixed?") || strings.Contains(body, "Away.") {
+				t.Fatalf("the ticket does not hold the two replies alone: %s", body)
+			}
+		})
 	}
 }
 

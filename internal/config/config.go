@@ -7,6 +7,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"github.com/sextant-ops/sextant/internal/desk/mailin"
 	"os"
 	"slices"
 	"sort"
@@ -106,6 +107,8 @@ type Config struct {
 	Plans []recovery.Plan
 	// Desk is the validated service desk section.
 	Desk *desk.Compiled
+	// DeskMail are the desk's incoming mail settings.
+	DeskMail mailin.Config
 }
 
 // Problems is every mistake found in a file, each with line and column. It
@@ -224,6 +227,7 @@ func Parse(src []byte, getenv func(string) (string, bool)) (*Config, error) {
 	}
 	deskCfg, deskProblems := f.Desk.Compile(desk.Refs{Services: services, Calendars: calendars, Escalations: policies})
 	fields = append(fields, deskProblems...)
+	fields = append(fields, apperr.Prefixed("desk.mail", f.Desk.Mail.Validate())...)
 	if msg := validCurrency(f.Currency); msg != "" {
 		fields = append(fields, apperr.Field{Path: "currency", Msg: msg})
 	}
@@ -246,7 +250,7 @@ func Parse(src []byte, getenv func(string) (string, bool)) (*Config, error) {
 	}
 	return &Config{Catalog: cat, Checks: f.Checks, Incident: setup, Channels: f.Channels,
 		Users: f.Users, Schedules: f.Schedules, Mail: f.Mail, NtfyURL: f.NtfyURL, StatusPages: f.StatusPages, Outbound: outbound, OIDC: f.OIDC,
-		RequireSecondFactor: required, Currency: f.Currency, Capacity: f.Capacity, CMDB: f.CMDB, Plans: f.Recovery.Plans, Desk: deskCfg}, nil
+		RequireSecondFactor: required, Currency: f.Currency, Capacity: f.Capacity, CMDB: f.CMDB, Plans: f.Recovery.Plans, Desk: deskCfg, DeskMail: f.Desk.Mail}, nil
 }
 
 // BackupRPOs maps each backup job among checks to its rpo (zero when it

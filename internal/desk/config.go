@@ -2,6 +2,7 @@ package desk
 
 import (
 	"fmt"
+	"github.com/sextant-ops/sextant/internal/desk/mailin"
 	"net/mail"
 	"slices"
 	"strings"
@@ -21,6 +22,9 @@ type Config struct {
 	PriorityMatrix map[string][]int `yaml:"priority_matrix" json:"priority_matrix,omitempty"`
 	Queues         []Queue          `yaml:"queues" json:"queues"`
 	SLAPolicies    []Policy         `yaml:"sla_policies" json:"sla_policies"`
+	// Mail is how mail reaches the desk: the SMTP listener and IMAP
+	// polling (package mailin).
+	Mail mailin.Config `yaml:"mail" json:"-"`
 }
 
 // Queue is where tickets wait to be worked: its members are the agents who
