@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/sextant-ops/sextant/internal/capacity"
+	"github.com/sextant-ops/sextant/internal/catalog"
+	"github.com/sextant-ops/sextant/internal/desk"
 )
 
 // capacitySources gives the capacity figures what they read from the rest
@@ -15,8 +17,12 @@ import (
 func (a *App) capacitySources() capacity.Sources {
 	d := a.oncall.dir()
 	var cfg capacity.Config
+	var queues []desk.Queue
 	if c := a.fileCfg.Load(); c != nil {
 		cfg = c.Capacity
+		if c.Desk != nil {
+			queues = c.Desk.Queues
+		}
 	}
 	return capacity.Sources{
 		OnCallWeight: cfg.Weight(),
@@ -47,6 +53,27 @@ func (a *App) capacitySources() capacity.Sources {
 				out[w.Person] = append(out[w.Person], capacity.Span{Start: w.Start, End: w.End})
 			}
 			return out, nil
+		},
+		// A desk queue with a calendar needs its business hours staffed.
+		Queues: func(w capacity.Week) []capacity.QueueNeed {
+			var out []capacity.QueueNeed
+			for _, q := range queues {
+				if q.Calendar == "" {
+					continue
+				}
+				c, err := a.catalog.GetCalendar(context.Background(), q.Calendar)
+				if err != nil {
+					continue
+				}
+				cal, problems := catalog.CompileCalendar(c.CalendarSpec)
+				if len(problems) > 0 {
+					continue
+				}
+				loc := cal.Location()
+				from, to := w.Monday.Start(loc), w.Monday.AddDays(7).Start(loc)
+				out = append(out, capacity.QueueNeed{Queue: q.Name, Hours: capacity.Round(cal.Hours(from, to).Duration().Hours())})
+			}
+			return out
 		},
 		Holidays: func(name string) []capacity.Day {
 			if name == "" {
@@ -85,7 +112,17 @@ func (a *App) capacityKnown(ctx context.Context) capacity.Known {
 			_, err := a.auth.GetUser(ctx, name)
 			return err == nil
 		},
-		Service:  a.services.known,
+		Service: a.services.known,
+		Queue: func(name string) bool {
+			if c := a.fileCfg.Load(); c != nil && c.Desk != nil {
+				for _, q := range c.Desk.Queues {
+					if q.Name == name {
+						return true
+					}
+				}
+			}
+			return false
+		},
 		Calendar: func(name string) bool { _, err := a.catalog.GetCalendar(ctx, name); return err == nil },
 	}
 }

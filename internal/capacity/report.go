@@ -130,6 +130,10 @@ func (s *Store) Report(ctx context.Context, from, to Day, team string, src Sourc
 	if err != nil {
 		return Report{}, err
 	}
+	// Someone allocated to a project is planned, record or not.
+	for _, a := range allocs {
+		names[a.Person] = true
+	}
 	projects, err := s.Projects(ctx)
 	if err != nil {
 		return Report{}, err
