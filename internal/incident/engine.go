@@ -186,6 +186,12 @@ type stmts struct {
 	// open, when the ingester has looked up a batch's keys at once, holds
 	// each key's open incident (nil: none); nil otherwise.
 	open map[string]*row
+	// kept, when set, holds statements prepared once on SQLite's write
+	// connection and reused by every transaction (see Ingester.keep);
+	// missed gathers the statements this transaction had to prepare
+	// itself, to be kept after it.
+	kept   map[string]*sql.Stmt
+	missed []string
 }
 
 // newStmts runs tx's statements, preparing them once when prepare is set
@@ -201,9 +207,17 @@ func (s *stmts) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
 	if st, ok := s.m[query]; ok {
 		return st, nil
 	}
-	st, err := s.tx.PrepareContext(ctx, query)
-	if err != nil {
-		return nil, err
+	var st *sql.Stmt
+	if k := s.kept[query]; k != nil {
+		st = s.tx.StmtContext(ctx, k)
+	} else {
+		var err error
+		if st, err = s.tx.PrepareContext(ctx, query); err != nil {
+			return nil, err
+		}
+		if s.kept != nil {
+			s.missed = append(s.missed, query)
+		}
 	}
 	s.m[query] = st
 	return st, nil
