@@ -217,7 +217,7 @@ func (in *Ingester) commit(batch []*request) {
 		st := newStmts(tx, prepareFor(in.DB))
 		st.kept = in.kept
 		defer func() { missed = st.missed; st.close() }()
-		st.batching()
+		st.batching(in.DB.Engine() == store.Postgres)
 		// The open incidents of the batch's events are looked up at once;
 		// a batch holding a group chunk looks its keys up one by one, as
 		// the chunk changes incidents on its own.
