@@ -2,6 +2,7 @@ package incident
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"slices"
@@ -30,9 +31,19 @@ type appendBuf struct {
 	// row is the VALUES of one row, each ? a parameter, when it holds
 	// constants too; empty: width parameters.
 	row string
+	// pgTypes is the PostgreSQL type of each parameter (see flushPG).
+	pgTypes []string
 }
 
 func (b *appendBuf) rows() int { return len(b.args) / b.width }
+
+// values is one row's VALUES, each ? a parameter.
+func (b *appendBuf) values() string {
+	if b.row != "" {
+		return b.row
+	}
+	return "(" + strings.Repeat("?, ", b.width-1) + "?)"
+}
 
 // The single-row statements the ingester defers when batching; any other
 // statement naming one of their tables first sends what is pending for
@@ -62,12 +73,14 @@ func (s *stmts) batching(pg bool) {
 	// Incidents come first: the other tables' rows refer to them.
 	s.order = []*appendBuf{
 		{table: "incidents", columns: "(id, service, dedup_key, status, severity, summary, source, details, integration, escalation, " +
-			"in_maintenance, service_state, created_at, last_event_at, event_count, open_key)", width: 16, override: true},
+			"in_maintenance, service_state, created_at, last_event_at, event_count, open_key)", width: 16, override: true,
+			pgTypes: []string{"bigint", "text", "text", "text", "text", "text", "text", "text", "text", "text", "boolean", "text", "bigint", "bigint", "bigint", "text"}},
 		{table: "escalations", columns: "(incident_id, policy, level, round, status, next_at, reason, assigned_to, updated_at)", width: 6,
-			row: "(?, ?, 0, 0, ?, ?, ?, '', ?)"},
-		{table: "incident_log", columns: "(incident_id, at, kind, actor, message)", width: 5},
-		{table: "state_transitions", columns: "(service, input, at, state, source)", width: 5},
-		{table: "events", columns: "(integration, action, dedup_key, body, received_at, incident_id)", width: 6, returning: true},
+			row: "(?, ?, 0, 0, ?, ?, ?, '', ?)", pgTypes: []string{"bigint", "text", "text", "bigint", "text", "bigint"}},
+		{table: "incident_log", columns: "(incident_id, at, kind, actor, message)", width: 5, pgTypes: []string{"bigint", "bigint", "text", "text", "text"}},
+		{table: "state_transitions", columns: "(service, input, at, state, source)", width: 5, pgTypes: []string{"text", "text", "bigint", "text", "text"}},
+		{table: "events", columns: "(integration, action, dedup_key, body, received_at, incident_id)", width: 6, returning: true,
+			pgTypes: []string{"text", "text", "text", "text", "bigint", "bigint"}},
 	}
 	s.pending = map[string]*appendBuf{}
 	for i, q := range []string{incidentInsert, EscalationInsert, logInsert, transitionInsert, eventInsert} {
@@ -94,10 +107,15 @@ func (s *stmts) deferred(query string, args []any, id *int64) bool {
 // rows refer to them.
 func (s *stmts) flushFor(ctx context.Context, query string) error {
 	for i, b := range s.order {
-		if len(b.args) > 0 && (i == 0 || strings.Contains(query, b.table)) {
-			if err := s.flushBuf(ctx, b); err != nil {
-				return err
-			}
+		if len(b.args) == 0 || i > 0 && !strings.Contains(query, b.table) {
+			continue
+		}
+		if s.pg {
+			// PostgreSQL sends every table's rows in one statement.
+			return s.flushPG(ctx)
+		}
+		if err := s.flushBuf(ctx, b); err != nil {
+			return err
 		}
 	}
 	if !s.pg && strings.Contains(query, "incidents") {
@@ -109,6 +127,9 @@ func (s *stmts) flushFor(ctx context.Context, query string) error {
 
 // flush sends every pending row; the ingester calls it before commit.
 func (s *stmts) flush(ctx context.Context) error {
+	if s.pg {
+		return s.flushPG(ctx)
+	}
 	for _, b := range s.order {
 		if err := s.flushBuf(ctx, b); err != nil {
 			return err
@@ -142,6 +163,116 @@ func (s *stmts) flushBuf(ctx context.Context, b *appendBuf) error {
 	return nil
 }
 
+// flushPG sends every pending row of every table in one statement, one
+// round trip: an INSERT per table, each a data-modifying WITH of the one
+// into events, whose rows come from arrays (unnest), one per column, so
+// the statement's text is the same whatever the number of rows. The
+// constraints referring to the batch's new incidents are checked at the
+// statement's end, when they are in.
+func (s *stmts) flushPG(ctx context.Context) error {
+	var events *appendBuf
+	args := make([]any, 0, len(pgFlush.types))
+	empty := true
+	for _, b := range s.order {
+		empty = empty && len(b.args) == 0
+		for c := range b.width {
+			args = append(args, b.column(c, pgFlush.types[len(args)]))
+		}
+		if b.returning {
+			events = b
+		}
+	}
+	if empty {
+		return nil
+	}
+	ids := events.ids
+	for _, b := range s.order {
+		b.args, b.ids = b.args[:0:0], nil
+	}
+	if err := s.insertReturning(ctx, pgFlush.query, args, ids); err != nil {
+		return fmt.Errorf("incident: write the batch: %w", err)
+	}
+	return nil
+}
+
+// column is b's pending values of column c as one array of the column's
+// PostgreSQL type: bigint (int64, int, or sql.NullInt64, which may be
+// NULL), boolean or text.
+func (b *appendBuf) column(c int, typ string) any {
+	n := b.rows()
+	switch typ {
+	case "bigint":
+		out := make([]*int64, n)
+		for r := range n {
+			switch v := b.args[r*b.width+c].(type) {
+			case int64:
+				out[r] = &v
+			case int:
+				x := int64(v)
+				out[r] = &x
+			case sql.NullInt64:
+				if v.Valid {
+					out[r] = &v.Int64
+				}
+			}
+		}
+		return out
+	case "boolean":
+		out := make([]bool, n)
+		for r := range n {
+			out[r], _ = b.args[r*b.width+c].(bool)
+		}
+		return out
+	default:
+		out := make([]string, n)
+		for r := range n {
+			out[r], _ = b.args[r*b.width+c].(string)
+		}
+		return out
+	}
+}
+
+// pgFlush is flushPG's statement and the type of each of its parameters.
+var pgFlush = func() (f struct {
+	query string
+	types []string
+}) {
+	var s stmts
+	s.batching(true)
+	var with []string
+	var sb strings.Builder
+	for _, b := range s.order {
+		var arrays, names []string
+		for c, typ := range b.pgTypes {
+			f.types = append(f.types, typ)
+			arrays = append(arrays, fmt.Sprintf("$%d::%s[]", len(f.types), typ))
+			names = append(names, fmt.Sprintf("c%d", c+1))
+		}
+		var sel strings.Builder
+		c := 0
+		for _, ch := range []byte(strings.TrimSuffix(strings.TrimPrefix(b.values(), "("), ")")) {
+			if ch != '?' {
+				sel.WriteByte(ch)
+				continue
+			}
+			sel.WriteString(names[c])
+			c++
+		}
+		insert := "INSERT INTO " + b.table + " " + b.columns
+		if b.override {
+			insert += " OVERRIDING SYSTEM VALUE"
+		}
+		insert += " SELECT " + sel.String() + " FROM unnest(" + strings.Join(arrays, ", ") + ") AS u(" + strings.Join(names, ", ") + ")"
+		if b.returning {
+			sb.WriteString(insert + " RETURNING id")
+			continue
+		}
+		with = append(with, fmt.Sprintf("w%d AS (%s)", len(with)+1, insert))
+	}
+	f.query = "WITH " + strings.Join(with, ", ") + " " + sb.String()
+	return f
+}()
+
 // insertReturning runs a multi-row INSERT … RETURNING id and hands the ids
 // out in the order of the rows. Both engines give the rows of one INSERT
 // increasing ids in the order of its VALUES (SQLite's next rowid, a
@@ -174,53 +305,35 @@ func (s *stmts) insertReturning(ctx context.Context, query string, args []any, i
 	return nil
 }
 
-// multiInsert is b's INSERT for n rows, n a power of two up to
+// multiInsert is b's INSERT for n rows on SQLite, n a power of two up to
 // maxRowsPerInsert.
-func (s *stmts) multiInsert(b *appendBuf, n int) string { return multiInserts[s.pg][b.table][n] }
+func (s *stmts) multiInsert(b *appendBuf, n int) string { return multiInserts[b.table][n] }
 
-// multiInserts holds every multi-row statement text, by engine
-// (PostgreSQL or not), table and row count, built once at start: the
-// commit loops only read it.
-var multiInserts = func() map[bool]map[string]map[int]string {
-	m := map[bool]map[string]map[int]string{}
-	for _, pg := range []bool{false, true} {
-		var s stmts
-		s.batching(pg)
-		m[pg] = map[string]map[int]string{}
-		for _, b := range s.order {
-			m[pg][b.table] = map[int]string{}
-			for n := 1; n <= maxRowsPerInsert; n *= 2 {
-				m[pg][b.table][n] = buildInsert(b, n, pg)
-			}
+// multiInserts holds SQLite's multi-row statement texts, by table and row
+// count, built once at start: the commit loop only reads them. PostgreSQL
+// sends its rows another way (see flushPG).
+var multiInserts = func() map[string]map[int]string {
+	m := map[string]map[int]string{}
+	var s stmts
+	s.batching(false)
+	for _, b := range s.order {
+		m[b.table] = map[int]string{}
+		for n := 1; n <= maxRowsPerInsert; n *= 2 {
+			m[b.table][n] = buildInsert(b, n)
 		}
 	}
 	return m
 }()
 
-func buildInsert(b *appendBuf, n int, pg bool) string {
+func buildInsert(b *appendBuf, n int) string {
 	var sb strings.Builder
-	sb.WriteString("INSERT INTO " + b.table + " " + b.columns)
-	if b.override && pg {
-		sb.WriteString(" OVERRIDING SYSTEM VALUE")
-	}
-	sb.WriteString(" VALUES ")
-	row := b.row
-	if row == "" {
-		row = "(" + strings.Repeat("?, ", b.width-1) + "?)"
-	}
-	p := 1
+	sb.WriteString("INSERT INTO " + b.table + " " + b.columns + " VALUES ")
+	// Bare ? parameters, bound by position (see placeholder).
 	for r := range n {
 		if r > 0 {
 			sb.WriteString(", ")
 		}
-		for _, c := range []byte(row) {
-			if c != '?' {
-				sb.WriteByte(c)
-				continue
-			}
-			sb.WriteString(placeholder(pg, p))
-			p++
-		}
+		sb.WriteString(b.values())
 	}
 	if b.returning {
 		sb.WriteString(" RETURNING id")
