@@ -88,8 +88,9 @@ func Start(ctx context.Context, tx store.Querier, incidentID int64, policy strin
 	if startAt.After(now) {
 		status = Waiting
 	}
-	_, err := tx.ExecContext(ctx, `INSERT INTO escalations (incident_id, policy, level, round, status, next_at, reason, assigned_to, updated_at)
-		VALUES ($1, $2, 0, 0, $3, $4, $5, '', $6)`, incidentID, policy, status, store.Millis(startAt), reason, store.Millis(now))
+	// The statement is the ingester's (incident.EscalationInsert): it
+	// writes a batch's new escalations with one multi-row INSERT.
+	_, err := tx.ExecContext(ctx, incident.EscalationInsert, incidentID, policy, status, store.Millis(startAt), reason, store.Millis(now))
 	if err != nil {
 		return fmt.Errorf("escalation: start: %w", err)
 	}

@@ -103,3 +103,21 @@ func FuzzDecodeValue(f *testing.F) {
 		}
 	})
 }
+
+// FuzzTextProblems checks textProblems' shortcut against the parse it
+// skips: the same answer for every body.
+func FuzzTextProblems(f *testing.F) {
+	for _, s := range []string{
+		`{"routing_key":"k","event_action":"trigger","payload":{"summary":"a","source":"b","severity":"info"}}`,
+		`{"a":"x\u0000"}`, `{"a\u0000":1}`, `{"a":"\\u0000"}`, "{\"a\":\"\xff\"}", "{\"\xc3\x28\":1}", "\xff{}", `{"a":"\ud800"}`,
+		`[1,"\u0000"]`, `{"a":{"b":["c","d\u0000e"]}}`, "{\"a\":\"\x00\"}", `not json \u0000`, `{"a":1,"a":2}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		got, want := textProblems(data), parsedTextProblems(data)
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("%q: textProblems %+v, the parse %+v", data, got, want)
+		}
+	})
+}

@@ -2,18 +2,21 @@ package incident
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
 	"strings"
 )
 
-// appendBuf holds the rows of one append-only table that a batch has
-// written but not yet sent: incident_log, state_transitions and events
-// rows are never read back while a batch is applied, so the ingester
-// gathers them and sends each table's rows as a few multi-row INSERTs at
-// the end of the batch, instead of one statement (and on PostgreSQL one
-// round trip) per row.
+// appendBuf holds the rows of one table that a batch has written but not
+// yet sent: incident_log, state_transitions and events rows are never read
+// back while a batch is applied, and a batch's new incidents are known by
+// the ids reserved for them (see newIncidentID), so the ingester gathers
+// them and sends each table's rows as a few multi-row INSERTs at the end of
+// the batch, instead of one statement (and on PostgreSQL one round trip)
+// per row.
 type appendBuf struct {
 	table   string // as it appears in SQL text
 	columns string // "(a, b, c)"
@@ -22,14 +25,37 @@ type appendBuf struct {
 	// returning: the rows' ids are wanted (events), each into ids.
 	returning bool
 	ids       []*int64
+	// override: the rows carry their own ids, which PostgreSQL takes for
+	// an identity column only when told so.
+	override bool
+	// row is the VALUES of one row, each ? a parameter, when it holds
+	// constants too; empty: width parameters.
+	row string
+	// pgTypes is the PostgreSQL type of each parameter (see flushPG).
+	pgTypes []string
 }
 
 func (b *appendBuf) rows() int { return len(b.args) / b.width }
+
+// values is one row's VALUES, each ? a parameter.
+func (b *appendBuf) values() string {
+	if b.row != "" {
+		return b.row
+	}
+	return "(" + strings.Repeat("?, ", b.width-1) + "?)"
+}
 
 // The single-row statements the ingester defers when batching; any other
 // statement naming one of their tables first sends what is pending for
 // it, so rows keep the order in which they were written.
 const (
+	incidentInsert = `INSERT INTO incidents (id, service, dedup_key, status, severity, summary, source, details, integration, escalation,
+		in_maintenance, service_state, created_at, last_event_at, event_count, open_key) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`
+	// EscalationInsert starts an incident's escalation (escalation.Start
+	// runs it); it is here so that the ingester knows it for one of its
+	// own and writes a batch's new escalations together.
+	EscalationInsert = `INSERT INTO escalations (incident_id, policy, level, round, status, next_at, reason, assigned_to, updated_at)
+		VALUES ($1, $2, 0, 0, $3, $4, $5, '', $6)`
 	logInsert        = `INSERT INTO incident_log (incident_id, at, kind, actor, message) VALUES ($1, $2, $3, $4, $5)`
 	transitionInsert = `INSERT INTO state_transitions (service, input, at, state, source) VALUES ($1, $2, $3, $4, $5)`
 	eventInsert      = `INSERT INTO events (integration, action, dedup_key, body, received_at, incident_id) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`
@@ -40,12 +66,25 @@ const (
 // texts, which both engines keep prepared.
 const maxRowsPerInsert = 128
 
-// batching makes s gather append-only rows until flush (see appendBuf).
-func (s *stmts) batching() {
-	s.pending = map[string]*appendBuf{
-		logInsert:        {table: "incident_log", columns: "(incident_id, at, kind, actor, message)", width: 5},
-		transitionInsert: {table: "state_transitions", columns: "(service, input, at, state, source)", width: 5},
-		eventInsert:      {table: "events", columns: "(integration, action, dedup_key, body, received_at, incident_id)", width: 6, returning: true},
+// batching makes s gather rows until flush (see appendBuf); pg says the
+// engine is PostgreSQL.
+func (s *stmts) batching(pg bool) {
+	s.pg = pg
+	// Incidents come first: the other tables' rows refer to them.
+	s.order = []*appendBuf{
+		{table: "incidents", columns: "(id, service, dedup_key, status, severity, summary, source, details, integration, escalation, " +
+			"in_maintenance, service_state, created_at, last_event_at, event_count, open_key)", width: 16, override: true,
+			pgTypes: []string{"bigint", "text", "text", "text", "text", "text", "text", "text", "text", "text", "boolean", "text", "bigint", "bigint", "bigint", "text"}},
+		{table: "escalations", columns: "(incident_id, policy, level, round, status, next_at, reason, assigned_to, updated_at)", width: 6,
+			row: "(?, ?, 0, 0, ?, ?, ?, '', ?)", pgTypes: []string{"bigint", "text", "text", "bigint", "text", "bigint"}},
+		{table: "incident_log", columns: "(incident_id, at, kind, actor, message)", width: 5, pgTypes: []string{"bigint", "bigint", "text", "text", "text"}},
+		{table: "state_transitions", columns: "(service, input, at, state, source)", width: 5, pgTypes: []string{"text", "text", "bigint", "text", "text"}},
+		{table: "events", columns: "(integration, action, dedup_key, body, received_at, incident_id)", width: 6, returning: true,
+			pgTypes: []string{"text", "text", "text", "text", "bigint", "bigint"}},
+	}
+	s.pending = map[string]*appendBuf{}
+	for i, q := range []string{incidentInsert, EscalationInsert, logInsert, transitionInsert, eventInsert} {
+		s.pending[q] = s.order[i]
 	}
 }
 
@@ -63,22 +102,35 @@ func (s *stmts) deferred(query string, args []any, id *int64) bool {
 	return true
 }
 
-// flushFor sends the pending rows of every table query names, before
-// query runs.
+// flushFor sends, before query runs, the pending rows of every table
+// query names, and the pending incidents whatever it names: other tables'
+// rows refer to them.
 func (s *stmts) flushFor(ctx context.Context, query string) error {
-	for _, b := range s.pending {
-		if len(b.args) > 0 && strings.Contains(query, b.table) {
-			if err := s.flushBuf(ctx, b); err != nil {
-				return err
-			}
+	for i, b := range s.order {
+		if len(b.args) == 0 || i > 0 && !strings.Contains(query, b.table) {
+			continue
 		}
+		if s.pg {
+			// PostgreSQL sends every table's rows in one statement.
+			return s.flushPG(ctx)
+		}
+		if err := s.flushBuf(ctx, b); err != nil {
+			return err
+		}
+	}
+	if !s.pg && strings.Contains(query, "incidents") {
+		// The statement may write incidents itself, after those reserved.
+		s.nextID = 0
 	}
 	return nil
 }
 
 // flush sends every pending row; the ingester calls it before commit.
 func (s *stmts) flush(ctx context.Context) error {
-	for _, b := range s.pending {
+	if s.pg {
+		return s.flushPG(ctx)
+	}
+	for _, b := range s.order {
 		if err := s.flushBuf(ctx, b); err != nil {
 			return err
 		}
@@ -94,7 +146,7 @@ func (s *stmts) flushBuf(ctx context.Context, b *appendBuf) error {
 		for n*b.width > len(pending) {
 			n /= 2
 		}
-		query := multiInsert(b, n)
+		query := s.multiInsert(b, n)
 		args := pending[:n*b.width]
 		pending = pending[n*b.width:]
 		if !b.returning {
@@ -110,6 +162,116 @@ func (s *stmts) flushBuf(ctx context.Context, b *appendBuf) error {
 	}
 	return nil
 }
+
+// flushPG sends every pending row of every table in one statement, one
+// round trip: an INSERT per table, each a data-modifying WITH of the one
+// into events, whose rows come from arrays (unnest), one per column, so
+// the statement's text is the same whatever the number of rows. The
+// constraints referring to the batch's new incidents are checked at the
+// statement's end, when they are in.
+func (s *stmts) flushPG(ctx context.Context) error {
+	var events *appendBuf
+	args := make([]any, 0, len(pgFlush.types))
+	empty := true
+	for _, b := range s.order {
+		empty = empty && len(b.args) == 0
+		for c := range b.width {
+			args = append(args, b.column(c, pgFlush.types[len(args)]))
+		}
+		if b.returning {
+			events = b
+		}
+	}
+	if empty {
+		return nil
+	}
+	ids := events.ids
+	for _, b := range s.order {
+		b.args, b.ids = b.args[:0:0], nil
+	}
+	if err := s.insertReturning(ctx, pgFlush.query, args, ids); err != nil {
+		return fmt.Errorf("incident: write the batch: %w", err)
+	}
+	return nil
+}
+
+// column is b's pending values of column c as one array of the column's
+// PostgreSQL type: bigint (int64, int, or sql.NullInt64, which may be
+// NULL), boolean or text.
+func (b *appendBuf) column(c int, typ string) any {
+	n := b.rows()
+	switch typ {
+	case "bigint":
+		out := make([]*int64, n)
+		for r := range n {
+			switch v := b.args[r*b.width+c].(type) {
+			case int64:
+				out[r] = &v
+			case int:
+				x := int64(v)
+				out[r] = &x
+			case sql.NullInt64:
+				if v.Valid {
+					out[r] = &v.Int64
+				}
+			}
+		}
+		return out
+	case "boolean":
+		out := make([]bool, n)
+		for r := range n {
+			out[r], _ = b.args[r*b.width+c].(bool)
+		}
+		return out
+	default:
+		out := make([]string, n)
+		for r := range n {
+			out[r], _ = b.args[r*b.width+c].(string)
+		}
+		return out
+	}
+}
+
+// pgFlush is flushPG's statement and the type of each of its parameters.
+var pgFlush = func() (f struct {
+	query string
+	types []string
+}) {
+	var s stmts
+	s.batching(true)
+	var with []string
+	var sb strings.Builder
+	for _, b := range s.order {
+		var arrays, names []string
+		for c, typ := range b.pgTypes {
+			f.types = append(f.types, typ)
+			arrays = append(arrays, fmt.Sprintf("$%d::%s[]", len(f.types), typ))
+			names = append(names, fmt.Sprintf("c%d", c+1))
+		}
+		var sel strings.Builder
+		c := 0
+		for _, ch := range []byte(strings.TrimSuffix(strings.TrimPrefix(b.values(), "("), ")")) {
+			if ch != '?' {
+				sel.WriteByte(ch)
+				continue
+			}
+			sel.WriteString(names[c])
+			c++
+		}
+		insert := "INSERT INTO " + b.table + " " + b.columns
+		if b.override {
+			insert += " OVERRIDING SYSTEM VALUE"
+		}
+		insert += " SELECT " + sel.String() + " FROM unnest(" + strings.Join(arrays, ", ") + ") AS u(" + strings.Join(names, ", ") + ")"
+		if b.returning {
+			sb.WriteString(insert + " RETURNING id")
+			continue
+		}
+		with = append(with, fmt.Sprintf("w%d AS (%s)", len(with)+1, insert))
+	}
+	f.query = "WITH " + strings.Join(with, ", ") + " " + sb.String()
+	return f
+}()
 
 // insertReturning runs a multi-row INSERT … RETURNING id and hands the ids
 // out in the order of the rows. Both engines give the rows of one INSERT
@@ -143,17 +305,18 @@ func (s *stmts) insertReturning(ctx context.Context, query string, args []any, i
 	return nil
 }
 
-// multiInsert is b's INSERT for n rows, n a power of two up to
+// multiInsert is b's INSERT for n rows on SQLite, n a power of two up to
 // maxRowsPerInsert.
-func multiInsert(b *appendBuf, n int) string { return multiInserts[b.table][n] }
+func (s *stmts) multiInsert(b *appendBuf, n int) string { return multiInserts[b.table][n] }
 
-// multiInserts holds every multi-row statement text, by table and row
-// count, built once at start: the commit loops only read it.
+// multiInserts holds SQLite's multi-row statement texts, by table and row
+// count, built once at start: the commit loop only reads them. PostgreSQL
+// sends its rows another way (see flushPG).
 var multiInserts = func() map[string]map[int]string {
 	m := map[string]map[int]string{}
 	var s stmts
-	s.batching()
-	for _, b := range s.pending {
+	s.batching(false)
+	for _, b := range s.order {
 		m[b.table] = map[int]string{}
 		for n := 1; n <= maxRowsPerInsert; n *= 2 {
 			m[b.table][n] = buildInsert(b, n)
@@ -165,21 +328,12 @@ var multiInserts = func() map[string]map[int]string {
 func buildInsert(b *appendBuf, n int) string {
 	var sb strings.Builder
 	sb.WriteString("INSERT INTO " + b.table + " " + b.columns + " VALUES ")
-	p := 1
+	// Bare ? parameters, bound by position (see placeholder).
 	for r := range n {
 		if r > 0 {
 			sb.WriteString(", ")
 		}
-		sb.WriteByte('(')
-		for c := range b.width {
-			if c > 0 {
-				sb.WriteString(", ")
-			}
-			sb.WriteByte('$')
-			sb.WriteString(strconv.Itoa(p))
-			p++
-		}
-		sb.WriteByte(')')
+		sb.WriteString(b.values())
 	}
 	if b.returning {
 		sb.WriteString(" RETURNING id")
@@ -187,10 +341,69 @@ func buildInsert(b *appendBuf, n int) string {
 	return sb.String()
 }
 
+// placeholder is the i-th parameter of a long statement: $i on
+// PostgreSQL; on SQLite a bare ?, bound by position. modernc's SQLite asks
+// for the name of every parameter as it binds, and finding a numbered
+// one's name walks the statement's list of them, which made binding a
+// 512-parameter INSERT quadratic (a quarter of the commit loop's CPU).
+func placeholder(pg bool, i int) string {
+	if pg {
+		return "$" + strconv.Itoa(i)
+	}
+	return "?"
+}
+
 // eventKey is the open key an event is applied to (apply strips NUL from
 // the dedup key first).
 func eventKey(ev Event) string {
 	return openKey(ev.Service, strings.ReplaceAll(ev.DedupKey, "\x00", ""))
+}
+
+// newIncidentID reserves the id of a new incident of the batch, so that
+// its row can wait for the batch's multi-row INSERT while the rows that
+// refer to it are written. On SQLite, whose one writer holds the write
+// lock for the whole transaction, the batch counts on from the largest id
+// (as SQLite itself would for each row); on PostgreSQL it takes, in one
+// query, as many values of the table's identity sequence as the batch
+// still expects new incidents (see prefetchOpen), which other commit
+// loops never take again.
+func (s *stmts) newIncidentID(ctx context.Context) (int64, error) {
+	if !s.pg {
+		if s.nextID == 0 {
+			var last int64
+			if err := s.QueryRowContext(ctx, `SELECT COALESCE(MAX(id), 0) FROM incidents`).Scan(&last); err != nil {
+				return 0, fmt.Errorf("incident: reserve an id: %w", err)
+			}
+			s.nextID = last + 1
+		}
+		s.nextID++
+		return s.nextID - 1, nil
+	}
+	if len(s.ids) == 0 {
+		rows, err := s.query(ctx, `SELECT nextval(pg_get_serial_sequence('incidents', 'id')) FROM generate_series(1, $1)`, max(s.expectNew, 1))
+		if err != nil {
+			return 0, fmt.Errorf("incident: reserve ids: %w", err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id int64
+			if err := rows.Scan(&id); err != nil {
+				return 0, fmt.Errorf("incident: reserve ids: %w", err)
+			}
+			s.ids = append(s.ids, id)
+		}
+		if err := rows.Err(); err != nil {
+			return 0, fmt.Errorf("incident: reserve ids: %w", err)
+		}
+		if len(s.ids) == 0 {
+			return 0, errors.New("incident: reserve ids: none returned")
+		}
+		slices.Sort(s.ids)
+	}
+	id := s.ids[0]
+	s.ids = s.ids[1:]
+	s.expectNew--
+	return id, nil
 }
 
 // maxKeysPerLookup bounds one lookup of open incidents; the key list is
@@ -223,7 +436,7 @@ func (s *stmts) prefetchOpen(ctx context.Context, events []Event) error {
 			args[i] = keys[min(i, n-1)]
 		}
 		keys = keys[n:]
-		rows, err := s.query(ctx, openLookup(size), args...)
+		rows, err := s.query(ctx, openLookups[s.pg][size], args...)
 		if err != nil {
 			return fmt.Errorf("incident: find open incidents: %w", err)
 		}
@@ -253,26 +466,38 @@ func (s *stmts) prefetchOpen(ctx context.Context, events []Event) error {
 			return fmt.Errorf("incident: find open incidents: %w", err)
 		}
 	}
+	// The new incidents the batch will open, for newIncidentID: one per
+	// key triggered with nothing open (a key resolved and triggered again
+	// within the batch takes one more reservation).
+	triggered := map[string]bool{}
+	for _, ev := range events {
+		if k := eventKey(ev); ev.Action == ActionTrigger && s.open[k] == nil && !triggered[k] {
+			triggered[k] = true
+			s.expectNew++
+		}
+	}
 	return nil
 }
 
-// openLookup is the lookup of n open keys, n a power of two.
-func openLookup(n int) string { return openLookups[n] }
-
 // openLookups find, by padded size, the open incidents of keys: their own
-// (via 0), or those they were merged into (via 1).
-var openLookups = func() map[int]string {
-	m := map[int]string{}
-	for n := 1; n <= maxKeysPerLookup; n *= 2 {
-		var in strings.Builder
-		for i := range n {
-			if i > 0 {
-				in.WriteString(", ")
+// (via 0), or those they were merged into (via 1). The keys are named
+// twice, so the lookup binds by number on both engines; by engine
+// (PostgreSQL or not) and n, n a power of two.
+var openLookups = func() map[bool]map[int]string {
+	m := map[bool]map[int]string{}
+	for _, pg := range []bool{false, true} {
+		m[pg] = map[int]string{}
+		for n := 1; n <= maxKeysPerLookup; n *= 2 {
+			var in strings.Builder
+			for i := range n {
+				if i > 0 {
+					in.WriteString(", ")
+				}
+				in.WriteString("$" + strconv.Itoa(i+1))
 			}
-			in.WriteString("$" + strconv.Itoa(i+1))
-		}
-		m[n] = `SELECT open_key, 0 AS via, ` + openColumns + ` FROM incidents WHERE open_key IN (` + in.String() + `)
+			m[pg][n] = `SELECT open_key, 0 AS via, ` + openColumns + ` FROM incidents WHERE open_key IN (` + in.String() + `)
 			UNION ALL SELECT m.open_key, 1 AS via, ` + mergedColumns + ` AND m.open_key IN (` + in.String() + `) ORDER BY 2`
+		}
 	}
 	return m
 }()

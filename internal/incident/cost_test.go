@@ -70,30 +70,34 @@ func TestStatementsPerEvent(t *testing.T) {
 			// find, count it, log it, the event. A group chunk costs the
 			// same whatever its size (one multi-row upsert of its alerts).
 			// In a batch, the open incidents of all its keys are looked up
-			// with one query, and the log rows, transitions and events of
-			// all its events are written with one multi-row INSERT per table
-			// (a power-of-two number of rows each), so 32 new keys cost two
-			// statements each (the incident, its escalation) plus four, not
-			// six each; 32 repeats one each (the count) plus three.
-			// On PostgreSQL every statement is one round trip, plus BEGIN
-			// and COMMIT per transaction.
+			// with one query, its new incidents' ids are reserved with one
+			// more, and the incidents, escalations, log rows, transitions and
+			// events of all its events are written with one multi-row INSERT
+			// per table (a power-of-two number of rows each), so 32 new keys
+			// cost seven statements in all, not six each; 32 repeats one
+			// each (the count) plus three.
+			// On PostgreSQL all the rows a transaction keeps for later go in
+			// one statement, whatever their tables (see flushPG), and every
+			// statement is one round trip, plus BEGIN and COMMIT per
+			// transaction.
 			cases := []struct {
-				name       string
-				run        func(key string) func(t *testing.T)
-				statements int64
-				roundTrips int64 // PostgreSQL only
+				name         string
+				run          func(key string) func(t *testing.T)
+				statements   int64 // SQLite
+				pgStatements int64
+				roundTrips   int64 // PostgreSQL
 			}{
-				{"new key", func(k string) func(*testing.T) { return submit("trigger", k) }, 6, 8},
-				{"repeated key", func(k string) func(*testing.T) { return submit("trigger", k) }, 4, 6},
-				{"acknowledge", func(k string) func(*testing.T) { return submit("acknowledge", k) }, 6, 8},
-				{"resolve", func(k string) func(*testing.T) { return submit("resolve", k) }, 7, 9},
-				{"resolve of nothing open", func(k string) func(*testing.T) { return submit("resolve", k) }, 2, 4},
-				{"32 new keys in one batch", func(k string) func(*testing.T) { return batch(k+"-batch", 32) }, 68, 70},
-				{"the same 32 again in one batch", func(k string) func(*testing.T) { return batch(k+"-batch", 32) }, 35, 37},
-				{"group of 1", func(k string) func(*testing.T) { return group(k+"-1", 1) }, 10, 12},
-				{"group of 1 again", func(k string) func(*testing.T) { return group(k+"-1", 1) }, 6, 8},
-				{"group of 100", func(k string) func(*testing.T) { return group(k+"-100", 100) }, 10, 12},
-				{"group of 600 (three chunks)", func(k string) func(*testing.T) { return group(k+"-600", 600) }, 22, 28},
+				{"new key", func(k string) func(*testing.T) { return submit("trigger", k) }, 6, 3, 5},
+				{"repeated key", func(k string) func(*testing.T) { return submit("trigger", k) }, 4, 3, 5},
+				{"acknowledge", func(k string) func(*testing.T) { return submit("acknowledge", k) }, 6, 5, 7},
+				{"resolve", func(k string) func(*testing.T) { return submit("resolve", k) }, 7, 5, 7},
+				{"resolve of nothing open", func(k string) func(*testing.T) { return submit("resolve", k) }, 2, 2, 4},
+				{"32 new keys in one batch", func(k string) func(*testing.T) { return batch(k+"-batch", 32) }, 7, 3, 5},
+				{"the same 32 again in one batch", func(k string) func(*testing.T) { return batch(k+"-batch", 32) }, 35, 34, 36},
+				{"group of 1", func(k string) func(*testing.T) { return group(k+"-1", 1) }, 10, 8, 10},
+				{"group of 1 again", func(k string) func(*testing.T) { return group(k+"-1", 1) }, 6, 6, 8},
+				{"group of 100", func(k string) func(*testing.T) { return group(k+"-100", 100) }, 10, 8, 10},
+				{"group of 600 (three chunks)", func(k string) func(*testing.T) { return group(k+"-600", 600) }, 22, 20, 26},
 			}
 			// A first pass over other keys puts every statement into pgx's
 			// per-connection cache, as a running server's connections have.
@@ -105,8 +109,12 @@ func TestStatementsPerEvent(t *testing.T) {
 					before := counter.Read()
 					c.run("counted")(t)
 					got := counter.Read().Sub(before)
-					if got.Statements != c.statements {
-						t.Errorf("%d statements, want %d (%+v)", got.Statements, c.statements, got)
+					want := c.statements
+					if e.Name == "postgres" {
+						want = c.pgStatements
+					}
+					if got.Statements != want {
+						t.Errorf("%d statements, want %d (%+v)", got.Statements, want, got)
 					}
 					if e.Name == "postgres" && got.RoundTrips() != c.roundTrips {
 						t.Errorf("%d round trips, want %d (%+v)", got.RoundTrips(), c.roundTrips, got)

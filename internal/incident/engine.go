@@ -191,6 +191,22 @@ type stmts struct {
 	// open, when the ingester has looked up a batch's keys at once, holds
 	// each key's open incident (nil: none); nil otherwise.
 	open map[string]*row
+	// kept, when set, holds statements prepared once on SQLite's write
+	// connection and reused by every transaction (see Ingester.keep);
+	// missed gathers the statements this transaction had to prepare
+	// itself, to be kept after it.
+	kept   map[string]*sql.Stmt
+	missed []string
+	// When batching: order lists the pending tables in the order they are
+	// sent; pg says the engine is PostgreSQL; nextID (SQLite) and ids
+	// (PostgreSQL) are the incident ids reserved and not yet used, and
+	// expectNew the new incidents the batch is still expected to open
+	// (see newIncidentID).
+	order     []*appendBuf
+	pg        bool
+	nextID    int64
+	ids       []int64
+	expectNew int
 }
 
 // newStmts runs tx's statements, preparing them once when prepare is set
@@ -206,9 +222,17 @@ func (s *stmts) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
 	if st, ok := s.m[query]; ok {
 		return st, nil
 	}
-	st, err := s.tx.PrepareContext(ctx, query)
-	if err != nil {
-		return nil, err
+	var st *sql.Stmt
+	if k := s.kept[query]; k != nil {
+		st = s.tx.StmtContext(ctx, k)
+	} else {
+		var err error
+		if st, err = s.tx.PrepareContext(ctx, query); err != nil {
+			return nil, err
+		}
+		if s.kept != nil {
+			s.missed = append(s.missed, query)
+		}
 	}
 	s.m[query] = st
 	return st, nil
@@ -379,13 +403,23 @@ func (e *Engine) apply(ctx context.Context, tx *stmts, ev Event, now time.Time, 
 		if len(details) == 0 {
 			details = json.RawMessage("{}")
 		}
-		err = tx.QueryRowContext(ctx, `INSERT INTO incidents (service, dedup_key, status, severity, summary, source, details, integration, escalation,
+		if tx.open != nil && tx.pending != nil {
+			// In a batch the row is sent with the batch's other new
+			// incidents, under an id reserved for it now.
+			if o.IncidentID, err = tx.newIncidentID(ctx); err != nil {
+				return o, false, err
+			}
+			tx.deferred(incidentInsert, []any{o.IncidentID, ev.Service, ev.DedupKey, Triggered, ev.Severity, ev.Summary, ev.Source, string(details),
+				in.Name, escal, maint, state, store.Millis(now), store.Millis(now), 1, key}, nil)
+		} else {
+			err = tx.QueryRowContext(ctx, `INSERT INTO incidents (service, dedup_key, status, severity, summary, source, details, integration, escalation,
 			in_maintenance, service_state, created_at, last_event_at, event_count, open_key)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, 1, $13) RETURNING id`,
-			ev.Service, ev.DedupKey, Triggered, ev.Severity, ev.Summary, ev.Source, string(details), in.Name, escal, maint, state,
-			store.Millis(now), openKey(ev.Service, ev.DedupKey)).Scan(&o.IncidentID)
-		if err != nil {
-			return o, false, fmt.Errorf("incident: open: %w", err)
+				ev.Service, ev.DedupKey, Triggered, ev.Severity, ev.Summary, ev.Source, string(details), in.Name, escal, maint, state,
+				store.Millis(now), key).Scan(&o.IncidentID)
+			if err != nil {
+				return o, false, fmt.Errorf("incident: open: %w", err)
+			}
 		}
 		o.Created, o.Status = true, Triggered
 		if tx.open != nil {

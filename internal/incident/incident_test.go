@@ -35,7 +35,7 @@ type fixture struct {
 	kicks  int
 }
 
-func newFixture(t *testing.T, db *store.DB) *fixture {
+func newFixture(t testing.TB, db *store.DB) *fixture {
 	ctx := context.Background()
 	f := &fixture{db: db, now: t0}
 	clock := func() time.Time { return f.now }

@@ -261,6 +261,14 @@ func (db *DB) Reader() Querier { return db.read }
 // Writer returns the pool for single statements that write.
 func (db *DB) Writer() Querier { return db.write }
 
+// PrepareWrite prepares query on the write pool, for a statement that many
+// transactions reuse through tx.StmtContext instead of compiling it again
+// each time. On SQLite, whose write pool is one connection, it waits for
+// the transaction under way: never call it from inside one.
+func (db *DB) PrepareWrite(ctx context.Context, query string) (*sql.Stmt, error) {
+	return db.write.PrepareContext(ctx, query)
+}
+
 // Tx runs fn in a write transaction and commits when fn returns nil. On
 // SQLite the transaction takes the write lock at BEGIN (BEGIN IMMEDIATE), so
 // a read-then-write inside fn cannot fail halfway with SQLITE_BUSY.
