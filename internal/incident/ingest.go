@@ -57,6 +57,9 @@ type request struct {
 	events []Event
 	group  *GroupChunk // instead of events: one chunk of an Alertmanager group
 	done   chan result
+	// raced is set once the request was retried after losing a race for
+	// an open key (see commit).
+	raced bool
 }
 
 func (r *request) size() int {
@@ -260,6 +263,15 @@ func (in *Ingester) commit(batch []*request) {
 		for _, r := range batch {
 			in.commit([]*request{r})
 		}
+		return
+	}
+	// Another writer (a replica on the same PostgreSQL, or another commit
+	// loop) opened an incident for the same key between this one's lookup
+	// and its insert: retried once, the event finds that incident and joins
+	// it, as it would have a moment later.
+	if err != nil && store.IsUniqueViolation(err) && !batch[0].raced {
+		batch[0].raced = true
+		in.commit(batch)
 		return
 	}
 	if err == nil && enqueued && in.Engine.OnEnqueue != nil {
