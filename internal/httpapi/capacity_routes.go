@@ -98,33 +98,19 @@ func dayRange(r *http.Request, now time.Time) (capacity.Day, capacity.Day, error
 }
 
 func (a *API) capacityReport(w http.ResponseWriter, r *http.Request) error {
-	s, src, err := a.capacity()
-	if err != nil {
-		return err
-	}
-	from, to, err := dayRange(r, s.Now())
-	if err != nil {
-		return err
-	}
-	rep, err := s.Report(r.Context(), from, to, r.URL.Query().Get("team"), src)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, rep)
-	return nil
+	return capacityRead(a, func(r *http.Request, s *capacity.Store, src capacity.Sources) (capacity.Report, error) {
+		from, to, err := dayRange(r, s.Now())
+		if err != nil {
+			return capacity.Report{}, err
+		}
+		return s.Report(r.Context(), from, to, r.URL.Query().Get("team"), src)
+	})(w, r)
 }
 
 func (a *API) listCapacityPeople(w http.ResponseWriter, r *http.Request) error {
-	s, src, err := a.capacity()
-	if err != nil {
-		return err
-	}
-	out, err := CapacityPeople(r.Context(), s, src)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, out)
-	return nil
+	return capacityRead(a, func(r *http.Request, s *capacity.Store, src capacity.Sources) ([]capacity.Profile, error) {
+		return CapacityPeople(r.Context(), s, src)
+	})(w, r)
 }
 
 // CapacityPeople lists the stored records and, with the defaults, everyone
@@ -191,40 +177,20 @@ func (a *API) putCapacityPerson(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (a *API) listTimeOff(w http.ResponseWriter, r *http.Request) error {
-	s, _, err := a.capacity()
-	if err != nil {
-		return err
-	}
-	from, to, err := dayRange(r, s.Now())
-	if err != nil {
-		return err
-	}
-	out, err := s.TimeOff(r.Context(), r.PathValue("person"), from, to)
-	if err != nil {
-		return err
-	}
-	if out == nil {
-		out = []capacity.TimeOffRecord{}
-	}
-	writeJSON(w, http.StatusOK, out)
-	return nil
+	return capacityRead(a, func(r *http.Request, s *capacity.Store, _ capacity.Sources) ([]capacity.TimeOffRecord, error) {
+		from, to, err := dayRange(r, s.Now())
+		if err != nil {
+			return nil, err
+		}
+		out, err := s.TimeOff(r.Context(), r.PathValue("person"), from, to)
+		return nonNil(out), err
+	})(w, r)
 }
 
 func (a *API) addTimeOff(w http.ResponseWriter, r *http.Request) error {
-	s, _, err := a.capacity()
-	if err != nil {
-		return err
-	}
-	var in capacity.TimeOffInput
-	if err := decodeJSON(w, r, &in); err != nil {
-		return err
-	}
-	rec, err := s.AddTimeOff(r.Context(), actor(r), r.PathValue("person"), in, a.deps.Capacity.Known(r.Context()))
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusCreated, rec)
-	return nil
+	return capacityWrite(a, http.StatusCreated, func(r *http.Request, s *capacity.Store, k capacity.Known, in capacity.TimeOffInput) (capacity.TimeOffRecord, error) {
+		return s.AddTimeOff(r.Context(), actor(r), r.PathValue("person"), in, k)
+	})(w, r)
 }
 
 // capacityByID runs fn on the store with the path's id and answers 204.
@@ -265,19 +231,10 @@ func (a *API) deleteAllocation(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (a *API) listProjects(w http.ResponseWriter, r *http.Request) error {
-	s, _, err := a.capacity()
-	if err != nil {
-		return err
-	}
-	ps, err := s.Projects(r.Context())
-	if err != nil {
-		return err
-	}
-	if ps == nil {
-		ps = []capacity.Project{}
-	}
-	writeJSON(w, http.StatusOK, ps)
-	return nil
+	return capacityRead(a, func(r *http.Request, s *capacity.Store, _ capacity.Sources) ([]capacity.Project, error) {
+		ps, err := s.Projects(r.Context())
+		return nonNil(ps), err
+	})(w, r)
 }
 
 func (a *API) createProject(w http.ResponseWriter, r *http.Request) error {
@@ -328,16 +285,9 @@ func (a *API) putProject(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (a *API) getProject(w http.ResponseWriter, r *http.Request) error {
-	s, src, err := a.capacity()
-	if err != nil {
-		return err
-	}
-	f, err := s.ProjectReport(r.Context(), r.PathValue("name"), src)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, f)
-	return nil
+	return capacityRead(a, func(r *http.Request, s *capacity.Store, src capacity.Sources) (capacity.ProjectFigures, error) {
+		return s.ProjectReport(r.Context(), r.PathValue("name"), src)
+	})(w, r)
 }
 
 func (a *API) deleteProject(w http.ResponseWriter, r *http.Request) error {
@@ -353,57 +303,65 @@ func (a *API) deleteProject(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (a *API) logTime(w http.ResponseWriter, r *http.Request) error {
-	s, _, err := a.capacity()
-	if err != nil {
-		return err
-	}
-	var in capacity.TimeEntryInput
-	if err := decodeJSON(w, r, &in); err != nil {
-		return err
-	}
-	e, err := s.LogTime(r.Context(), actor(r), r.PathValue("name"), in, a.deps.Capacity.Known(r.Context()))
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusCreated, e)
-	return nil
+	return capacityWrite(a, http.StatusCreated, func(r *http.Request, s *capacity.Store, k capacity.Known, in capacity.TimeEntryInput) (capacity.TimeEntry, error) {
+		return s.LogTime(r.Context(), actor(r), r.PathValue("name"), in, k)
+	})(w, r)
 }
 
 func (a *API) listAllocations(w http.ResponseWriter, r *http.Request) error {
-	s, _, err := a.capacity()
-	if err != nil {
-		return err
-	}
-	f := capacity.AllocationFilter{Project: r.URL.Query().Get("project"), Person: r.URL.Query().Get("person")}
-	if r.URL.Query().Get("from") != "" || r.URL.Query().Get("to") != "" {
-		if f.From, f.To, err = dayRange(r, s.Now()); err != nil {
-			return err
+	return capacityRead(a, func(r *http.Request, s *capacity.Store, _ capacity.Sources) ([]capacity.AllocationRecord, error) {
+		f := capacity.AllocationFilter{Project: r.URL.Query().Get("project"), Person: r.URL.Query().Get("person")}
+		if r.URL.Query().Get("from") != "" || r.URL.Query().Get("to") != "" {
+			var err error
+			if f.From, f.To, err = dayRange(r, s.Now()); err != nil {
+				return nil, err
+			}
 		}
-	}
-	out, _, err := s.Allocations(r.Context(), f)
-	if err != nil {
-		return err
-	}
-	if out == nil {
-		out = []capacity.AllocationRecord{}
-	}
-	writeJSON(w, http.StatusOK, out)
-	return nil
+		out, _, err := s.Allocations(r.Context(), f)
+		return nonNil(out), err
+	})(w, r)
 }
 
 func (a *API) addAllocation(w http.ResponseWriter, r *http.Request) error {
-	s, _, err := a.capacity()
-	if err != nil {
-		return err
+	return capacityWrite(a, http.StatusCreated, func(r *http.Request, s *capacity.Store, k capacity.Known, in capacity.AllocationInput) (capacity.AllocationRecord, error) {
+		return s.AddAllocation(r.Context(), actor(r), in, k)
+	})(w, r)
+}
+
+// capacityWrite is the shape every capacity write shares: decode the body
+// (every mistake named), let fn store it with the store and its checks, and
+// answer with what fn returns and status.
+func capacityWrite[In, Out any](a *API, status int, fn func(r *http.Request, s *capacity.Store, k capacity.Known, in In) (Out, error)) func(http.ResponseWriter, *http.Request) error {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		s, _, err := a.capacity()
+		if err != nil {
+			return err
+		}
+		var in In
+		if err := decodeJSON(w, r, &in); err != nil {
+			return err
+		}
+		out, err := fn(r, s, a.deps.Capacity.Known(r.Context()), in)
+		if err != nil {
+			return err
+		}
+		writeJSON(w, status, out)
+		return nil
 	}
-	var in capacity.AllocationInput
-	if err := decodeJSON(w, r, &in); err != nil {
-		return err
+}
+
+// capacityRead answers with what fn reads, never null for a list.
+func capacityRead[Out any](a *API, fn func(r *http.Request, s *capacity.Store, src capacity.Sources) (Out, error)) func(http.ResponseWriter, *http.Request) error {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		s, src, err := a.capacity()
+		if err != nil {
+			return err
+		}
+		out, err := fn(r, s, src)
+		if err != nil {
+			return err
+		}
+		writeJSON(w, http.StatusOK, out)
+		return nil
 	}
-	rec, err := s.AddAllocation(r.Context(), actor(r), in, a.deps.Capacity.Known(r.Context()))
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusCreated, rec)
-	return nil
 }
