@@ -80,6 +80,9 @@ func TestBrowserCapacity(t *testing.T) {
 			chromedp.Navigate(srv.URL+"/capacity/people/olivia"),
 			chromedp.WaitVisible(chromedp.CSS(`form[action$="/delete"] button`)),
 			chromedp.Click(chromedp.CSS(`#allocations form[action$="/delete"] button`)),
+			// The old page has the form too: wait for the one without the
+			// allocation, so that the next step does not cut the answer off.
+			chromedp.WaitNotPresent(chromedp.CSS("#allocations table")),
 			chromedp.WaitVisible(chromedp.ID("f-alloc-project")),
 		)
 		allocate("6")
@@ -100,6 +103,9 @@ func TestBrowserCapacity(t *testing.T) {
 			chromedp.Navigate(srv.URL+"/capacity/people/olivia"),
 			chromedp.WaitVisible(chromedp.CSS(`#allocations form[action$="/delete"] button`)),
 			chromedp.Click(chromedp.CSS(`#allocations form[action$="/delete"] button`)),
+			// The old page has the form too: wait for the one without the
+			// allocation, so that the next step does not cut the answer off.
+			chromedp.WaitNotPresent(chromedp.CSS("#allocations table")),
 			chromedp.WaitVisible(chromedp.ID("f-alloc-project")),
 		)
 	}
