@@ -2,6 +2,8 @@ package web
 
 import (
 	"fmt"
+	"html"
+	"html/template"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -29,6 +31,27 @@ type heatRow struct {
 	Person string
 	Team   string
 	Cells  []heatCell
+}
+
+// CellsHTML draws the row's cells. A planner holds thousands of them, so
+// they are written here, each value escaped, rather than by the template's
+// per-value machinery (a third of the page's time at 200 × 26).
+func (r heatRow) CellsHTML() template.HTML {
+	var b strings.Builder
+	b.Grow(len(r.Cells) * 180)
+	for _, c := range r.Cells {
+		b.WriteString(`<td class="cell `)
+		b.WriteString(html.EscapeString(c.Level))
+		b.WriteString(`" title="`)
+		b.WriteString(html.EscapeString(c.Title))
+		b.WriteString(`">`)
+		b.WriteString(html.EscapeString(c.Percent))
+		if c.Level == "over" {
+			b.WriteString(` <span class="visually-hidden">over-allocated</span>`)
+		}
+		b.WriteString(`</td>`)
+	}
+	return template.HTML(b.String())
 }
 
 type plannerPage struct {
