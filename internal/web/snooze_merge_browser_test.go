@@ -87,7 +87,10 @@ func TestBrowserSnoozeMerge(t *testing.T) {
 		do(width.name+": merge one more from the incident's page",
 			chromedp.SendKeys(chromedp.ID("merge-sources"), fmt.Sprintf("#%d", d)),
 			chromedp.Click(chromedp.CSS(`form.merge-form button[type="submit"]`)),
-			chromedp.WaitVisible(chromedp.CSS(".alert.success")),
+			// The page before the merge shows a success notice too: wait for
+			// the timeline line of this merge, or the read below races the
+			// page's load.
+			chromedp.WaitVisible(fmt.Sprintf(`//*[@id="incident-timeline"]//*[contains(., "merged in #%d")]`, d)),
 		)
 		if got := text("#incident-timeline"); !strings.Contains(got, fmt.Sprintf("merged in #%d", d)) {
 			t.Errorf("%s: the target's timeline reads %q", width.name, got)
