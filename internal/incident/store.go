@@ -2,11 +2,7 @@ package incident
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/rand"
-	"crypto/sha256"
 	"database/sql"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,6 +10,7 @@ import (
 	"time"
 
 	"github.com/sextant-ops/sextant/internal/apperr"
+	"github.com/sextant-ops/sextant/internal/signed"
 	"github.com/sextant-ops/sextant/internal/store"
 )
 
@@ -269,49 +266,25 @@ func (s *Store) Note(ctx context.Context, id int64, actor, text string) (Inciden
 
 // Signer signs the acknowledge and resolve links put in notifications, so
 // that whoever holds a link may act without signing in — until it expires.
-type Signer struct{ key []byte }
+type Signer struct{ s *signed.Signer }
 
 // LoadSigner reads the server's link key, creating it on first use.
 func LoadSigner(ctx context.Context, db *store.DB) (*Signer, error) {
-	var v string
-	err := db.Reader().QueryRowContext(ctx, `SELECT value FROM secrets WHERE name = 'link-signing-key'`).Scan(&v)
-	if errors.Is(err, sql.ErrNoRows) {
-		b := make([]byte, 32)
-		if _, err := rand.Read(b); err != nil {
-			return nil, err
-		}
-		v = hex.EncodeToString(b)
-		_, err = db.Writer().ExecContext(ctx, `INSERT INTO secrets (name, value) VALUES ('link-signing-key', $1) ON CONFLICT (name) DO NOTHING`, v)
-		if err != nil {
-			return nil, fmt.Errorf("incident: save link key: %w", err)
-		}
-		// Another replica may have won the race: use what is stored.
-		err = db.Reader().QueryRowContext(ctx, `SELECT value FROM secrets WHERE name = 'link-signing-key'`).Scan(&v)
-	}
+	s, err := signed.Load(ctx, db)
 	if err != nil {
-		return nil, fmt.Errorf("incident: link key: %w", err)
+		return nil, err
 	}
-	key, err := hex.DecodeString(v)
-	if err != nil {
-		return nil, fmt.Errorf("incident: link key: %w", err)
-	}
-	return &Signer{key: key}, nil
+	return &Signer{s: s}, nil
 }
 
 // Sign returns the signature of an action on an incident until exp.
 func (s *Signer) Sign(id int64, action string, exp time.Time) string {
-	m := hmac.New(sha256.New, s.key)
-	fmt.Fprintf(m, "%d|%s|%d", id, action, exp.Unix())
-	return hex.EncodeToString(m.Sum(nil))
+	return s.s.Sign(strconv.FormatInt(id, 10), action, exp)
 }
 
 // Verify checks a signature and that it has not expired at now.
 func (s *Signer) Verify(id int64, action string, exp time.Time, sig string, now time.Time) bool {
-	if !now.Before(exp) {
-		return false
-	}
-	want := s.Sign(id, action, exp)
-	return hmac.Equal([]byte(want), []byte(sig))
+	return s.s.Verify(strconv.FormatInt(id, 10), action, exp, sig, now)
 }
 
 // LinkLifetime is how long a signed link in a notification works.
