@@ -328,40 +328,30 @@ func (a *API) addAllocation(w http.ResponseWriter, r *http.Request) error {
 	})(w, r)
 }
 
+// capacityTarget is what every capacity handler works with: the store and
+// the sources of interrupt work (on-call, incidents, holidays).
+type capacityTarget struct {
+	store *capacity.Store
+	src   capacity.Sources
+}
+
+func (a *API) capacityTarget(*http.Request) (capacityTarget, error) {
+	s, src, err := a.capacity()
+	return capacityTarget{store: s, src: src}, err
+}
+
 // capacityWrite is the shape every capacity write shares: decode the body
 // (every mistake named), let fn store it with the store and its checks, and
 // answer with what fn returns and status.
-func capacityWrite[In, Out any](a *API, status int, fn func(r *http.Request, s *capacity.Store, k capacity.Known, in In) (Out, error)) func(http.ResponseWriter, *http.Request) error {
-	return func(w http.ResponseWriter, r *http.Request) error {
-		s, _, err := a.capacity()
-		if err != nil {
-			return err
-		}
-		var in In
-		if err := decodeJSON(w, r, &in); err != nil {
-			return err
-		}
-		out, err := fn(r, s, a.deps.Capacity.Known(r.Context()), in)
-		if err != nil {
-			return err
-		}
-		writeJSON(w, status, out)
-		return nil
-	}
+func capacityWrite[In, Out any](a *API, status int, fn func(r *http.Request, s *capacity.Store, k capacity.Known, in In) (Out, error)) handlerFunc {
+	return writeStep(a.capacityTarget, status, nil, func(r *http.Request, t capacityTarget, in In) (Out, error) {
+		return fn(r, t.store, a.deps.Capacity.Known(r.Context()), in)
+	})
 }
 
-// capacityRead answers with what fn reads, never null for a list.
-func capacityRead[Out any](a *API, fn func(r *http.Request, s *capacity.Store, src capacity.Sources) (Out, error)) func(http.ResponseWriter, *http.Request) error {
-	return func(w http.ResponseWriter, r *http.Request) error {
-		s, src, err := a.capacity()
-		if err != nil {
-			return err
-		}
-		out, err := fn(r, s, src)
-		if err != nil {
-			return err
-		}
-		writeJSON(w, http.StatusOK, out)
-		return nil
-	}
+// capacityRead answers with what fn reads.
+func capacityRead[Out any](a *API, fn func(r *http.Request, s *capacity.Store, src capacity.Sources) (Out, error)) handlerFunc {
+	return readStep(a.capacityTarget, func(r *http.Request, t capacityTarget) (Out, error) {
+		return fn(r, t.store, t.src)
+	})
 }
