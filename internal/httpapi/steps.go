@@ -62,10 +62,7 @@ func writeStep[T, In, Out any](find func(*http.Request) (T, error), status int, 
 		if err != nil {
 			return err
 		}
-		if location != nil {
-			w.Header().Set("Location", location(out))
-		}
-		writeJSON(w, status, out)
+		answer(w, status, location, out)
 		return nil
 	}
 }
@@ -83,10 +80,7 @@ func actStep[T, Out any](find func(*http.Request) (T, error), status int, locati
 		if err != nil {
 			return err
 		}
-		if location != nil {
-			w.Header().Set("Location", location(out))
-		}
-		writeJSON(w, status, out)
+		answer(w, status, location, out)
 		return nil
 	}
 }
@@ -104,4 +98,13 @@ func deleteStep[T any](find func(*http.Request) (T, error), fn func(r *http.Requ
 		w.WriteHeader(http.StatusNoContent)
 		return nil
 	}
+}
+
+// answer sends out with status, and the Location of what was made when
+// location is set.
+func answer[Out any](w http.ResponseWriter, status int, location func(Out) string, out Out) {
+	if location != nil {
+		w.Header().Set("Location", location(out))
+	}
+	writeJSON(w, status, out)
 }
