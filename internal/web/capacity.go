@@ -437,17 +437,10 @@ func (u *UI) saveCapacityPerson(w http.ResponseWriter, r *http.Request) error {
 		prof.Desk = append(prof.Desk, capacity.DeskDuty{Queue: kv[0], HoursPerWeek: number(inv, "desk", kv[1])})
 	}
 	k := d.Known(r.Context())
-	if len(inv.Fields) > 0 {
-		return withValidation(&formError{err: inv, form: p}, func() error { return capacity.ValidateProfile(prof, k) })
-	}
-	if _, err := d.Store.PutProfile(r.Context(), principal(r).Actor(), prof, k); err != nil {
-		if !isInvalid(err) {
-			return err
-		}
-		return &formError{err: err, form: p}
-	}
-	http.Redirect(w, r, "/capacity/people/"+url.PathEscape(p.Person)+"?done=saved", http.StatusSeeOther)
-	return nil
+	return saveForm(w, r, p, inv, func() error { return capacity.ValidateProfile(prof, k) }, func() error {
+		_, err := d.Store.PutProfile(r.Context(), principal(r).Actor(), prof, k)
+		return err
+	}, "/capacity/people/"+url.PathEscape(p.Person)+"?done=saved")
 }
 
 func (u *UI) addCapacityTimeOff(w http.ResponseWriter, r *http.Request) error {
@@ -467,17 +460,10 @@ func (u *UI) addCapacityTimeOff(w http.ResponseWriter, r *http.Request) error {
 	}
 	inv := &apperr.Invalid{}
 	in := capacity.TimeOffInput{From: day(inv, "from", f.From), To: day(inv, "to", f.To), Hours: number(inv, "hours", f.Hours), Approved: f.Approved, Note: f.Note}
-	if len(inv.Fields) > 0 {
-		return withValidation(&formError{err: inv, form: p}, func() error { return capacity.ValidateTimeOff(in) })
-	}
-	if _, err := d.Store.AddTimeOff(r.Context(), principal(r).Actor(), p.Person, in, d.Known(r.Context())); err != nil {
-		if !isInvalid(err) {
-			return err
-		}
-		return &formError{err: err, form: p}
-	}
-	http.Redirect(w, r, "/capacity/people/"+url.PathEscape(p.Person)+"?done=time-off#time-off", http.StatusSeeOther)
-	return nil
+	return saveForm(w, r, p, inv, func() error { return capacity.ValidateTimeOff(in) }, func() error {
+		_, err := d.Store.AddTimeOff(r.Context(), principal(r).Actor(), p.Person, in, d.Known(r.Context()))
+		return err
+	}, "/capacity/people/"+url.PathEscape(p.Person)+"?done=time-off#time-off")
 }
 
 func (u *UI) addCapacityAllocation(w http.ResponseWriter, r *http.Request) error {
@@ -500,28 +486,25 @@ func (u *UI) addCapacityAllocation(w http.ResponseWriter, r *http.Request) error
 	in := capacity.AllocationInput{Project: f.Project, Person: p.Person, From: day(inv, "from", f.From), To: day(inv, "to", f.To),
 		HoursPerDay: number(inv, "hours_per_day", f.HoursPerDay), Share: number(inv, "share", f.Share) / 100, Tentative: f.Tentative}
 	k := d.Known(r.Context())
-	if len(inv.Fields) > 0 {
+	validate := func() error {
 		var proj *capacity.Project
 		if pr, err := d.Store.Project(r.Context(), in.Project); err == nil {
 			proj = &pr
 		}
 		// An amount that did not parse was given: the check that one of
 		// the two is given must not say otherwise.
+		v := in
 		for _, f := range inv.Fields {
 			if f.Path == "share" || f.Path == "hours_per_day" {
-				in.HoursPerDay, in.Share = 1, 0
+				v.HoursPerDay, v.Share = 1, 0
 			}
 		}
-		return withValidation(&formError{err: inv, form: p}, func() error { return capacity.ValidateAllocation(in, proj, k) })
+		return capacity.ValidateAllocation(v, proj, k)
 	}
-	if _, err := d.Store.AddAllocation(r.Context(), principal(r).Actor(), in, k); err != nil {
-		if !isInvalid(err) {
-			return err
-		}
-		return &formError{err: err, form: p}
-	}
-	http.Redirect(w, r, "/capacity/people/"+url.PathEscape(p.Person)+"?done=allocated#allocations", http.StatusSeeOther)
-	return nil
+	return saveForm(w, r, p, inv, validate, func() error {
+		_, err := d.Store.AddAllocation(r.Context(), principal(r).Actor(), in, k)
+		return err
+	}, "/capacity/people/"+url.PathEscape(p.Person)+"?done=allocated#allocations")
 }
 
 // capacityAction runs a one-button change (approve or remove time off,

@@ -2,6 +2,7 @@ package web
 
 import (
 	"errors"
+	"net/http"
 
 	"github.com/sextant-ops/sextant/internal/apperr"
 )
@@ -18,6 +19,24 @@ func withValidation(parsed error, validate func() error) error {
 		return parsed
 	}
 	return &formError{err: apperr.Merge(inv.Fields, validate()), form: fe.form}
+}
+
+// saveForm finishes a form whose fields have been read: when any did not
+// parse (inv holds why), the page again with those problems and what
+// validate finds in the rest; otherwise save, a refusal shown on the page
+// with its problems, and on success a redirect to next.
+func saveForm(w http.ResponseWriter, r *http.Request, page formView, inv *apperr.Invalid, validate, save func() error, next string) error {
+	if len(inv.Fields) > 0 {
+		return withValidation(&formError{err: inv, form: page}, validate)
+	}
+	if err := save(); err != nil {
+		if !isInvalid(err) {
+			return err
+		}
+		return &formError{err: err, form: page}
+	}
+	http.Redirect(w, r, next, http.StatusSeeOther)
+	return nil
 }
 
 // formProblems is what every form page carries besides its values: the

@@ -132,17 +132,10 @@ func (u *UI) createOverride(w http.ResponseWriter, r *http.Request) error {
 	}
 	in := override.Input{User: p.Cover.User, Start: start, End: end, Note: p.Cover.Note}
 	known := func(name string) bool { _, ok := u.onCall().Person(name); return ok }
-	if len(inv.Fields) > 0 {
-		return withValidation(&formError{err: inv, form: p}, func() error { return override.Validate(in, known, u.deps.Now()) })
-	}
-	if _, err := u.deps.Overrides.Create(r.Context(), principal(r).Actor(), p.Name, in, known); err != nil {
-		if !isInvalid(err) {
-			return err
-		}
-		return &formError{err: err, form: p}
-	}
-	http.Redirect(w, r, "/oncall/schedules/"+url.PathEscape(p.Name)+"?done=override#overrides", http.StatusSeeOther)
-	return nil
+	return saveForm(w, r, p, inv, func() error { return override.Validate(in, known, u.deps.Now()) }, func() error {
+		_, err := u.deps.Overrides.Create(r.Context(), principal(r).Actor(), p.Name, in, known)
+		return err
+	}, "/oncall/schedules/"+url.PathEscape(p.Name)+"?done=override#overrides")
 }
 
 func (u *UI) deleteOverride(w http.ResponseWriter, r *http.Request) error {
