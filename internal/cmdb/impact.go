@@ -53,15 +53,15 @@ func serviceDeps(services map[string]catalog.Service) map[string][]ServiceDep {
 // The figures come from the same snapshot and reports the service pages
 // show, so they agree with them.
 func (s *Store) Impact(ctx context.Context, name string, whatIf bool) (Impact, error) {
-	snap, set, err := s.snapshot(ctx)
+	snap, g, err := s.snapshot(ctx)
 	if err != nil {
 		return Impact{}, err
 	}
-	return impactIn(snap, set, name, whatIf)
+	return impactIn(snap, g, name, whatIf)
 }
 
-func impactIn(snap *timeline.Snapshot, set Set, name string, whatIf bool) (Impact, error) {
-	if !hasItem(set, name) {
+func impactIn(snap *timeline.Snapshot, g *Graph, name string, whatIf bool) (Impact, error) {
+	if _, ok := g.item[name]; !ok {
 		return Impact{}, apperr.NotFound("configuration item %q", name)
 	}
 	out := Impact{Item: name, State: snap.ItemState(name), WhatIf: whatIf, Items: []ImpactedService{}}
@@ -71,7 +71,6 @@ func impactIn(snap *timeline.Snapshot, set Set, name string, whatIf bool) (Impac
 	if out.State != availability.Down && out.State != availability.Degraded {
 		return out, nil
 	}
-	g := NewGraph(set, serviceDeps(snap.Services))
 	for _, e := range g.Impact(name, out.State, snap.ItemOwnState) {
 		rep, err := snap.Report(e.Service, timeline.Range{})
 		if err != nil {
@@ -90,39 +89,35 @@ func impactIn(snap *timeline.Snapshot, set Set, name string, whatIf bool) (Impac
 // RestsOn answers the reverse question for a service: every item and
 // service below it, with the kind of link (hard, redundant, soft).
 func (s *Store) RestsOn(ctx context.Context, service string) ([]Rest, error) {
-	snap, set, err := s.snapshot(ctx)
+	snap, g, err := s.snapshot(ctx)
 	if err != nil {
 		return nil, err
 	}
 	if _, ok := snap.Services[service]; !ok {
 		return nil, apperr.NotFound("service %q", service)
 	}
-	out := NewGraph(set, serviceDeps(snap.Services)).RestsOn(service)
+	out := g.RestsOn(service)
 	if out == nil {
 		out = []Rest{}
 	}
 	return out, nil
 }
 
-func (s *Store) snapshot(ctx context.Context) (*timeline.Snapshot, Set, error) {
+// snapshot is the services' states and figures now, and the graph of the
+// stored CMDB under the snapshot's catalog, kept between writes.
+func (s *Store) snapshot(ctx context.Context) (*timeline.Snapshot, *Graph, error) {
 	if s.reporter == nil {
-		return nil, Set{}, fmt.Errorf("cmdb: no reporter wired")
+		return nil, nil, fmt.Errorf("cmdb: no reporter wired")
 	}
 	snap, err := s.reporter.Snapshot(ctx)
 	if err != nil {
-		return nil, Set{}, err
+		return nil, nil, err
 	}
-	set, err := s.Load(ctx)
-	return snap, set, err
-}
-
-func hasItem(set Set, name string) bool {
-	for _, it := range set.Items {
-		if it.Name == name {
-			return true
-		}
+	st, err := s.structure(ctx)
+	if err != nil {
+		return nil, nil, err
 	}
-	return false
+	return snap, s.graphFor(st, snap.Services), nil
 }
 
 // View is what an item's page shows: the item, its relations, its state
@@ -156,18 +151,18 @@ func (s *Store) View(ctx context.Context, name string) (View, error) {
 	if v.Relations, err = s.Relations(ctx, name); err != nil {
 		return View{}, err
 	}
-	snap, set, err := s.snapshot(ctx)
+	snap, g, err := s.snapshot(ctx)
 	if err != nil {
 		return View{}, err
 	}
-	if v.Now, err = impactIn(snap, set, name, false); err != nil {
+	if v.Now, err = impactIn(snap, g, name, false); err != nil {
 		return View{}, err
 	}
-	if v.WhatIf, err = impactIn(snap, set, name, true); err != nil {
+	if v.WhatIf, err = impactIn(snap, g, name, true); err != nil {
 		return View{}, err
 	}
 	v.State = v.Now.State
-	v.Nodes, v.Links = NewGraph(set, serviceDeps(snap.Services)).Neighbourhood(name, viewDepth, viewLimit)
+	v.Nodes, v.Links = g.Neighbourhood(name, viewDepth, viewLimit)
 	v.States = make(map[string]availability.State, len(v.Nodes))
 	for _, n := range v.Nodes {
 		if svc, ok := strings.CutPrefix(n.Node, "service:"); ok {

@@ -46,6 +46,7 @@ type Store struct {
 	reporter *timeline.Reporter
 	now      func() time.Time
 	classes  atomic.Pointer[[]Class]
+	cache    cache
 }
 
 // NewStore returns the CMDB on db. catalog is asked which services depend
@@ -522,47 +523,12 @@ func (s *Store) FileHook(actor string, file Set) catalog.FileHook {
 
 // TimelineItems gives the service timelines the items: which checks watch
 // each one, what it rests on, and its members when it is a cluster.
-// Retired items rest on nothing and take nothing down.
-func (s *Store) TimelineItems(ctx context.Context) (map[string]timeline.Item, error) {
-	l, err := s.load(ctx, s.db.Reader())
+// Retired items rest on nothing and take nothing down. The set is kept
+// between writes and shared by every snapshot.
+func (s *Store) TimelineItems(ctx context.Context) (*timeline.ItemSet, error) {
+	st, err := s.structure(ctx)
 	if err != nil {
 		return nil, err
 	}
-	out := make(map[string]timeline.Item, len(l.set.Items))
-	for _, it := range l.set.Items {
-		out[it.Name] = timeline.Item{MinUp: it.MinUp}
-	}
-	for _, r := range l.set.Relations {
-		from, to := out[r.From], out[r.To]
-		switch r.Type {
-		case RunsOn, DependsOn, InstalledOn:
-			if r.Soft() {
-				from.Soft = append(from.Soft, r.To)
-			} else {
-				from.Hard = append(from.Hard, r.To)
-			}
-			out[r.From] = from
-		case MemberOf:
-			to.Members = append(to.Members, r.From)
-			out[r.To] = to
-		}
-	}
-	if s.checks != nil {
-		checks, err := s.checks.List(ctx)
-		if err != nil {
-			return nil, err
-		}
-		for _, c := range checks {
-			if it, ok := out[c.CI]; ok && c.CI != "" {
-				it.Checks = append(it.Checks, timeline.ItemCheck{Service: c.Service, Check: c.Name})
-				out[c.CI] = it
-			}
-		}
-	}
-	for _, it := range l.set.Items {
-		if it.Lifecycle == Retired {
-			delete(out, it.Name)
-		}
-	}
-	return out, nil
+	return st.items, nil
 }
