@@ -21,6 +21,9 @@ type structure struct {
 	version int64
 	set     Set
 	items   *timeline.ItemSet
+	// checked names the items checks watch, the only ones with a state
+	// of their own.
+	checked []string
 	// graph is built for deps, the services' dependencies it was asked
 	// with; a catalog with other dependencies gets a new graph.
 	graph *builtGraph
@@ -68,7 +71,7 @@ func (s *Store) structure(ctx context.Context) (*structure, error) {
 		return nil, err
 	}
 	st := &structure{version: v, set: l.set}
-	if st.items, err = s.timelineItems(ctx, l.set); err != nil {
+	if st.items, st.checked, err = s.timelineItems(ctx, l.set); err != nil {
 		return nil, err
 	}
 	s.cache.cur = st
@@ -91,8 +94,8 @@ func (s *Store) graphFor(st *structure, services map[string]catalog.Service) *Gr
 }
 
 // timelineItems turns a loaded set and the checks watching its items into
-// the items as the services' timelines see them.
-func (s *Store) timelineItems(ctx context.Context, set Set) (*timeline.ItemSet, error) {
+// the items as the services' timelines see them, and names those watched.
+func (s *Store) timelineItems(ctx context.Context, set Set) (*timeline.ItemSet, []string, error) {
 	out := make(map[string]timeline.Item, len(set.Items))
 	for _, it := range set.Items {
 		out[it.Name] = timeline.Item{MinUp: it.MinUp}
@@ -115,7 +118,7 @@ func (s *Store) timelineItems(ctx context.Context, set Set) (*timeline.ItemSet, 
 	if s.checks != nil {
 		checks, err := s.checks.List(ctx)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		for _, c := range checks {
 			if it, ok := out[c.CI]; ok && c.CI != "" {
@@ -124,10 +127,13 @@ func (s *Store) timelineItems(ctx context.Context, set Set) (*timeline.ItemSet, 
 			}
 		}
 	}
+	var checked []string
 	for _, it := range set.Items {
 		if it.Lifecycle == Retired {
 			delete(out, it.Name)
+		} else if len(out[it.Name].Checks) > 0 {
+			checked = append(checked, it.Name)
 		}
 	}
-	return timeline.NewItemSet(out), nil
+	return timeline.NewItemSet(out), checked, nil
 }
