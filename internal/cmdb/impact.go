@@ -158,6 +158,9 @@ type View struct {
 	Nodes     []Neighbour
 	Links     []Link
 	States    map[string]availability.State
+	// Discovery is what the item's agent last reported (nil when no
+	// agent reports it).
+	Discovery *Discovery
 }
 
 // neighbourhood limits: two links each way, at most 400 nodes drawn.
@@ -174,6 +177,9 @@ func (s *Store) View(ctx context.Context, name string) (View, error) {
 	}
 	v := View{Item: it}
 	if v.Relations, err = s.Relations(ctx, name); err != nil {
+		return View{}, err
+	}
+	if v.Discovery, err = s.discoveryOf(ctx, it); err != nil {
 		return View{}, err
 	}
 	q, err := s.snapshot(ctx)

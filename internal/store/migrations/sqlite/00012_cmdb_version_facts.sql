@@ -35,15 +35,16 @@ CREATE TRIGGER checks_delete_cmdb_version AFTER DELETE ON checks BEGIN UPDATE cm
 -- last_seen moves on every report, the item itself only when a fact
 -- changed. facts (JSON) is what discovery last wrote, so that an attribute
 -- whose value still equals it is discovery's to update, and one a person
--- changed is left alone. A row older than its item (first_seen before the
--- item's created_at) belonged to a removed item of the same name and is
--- not trusted.
+-- changed is left alone. item_created_at is the item's created_at when the
+-- row was written: a row whose item has another one belonged to a removed
+-- item of the same name and is not trusted.
 CREATE TABLE cmdb_facts (
-    item        TEXT PRIMARY KEY,
-    facts       TEXT NOT NULL,
-    reported_by TEXT NOT NULL,
-    first_seen  INTEGER NOT NULL,
-    last_seen   INTEGER NOT NULL
+    item            TEXT PRIMARY KEY,
+    item_created_at INTEGER NOT NULL,
+    facts           TEXT NOT NULL,
+    reported_by     TEXT NOT NULL,
+    first_seen      INTEGER NOT NULL,
+    last_seen       INTEGER NOT NULL
 );
 
 -- +goose Down
