@@ -121,23 +121,83 @@ type factsRow struct {
 	last        time.Time
 }
 
-func readFacts(ctx context.Context, q store.Querier, item string) (factsRow, bool, error) {
+const factsColumns = `item, item_created_at, facts, reported_by, first_seen, last_seen`
+
+func scanFacts(row interface{ Scan(...any) error }) (string, factsRow, error) {
 	var r factsRow
-	var doc string
+	var item, doc string
 	var created, first, last int64
-	err := q.QueryRowContext(ctx, `SELECT item_created_at, facts, reported_by, first_seen, last_seen FROM cmdb_facts WHERE item = $1`, item).
-		Scan(&created, &doc, &r.reportedBy, &first, &last)
+	if err := row.Scan(&item, &created, &doc, &r.reportedBy, &first, &last); err != nil {
+		return "", r, err
+	}
+	if err := json.Unmarshal([]byte(doc), &r.facts); err != nil {
+		return "", r, fmt.Errorf("cmdb: facts of %q: %w", item, err)
+	}
+	r.attrs, r.itemCreated, r.first, r.last = r.facts.attributes(), store.FromMillis(created), store.FromMillis(first), store.FromMillis(last)
+	return item, r, nil
+}
+
+func readFacts(ctx context.Context, q store.Querier, item string) (factsRow, bool, error) {
+	_, r, err := scanFacts(q.QueryRowContext(ctx, `SELECT `+factsColumns+` FROM cmdb_facts WHERE item = $1`, item))
 	if errors.Is(err, sql.ErrNoRows) {
 		return r, false, nil
 	}
 	if err != nil {
 		return r, false, fmt.Errorf("cmdb: read facts: %w", err)
 	}
-	if err := json.Unmarshal([]byte(doc), &r.facts); err != nil {
-		return r, false, fmt.Errorf("cmdb: facts of %q: %w", item, err)
-	}
-	r.attrs, r.itemCreated, r.first, r.last = r.facts.attributes(), store.FromMillis(created), store.FromMillis(first), store.FromMillis(last)
 	return r, true, nil
+}
+
+// keepDiscovered returns a file's items with the attributes their agents
+// found added where the file leaves them unset, so that applying the file
+// does not undo discovery; where the file says something, the file wins.
+// stored are the items as stored before the file is applied.
+func (s *Store) keepDiscovered(ctx context.Context, q store.Querier, items []Item, stored map[string]StoredItem) ([]Item, error) {
+	rows, err := q.QueryContext(ctx, `SELECT `+factsColumns+` FROM cmdb_facts`)
+	if err != nil {
+		return nil, fmt.Errorf("cmdb: read facts: %w", err)
+	}
+	defer rows.Close()
+	found := map[string]factsRow{}
+	for rows.Next() {
+		name, r, err := scanFacts(rows)
+		if err != nil {
+			return nil, fmt.Errorf("cmdb: read facts: %w", err)
+		}
+		found[name] = r
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("cmdb: read facts: %w", err)
+	}
+	out := slices.Clone(items)
+	for i, it := range out {
+		r, ok := found[it.Name]
+		if old, exists := stored[it.Name]; !ok || !exists || !r.itemCreated.Equal(old.CreatedAt) {
+			continue
+		}
+		for name, v := range r.attrs {
+			if _, set := it.Attributes[name]; !set && s.hasAttribute(it.Class, name) {
+				it.Attributes = maps.Clone(it.Attributes)
+				if it.Attributes == nil {
+					it.Attributes = map[string]Value{}
+				}
+				it.Attributes[name] = v
+			}
+		}
+		out[i] = it
+	}
+	return out, nil
+}
+
+// hasAttribute says whether the class (built in or running) declares the
+// attribute.
+func (s *Store) hasAttribute(class, attr string) bool {
+	for _, c := range s.Classes() {
+		if c.Name == class {
+			return slices.ContainsFunc(c.Attributes, func(a Attribute) bool { return a.Name == attr })
+		}
+	}
+	return false
 }
 
 // ReportFacts records an agent's facts about the item name, creating it as
@@ -219,14 +279,6 @@ func (s *Store) ReportFacts(ctx context.Context, actor, name string, f Facts) (F
 // discovery owns them (see ReportFacts), and the names of those changed.
 // previous are the attributes discovery wrote last time.
 func (s *Store) mergeFacts(it Item, f Facts, previous map[string]Value) (map[string]Value, []string) {
-	declared := map[string]bool{}
-	for _, c := range s.Classes() {
-		if c.Name == it.Class {
-			for _, a := range c.Attributes {
-				declared[a.Name] = true
-			}
-		}
-	}
 	out := maps.Clone(it.Attributes)
 	if out == nil {
 		out = map[string]Value{}
@@ -235,7 +287,7 @@ func (s *Store) mergeFacts(it Item, f Facts, previous map[string]Value) (map[str
 	for name, v := range f.attributes() {
 		cur, has := out[name]
 		switch {
-		case !declared[name], has && cur == v:
+		case !s.hasAttribute(it.Class, name), has && cur == v:
 		case !has, cur == previous[name]:
 			out[name] = v
 			changed = append(changed, name)

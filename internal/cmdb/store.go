@@ -479,7 +479,13 @@ func (s *Store) FileHook(actor string, file Set) catalog.FileHook {
 				}
 			}
 		}
-		for _, it := range file.Items {
+		// What agents found stays on the file's items where the file is
+		// silent (written after validation: discovery validated it).
+		items, err := s.keepDiscovered(ctx, tx, file.Items, l.items)
+		if err != nil {
+			return err
+		}
+		for _, it := range items {
 			spec, err := json.Marshal(it)
 			if err != nil {
 				return err

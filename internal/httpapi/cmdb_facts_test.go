@@ -1,12 +1,15 @@
 package httpapi_test
 
 import (
+	"context"
 	"encoding/json"
 	"reflect"
 	"strings"
 	"testing"
 
 	"github.com/sextant-ops/sextant/internal/auth"
+	"github.com/sextant-ops/sextant/internal/catalog"
+	"github.com/sextant-ops/sextant/internal/cmdb"
 	"github.com/sextant-ops/sextant/internal/store"
 	"github.com/sextant-ops/sextant/internal/store/storetest"
 )
@@ -132,6 +135,35 @@ func TestCMDBFacts(t *testing.T) {
 		if got := history(); len(got) != 3 {
 			t.Fatalf("history after refused reports: %v", got)
 		}
+		// An item of the config file: the agent fills in what the file
+		// leaves out, and applying the file again keeps it, with no new
+		// history; what the file says wins.
+		file := cmdb.Set{Items: []cmdb.Item{{Name: "web-02", Class: "server", Owner: "web-team", Attributes: map[string]cmdb.Value{"os": "Golden 7"}}}}
+		apply := func() {
+			t.Helper()
+			if _, err := h.cat.ApplyFile(context.Background(), "config", catalog.Catalog{}, h.cmdb.FileHook("config", file)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		apply()
+		h.mustDo(auth.Agent, "PUT", "/api/v1/cis/web-02/facts", `{"hostname":"web-02","os":"Debian 12","cpus":4}`, 200)
+		apply()
+		var it struct {
+			Source     string         `json:"source"`
+			Owner      string         `json:"owner"`
+			Attributes map[string]any `json:"attributes"`
+		}
+		if err := json.Unmarshal(h.mustDo(auth.Viewer, "GET", "/api/v1/cis/web-02", "", 200), &it); err != nil {
+			t.Fatal(err)
+		}
+		if it.Source != "file" || it.Owner != "web-team" || it.Attributes["os"] != "Golden 7" || it.Attributes["cpus"] != float64(4) || it.Attributes["hostname"] != "web-02" {
+			t.Fatalf("file item after a report and a second apply: %+v", it)
+		}
+		var hs struct{ Items []struct{ Actor string } }
+		if err := json.Unmarshal(h.mustDo(auth.Viewer, "GET", "/api/v1/cis/web-02/history", "", 200), &hs); err != nil || len(hs.Items) != 2 {
+			t.Fatalf("file item's history (create by the file, update by the agent): %v %+v", err, hs)
+		}
+
 		// An item no agent reports has no facts.
 		h.mustDo(auth.Operator, "POST", "/api/v1/cis", `{"name":"db-01","class":"database"}`, 201)
 		h.mustDo(auth.Viewer, "GET", "/api/v1/cis/db-01/facts", "", 404)
