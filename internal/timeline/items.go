@@ -118,12 +118,14 @@ func (s *Snapshot) itemTimeline(i int) availability.Timeline {
 	// rather than a loop.
 	s.itemDone[i] = true
 	it := s.items.items[i]
-	via := "ci:" + s.items.names[i] + " via "
-	segs := []availability.Segment{{Interval: availability.Interval{Start: epoch, End: s.Now}, State: availability.Up}}
+	// Most items are up all along: what is not up is collected first, and
+	// the "via" prefix made only for an item that has some.
+	var segs []availability.Segment
+	via := func() string { return "ci:" + s.items.names[i] + " via " }
 	for _, c := range it.Checks {
 		for _, seg := range inputTimeline(s.inputs[c.Service]["check:"+c.Check], s.Now) {
 			if seg.State != availability.Up {
-				seg.Source = via + seg.Source
+				seg.Source = via() + seg.Source
 				segs = append(segs, seg)
 			}
 		}
@@ -132,7 +134,7 @@ func (s *Snapshot) itemTimeline(i int) availability.Timeline {
 		for _, d := range deps {
 			for _, seg := range s.itemTimeline(d) {
 				if hit(seg.State) {
-					segs = append(segs, availability.Segment{Interval: seg.Interval, State: as, Source: via + seg.Source})
+					segs = append(segs, availability.Segment{Interval: seg.Interval, State: as, Source: via() + seg.Source})
 				}
 			}
 		}
@@ -142,10 +144,16 @@ func (s *Snapshot) itemTimeline(i int) availability.Timeline {
 	if len(s.items.members[i]) > 0 {
 		segs = append(segs, s.clusterDown(i)...)
 	}
-	// Up all along, as most items are: one interval, nothing to resolve.
-	tl := availability.Timeline(segs)
-	if len(segs) > 1 {
-		tl = availability.NewTimeline(segs)
+	up := availability.Segment{Interval: availability.Interval{Start: epoch, End: s.Now}, State: availability.Up}
+	var tl availability.Timeline
+	if len(segs) == 0 {
+		// One interval, shared by every such item of the snapshot.
+		if s.allUp == nil {
+			s.allUp = availability.Timeline{up}
+		}
+		tl = s.allUp
+	} else {
+		tl = availability.NewTimeline(append([]availability.Segment{up}, segs...))
 	}
 	s.itemMemo[i] = tl
 	return tl
@@ -157,9 +165,20 @@ func (s *Snapshot) clusterDown(i int) []availability.Segment {
 	it, name := s.items.items[i], s.items.names[i]
 	minUp := max(it.MinUp, 1)
 	ms := s.items.members[i]
+	// No member ever down, as is most often so: the cluster never is
+	// (unless min_up asks more members than it has).
+	down := false
+	for _, m := range ms {
+		if m >= 0 && slices.ContainsFunc(s.itemTimeline(m), func(seg availability.Segment) bool { return seg.State == availability.Down }) {
+			down = true
+			break
+		}
+	}
+	if !down && minUp <= len(ms) {
+		return nil
+	}
 	members := make([]availability.Timeline, len(ms))
 	bounds := []time.Time{epoch, s.Now}
-	down := 0
 	for k, m := range ms {
 		if m < 0 {
 			continue
@@ -167,15 +186,7 @@ func (s *Snapshot) clusterDown(i int) []availability.Segment {
 		members[k] = s.itemTimeline(m)
 		for _, seg := range members[k] {
 			bounds = append(bounds, seg.Start, seg.End)
-			if seg.State == availability.Down {
-				down++
-			}
 		}
-	}
-	// No member ever down: the cluster never is (min_up at most the
-	// members, or the whole history is a shortfall worth the full walk).
-	if down == 0 && minUp <= len(ms) {
-		return nil
 	}
 	slices.SortFunc(bounds, time.Time.Compare)
 	bounds = slices.CompactFunc(bounds, time.Time.Equal)

@@ -58,6 +58,7 @@ type Snapshot struct {
 	items    *ItemSet
 	itemMemo []availability.Timeline
 	itemDone []bool
+	allUp    availability.Timeline
 }
 
 // Snapshot loads the catalog and all recorded outages.
