@@ -545,7 +545,7 @@ func agent(args []string, env Env) error {
 	server := fs.String("server", env.Getenv("SEXTANT_SERVER"), "the Sextant server's URL (env SEXTANT_SERVER)")
 	fs.StringVar(server, "url", *server, "the same as --server")
 	host, _ := os.Hostname()
-	name := fs.String("name", envOr(env, "SEXTANT_AGENT_NAME", strings.ToLower(host)), "the server item this host is reported as (env SEXTANT_AGENT_NAME; default the host name)")
+	name := fs.String("name", envOr(env, "SEXTANT_AGENT_NAME", strings.ToLower(host)), "the server item this host is reported as, by default its host name in lower case (env SEXTANT_AGENT_NAME)")
 	interval := fs.Duration("interval", discovery.DefaultInterval, "how often the host's facts are reported")
 	once := fs.Bool("once", false, "report the host's facts once, print what changed, and exit (no checks run)")
 	facts := fs.Bool("facts", true, "report the host's facts (--facts=false: only run the location's checks)")
