@@ -22,7 +22,9 @@ import (
 
 	"github.com/sextant-ops/sextant/internal/app"
 	"github.com/sextant-ops/sextant/internal/auth"
+	"github.com/sextant-ops/sextant/internal/cmdb"
 	"github.com/sextant-ops/sextant/internal/config"
+	"github.com/sextant-ops/sextant/internal/discovery"
 	"github.com/sextant-ops/sextant/internal/duration"
 	"github.com/sextant-ops/sextant/internal/incident"
 	"github.com/sextant-ops/sextant/internal/monitor"
@@ -50,7 +52,9 @@ Usage:
   sextant backup  --to FILE [--data DIR]    a consistent copy of the SQLite database, also while the server runs
   sextant restore --from FILE [--data DIR]  put a backup into an empty data directory
   sextant report  --service NAME [--from T --to T | --period current|previous] [--format table|json|csv]
-  sextant agent   --server URL --location NAME   run the checks of a remote location (token in SEXTANT_AGENT_TOKEN or --token)
+  sextant agent   --server URL [--location NAME] [--name ITEM] [--interval 5m] [--once]
+                                       report this host's facts as a server item it keeps current, and
+                                       with --location run that location's checks (token in SEXTANT_AGENT_TOKEN or --token)
   sextant user    add|passwd|list|reset-2fa ...
                                        manage accounts without a running server
   sextant token   create|list|revoke ... manage API tokens without a running server (an agent token: --role agent --location NAME)
@@ -534,10 +538,17 @@ func tokenCmd(args []string, env Env) error {
 	return usageError{fmt.Sprintf("token: unknown subcommand %q (create, list, revoke)", args[0])}
 }
 
-// agent runs a remote check location.
+// agent reports its host's facts to the CMDB and, given a location, runs
+// that remote location's checks.
 func agent(args []string, env Env) error {
 	fs := newFlagSet("agent", env)
 	server := fs.String("server", env.Getenv("SEXTANT_SERVER"), "the Sextant server's URL (env SEXTANT_SERVER)")
+	fs.StringVar(server, "url", *server, "the same as --server")
+	host, _ := os.Hostname()
+	name := fs.String("name", envOr(env, "SEXTANT_AGENT_NAME", strings.ToLower(host)), "the server item this host is reported as, by default its host name in lower case (env SEXTANT_AGENT_NAME)")
+	interval := fs.Duration("interval", discovery.DefaultInterval, "how often the host's facts are reported")
+	once := fs.Bool("once", false, "report the host's facts once, print what changed, and exit (no checks run)")
+	facts := fs.Bool("facts", true, "report the host's facts (--facts=false: only run the location's checks)")
 	token := fs.String("token", "", "an agent token bound to this location (sextant token create --role agent --location NAME); prefer env SEXTANT_AGENT_TOKEN, which stays out of the process list")
 	location := fs.String("location", env.Getenv("SEXTANT_LOCATION"), "this agent's location name (env SEXTANT_LOCATION)")
 	limit := fs.Int("concurrency", 1000, "checks run at once")
@@ -571,8 +582,16 @@ func agent(args []string, env Env) error {
 		return usageError{"agent: --server is required"}
 	case *token == "":
 		return usageError{"agent: a token is required (SEXTANT_AGENT_TOKEN or --token)"}
-	case *location == "" || *location == monitor.LocationLocal:
-		return usageError{"agent: --location is required, and \"local\" is the server's own"}
+	case *location == monitor.LocationLocal:
+		return usageError{"agent: \"local\" is the server's own location; name this agent's"}
+	case *location == "" && !*facts:
+		return usageError{"agent: nothing to do: give --location to run checks, or leave --facts on"}
+	case *once && !*facts:
+		return usageError{"agent: --once reports the facts, which --facts=false turns off"}
+	case *interval < time.Second:
+		return usageError{fmt.Sprintf("agent: --interval %s: at least 1s", *interval)}
+	case *facts && !cmdb.ValidName(*name):
+		return usageError{fmt.Sprintf("agent: --name %q: lower-case letters, digits, '-', '_' or '.' (the host name is used by default)", *name)}
 	}
 	log, err := newLogger(env.Stderr, *logLevel, "text")
 	if err != nil {
@@ -580,8 +599,56 @@ func agent(args []string, env Env) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	reporter := &discovery.Reporter{Server: *server, Token: *token, Name: *name, Log: log, Host: discovery.Host{Toward: hostPort(*server)}}
+	if *once {
+		out, err := reporter.Report(ctx)
+		if err != nil {
+			return err
+		}
+		verb := "unchanged"
+		switch {
+		case out.Created:
+			verb = "created"
+		case len(out.Changed) > 0:
+			verb = "updated (" + strings.Join(out.Changed, ", ") + ")"
+		}
+		fmt.Fprintf(env.Stdout, "server item %q %s\n", out.Item.Name, verb)
+		return nil
+	}
+	if *location == "" {
+		return reporter.Run(ctx, *interval)
+	}
 	outbound := probe.NewPolicy(denyRules, allowRules, *publicOnly)
-	return (&monitor.Agent{Server: *server, Token: *token, Location: *location, Limit: *limit, Log: log, Outbound: outbound}).Run(ctx)
+	checks := &monitor.Agent{Server: *server, Token: *token, Location: *location, Limit: *limit, Log: log, Outbound: outbound}
+	if !*facts {
+		return checks.Run(ctx)
+	}
+	// Both until stopped; the first to fail for good stops the other.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	errs := make(chan error, 2)
+	go func() { errs <- reporter.Run(ctx, *interval) }()
+	go func() { errs <- checks.Run(ctx) }()
+	first := <-errs
+	cancel()
+	return errors.Join(first, <-errs)
+}
+
+// hostPort is the server's host:port from its URL, for picking the
+// address the host reaches it by ("" when the URL has none).
+func hostPort(server string) string {
+	u, err := url.Parse(server)
+	if err != nil || u.Hostname() == "" {
+		return ""
+	}
+	port := u.Port()
+	if port == "" {
+		port = "443"
+		if u.Scheme == "http" {
+			port = "80"
+		}
+	}
+	return net.JoinHostPort(u.Hostname(), port)
 }
 
 // ruleFlag reads a comma-separated list of outbound rules from the flag

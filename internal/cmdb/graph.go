@@ -153,10 +153,12 @@ type Effect struct {
 // in state as (down, or degraded), each service that ends down or degraded because of it, with the
 // path the failure takes. A cluster stays up while at least min_up of its
 // members are up; a hard link passes down on, a soft one degrades.
-// Services are listed in name order. An unknown item has no effect.
+// Services are listed in name order. An unknown item has no effect, nor
+// has a retired one: as on the services' timelines, a retired item rests
+// on nothing and takes nothing down.
 func (g *Graph) Impact(failing string, as availability.State, own func(item string) availability.State) []Effect {
 	start, ok := g.item[failing]
-	if !ok {
+	if !ok || g.retired[start] {
 		return nil
 	}
 	affected := make([]bool, len(g.names))
@@ -219,11 +221,14 @@ func (e *evaluator) eval(n int) availability.State {
 		return e.state[n]
 	}
 	e.done[n], e.state[n], e.cause[n] = true, availability.Up, -1
+	if n < e.g.items && e.g.retired[n] {
+		return availability.Up
+	}
 	st := availability.Up
 	switch {
 	case n == e.start:
 		st = e.as
-	case n < e.g.items && !e.g.retired[n] && e.own != nil:
+	case n < e.g.items && e.own != nil:
 		if s := e.own(e.g.names[n]); s == availability.Down || s == availability.Degraded {
 			st = s
 		}

@@ -181,3 +181,21 @@ func TestValidate(t *testing.T) {
 		})
 	}
 }
+
+// TestImpactRetired: a retired item rests on nothing and takes nothing
+// down, as on the services' timelines. With vm-2 already down, srv-a
+// failing takes the shop down through vm-1; once vm-1 is retired it
+// passes nothing on, and its own failure does nothing either.
+func TestImpactRetired(t *testing.T) {
+	set, services := clusterSet()
+	if got := NewGraph(set, services).Impact("srv-a", availability.Down, states("vm-2")); len(got) != 2 {
+		t.Fatalf("before retiring vm-1: %+v, want the shop and the intranet", got)
+	}
+	set.Items[2].Lifecycle = Retired
+	g := NewGraph(set, services)
+	for _, failing := range []string{"srv-a", "vm-1"} {
+		if got := g.Impact(failing, availability.Down, states("vm-2")); got != nil {
+			t.Errorf("%s failing with vm-1 retired: %+v, want nothing", failing, got)
+		}
+	}
+}

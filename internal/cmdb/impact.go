@@ -53,15 +53,16 @@ func serviceDeps(services map[string]catalog.Service) map[string][]ServiceDep {
 // The figures come from the same snapshot and reports the service pages
 // show, so they agree with them.
 func (s *Store) Impact(ctx context.Context, name string, whatIf bool) (Impact, error) {
-	snap, set, err := s.snapshot(ctx)
+	q, err := s.snapshot(ctx)
 	if err != nil {
 		return Impact{}, err
 	}
-	return impactIn(snap, set, name, whatIf)
+	return q.impact(name, whatIf)
 }
 
-func impactIn(snap *timeline.Snapshot, set Set, name string, whatIf bool) (Impact, error) {
-	if !hasItem(set, name) {
+func (q question) impact(name string, whatIf bool) (Impact, error) {
+	snap, g := q.snap, q.graph
+	if _, ok := g.item[name]; !ok {
 		return Impact{}, apperr.NotFound("configuration item %q", name)
 	}
 	out := Impact{Item: name, State: snap.ItemState(name), WhatIf: whatIf, Items: []ImpactedService{}}
@@ -71,8 +72,7 @@ func impactIn(snap *timeline.Snapshot, set Set, name string, whatIf bool) (Impac
 	if out.State != availability.Down && out.State != availability.Degraded {
 		return out, nil
 	}
-	g := NewGraph(set, serviceDeps(snap.Services))
-	for _, e := range g.Impact(name, out.State, snap.ItemOwnState) {
+	for _, e := range g.Impact(name, out.State, q.ownState) {
 		rep, err := snap.Report(e.Service, timeline.Range{})
 		if err != nil {
 			return Impact{}, fmt.Errorf("cmdb: report of %q: %w", e.Service, err)
@@ -90,39 +90,59 @@ func impactIn(snap *timeline.Snapshot, set Set, name string, whatIf bool) (Impac
 // RestsOn answers the reverse question for a service: every item and
 // service below it, with the kind of link (hard, redundant, soft).
 func (s *Store) RestsOn(ctx context.Context, service string) ([]Rest, error) {
-	snap, set, err := s.snapshot(ctx)
+	q, err := s.snapshot(ctx)
 	if err != nil {
 		return nil, err
 	}
-	if _, ok := snap.Services[service]; !ok {
+	if _, ok := q.snap.Services[service]; !ok {
 		return nil, apperr.NotFound("service %q", service)
 	}
-	out := NewGraph(set, serviceDeps(snap.Services)).RestsOn(service)
+	out := q.graph.RestsOn(service)
 	if out == nil {
 		out = []Rest{}
 	}
 	return out, nil
 }
 
-func (s *Store) snapshot(ctx context.Context) (*timeline.Snapshot, Set, error) {
+// question is what impact questions are answered from: the services'
+// states and figures now, the graph of the stored CMDB under the
+// snapshot's catalog (kept between writes), and the items' own states.
+type question struct {
+	snap  *timeline.Snapshot
+	graph *Graph
+	// own holds the items their checks report down or degraded now; the
+	// others are up by their own account.
+	own map[string]availability.State
+}
+
+func (q question) ownState(item string) availability.State {
+	if st, ok := q.own[item]; ok {
+		return st
+	}
+	return availability.Up
+}
+
+func (s *Store) snapshot(ctx context.Context) (question, error) {
 	if s.reporter == nil {
-		return nil, Set{}, fmt.Errorf("cmdb: no reporter wired")
+		return question{}, fmt.Errorf("cmdb: no reporter wired")
 	}
 	snap, err := s.reporter.Snapshot(ctx)
 	if err != nil {
-		return nil, Set{}, err
+		return question{}, err
 	}
-	set, err := s.Load(ctx)
-	return snap, set, err
-}
-
-func hasItem(set Set, name string) bool {
-	for _, it := range set.Items {
-		if it.Name == name {
-			return true
+	st, err := s.structure(ctx)
+	if err != nil {
+		return question{}, err
+	}
+	q := question{snap: snap, graph: s.graphFor(st, snap.Services), own: map[string]availability.State{}}
+	// Only items with checks have a state of their own: ask those alone,
+	// not every item the failure reaches.
+	for _, name := range st.checked {
+		if o := snap.ItemOwnState(name); o == availability.Down || o == availability.Degraded {
+			q.own[name] = o
 		}
 	}
-	return false
+	return q, nil
 }
 
 // View is what an item's page shows: the item, its relations, its state
@@ -138,6 +158,9 @@ type View struct {
 	Nodes     []Neighbour
 	Links     []Link
 	States    map[string]availability.State
+	// Discovery is what the item's agent last reported (nil when no
+	// agent reports it).
+	Discovery *Discovery
 }
 
 // neighbourhood limits: two links each way, at most 400 nodes drawn.
@@ -156,18 +179,22 @@ func (s *Store) View(ctx context.Context, name string) (View, error) {
 	if v.Relations, err = s.Relations(ctx, name); err != nil {
 		return View{}, err
 	}
-	snap, set, err := s.snapshot(ctx)
+	if v.Discovery, err = s.discoveryOf(ctx, it); err != nil {
+		return View{}, err
+	}
+	q, err := s.snapshot(ctx)
 	if err != nil {
 		return View{}, err
 	}
-	if v.Now, err = impactIn(snap, set, name, false); err != nil {
+	if v.Now, err = q.impact(name, false); err != nil {
 		return View{}, err
 	}
-	if v.WhatIf, err = impactIn(snap, set, name, true); err != nil {
+	if v.WhatIf, err = q.impact(name, true); err != nil {
 		return View{}, err
 	}
 	v.State = v.Now.State
-	v.Nodes, v.Links = NewGraph(set, serviceDeps(snap.Services)).Neighbourhood(name, viewDepth, viewLimit)
+	snap := q.snap
+	v.Nodes, v.Links = q.graph.Neighbourhood(name, viewDepth, viewLimit)
 	v.States = make(map[string]availability.State, len(v.Nodes))
 	for _, n := range v.Nodes {
 		if svc, ok := strings.CutPrefix(n.Node, "service:"); ok {

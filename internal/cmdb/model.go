@@ -174,7 +174,7 @@ type Set struct {
 func BuiltInClasses() []Class {
 	return []Class{
 		{Name: "server", BuiltIn: true, Attributes: []Attribute{
-			{Name: "hostname", Type: TypeString}, {Name: "os", Type: TypeString},
+			{Name: "hostname", Type: TypeString}, {Name: "os", Type: TypeString}, {Name: "kernel", Type: TypeString},
 			{Name: "cpus", Type: TypeInt}, {Name: "memory_mb", Type: TypeInt},
 			{Name: "ip", Type: TypeIP}, {Name: "addresses", Type: TypeString},
 			{Name: "serial", Type: TypeString, Unique: true}}},

@@ -46,6 +46,7 @@ type Store struct {
 	reporter *timeline.Reporter
 	now      func() time.Time
 	classes  atomic.Pointer[[]Class]
+	cache    cache
 }
 
 // NewStore returns the CMDB on db. catalog is asked which services depend
@@ -226,53 +227,62 @@ func relative(fields []apperr.Field, prefix string) []apperr.Field {
 func (s *Store) PutItem(ctx context.Context, actor string, it Item, mode catalog.Mode) (StoredItem, error) {
 	var out StoredItem
 	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
-		if err := s.db.Serialize(ctx, tx, "cmdb"); err != nil {
-			return err
-		}
-		l, err := s.load(ctx, tx)
-		if err != nil {
-			return err
-		}
-		old, exists := l.items[it.Name]
-		switch {
-		case mode == catalog.MustCreate && exists:
-			return apperr.Conflict("configuration item %q already exists", it.Name)
-		case mode == catalog.MustExist && !exists:
-			return apperr.NotFound("configuration item %q", it.Name)
-		}
-		// The item goes last, so that a clash of unique values is reported
-		// at it rather than at the item it clashes with.
-		set := Set{Classes: s.declared(), Relations: l.set.Relations}
-		for _, x := range l.set.Items {
-			if x.Name != it.Name {
-				set.Items = append(set.Items, x)
-			}
-		}
-		set.Items = append(set.Items, it)
-		if problems := Validate(set); len(problems) > 0 {
-			return &apperr.Invalid{Fields: relative(problems, fmt.Sprintf("items[%d]", len(set.Items)-1))}
-		}
-		now := s.now().UTC().Truncate(time.Millisecond)
-		spec, err := json.Marshal(it)
-		if err != nil {
-			return err
-		}
-		out = StoredItem{Item: it, Source: SourceAPI, CreatedAt: now, UpdatedAt: now}
-		if exists {
-			out.Source, out.CreatedAt = old.Source, old.CreatedAt
-			if _, err := tx.ExecContext(ctx, `UPDATE cmdb_items SET class = $1, spec = $2, updated_at = $3 WHERE name = $4`,
-				it.Class, string(spec), store.Millis(now), it.Name); err != nil {
-				return fmt.Errorf("cmdb: update item: %w", err)
-			}
-			return audit.Record(ctx, tx, now, actor, audit.Update, auditItem, it.Name, old.Item, it)
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO cmdb_items (name, class, spec, source, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $5)`,
-			it.Name, it.Class, string(spec), SourceAPI, store.Millis(now)); err != nil {
-			return fmt.Errorf("cmdb: insert item: %w", err)
-		}
-		return audit.Record(ctx, tx, now, actor, audit.Create, auditItem, it.Name, nil, it)
+		var err error
+		out, err = s.putItem(ctx, tx, actor, it, mode, SourceAPI)
+		return err
 	})
 	return out, err
+}
+
+// putItem is PutItem in the caller's transaction; a created item gets
+// source.
+func (s *Store) putItem(ctx context.Context, tx *sql.Tx, actor string, it Item, mode catalog.Mode, source string) (StoredItem, error) {
+	var out StoredItem
+	if err := s.db.Serialize(ctx, tx, "cmdb"); err != nil {
+		return out, err
+	}
+	l, err := s.load(ctx, tx)
+	if err != nil {
+		return out, err
+	}
+	old, exists := l.items[it.Name]
+	switch {
+	case mode == catalog.MustCreate && exists:
+		return out, apperr.Conflict("configuration item %q already exists", it.Name)
+	case mode == catalog.MustExist && !exists:
+		return out, apperr.NotFound("configuration item %q", it.Name)
+	}
+	// The item goes last, so that a clash of unique values is reported
+	// at it rather than at the item it clashes with.
+	set := Set{Classes: s.declared(), Relations: l.set.Relations}
+	for _, x := range l.set.Items {
+		if x.Name != it.Name {
+			set.Items = append(set.Items, x)
+		}
+	}
+	set.Items = append(set.Items, it)
+	if problems := Validate(set); len(problems) > 0 {
+		return out, &apperr.Invalid{Fields: relative(problems, fmt.Sprintf("items[%d]", len(set.Items)-1))}
+	}
+	now := s.now().UTC().Truncate(time.Millisecond)
+	spec, err := json.Marshal(it)
+	if err != nil {
+		return out, err
+	}
+	out = StoredItem{Item: it, Source: source, CreatedAt: now, UpdatedAt: now}
+	if exists {
+		out.Source, out.CreatedAt = old.Source, old.CreatedAt
+		if _, err := tx.ExecContext(ctx, `UPDATE cmdb_items SET class = $1, spec = $2, updated_at = $3 WHERE name = $4`,
+			it.Class, string(spec), store.Millis(now), it.Name); err != nil {
+			return out, fmt.Errorf("cmdb: update item: %w", err)
+		}
+		return out, audit.Record(ctx, tx, now, actor, audit.Update, auditItem, it.Name, old.Item, it)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO cmdb_items (name, class, spec, source, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $5)`,
+		it.Name, it.Class, string(spec), source, store.Millis(now)); err != nil {
+		return out, fmt.Errorf("cmdb: insert item: %w", err)
+	}
+	return out, audit.Record(ctx, tx, now, actor, audit.Create, auditItem, it.Name, nil, it)
 }
 
 // DeleteItem removes an item and its relations. It is refused while a
@@ -469,7 +479,13 @@ func (s *Store) FileHook(actor string, file Set) catalog.FileHook {
 				}
 			}
 		}
-		for _, it := range file.Items {
+		// What agents found stays on the file's items where the file is
+		// silent (written after validation: discovery validated it).
+		items, err := s.keepDiscovered(ctx, tx, file.Items, l.items)
+		if err != nil {
+			return err
+		}
+		for _, it := range items {
 			spec, err := json.Marshal(it)
 			if err != nil {
 				return err
@@ -522,47 +538,12 @@ func (s *Store) FileHook(actor string, file Set) catalog.FileHook {
 
 // TimelineItems gives the service timelines the items: which checks watch
 // each one, what it rests on, and its members when it is a cluster.
-// Retired items rest on nothing and take nothing down.
-func (s *Store) TimelineItems(ctx context.Context) (map[string]timeline.Item, error) {
-	l, err := s.load(ctx, s.db.Reader())
+// Retired items rest on nothing and take nothing down. The set is kept
+// between writes and shared by every snapshot.
+func (s *Store) TimelineItems(ctx context.Context) (*timeline.ItemSet, error) {
+	st, err := s.structure(ctx)
 	if err != nil {
 		return nil, err
 	}
-	out := make(map[string]timeline.Item, len(l.set.Items))
-	for _, it := range l.set.Items {
-		out[it.Name] = timeline.Item{MinUp: it.MinUp}
-	}
-	for _, r := range l.set.Relations {
-		from, to := out[r.From], out[r.To]
-		switch r.Type {
-		case RunsOn, DependsOn, InstalledOn:
-			if r.Soft() {
-				from.Soft = append(from.Soft, r.To)
-			} else {
-				from.Hard = append(from.Hard, r.To)
-			}
-			out[r.From] = from
-		case MemberOf:
-			to.Members = append(to.Members, r.From)
-			out[r.To] = to
-		}
-	}
-	if s.checks != nil {
-		checks, err := s.checks.List(ctx)
-		if err != nil {
-			return nil, err
-		}
-		for _, c := range checks {
-			if it, ok := out[c.CI]; ok && c.CI != "" {
-				it.Checks = append(it.Checks, timeline.ItemCheck{Service: c.Service, Check: c.Name})
-				out[c.CI] = it
-			}
-		}
-	}
-	for _, it := range l.set.Items {
-		if it.Lifecycle == Retired {
-			delete(out, it.Name)
-		}
-	}
-	return out, nil
+	return st.items, nil
 }

@@ -167,6 +167,7 @@ func New(d Deps) *API {
 	a.routes = append(a.routes, a.searchRoutes()...)
 	a.routes = append(a.routes, a.capacityRoutes()...)
 	a.routes = append(a.routes, a.cmdbRoutes()...)
+	a.routes = append(a.routes, a.cmdbFactsRoutes()...)
 	a.routes = append(a.routes, a.deskRoutes()...)
 	a.routes = append(a.routes, Route{Method: "GET", Path: "/api/v1/openapi.json", Summary: "This API's OpenAPI 3.1 document", Tag: "meta",
 		Response: map[string]any{}, Status: 200, Handle: a.openAPI})

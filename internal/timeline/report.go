@@ -55,8 +55,10 @@ type Snapshot struct {
 	outages  map[string][]availability.Outage
 	inputs   map[string]map[string][]availability.Transition
 	memo     map[string]availability.Timeline
-	items    map[string]Item
-	itemMemo map[string]availability.Timeline
+	items    *ItemSet
+	itemMemo []availability.Timeline
+	itemDone []bool
+	allUp    availability.Timeline
 }
 
 // Snapshot loads the catalog and all recorded outages.
@@ -71,7 +73,7 @@ func (r *Reporter) Snapshot(ctx context.Context) (*Snapshot, error) {
 	}
 	names := make([]string, 0, len(cat.Services))
 	s := &Snapshot{Now: r.now().UTC(), Services: map[string]catalog.Service{}, Compiled: compiled,
-		outages: map[string][]availability.Outage{}, memo: map[string]availability.Timeline{}, itemMemo: map[string]availability.Timeline{}}
+		outages: map[string][]availability.Outage{}, memo: map[string]availability.Timeline{}}
 	if r.items != nil {
 		if s.items, err = r.items.TimelineItems(ctx); err != nil {
 			return nil, err

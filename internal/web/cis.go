@@ -63,7 +63,14 @@ type ciPage struct {
 	WhatIfRows []ciImpactRow
 }
 
-type ciAttribute struct{ Name, Value string }
+// ciAttribute is one attribute as the page shows it: Discovered when the
+// item's agent wrote it, Found the value the agent found when a person
+// set another one.
+type ciAttribute struct {
+	Name, Value string
+	Discovered  bool
+	Found       string
+}
 
 // ciImpactRow is one impaired service as the page shows it, the figures
 // formatted as on the service's own page.
@@ -95,7 +102,12 @@ func (u *UI) showCI(w http.ResponseWriter, r *http.Request) error {
 	}
 	p := ciPage{View: v, Graph: newCIGraph(v), History: hist, NowRows: u.impactRows(v.Now.Items), WhatIfRows: u.impactRows(v.WhatIf.Items)}
 	for _, k := range sortedAttrNames(v.Item.Attributes) {
-		p.Attributes = append(p.Attributes, ciAttribute{k, string(v.Item.Attributes[k])})
+		a := ciAttribute{Name: k, Value: string(v.Item.Attributes[k])}
+		if d := v.Discovery; d != nil {
+			a.Found = d.Overridden[k]
+			a.Discovered = a.Found == "" && slices.Contains(d.Attributes(), k)
+		}
+		p.Attributes = append(p.Attributes, a)
 	}
 	u.render(w, r, http.StatusOK, "ci.html", name, p)
 	return nil

@@ -16,7 +16,9 @@ import (
 )
 
 // TestCIPages: the list, and an item's page with its impact figures, its
-// neighbourhood drawn with a link per node, its relations and history.
+// neighbourhood drawn with a link per node, its relations and history, and
+// for an item an agent reports, when it was last seen and which attributes
+// it found.
 func TestCIPages(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, db *store.DB) {
 		var c *cmdb.Store
@@ -48,6 +50,18 @@ func TestCIPages(t *testing.T) {
 			"db-01</a> runs_on <a href=\"/cis/srv-a\">srv-a</a>", "<td>create</td>")
 		res, _ = e.get("/cis/nothing", &s)
 		wantStatus(t, res, 404)
+		// An agent reports web-01; a person then sets its OS by hand.
+		if _, err := c.ReportFacts(ctx, "token:agent-dc1", "web-01", cmdb.Facts{Hostname: "web-01", OS: "Debian GNU/Linux 12 (bookworm)", CPUs: 4}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.PutItem(ctx, "test", cmdb.Item{Name: "web-01", Class: "server", Attributes: map[string]cmdb.Value{"hostname": "web-01", "os": "Golden 7", "cpus": "4"}}, catalog.MustExist); err != nil {
+			t.Fatal(err)
+		}
+		res, body = e.get("/cis/web-01", &s)
+		wantStatus(t, res, 200)
+		wantContains(t, body, "Reported by its agent (token:agent-dc1): last seen", "From the agent.",
+			"<dt>cpus</dt><dd>4 <span class=\"muted\">(discovered)</span>",
+			"<dt>os</dt><dd>Golden 7 <span class=\"muted\">(set by a person; the agent found Debian GNU/Linux 12 (bookworm))</span>")
 		res, body = e.get("/services/shop", &s)
 		wantStatus(t, res, 200)
 		wantContains(t, body, `configuration item <a href="/cis/db-01">db-01</a>`)
