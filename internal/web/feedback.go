@@ -224,3 +224,73 @@ func (u *UI) rateService(w http.ResponseWriter, r *http.Request) error {
 	http.Redirect(w, r, "/services/"+url.PathEscape(name)+"?saved=feedback#feedback", http.StatusSeeOther)
 	return nil
 }
+
+// satisfactionPage is /desk/satisfaction: the surveys sent over a range of
+// days, overall and per service, queue and agent, with the latest
+// comments.
+type satisfactionPage struct {
+	From, To string // the form's days, YYYY-MM-DD, both included
+	Figures  feedback.Satisfaction
+	Comments []feedback.Survey
+}
+
+// satisfactionComments is how many answers with comments the page lists.
+const satisfactionComments = 20
+
+func (u *UI) showSatisfaction(w http.ResponseWriter, r *http.Request) error {
+	fb := u.deps.Feedback
+	if fb == nil {
+		return errPageNotFound
+	}
+	today := fb.Now().UTC().Truncate(24 * time.Hour)
+	p := &satisfactionPage{From: r.URL.Query().Get("from"), To: r.URL.Query().Get("to")}
+	if p.From == "" {
+		p.From = today.AddDate(0, 0, -29).Format(time.DateOnly)
+	}
+	if p.To == "" {
+		p.To = today.Format(time.DateOnly)
+	}
+	var inv apperr.Invalid
+	from, err := time.Parse(time.DateOnly, p.From)
+	if err != nil {
+		inv.Add("from", "%q is not a day such as 2026-11-01", p.From)
+	}
+	to, err := time.Parse(time.DateOnly, p.To)
+	if err != nil {
+		inv.Add("to", "%q is not a day such as 2026-11-30", p.To)
+	} else if to.Before(from) {
+		inv.Add("to", "must not be before from (%s)", p.From)
+	}
+	if err := inv.Err(); err != nil {
+		return err
+	}
+	end := to.AddDate(0, 0, 1)
+	surveys, err := fb.Surveys(r.Context(), "", from, end)
+	if err != nil {
+		return err
+	}
+	p.Figures = feedback.SatisfactionOf(from, end, surveys)
+	for i := len(surveys) - 1; i >= 0 && len(p.Comments) < satisfactionComments; i-- {
+		if surveys[i].Answered() && surveys[i].Comment != "" {
+			p.Comments = append(p.Comments, surveys[i])
+		}
+	}
+	u.render(w, r, http.StatusOK, "desk_satisfaction.html", "Satisfaction", p)
+	return nil
+}
+
+// surveyOf is a ticket's survey, nil before its resolution or on a server
+// without feedback.
+func (u *UI) surveyOf(r *http.Request, ticket int64) (*feedback.Survey, error) {
+	if u.deps.Feedback == nil {
+		return nil, nil
+	}
+	sv, err := u.deps.Feedback.Survey(r.Context(), ticket)
+	if errors.Is(err, feedback.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &sv, nil
+}

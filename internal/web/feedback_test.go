@@ -118,3 +118,24 @@ func TestServicePageFeedback(t *testing.T) {
 		}
 	})
 }
+
+// The satisfaction page lists the surveys per service, queue and agent
+// with the latest comments; a bad day is named.
+func TestSatisfactionPage(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		e, fb, id := feedbackEnv(t, db)
+		if _, err := fb.Answer(context.Background(), id, feedback.Input{Score: 2, Comment: "slow"}); err != nil {
+			t.Fatal(err)
+		}
+		viewer := e.login("victor")
+		res, body := e.get("/desk/satisfaction", &viewer)
+		wantStatus(t, res, 200)
+		wantContains(t, body, `id="sat-csat">0%`, "1 of 1", `id="table-agent"`, "olivia", `href="/services/erp#feedback"`, "“slow”", "Invoices fail")
+		// The ticket's page shows its survey.
+		_, body = e.get("/desk/tickets/"+strconv.FormatInt(id, 10), &viewer)
+		wantContains(t, body, `id="ticket-survey"`, "2 of 5", "“slow”", "Credited to olivia")
+		res, body = e.get("/desk/satisfaction?from=2026-13-01", &viewer)
+		wantStatus(t, res, 400)
+		wantContains(t, body, "from")
+	})
+}

@@ -272,6 +272,7 @@ func (u *UI) routes() http.Handler {
 	mux.Handle("GET /desk", u.page(auth.Viewer, u.showQueue))
 	mux.Handle("POST /desk/assign", u.page(auth.Operator, u.bulkAssign))
 	mux.Handle("GET /desk/setup", u.page(auth.Viewer, u.showDeskSetup))
+	mux.Handle("GET /desk/satisfaction", u.page(auth.Viewer, u.showSatisfaction))
 	mux.Handle("GET /desk/tickets/{id}", u.page(auth.Viewer, u.showTicket))
 	mux.Handle("POST /desk/tickets/{id}/comments", u.page(auth.Operator, u.commentTicket))
 	mux.Handle("POST /desk/tickets/{id}/status", u.page(auth.Operator, u.moveTicket))
