@@ -66,6 +66,10 @@ func TestBrowserSurvey(t *testing.T) {
 	b.do("rate on the status page",
 		chromedp.Navigate(s.base+"/status/main"),
 		chromedp.WaitVisible(chromedp.ID("feedback-service")),
+	)
+	b.do("show the rating form", chromedp.ScrollIntoView(chromedp.ID("feedback-h")))
+	b.shot("status-form")
+	b.do("send a rating",
 		chromedp.Click(chromedp.CSS(`.feedback-form input[name="score"][value="2"]`)),
 		chromedp.SendKeys(chromedp.ID("feedback-comment"), "The invoices page is slow and bad"),
 		chromedp.Click(chromedp.CSS(`.feedback-form button[type="submit"]`)),
