@@ -207,10 +207,27 @@ func ReportOf(service string, from, to time.Time, ratings []Rating, surveys []Su
 	r := Report{Service: service, From: from, To: to, Ratings: Tally(scoresOf(rs)), Surveys: SurveysOf(ss),
 		Sentiment: SentimentOf(sentiments(rs, ss)), Weeks: []Week{}}
 	r.CSAT = r.Surveys.CSAT
-	for start := WeekStart(from); start.Before(to) && len(r.Weeks) < MaxWeeks; start = start.AddDate(0, 0, 7) {
-		end := start.AddDate(0, 0, 7)
-		wr, ws := ratedIn(rs, start, end), sentIn(ss, start, end)
-		r.Weeks = append(r.Weeks, Week{Start: start, Ratings: Tally(scoresOf(wr)), Surveys: SurveysOf(ws), Sentiment: SentimentOf(sentiments(wr, ws))})
+	// Each rating and survey goes to its week in one pass (weeks are
+	// whole UTC days, so a week's index is its offset in 7-day steps).
+	first := WeekStart(from)
+	var starts []time.Time
+	for start := first; start.Before(to) && len(starts) < MaxWeeks; start = start.AddDate(0, 0, 7) {
+		starts = append(starts, start)
+	}
+	week := func(t time.Time) int { return int(t.Sub(first) / (7 * 24 * time.Hour)) }
+	wr, ws := make([][]Rating, len(starts)), make([][]Survey, len(starts))
+	for _, x := range rs {
+		if i := week(x.At); i < len(starts) {
+			wr[i] = append(wr[i], x)
+		}
+	}
+	for _, x := range ss {
+		if i := week(x.SentAt); i < len(starts) {
+			ws[i] = append(ws[i], x)
+		}
+	}
+	for i, start := range starts {
+		r.Weeks = append(r.Weeks, Week{Start: start, Ratings: Tally(scoresOf(wr[i])), Surveys: SurveysOf(ws[i]), Sentiment: SentimentOf(sentiments(wr[i], ws[i]))})
 	}
 	return r
 }
