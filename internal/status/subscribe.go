@@ -24,9 +24,9 @@ type Subscriptions interface {
 	Unsubscribe(ctx context.Context, page string, id int64, sig string) error
 }
 
-// ErrTooManyRequests is Subscribe's answer to a sender over its limit of
-// requests: the form says to come back later.
-var ErrTooManyRequests = errors.New("too many subscription requests from this address")
+// ErrTooManyRequests is the answer of Subscribe and of Ratings.Rate to a
+// sender over its limit of requests: the form says to come back later.
+var ErrTooManyRequests = errors.New("too many requests from this address")
 
 // subscribeView is the data of the subscription pages: the answer to the
 // form, a confirmation, the unsubscribe button and its outcome.
