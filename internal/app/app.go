@@ -29,6 +29,7 @@ import (
 	"github.com/sextant-ops/sextant/internal/desk"
 	"github.com/sextant-ops/sextant/internal/desk/mailin"
 	"github.com/sextant-ops/sextant/internal/escalation"
+	"github.com/sextant-ops/sextant/internal/feedback"
 	"github.com/sextant-ops/sextant/internal/httpapi"
 	"github.com/sextant-ops/sextant/internal/incident"
 	"github.com/sextant-ops/sextant/internal/knownerror"
@@ -128,6 +129,12 @@ type App struct {
 	// desk keeps the service desk's tickets; its configuration is swapped
 	// in with the file's.
 	desk *desk.Store
+	// feedback keeps satisfaction surveys and service ratings; surveyMail
+	// is the outbox channel of survey mails, ratings the status pages'
+	// public rating form.
+	feedback   *feedback.Store
+	surveyMail *feedback.Mail
+	ratings    *feedback.Public
 	// Status page subscribers: their store, the sender of their mail, the
 	// running config's mailer and the outbox channels that reach them.
 	subscribers *subscribe.Store
@@ -258,6 +265,10 @@ func New(ctx context.Context, o Options) (*App, error) {
 		}
 	}
 	if err := a.refreshSubscribers(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if err := a.newFeedback(ctx); err != nil {
 		db.Close()
 		return nil, err
 	}
@@ -511,7 +522,7 @@ func (a *App) buildHandler() error {
 		Checks: a.checks, Monitor: a.monitor, PublicURL: a.opts.PublicURL, Config: a, Version: a.opts.Version,
 		Engine: a.engine, Ingest: a.ingest, Incidents: a.incidents, KnownService: a.services.known, IngestMetrics: a.metrics.ingest,
 		Postmortems: postmortems, KnownErrors: knownErrors, Changes: &change.Store{DB: a.db}, CMDB: a.cmdb, Desk: a.desk,
-		Setup: a.setup, Capacity: a.capacityDeps(), Recovery: a.recovery,
+		Setup: a.setup, Capacity: a.capacityDeps(), Recovery: a.recovery, Feedback: a.feedback,
 		Deliveries: func(ctx context.Context, id int64) (any, error) { return a.outbox.Deliveries(ctx, id) },
 		OnCall:     &a.oncall, Reassigner: a.escalate, Overrides: a.overrides, Subscribers: a.subscribers,
 		StatusPage: func(name string) bool {
@@ -535,7 +546,7 @@ func (a *App) buildHandler() error {
 	ui, err := web.New(web.Deps{Log: a.log, Auth: a.auth, Catalog: a.catalog, Outages: a.outages, Reports: a.reports, Monitor: a.monitor, Checks: a.checks, PublicURL: a.opts.PublicURL,
 		Incidents: a.incidents, Signer: a.signer, Deliveries: a.outbox.Deliveries, Postmortems: postmortems, KnownErrors: knownErrors, CMDB: a.cmdb, Desk: a.desk,
 		OnCall: &a.oncall, Reassign: a.escalate.Reassign, Overrides: a.overrides, Reachable: a.oncall.Reachable,
-		Setup: a.setup, Capacity: a.capacityDeps(), Recovery: a.recovery,
+		Setup: a.setup, Capacity: a.capacityDeps(), Recovery: a.recovery, Feedback: a.feedback,
 		Escalation: func(ctx context.Context, id int64) (escalation.State, bool, error) {
 			return escalation.Get(ctx, a.db.Reader(), id)
 		},
@@ -563,7 +574,7 @@ func (a *App) buildHandler() error {
 	// The status pages, their feeds and badges are public by design: they
 	// show only the services a status page lists.
 	pub, err := status.New(status.Options{Reporter: a.reports, Incidents: a.incidents, PublicURL: a.opts.PublicURL, Log: a.log, Now: a.opts.Now,
-		Subscriptions: &subscribe.Public{Store: a.subscribers, Sender: a.sender},
+		Subscriptions: &subscribe.Public{Store: a.subscribers, Sender: a.sender}, Ratings: a.ratings,
 		Pages: func() []status.Page {
 			if p := a.statusPages.Load(); p != nil {
 				return *p
@@ -778,23 +789,28 @@ func (a *App) baseURL() string {
 }
 
 // outboxChannels is the outbox's channel table: the config's channels and
-// people's contacts, and one channel per confirmed status page subscriber.
+// people's contacts, one channel per confirmed status page subscriber, and
+// the survey mails' channel.
 func (a *App) outboxChannels() map[string]notify.Channel {
 	m := a.channels.Load()
 	if m == nil {
 		return nil
 	}
 	subs := a.subChannels.Load()
-	if subs == nil || len(*subs) == 0 {
-		return *m
+	n := len(*m) + 1
+	if subs != nil {
+		n += len(*subs)
 	}
-	out := make(map[string]notify.Channel, len(*m)+len(*subs))
+	out := make(map[string]notify.Channel, n)
 	for k, v := range *m {
 		out[k] = v
 	}
-	for k, v := range *subs {
-		out[k] = v
+	if subs != nil {
+		for k, v := range *subs {
+			out[k] = v
+		}
 	}
+	out[feedback.Channel] = a.surveyMail
 	return out
 }
 

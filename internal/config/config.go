@@ -23,6 +23,7 @@ import (
 	"github.com/sextant-ops/sextant/internal/desk"
 	"github.com/sextant-ops/sextant/internal/duration"
 	"github.com/sextant-ops/sextant/internal/escalation"
+	"github.com/sextant-ops/sextant/internal/feedback"
 	"github.com/sextant-ops/sextant/internal/incident"
 	"github.com/sextant-ops/sextant/internal/monitor"
 	"github.com/sextant-ops/sextant/internal/notify"
@@ -69,6 +70,8 @@ type File struct {
 	Recovery Recovery `yaml:"recovery"`
 	// Desk is the service desk: priority matrix, queues, SLA policies.
 	Desk desk.Config `yaml:"desk"`
+	// Feedback says whether status page visitors may rate services.
+	Feedback feedback.Config `yaml:"feedback"`
 }
 
 // Recovery is the `recovery:` section of the config file.
@@ -109,6 +112,8 @@ type Config struct {
 	Desk *desk.Compiled
 	// DeskMail are the desk's incoming mail settings.
 	DeskMail mailin.Config
+	// Feedback is the feedback section (public ratings on status pages).
+	Feedback feedback.Config
 }
 
 // Problems is every mistake found in a file, each with line and column. It
@@ -232,6 +237,7 @@ func Parse(src []byte, getenv func(string) (string, bool)) (*Config, error) {
 		fields = append(fields, apperr.Field{Path: "currency", Msg: msg})
 	}
 	fields = append(fields, f.Capacity.Validate(calendars)...)
+	fields = append(fields, f.Feedback.Validate()...)
 	fields = append(fields, validatePlans(f.Recovery.Plans, cat, f.Checks)...)
 	for _, fe := range fields {
 		e := pos.At(fe.Path, fe.Msg)
@@ -250,7 +256,7 @@ func Parse(src []byte, getenv func(string) (string, bool)) (*Config, error) {
 	}
 	return &Config{Catalog: cat, Checks: f.Checks, Incident: setup, Channels: f.Channels,
 		Users: f.Users, Schedules: f.Schedules, Mail: f.Mail, NtfyURL: f.NtfyURL, StatusPages: f.StatusPages, Outbound: outbound, OIDC: f.OIDC,
-		RequireSecondFactor: required, Currency: f.Currency, Capacity: f.Capacity, CMDB: f.CMDB, Plans: f.Recovery.Plans, Desk: deskCfg, DeskMail: f.Desk.Mail}, nil
+		RequireSecondFactor: required, Currency: f.Currency, Capacity: f.Capacity, CMDB: f.CMDB, Plans: f.Recovery.Plans, Desk: deskCfg, DeskMail: f.Desk.Mail, Feedback: f.Feedback}, nil
 }
 
 // BackupRPOs maps each backup job among checks to its rpo (zero when it

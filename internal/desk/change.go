@@ -308,6 +308,11 @@ func (s *Store) SetStatus(ctx context.Context, actor string, id int64, in Status
 			if err := s.notify(ctx, tx, MailResolved, *t, in.Note); err != nil {
 				return nil, err
 			}
+			if s.OnResolved != nil {
+				if err := s.OnResolved(ctx, tx, *t, at); err != nil {
+					return nil, err
+				}
+			}
 		} else if in.Note != "" {
 			if err := s.notify(ctx, tx, MailReply, *t, in.Note); err != nil {
 				return nil, err

@@ -43,6 +43,11 @@ type Store struct {
 	// Outbox, when set, is given the requester mails of each change inside
 	// its transaction.
 	Outbox Outbox
+	// OnResolved, when set, is called inside the transaction of each move
+	// to resolved with the ticket as resolved (its assignee is the agent
+	// credited with the resolution) and the instant: the satisfaction
+	// survey becomes due in the same commit. An error undoes the move.
+	OnResolved func(ctx context.Context, q store.Querier, t Ticket, at time.Time) error
 }
 
 // NewStore returns a store over db that reads services and calendars from

@@ -23,6 +23,7 @@ import (
 	"github.com/sextant-ops/sextant/internal/change"
 	"github.com/sextant-ops/sextant/internal/cmdb"
 	"github.com/sextant-ops/sextant/internal/desk"
+	"github.com/sextant-ops/sextant/internal/feedback"
 	"github.com/sextant-ops/sextant/internal/incident"
 	"github.com/sextant-ops/sextant/internal/knownerror"
 	"github.com/sextant-ops/sextant/internal/monitor"
@@ -125,6 +126,9 @@ type Deps struct {
 	// Recovery keeps backup runs, restore tests, DR plans and drills;
 	// without it the recovery routes answer 404.
 	Recovery *recovery.Store
+	// Feedback keeps satisfaction surveys and service ratings; without it
+	// the feedback routes answer 404.
+	Feedback *feedback.Store
 	// PublicURL is how clients reach this server (for heartbeat ping
 	// URLs); empty means the request's own scheme and host.
 	PublicURL string
@@ -169,6 +173,7 @@ func New(d Deps) *API {
 	a.routes = append(a.routes, a.cmdbRoutes()...)
 	a.routes = append(a.routes, a.cmdbFactsRoutes()...)
 	a.routes = append(a.routes, a.deskRoutes()...)
+	a.routes = append(a.routes, a.feedbackRoutes()...)
 	a.routes = append(a.routes, Route{Method: "GET", Path: "/api/v1/openapi.json", Summary: "This API's OpenAPI 3.1 document", Tag: "meta",
 		Response: map[string]any{}, Status: 200, Handle: a.openAPI})
 	return a

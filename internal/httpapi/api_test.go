@@ -19,12 +19,14 @@ import (
 	"github.com/sextant-ops/sextant/internal/cmdb"
 	"github.com/sextant-ops/sextant/internal/desk"
 	"github.com/sextant-ops/sextant/internal/escalation"
+	"github.com/sextant-ops/sextant/internal/feedback"
 	"github.com/sextant-ops/sextant/internal/httpapi"
 	"github.com/sextant-ops/sextant/internal/incident"
 	"github.com/sextant-ops/sextant/internal/knownerror"
 	"github.com/sextant-ops/sextant/internal/monitor"
 	"github.com/sextant-ops/sextant/internal/oncall"
 	"github.com/sextant-ops/sextant/internal/postmortem"
+	"github.com/sextant-ops/sextant/internal/signed"
 	"github.com/sextant-ops/sextant/internal/store"
 	"github.com/sextant-ops/sextant/internal/store/storetest"
 	"github.com/sextant-ops/sextant/internal/timeline"
@@ -58,6 +60,9 @@ type harness struct {
 	// test moves it).
 	desk    *desk.Store
 	deskNow *atomic.Int64
+	// feedback keeps surveys (due when the desk resolves) and ratings, on
+	// the desk's clock.
+	feedback *feedback.Store
 }
 
 func newHarness(t *testing.T, db *store.DB) *harness {
@@ -97,12 +102,14 @@ func newHarness(t *testing.T, db *store.DB) *harness {
 	h.deskNow = &atomic.Int64{}
 	h.deskNow.Store(testNow.UnixMilli())
 	h.desk = desk.NewStore(db, h.cat, func() time.Time { return time.UnixMilli(h.deskNow.Load()).UTC() })
+	h.feedback = feedback.NewStore(db, h.cat, signed.New([]byte("test link key")), nil, h.desk.Now)
+	h.desk.OnResolved = h.feedback.OnResolved
 	h.api = httpapi.New(httpapi.Deps{Auth: a, Catalog: h.cat, DB: db, Outages: outages,
 		Reporter: reporter, Postmortems: h.postmortems, Desk: h.desk, KnownErrors: h.knownErrors,
 		Checks: h.checks, Monitor: h.mon, Version: "test",
 		Engine: h.engine, Ingest: ingest, Incidents: &incident.Store{DB: db, Engine: h.engine},
 		KnownService: func(name string) bool { _, err := h.cat.GetService(ctx, name); return err == nil },
-		OnCall:       noOnCall{}, Setup: testSetup(db, h.cat), CMDB: h.cmdb,
+		OnCall:       noOnCall{}, Setup: testSetup(db, h.cat), CMDB: h.cmdb, Feedback: h.feedback,
 		Capacity: &capacity.Deps{Store: &capacity.Store{DB: db, Now: func() time.Time { return testNow }},
 			Sources: func() capacity.Sources { return h.capacitySources }, Known: h.capacityKnown}})
 	mux := http.NewServeMux()

@@ -43,6 +43,7 @@ func parseTemplates() (*template.Template, error) {
 		"datetime": func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
 		"readable": func(t time.Time) string { return t.UTC().Format("Mon 2 Jan 2006, 15:04 UTC") },
 		"span":     span,
+		"scores":   func() []int { return []int{1, 2, 3, 4, 5} },
 	}
 	t, err := template.New("status").Funcs(funcs).ParseFS(templateFS, "templates/*.html")
 	if err != nil {

@@ -20,6 +20,14 @@ type Page struct {
 	// DisplayNames overrides how a service is called on the page; without
 	// one, a service shows its title, or else its name.
 	DisplayNames map[string]string `yaml:"display_names" json:"display_names,omitempty"`
+	// Feedback, when set, says whether this page's visitors may rate its
+	// services, whatever the file's `feedback.public` says.
+	Feedback *PageFeedback `yaml:"feedback" json:"feedback,omitempty"`
+}
+
+// PageFeedback is a status page's own `feedback:` setting.
+type PageFeedback struct {
+	Public bool `yaml:"public" json:"public"`
 }
 
 // Group is a titled list of services on a page.

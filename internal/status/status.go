@@ -54,6 +54,8 @@ type Options struct {
 	// Subscriptions keeps the pages' e-mail subscribers; nil shows no
 	// subscribe form.
 	Subscriptions Subscriptions
+	// Ratings takes visitors' ratings of services; nil shows no form.
+	Ratings Ratings
 }
 
 // Handler serves the public routes.
@@ -114,6 +116,7 @@ func New(o Options) (*Handler, error) {
 	mux.HandleFunc("GET /badge/{service}/status.svg", h.badge(stateBadge))
 	mux.HandleFunc("GET /badge/{service}/availability.svg", h.badge(availabilityBadge))
 	h.subscribeRoutes(mux)
+	h.feedbackRoutes(mux)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { notFound(w) })
 	h.mux = mux
 	return h, nil

@@ -24,9 +24,9 @@ type Subscriptions interface {
 	Unsubscribe(ctx context.Context, page string, id int64, sig string) error
 }
 
-// ErrTooManyRequests is Subscribe's answer to a sender over its limit of
-// requests: the form says to come back later.
-var ErrTooManyRequests = errors.New("too many subscription requests from this address")
+// ErrTooManyRequests is the answer of Subscribe and of Ratings.Rate to a
+// sender over its limit of requests: the form says to come back later.
+var ErrTooManyRequests = errors.New("too many requests from this address")
 
 // subscribeView is the data of the subscription pages: the answer to the
 // form, a confirmation, the unsubscribe button and its outcome.
@@ -70,9 +70,15 @@ func (h *Handler) subscriptionPage(w http.ResponseWriter, r *http.Request, withI
 
 func (h *Handler) renderSubscribe(w http.ResponseWriter, r *http.Request, status int, p *Page, v subscribeView) {
 	v.Title, v.Path, v.CSS = p.Title, "/status/"+p.Name, h.css.url
+	h.renderAnswer(w, r, status, "subscribe", v)
+}
+
+// renderAnswer draws the page answering one of the public forms
+// (subscribe, rate), never cached.
+func (h *Handler) renderAnswer(w http.ResponseWriter, r *http.Request, status int, name string, v any) {
 	var buf bytes.Buffer
-	if err := h.tmpl.ExecuteTemplate(&buf, "subscribe", v); err != nil {
-		h.log.ErrorContext(r.Context(), "status: render subscription page", "err", err)
+	if err := h.tmpl.ExecuteTemplate(&buf, name, v); err != nil {
+		h.log.ErrorContext(r.Context(), "status: render answer page", "page", name, "err", err)
 		http.Error(w, "The page could not be drawn.", http.StatusInternalServerError)
 		return
 	}

@@ -48,6 +48,8 @@ type pageView struct {
 	// subscriptions); SubscribeForm is its data.
 	Subscribe     bool
 	SubscribeForm subscribeView
+	// Feedback is the rating form, nil when visitors may not rate.
+	Feedback *feedbackView
 }
 
 type banner struct{ Class, Text string }
@@ -187,6 +189,7 @@ func (h *Handler) buildView(ctx context.Context, s *timeline.Snapshot, p *Page, 
 		v.Groups = append(v.Groups, gv)
 	}
 	v.Banner = bannerFor(states)
+	v.Feedback = h.feedbackFor(p, display)
 	var err error
 	if v.Active, v.Recent, err = h.incidents(ctx, p, display, s.Now); err != nil {
 		return nil, err

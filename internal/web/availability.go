@@ -176,14 +176,7 @@ type outageForm struct {
 }
 
 // Problem returns the message for one field, for the template.
-func (f outageForm) Problem(field string) string {
-	for _, p := range f.Problems {
-		if p.Path == field {
-			return p.Msg
-		}
-	}
-	return ""
-}
+func (f outageForm) Problem(field string) string { return problemOf(f.Problems, field) }
 
 // servicePageForm lets fail re-render the service page with the outage
 // form's problems.

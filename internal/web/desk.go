@@ -10,6 +10,7 @@ import (
 	"github.com/sextant-ops/sextant/internal/apperr"
 	"github.com/sextant-ops/sextant/internal/availability"
 	"github.com/sextant-ops/sextant/internal/desk"
+	"github.com/sextant-ops/sextant/internal/feedback"
 )
 
 // The service desk's pages: the agent's queue, the ticket page and the
@@ -190,6 +191,8 @@ type ticketPage struct {
 	// Body and Public keep a refused comment.
 	Body   string
 	Public bool
+	// Survey is the ticket's satisfaction survey once it is resolved.
+	Survey *feedback.Survey
 }
 
 func (p *ticketPage) template() string  { return "desk_ticket.html" }
@@ -264,6 +267,9 @@ func (u *UI) showTicket(w http.ResponseWriter, r *http.Request) error {
 	switch d := r.URL.Query().Get("done"); d {
 	case "comment", "status", "assigned", "opened":
 		p.Done = d
+	}
+	if p.Survey, err = u.surveyOf(r, p.T.ID); err != nil {
+		return err
 	}
 	u.render(w, r, http.StatusOK, "desk_ticket.html", p.pageTitle(), p)
 	return nil

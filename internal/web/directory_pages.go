@@ -320,9 +320,10 @@ func previewOf(s oncall.Schedule, shifts []oncall.Shift) *schedulePreview {
 // ---- status pages
 
 func statusPageForm(p status.Page, create bool) *setupForm {
-	v := map[string]string{"name": p.Name, "title": p.Title, "description": p.Description, "display_names": formatDisplayNames(p.DisplayNames)}
+	v := map[string]string{"name": p.Name, "title": p.Title, "description": p.Description, "display_names": formatDisplayNames(p.DisplayNames),
+		"feedback": feedbackChoice(p.Feedback)}
 	f := &setupForm{Create: create, Name: p.Name, V: v, tmpl: "status_page_form.html", noun: "status page",
-		labels: map[string]string{"name": "Name", "title": "Title", "description": "Description", "groups": "Groups", "display_names": "Names on the page"}}
+		labels: map[string]string{"name": "Name", "title": "Title", "description": "Description", "groups": "Groups", "display_names": "Names on the page", "feedback": "Visitor ratings"}}
 	for i, g := range p.Groups {
 		v[fieldPath("groups", i, "title")] = g.Title
 		v[fieldPath("groups", i, "services")] = strings.Join(g.Services, ", ")
@@ -330,6 +331,18 @@ func statusPageForm(p status.Page, create bool) *setupForm {
 	f.rows("groups", "Group", len(p.Groups)+spareRows, map[string]string{"title": "title", "services": "services"})
 	f.titles("status page", "/status-pages", p.Name)
 	return f
+}
+
+// feedbackChoice is the form's value of a page's own feedback setting:
+// "" (the config's feedback.public decides), "public" or "closed".
+func feedbackChoice(f *status.PageFeedback) string {
+	switch {
+	case f == nil:
+		return ""
+	case f.Public:
+		return "public"
+	}
+	return "closed"
 }
 
 // parseDisplayNames reads "SERVICE: name on the page" lines, or says
@@ -381,6 +394,15 @@ func parseStatusPageForm(r *http.Request, name string, create bool) (*setupForm,
 		parsed = append(parsed, apperr.Field{Path: "display_names", Msg: msg})
 	}
 	p.DisplayNames = names
+	switch pf.Get("feedback") {
+	case "":
+	case "public":
+		p.Feedback = &status.PageFeedback{Public: true}
+	case "closed":
+		p.Feedback = &status.PageFeedback{Public: false}
+	default:
+		parsed = append(parsed, apperr.Field{Path: "feedback", Msg: fmt.Sprintf("must be left to the config, public or closed, not %q", pf.Get("feedback"))})
+	}
 	for i := range maxFormRows {
 		if !pf.Has(fieldPath("groups", i, "title")) {
 			break

@@ -61,9 +61,9 @@ func TestDirectoryPages(t *testing.T) {
 			{"a page on an unknown service", &ada, "POST", "/status-pages/new", url.Values{"name": {"public"}, "title": {"Example"}, "groups[0].title": {"Shop"}, "groups[0].services": {"shop, nope"},
 				"display_names": {"no colon here"}}, 422, []string{`unknown service &#34;nope&#34;`, "write one SERVICE: name per line"}, nil},
 			{"a page", &ada, "POST", "/status-pages/new", url.Values{"name": {"public"}, "title": {"Example status"}, "groups[0].title": {"Shop"}, "groups[0].services": {"shop"},
-				"display_names": {"shop: The shop"}}, 303, nil, nil},
+				"display_names": {"shop: The shop"}, "feedback": {"public"}}, 303, nil, nil},
 			{"pages are listed with their URL", &victor, "GET", "/status-pages", nil, 200, []string{"status-page-public", "/status/public</a>", "Shop: shop"}, nil},
-			{"the edit form round-trips", &ada, "GET", "/status-pages/public/edit", nil, 200, []string{"shop: The shop", `value="Shop"`}, nil},
+			{"the edit form round-trips", &ada, "GET", "/status-pages/public/edit", nil, 200, []string{"shop: The shop", `value="Shop"`, `value="public" selected`}, nil},
 			{"a viewer cannot delete", &victor, "POST", "/status-pages/public/delete", url.Values{}, 403, nil, nil},
 			{"delete the page", &ada, "POST", "/status-pages/public/delete", url.Values{}, 303, nil, nil},
 		}

@@ -42,6 +42,7 @@ var navigation = []navGroup{
 	{Name: "Service desk", Items: []navItem{
 		{"Ticket queue", "/desk", "desk", auth.Viewer},
 		{"Queues and SLA policies", "/desk/setup", "desk", auth.Viewer},
+		{"Satisfaction", "/desk/satisfaction", "desk", auth.Viewer},
 	}},
 	{Name: "Configuration", Items: []navItem{
 		{"Configuration items", "/cis", "cis", auth.Viewer},

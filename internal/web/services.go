@@ -132,6 +132,9 @@ type serviceDetailPage struct {
 	// LastVerified is the latest verified restore of the service's backup
 	// jobs; nil when none.
 	LastVerified *recovery.RestoreTest
+	// Feedback is what users say of the service over the availability
+	// figures' period; nil on a server without feedback.
+	Feedback *serviceFeedback
 }
 
 func (u *UI) showService(w http.ResponseWriter, r *http.Request) error {
@@ -177,6 +180,11 @@ func (u *UI) servicePage(r *http.Request, name string) (*serviceDetailPage, erro
 	}
 	if dp.LastVerified, err = u.lastVerifiedOf(r.Context(), name); err != nil {
 		return nil, err
+	}
+	if dp.Standing != nil {
+		if dp.Feedback, err = u.serviceFeedbackOf(r, name, dp.Standing.Report.From, dp.Standing.Report.To); err != nil {
+			return nil, err
+		}
 	}
 	return dp, nil
 }

@@ -24,6 +24,7 @@ import (
 	"github.com/sextant-ops/sextant/internal/cmdb"
 	"github.com/sextant-ops/sextant/internal/desk"
 	"github.com/sextant-ops/sextant/internal/escalation"
+	"github.com/sextant-ops/sextant/internal/feedback"
 	"github.com/sextant-ops/sextant/internal/incident"
 	"github.com/sextant-ops/sextant/internal/knownerror"
 	"github.com/sextant-ops/sextant/internal/live"
@@ -92,6 +93,9 @@ type Deps struct {
 	// Recovery backs the Recovery pages and the backup boxes of the check
 	// and service pages; without it they show none.
 	Recovery *recovery.Store
+	// Feedback keeps satisfaction surveys and service ratings: the survey
+	// page of the mails' links and the service page's "What users say".
+	Feedback *feedback.Store
 	// Audit lists the audit log, newest first, for the admin pages;
 	// without it the audit page is not found.
 	Audit func(ctx context.Context, f audit.Filter, p store.Page) ([]audit.Entry, string, error)
@@ -201,7 +205,7 @@ func (u *UI) refuseBadBytes(next http.Handler) http.Handler {
 // as cross-site never reaches a page that changes anything.
 func (u *UI) Register(mux *http.ServeMux) {
 	for _, p := range []string{"/", "/login", "/login/oidc", sso.CallbackPath, "/login/code", "/account/", "/logout", "/static/", "/dashboard/", "/incidents", "/incidents/", "/oncall", "/oncall/", "/services", "/services/", "/checks", "/checks/", "/calendars", "/calendars/",
-		"/postmortems", "/postmortems/", "/known-errors", "/known-errors/", "/cis", "/cis/", "/admin", "/admin/", "/events/", "/profile", "/search", "/desk", "/desk/"} {
+		"/postmortems", "/postmortems/", "/known-errors", "/known-errors/", "/cis", "/cis/", "/admin", "/admin/", "/events/", "/profile", "/search", "/desk", "/desk/", "/survey/"} {
 		mux.Handle(p, u.handler)
 	}
 	mux.Handle("/maintenance", u.handler)
@@ -229,6 +233,8 @@ func (u *UI) routes() http.Handler {
 	// signing in, so they need no session (the signature is checked inside).
 	mux.Handle("GET /incidents/{id}/act/{action}", u.public(u.confirmLinkAction))
 	mux.Handle("POST /incidents/{id}/act/{action}", u.public(u.linkAction))
+	mux.Handle("GET /survey/{ticket}", u.public(u.showSurvey))
+	mux.Handle("POST /survey/{ticket}", u.public(u.answerSurvey))
 
 	mux.Handle("GET /{$}", u.page(auth.Viewer, u.showDashboard))
 	mux.Handle("GET /dashboard/fragment", u.fragment(u.dashboardFragment))
@@ -266,6 +272,7 @@ func (u *UI) routes() http.Handler {
 	mux.Handle("GET /desk", u.page(auth.Viewer, u.showQueue))
 	mux.Handle("POST /desk/assign", u.page(auth.Operator, u.bulkAssign))
 	mux.Handle("GET /desk/setup", u.page(auth.Viewer, u.showDeskSetup))
+	mux.Handle("GET /desk/satisfaction", u.page(auth.Viewer, u.showSatisfaction))
 	mux.Handle("GET /desk/tickets/{id}", u.page(auth.Viewer, u.showTicket))
 	mux.Handle("POST /desk/tickets/{id}/comments", u.page(auth.Operator, u.commentTicket))
 	mux.Handle("POST /desk/tickets/{id}/status", u.page(auth.Operator, u.moveTicket))
@@ -290,6 +297,7 @@ func (u *UI) routes() http.Handler {
 	mux.Handle("GET /services/{name}/delete", u.page(auth.Operator, u.confirmDeleteService))
 	mux.Handle("POST /services/{name}/delete", u.page(auth.Operator, u.deleteService))
 	mux.Handle("POST /services/{name}/outages", u.page(auth.Operator, u.recordOutage))
+	mux.Handle("POST /services/{name}/feedback", u.page(auth.Viewer, u.rateService))
 	mux.Handle("POST /services/{name}/outages/{id}/delete", u.page(auth.Operator, u.deleteOutage))
 	mux.Handle("GET /recovery", u.page(auth.Viewer, u.showRecovery))
 	mux.Handle("GET /recovery/plans/{name}", u.page(auth.Viewer, u.showPlan))
