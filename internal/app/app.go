@@ -128,6 +128,9 @@ type App struct {
 	// desk keeps the service desk's tickets; its configuration is swapped
 	// in with the file's.
 	desk *desk.Store
+	// deskMail is the outbox channel (desk.MailChannel) that sends the
+	// desk's mail to requesters.
+	deskMail notify.Channel
 	// Status page subscribers: their store, the sender of their mail, the
 	// running config's mailer and the outbox channels that reach them.
 	subscribers *subscribe.Store
@@ -232,6 +235,10 @@ func New(ctx context.Context, o Options) (*App, error) {
 	}
 	a.services.catalog, a.services.now = a.catalog, o.Now
 	a.outbox = &notify.Outbox{DB: db, Log: o.Log, Now: o.Now, Links: a.links, SoleWorker: db.Engine() == store.SQLite, Metrics: a.metrics.outbox(), Channels: a.outboxChannels}
+	// Requester mail is stored with the ticket's change and sent by the
+	// same outbox, over the config's mail settings.
+	a.desk.Outbox = desk.MailOutbox{Enabled: func() bool { return a.mailer.Load() != nil }, Now: o.Now, Kick: a.outbox.Kick}
+	a.deskMail = a.desk.MailSender(a.mailer.Load)
 	if a.subscribers, err = subscribe.Open(ctx, db, o.Now); err != nil {
 		db.Close()
 		return nil, err
@@ -778,19 +785,25 @@ func (a *App) baseURL() string {
 }
 
 // outboxChannels is the outbox's channel table: the config's channels and
-// people's contacts, and one channel per confirmed status page subscriber.
+// people's contacts, the desk's mail to requesters, and one channel per
+// confirmed status page subscriber.
 func (a *App) outboxChannels() map[string]notify.Channel {
 	m := a.channels.Load()
 	if m == nil {
 		return nil
 	}
 	subs := a.subChannels.Load()
-	if subs == nil || len(*subs) == 0 {
-		return *m
+	n := len(*m) + 1
+	if subs != nil {
+		n += len(*subs)
 	}
-	out := make(map[string]notify.Channel, len(*m)+len(*subs))
+	out := make(map[string]notify.Channel, n)
 	for k, v := range *m {
 		out[k] = v
+	}
+	out[desk.MailChannel] = a.deskMail
+	if subs == nil {
+		return out
 	}
 	for k, v := range *subs {
 		out[k] = v

@@ -301,6 +301,13 @@ func (s *Store) checkAssignee(ctx context.Context, inv *apperr.Invalid, cfg *Com
 
 // Create opens a ticket and returns it with its SLA figures.
 func (s *Store) Create(ctx context.Context, actor string, in Input) (Ticket, error) {
+	return s.create(ctx, actor, in, "")
+}
+
+// create is Create for a ticket opened by the mail whose Message-ID is
+// inbound ("" for none): the id is recorded in the same transaction,
+// before the acknowledgement that answers it is written.
+func (s *Store) create(ctx context.Context, actor string, in Input, inbound string) (Ticket, error) {
 	cfg := s.Config()
 	w, err := s.world(ctx)
 	if err != nil {
@@ -312,7 +319,7 @@ func (s *Store) Create(ctx context.Context, actor string, in Input) (Ticket, err
 		return Ticket{}, err
 	}
 	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
-		return s.insert(ctx, tx, cfg, w, &t, now)
+		return s.insert(ctx, tx, cfg, w, &t, now, inbound)
 	})
 	if err != nil {
 		return Ticket{}, err
@@ -368,7 +375,7 @@ func (s *Store) prepare(ctx context.Context, cfg *Compiled, w world, actor strin
 		OpenedAt: opened.UTC().Truncate(time.Millisecond), UpdatedAt: opened.UTC().Truncate(time.Millisecond), CreatedBy: actor}, nil
 }
 
-func (s *Store) insert(ctx context.Context, tx *sql.Tx, cfg *Compiled, w world, t *Ticket, now time.Time) error {
+func (s *Store) insert(ctx context.Context, tx *sql.Tx, cfg *Compiled, w world, t *Ticket, now time.Time, inbound string) error {
 	k := w.clocks(cfg, t, nil).key(t, now, 0)
 	err := tx.QueryRowContext(ctx, `INSERT INTO tickets (type, title, description, service, requester, queue, assignee, impact, urgency, priority,
 		status, opened_at, updated_at, created_by, due_at, breached, warn_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $13, $14, $15, $16) RETURNING id`,
@@ -383,7 +390,22 @@ func (s *Store) insert(ctx context.Context, tx *sql.Tx, cfg *Compiled, w world, 
 	if err := audit.Record(ctx, tx, now, t.CreatedBy, audit.Create, "ticket", strconv.FormatInt(t.ID, 10), nil, t); err != nil {
 		return err
 	}
+	if inbound != "" {
+		if err := recordInbound(ctx, tx, inbound, t.ID, now); err != nil {
+			return err
+		}
+	}
 	return s.notify(ctx, tx, MailOpened, *t, "")
+}
+
+// recordInbound keeps the Message-ID of a mail from the requester with
+// its ticket, so replies to it thread there and mail out answers it.
+func recordInbound(ctx context.Context, q store.Querier, messageID string, ticket int64, at time.Time) error {
+	if _, err := q.ExecContext(ctx, `INSERT INTO ticket_messages (message_id, ticket_id, at, inbound) VALUES ($1, $2, $3, TRUE) ON CONFLICT (message_id) DO NOTHING`,
+		messageID, ticket, store.Millis(at)); err != nil {
+		return fmt.Errorf("desk: record message id: %w", err)
+	}
+	return nil
 }
 
 func history(ctx context.Context, q store.Querier, id int64, at time.Time, actor, field, before, after string) error {
