@@ -239,6 +239,11 @@ func New(ctx context.Context, o Options) (*App, error) {
 	// same outbox, over the config's mail settings.
 	a.desk.Outbox = desk.MailOutbox{Enabled: func() bool { return a.mailer.Load() != nil }, Now: o.Now, Kick: a.outbox.Kick}
 	a.deskMail = a.desk.MailSender(a.mailer.Load)
+	// Outbox rows about a ticket's SLA warning are described from the
+	// ticket as it is when they are sent.
+	a.outbox.Describe = func(ctx context.Context, kind string) (notify.Message, bool, error) {
+		return a.desk.DescribeWarning(ctx, kind, a.baseURL())
+	}
 	if a.subscribers, err = subscribe.Open(ctx, db, o.Now); err != nil {
 		db.Close()
 		return nil, err
@@ -681,16 +686,13 @@ func (a *App) Run(ctx context.Context) error {
 			a.replicas.Run(regCtx)
 		}
 	}()
-	// SLA warnings are recorded in each ticket's history and logged; the
-	// outbox carries incident notifications only, so they reach no channel
-	// yet.
+	// SLA warnings are recorded in each ticket's history and go through
+	// the queue's escalation policy to its channels, by the outbox.
 	warnDone := make(chan struct{})
 	go func() {
 		defer close(warnDone)
-		w := &desk.Warner{Store: a.desk, Log: a.log, Notify: func(ctx context.Context, _ store.Querier, w desk.Warning) error {
-			a.log.InfoContext(ctx, "SLA warning", "ticket", w.Ticket.ID, "clock", w.Clock, "level", w.Level, "escalation", w.Escalation)
-			return nil
-		}}
+		esc := &desk.Escalator{Policies: a.oncall.Policy, Resolve: a.oncall.Resolve, Kick: a.outbox.Kick}
+		w := &desk.Warner{Store: a.desk, Log: a.log, Notify: esc.Notify}
 		w.Run(monCtx, 5*time.Second)
 	}()
 	serverStopped := false

@@ -164,8 +164,8 @@ type sortKey struct {
 
 // apply fills t.SLA as of now and returns the ticket's sort key: the
 // earliest due instant of its running clocks, whether one has breached,
-// and when its next warning falls due (above warned, the level already
-// sent). Reads skip the warning instants, which only writes store.
+// and when its next warning falls due (above warned, the levels already
+// sent, packed as warnedLevels). Reads skip the warning instants, which only writes store.
 func (c clocks) apply(t *Ticket, now time.Time, warned int) sortKey {
 	return c.fill(t, now, warned, false)
 }
@@ -179,7 +179,8 @@ func (c clocks) key(t *Ticket, now time.Time, warned int) sortKey {
 func (c clocks) fill(t *Ticket, now time.Time, warned int, key bool) sortKey {
 	t.SLA = SLA{Policy: c.policy, Calendar: c.calendar}
 	var k sortKey
-	consider := func(cl *Clock) *Figures {
+	sent := unpackWarned(warned)
+	consider := func(cl *Clock, warned int) *Figures {
 		if cl == nil {
 			return nil
 		}
@@ -191,7 +192,7 @@ func (c clocks) fill(t *Ticket, now time.Time, warned int, key bool) sortKey {
 			}
 		}
 		if key && f.StoppedAt == nil && !f.Paused {
-			for _, level := range []int{75, 100} {
+			for _, level := range warnLevels {
 				if level <= warned {
 					continue
 				}
@@ -207,10 +208,23 @@ func (c clocks) fill(t *Ticket, now time.Time, warned int, key bool) sortKey {
 		}
 		return &f
 	}
-	t.SLA.FirstResponse = consider(c.first)
-	t.SLA.Resolution = consider(c.res)
+	t.SLA.FirstResponse = consider(c.first, sent.first)
+	t.SLA.Resolution = consider(c.res, sent.res)
 	return k
 }
+
+// warnLevels are the shares of a target (per cent) that are warned of.
+var warnLevels = []int{75, 100}
+
+// warnedLevels are the levels already warned of, per clock. They are
+// stored as one number (tickets.warned): first + 1000 × resolution, so
+// that a ticket stored before the resolution clock had its own level
+// reads as its first response's.
+type warnedLevels struct{ first, res int }
+
+func unpackWarned(n int) warnedLevels { return warnedLevels{first: n % 1000, res: n / 1000} }
+
+func (w warnedLevels) pack() int { return w.first + 1000*w.res }
 
 // Input is a new ticket. Empty fields take their defaults: the first queue,
 // the service tier's impact (medium without a service), medium urgency, the

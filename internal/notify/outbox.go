@@ -108,6 +108,11 @@ type Outbox struct {
 	SoleWorker bool
 	// Metrics receives the worker's measurements; nil hooks are skipped.
 	Metrics Metrics
+	// Describe, when set, writes the Message of a row about no incident
+	// from its kind (a ticket's SLA warning, "ticket-sla:…"), just before
+	// it is sent; ok false leaves the row's Message as it is (for channels
+	// that read their kind themselves, like a subscriber's).
+	Describe func(ctx context.Context, kind string) (m Message, ok bool, err error)
 
 	kickOnce sync.Once
 	kick     chan struct{}
@@ -252,8 +257,9 @@ type outboxRow struct {
 }
 
 // replaced reports whether the row is sent as something other than its
-// own kind.
-func (r outboxRow) replaced() bool { return r.msg.Kind != r.kind }
+// own kind (a resolved message for an incident resolved meanwhile); a row
+// about no incident is described from its kind, never replaced.
+func (r outboxRow) replaced() bool { return r.incident != 0 && r.msg.Kind != r.kind }
 
 // poll retires superseded rows, then claims due rows and starts their
 // sends: one digest for each channel with more due than its DigestAfter,
@@ -670,16 +676,26 @@ func (o *Outbox) deliver(ctx context.Context, batch []outboxRow, ch Channel, cla
 	defer o.wg.Done()
 	defer o.Kick() // the freed slot may take the channel's next row now
 	defer o.release(batch[0].channel)
+	var err error
 	for i := range batch {
-		if o.Links != nil && batch[i].incident != 0 {
-			m := &batch[i].msg
+		m := &batch[i].msg
+		switch {
+		case o.Links != nil && batch[i].incident != 0:
 			m.URL, m.AckURL, m.ResolveURL = o.Links(batch[i].incident)
+		case o.Describe != nil && batch[i].incident == 0 && err == nil:
+			var about Message
+			var ok bool
+			if about, ok, err = o.Describe(ctx, batch[i].kind); ok && err == nil {
+				*m = about
+			}
 		}
 	}
-	var err error
-	if len(batch) == 1 {
+	switch {
+	case err != nil:
+		// The row's subject could not be read: an attempt that failed.
+	case len(batch) == 1:
 		err = o.send(ctx, func(ctx context.Context) error { return ch.Send(ctx, batch[0].msg) })
-	} else {
+	default:
 		d := Digest{Since: batch[0].enqueued, Now: o.now()}
 		for _, r := range batch {
 			d.Items = append(d.Items, r.msg)
