@@ -161,6 +161,25 @@ desk:
 					t.Errorf("an internal note reached the requester: %s", m.body)
 				}
 			}
+			// The ticket lists its mails with their delivery.
+			var sent struct {
+				Mails []struct {
+					Kind, To, Subject, Status string
+				}
+			}
+			waitUntil(t, "the three mails recorded as sent", 10*time.Second, func() bool {
+				s.json("GET", fmt.Sprintf("/api/v1/tickets/%d", id), "", &sent)
+				n := 0
+				for _, m := range sent.Mails {
+					if m.Status == "sent" && m.To == "ann@example.com" {
+						n++
+					}
+				}
+				return n == 3
+			})
+			if k := []string{sent.Mails[0].Kind, sent.Mails[1].Kind, sent.Mails[2].Kind}; strings.Join(k, ",") != "opened,reply,resolved" || sent.Mails[0].Subject != ack.subject {
+				t.Errorf("the ticket's mails %+v", sent.Mails)
+			}
 		})
 	}
 }

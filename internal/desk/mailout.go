@@ -188,8 +188,12 @@ func (o MailOutbox) Enqueue(ctx context.Context, q store.Querier, m OutgoingMail
 		m.TicketID, m.Kind, m.To, m.From, m.Subject, m.MessageID, m.InReplyTo, strings.Join(m.References, " "), m.Text, string(headers), store.Millis(now)).Scan(&id); err != nil {
 		return fmt.Errorf("desk: store mail: %w", err)
 	}
-	if _, err := q.ExecContext(ctx, `INSERT INTO outbox (incident_id, channel, kind, status, attempts, next_attempt, claimed_until, last_error, created_at)
-		VALUES (NULL, $1, $2, 'pending', 0, $3, 0, '', $3)`, MailChannel, mailKindPrefix+strconv.FormatInt(id, 10), store.Millis(now)); err != nil {
+	var row int64
+	if err := q.QueryRowContext(ctx, `INSERT INTO outbox (incident_id, channel, kind, status, attempts, next_attempt, claimed_until, last_error, created_at)
+		VALUES (NULL, $1, $2, 'pending', 0, $3, 0, '', $3) RETURNING id`, MailChannel, mailKindPrefix+strconv.FormatInt(id, 10), store.Millis(now)).Scan(&row); err != nil {
+		return fmt.Errorf("desk: enqueue mail: %w", err)
+	}
+	if _, err := q.ExecContext(ctx, `UPDATE ticket_mail SET outbox_id = $2 WHERE id = $1`, id, row); err != nil {
 		return fmt.Errorf("desk: enqueue mail: %w", err)
 	}
 	if o.Kick != nil {
@@ -246,4 +250,43 @@ func (s *Store) Mail(ctx context.Context, id int64) (notify.Letter, error) {
 		}
 	}
 	return l, nil
+}
+
+// SentMail is one mail to the requester as the ticket page and API show
+// it: what was written and what the outbox made of it.
+type SentMail struct {
+	ID      int64     `json:"id"`
+	Kind    string    `json:"kind"`
+	To      string    `json:"to"`
+	Subject string    `json:"subject"`
+	At      time.Time `json:"at"`
+	// Status is the outbox's: pending, sent or failed.
+	Status    string    `json:"status"`
+	Attempts  int       `json:"attempts"`
+	LastError string    `json:"last_error,omitempty"`
+	SentAt    time.Time `json:"sent_at,omitzero"`
+}
+
+// mails lists the mails written to a ticket's requester, oldest first.
+func mails(ctx context.Context, q store.Querier, id int64) ([]SentMail, error) {
+	rows, err := q.QueryContext(ctx, `SELECT m.id, m.kind, m.to_addr, m.subject, m.created_at, COALESCE(o.status, ''), COALESCE(o.attempts, 0),
+			COALESCE(o.last_error, ''), o.sent_at
+		FROM ticket_mail m LEFT JOIN outbox o ON o.id = m.outbox_id
+		WHERE m.ticket_id = $1 ORDER BY m.id`, id)
+	if err != nil {
+		return nil, fmt.Errorf("desk: mails of ticket %d: %w", id, err)
+	}
+	defer rows.Close()
+	out := []SentMail{}
+	for rows.Next() {
+		var m SentMail
+		var at int64
+		var sent sql.NullInt64
+		if err := rows.Scan(&m.ID, &m.Kind, &m.To, &m.Subject, &at, &m.Status, &m.Attempts, &m.LastError, &sent); err != nil {
+			return nil, err
+		}
+		m.At, m.SentAt = store.FromMillis(at), store.FromNullMillis(sent)
+		out = append(out, m)
+	}
+	return out, rows.Err()
 }

@@ -533,6 +533,9 @@ func (s *Store) Get(ctx context.Context, id int64) (Detail, error) {
 	if d.History, err = changes(ctx, q, id); err != nil {
 		return Detail{}, err
 	}
+	if d.Mails, err = mails(ctx, q, id); err != nil {
+		return Detail{}, err
+	}
 	return d, nil
 }
 

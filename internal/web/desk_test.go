@@ -158,6 +158,8 @@ func TestDeskForms(t *testing.T) {
 		now := time.Date(2026, 11, 2, 12, 0, 0, 0, time.UTC)
 		e, s := deskEnv(t, db, now)
 		e.putService(catalog.Service{Name: "shop", Title: "Web shop", Tier: 1})
+		// Requester mail is written (no worker sends it here).
+		s.Outbox = desk.MailOutbox{Now: func() time.Time { return now }}
 		ctx := context.Background()
 		op := e.login("olivia")
 		res, body := e.get("/desk/new", &op)
@@ -191,7 +193,8 @@ func TestDeskForms(t *testing.T) {
 		if err != nil || d.Queue != "apps" || d.Impact != "high" || d.Priority != 1 || d.Service != "shop" || d.Requester != "ann@example.com" || d.CreatedBy != "user:olivia" {
 			t.Fatalf("opened ticket %+v %v", d.Ticket, err)
 		}
-		if res, body := e.get(res.Header.Get("Location"), &op); !strings.Contains(body, "opened.") || res.StatusCode != 200 {
+		if res, body := e.get(res.Header.Get("Location"), &op); !strings.Contains(body, "opened.") || res.StatusCode != 200 ||
+			!strings.Contains(body, "Mail to the requester") || !strings.Contains(body, "Ticket opened: Checkout slow") || !strings.Contains(body, `badge delivery pending`) {
 			t.Fatalf("ticket page after opening %d: %s", res.StatusCode, body)
 		}
 

@@ -15,6 +15,8 @@ CREATE TABLE ticket_mail (
     refs        TEXT NOT NULL DEFAULT '',
     body        TEXT NOT NULL,
     headers     TEXT NOT NULL DEFAULT '',
+    -- outbox_id is the outbox row that sends it.
+    outbox_id   BIGINT,
     created_at  BIGINT NOT NULL
 );
 CREATE INDEX ticket_mail_ticket ON ticket_mail(ticket_id, id);
