@@ -52,6 +52,13 @@ type Outbox interface {
 	Enqueue(ctx context.Context, q store.Querier, m OutgoingMail) error
 }
 
+// Sender is an Outbox that may be switched off (the config has no mail
+// settings): while Sends is false no mail is written, and no Message-ID
+// recorded for it.
+type Sender interface {
+	Sends() bool
+}
+
 // SubjectTag is how a ticket is named in mail subjects; replies are
 // threaded by it.
 func SubjectTag(id int64) string { return "[#" + strconv.FormatInt(id, 10) + "]" }
@@ -64,6 +71,9 @@ const maxReferences = 10
 // address and an outbox is set.
 func (s *Store) notify(ctx context.Context, q store.Querier, kind string, t Ticket, text string) error {
 	if s.Outbox == nil || !strings.Contains(t.Requester, "@") {
+		return nil
+	}
+	if sw, ok := s.Outbox.(Sender); ok && !sw.Sends() {
 		return nil
 	}
 	from := s.Config().QueueFor("").Address
@@ -80,7 +90,7 @@ func (s *Store) notify(ctx context.Context, q store.Querier, kind string, t Tick
 		headers["Auto-Submitted"] = "auto-replied"
 	case MailReply:
 		subject = "Re: " + t.Title
-		body = text
+		body = strings.TrimRight(text, "\n") + fmt.Sprintf("\n\n-- \nTicket %d: %s. Reply to this mail to answer.\n", t.ID, t.Title)
 	case MailResolved:
 		subject = "Ticket resolved: " + t.Title
 		body = fmt.Sprintf("Your ticket %d has been resolved.\n\n%s\nReply to this mail to reopen it.\n", t.ID, text)
@@ -93,8 +103,8 @@ func (s *Store) notify(ctx context.Context, q store.Querier, kind string, t Tick
 	if err != nil {
 		return err
 	}
-	if _, err := q.ExecContext(ctx, `INSERT INTO ticket_messages (message_id, ticket_id, at, inbound) VALUES ($1, $2, $3, FALSE)`, id, t.ID, store.Millis(s.now())); err != nil {
-		return fmt.Errorf("desk: record message id: %w", err)
+	if err := recordMessage(ctx, q, id, t.ID, s.now(), false); err != nil {
+		return err
 	}
 	return s.Outbox.Enqueue(ctx, q, OutgoingMail{TicketID: t.ID, Kind: kind, To: t.Requester, From: from,
 		Subject: SubjectTag(t.ID) + " " + subject, MessageID: id, InReplyTo: inReplyTo, References: refs, Text: body, Headers: headers})
@@ -104,7 +114,7 @@ func (s *Store) notify(ctx context.Context, q store.Querier, kind string, t Tick
 // latest mail (else the desk's latest) and the thread's Message-IDs in
 // order, trimmed to its first and latest.
 func threadOf(ctx context.Context, q store.Querier, id int64) (inReplyTo string, refs []string, err error) {
-	rows, err := q.QueryContext(ctx, `SELECT message_id, inbound FROM ticket_messages WHERE ticket_id = $1 ORDER BY at, message_id`, id)
+	rows, err := q.QueryContext(ctx, `SELECT message_id, inbound FROM ticket_messages WHERE ticket_id = $1 ORDER BY at`, id)
 	if err != nil {
 		return "", nil, fmt.Errorf("desk: thread of ticket %d: %w", id, err)
 	}
@@ -169,9 +179,12 @@ type MailOutbox struct {
 	Kick func()
 }
 
+// Sends says whether mail is written now.
+func (o MailOutbox) Sends() bool { return o.Enabled == nil || o.Enabled() }
+
 // Enqueue stores m and its outbox row in q's transaction.
 func (o MailOutbox) Enqueue(ctx context.Context, q store.Querier, m OutgoingMail) error {
-	if o.Enabled != nil && !o.Enabled() {
+	if !o.Sends() {
 		return nil
 	}
 	now := time.Now()

@@ -415,8 +415,16 @@ func (s *Store) insert(ctx context.Context, tx *sql.Tx, cfg *Compiled, w world, 
 // recordInbound keeps the Message-ID of a mail from the requester with
 // its ticket, so replies to it thread there and mail out answers it.
 func recordInbound(ctx context.Context, q store.Querier, messageID string, ticket int64, at time.Time) error {
-	if _, err := q.ExecContext(ctx, `INSERT INTO ticket_messages (message_id, ticket_id, at, inbound) VALUES ($1, $2, $3, TRUE) ON CONFLICT (message_id) DO NOTHING`,
-		messageID, ticket, store.Millis(at)); err != nil {
+	return recordMessage(ctx, q, messageID, ticket, at, true)
+}
+
+// recordMessage keeps a Message-ID with its ticket, after every one the
+// ticket has (a millisecond later than the latest when the clock has not
+// moved on), so the thread's order is the order of recording.
+func recordMessage(ctx context.Context, q store.Querier, messageID string, ticket int64, at time.Time, inbound bool) error {
+	if _, err := q.ExecContext(ctx, `INSERT INTO ticket_messages (message_id, ticket_id, at, inbound)
+		SELECT $1, $2, CASE WHEN COALESCE(MAX(at), 0) >= $3 THEN MAX(at) + 1 ELSE $3 END, $4 FROM ticket_messages WHERE ticket_id = $2
+		ON CONFLICT (message_id) DO NOTHING`, messageID, ticket, store.Millis(at), inbound); err != nil {
 		return fmt.Errorf("desk: record message id: %w", err)
 	}
 	return nil
