@@ -140,6 +140,13 @@ desk:
 				t.Fatalf("the answer opened a ticket: %+v", list)
 			}
 
+			// The desk's own acknowledgement come back (a forwarding loop)
+			// is not a requester's mail: it opens nothing.
+			send(fmt.Sprintf("From: help@desk.example.org\r\nTo: help@desk.example.org\r\nSubject: Re: %s\r\nMessage-ID: <loop1@elsewhere.example>\r\n\r\nLooped.\r\n", ack.subject[len(tag)+1:]))
+			if code := s.json("GET", "/api/v1/tickets", "", &list); code != 200 || len(list.Items) != 1 {
+				t.Fatalf("the desk's own mail opened a ticket: %+v", list)
+			}
+
 			if code := s.json("POST", fmt.Sprintf("/api/v1/tickets/%d/comments", id), `{"body": "Internal: toner supplier is slow", "public": false}`, nil); code != 201 {
 				t.Fatalf("internal comment: %d", code)
 			}
