@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"mime"
+	"net/http/httptest"
 	netmail "net/mail"
 	"net/smtp"
 	"os"
@@ -186,6 +187,53 @@ desk:
 			})
 			if k := []string{sent.Mails[0].Kind, sent.Mails[1].Kind, sent.Mails[2].Kind}; strings.Join(k, ",") != "opened,reply,resolved" || sent.Mails[0].Subject != ack.subject {
 				t.Errorf("the ticket's mails %+v", sent.Mails)
+			}
+		})
+	}
+}
+
+// TestDeskSLAWarningsReachChannels runs the whole server on a frozen clock:
+// a ticket's first response at 75 % and then at 100 % of its target is
+// told to the queue's escalation policy's channel (a signed webhook),
+// once each, with the ticket's link on this server.
+func TestDeskSLAWarningsReachChannels(t *testing.T) {
+	for _, e := range storetest.Engines(t) {
+		t.Run(e.Name, func(t *testing.T) {
+			h := &hook{t: t}
+			recv := httptest.NewServer(h)
+			defer recv.Close()
+			dir := t.TempDir()
+			clock := &frozen{t: time.Date(2026, 11, 2, 10, 0, 0, 0, time.UTC)}
+			cfg := incidentConfig(t, dir, recv.URL, `desk:
+  queues: [{name: help, escalation: default}]
+  sla_policies: [{name: std, first_response: 1h}]
+`)
+			s := start(t, e, app.Options{ConfigPath: cfg, DataDir: dir, Now: clock.now})
+			var tk struct{ ID int64 }
+			if code := s.json("POST", "/api/v1/tickets", `{"type": "request", "title": "VPN token expired"}`, &tk); code != 201 {
+				t.Fatalf("create: %d", code)
+			}
+			tickets := func() []map[string]any {
+				h.mu.Lock()
+				defer h.mu.Unlock()
+				var out []map[string]any
+				for _, d := range h.received {
+					if tk, ok := d["ticket"].(map[string]any); ok {
+						out = append(out, tk)
+						tk["event"] = d["event"]
+					}
+				}
+				return out
+			}
+			clock.set(clock.now().Add(45 * time.Minute))
+			waitUntil(t, "the 75 % warning", 20*time.Second, func() bool { return len(tickets()) >= 1 })
+			clock.set(clock.now().Add(16 * time.Minute))
+			waitUntil(t, "the breach", 20*time.Second, func() bool { return len(tickets()) >= 2 })
+			time.Sleep(6 * time.Second) // another pass of the warner, which must send nothing
+			got := tickets()
+			if len(got) != 2 || got[0]["event"] != "sla_warning" || got[1]["event"] != "sla_breach" || got[0]["level"] != 75.0 || got[1]["clock"] != "first_response" ||
+				got[0]["url"] != fmt.Sprintf("%s/desk/tickets/%d", s.base, tk.ID) || h.bad.Load() != 0 {
+				t.Fatalf("warnings %+v (badly signed %d)", got, h.bad.Load())
 			}
 		})
 	}
