@@ -126,6 +126,11 @@ func threadOf(ctx context.Context, q store.Querier, id int64) (inReplyTo string,
 		if err := rows.Scan(&mid, &inbound); err != nil {
 			return "", nil, err
 		}
+		if !cleanMessageID(mid) {
+			// A sender's odd id is still threaded on, never written back
+			// into a header.
+			continue
+		}
 		refs = append(refs, mid)
 		if inbound {
 			lastIn = mid
@@ -142,6 +147,20 @@ func threadOf(ctx context.Context, q store.Querier, id int64) (inReplyTo string,
 		inReplyTo = refs[len(refs)-1]
 	}
 	return inReplyTo, refs, nil
+}
+
+// cleanMessageID reports whether id may go into a header between angle
+// brackets: printable ASCII without spaces or brackets, of a sane length.
+func cleanMessageID(id string) bool {
+	if id == "" || len(id) > 250 {
+		return false
+	}
+	for _, r := range id {
+		if r <= ' ' || r >= 0x7f || r == '<' || r == '>' {
+			return false
+		}
+	}
+	return true
 }
 
 // messageID makes a unique Message-ID (without angle brackets) in the

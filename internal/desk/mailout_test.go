@@ -75,3 +75,14 @@ func TestMailOutbox(t *testing.T) {
 		}
 	})
 }
+
+func TestCleanMessageID(t *testing.T) {
+	for id, want := range map[string]bool{
+		"a1@example.com": true, "": false, "a b@example.com": false, "a>b@example.com": false,
+		"a\r\nBcc: x@example.com": false, "é@example.com": false, strings.Repeat("a", 251): false,
+	} {
+		if got := cleanMessageID(id); got != want {
+			t.Errorf("cleanMessageID(%q) = %v, want %v", id, got, want)
+		}
+	}
+}
