@@ -319,5 +319,10 @@ func (s *Store) DescribeWarning(ctx context.Context, kind, base string) (notify.
 	if m.Service == "" {
 		m.Service = "queue " + t.Queue
 	}
+	if f != nil && f.StoppedAt != nil && !f.Breached {
+		// Answered or resolved in time after all: the warning is no
+		// longer true. A breach stays true, and is sent.
+		return m, true, notify.Superseded(fmt.Sprintf("the %s clock of ticket %d stopped within its target", what, id))
+	}
 	return m, true, nil
 }

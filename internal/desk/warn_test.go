@@ -220,10 +220,28 @@ func TestSLAWarningsThroughEscalation(t *testing.T) {
 		stop()
 		// Restarted: new warners and a new outbox worker.
 		stop = runOutbox()
-		defer func() { stop() }()
 		stepTwice(50 * time.Minute)
 		stepTwice(60 * time.Minute)
 		waitFor(map[string]int{"hook": 2, "lead": 1})
+		stop()
+		// A warning whose ticket is answered before the outbox sends it
+		// is not sent: it is no longer true.
+		tk3, err := s.Create(ctx, "user:ann", Input{Type: TypeRequest, Title: "Keyboard"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		stepTwice(105 * time.Minute)
+		if _, _, err := s.AddComment(ctx, "user:olivia", tk3.ID, CommentInput{Body: "On my way.", Public: true}); err != nil {
+			t.Fatal(err)
+		}
+		stop = runOutbox()
+		defer func() { stop() }()
+		waitFor(map[string]int{"hook": 2, "lead": 1})
+		var status, note string
+		if err := db.Reader().QueryRowContext(ctx, `SELECT status, note FROM outbox WHERE kind = $1`, WarningKind(tk3.ID, ClockFirstResponse, 75)).Scan(&status, &note); err != nil ||
+			status != notify.StatusSuperseded || !strings.Contains(note, "stopped within its target") {
+			t.Fatalf("the answered ticket's warning: %q %q %v", status, note, err)
+		}
 		w75, w100 := got["hook"][0], got["hook"][1]
 		if w75.Event != notify.KindSLAWarning || w75.Ticket.ID != tk.ID || w75.Ticket.Clock != ClockFirstResponse || w75.Ticket.Level != 75 ||
 			w75.Ticket.URL != "https://sextant.example/desk/tickets/"+strconv.FormatInt(tk.ID, 10) {

@@ -384,6 +384,23 @@ func (o *Outbox) startDigest(ctx context.Context, channel string, ch Channel) er
 	return nil
 }
 
+// supersededError is what a Describe returns for a row whose subject is
+// over before it could be sent.
+type supersededError struct{ reason string }
+
+func (e *supersededError) Error() string { return "superseded: " + e.reason }
+
+// Superseded is returned by an Outbox's Describe when what the row would
+// say is no longer true (a ticket answered before its SLA warning went
+// out): the row is marked superseded with the reason, not sent, and no
+// attempt is counted as failed.
+func Superseded(reason string) error { return &supersededError{reason: reason} }
+
+func isSuperseded(err error) bool {
+	var s *supersededError
+	return errors.As(err, &s)
+}
+
 // errNoChannel fails a row whose channel is no longer configured.
 var errNoChannel = errors.New("channel is not configured (removed from the config?)")
 
@@ -677,19 +694,31 @@ func (o *Outbox) deliver(ctx context.Context, batch []outboxRow, ch Channel, cla
 	defer o.Kick() // the freed slot may take the channel's next row now
 	defer o.release(batch[0].channel)
 	var err error
+	live := make([]outboxRow, 0, len(batch))
 	for i := range batch {
 		m := &batch[i].msg
 		switch {
 		case o.Links != nil && batch[i].incident != 0:
 			m.URL, m.AckURL, m.ResolveURL = o.Links(batch[i].incident)
 		case o.Describe != nil && batch[i].incident == 0 && err == nil:
-			var about Message
-			var ok bool
-			if about, ok, err = o.Describe(ctx, batch[i].kind); ok && err == nil {
+			about, ok, derr := o.Describe(ctx, batch[i].kind)
+			switch {
+			case isSuperseded(derr):
+				// Over before it was sent: this row alone is retired.
+				o.record(context.WithoutCancel(ctx), batch[i:i+1], claim, derr)
+				continue
+			case derr != nil:
+				err = derr
+			case ok:
 				*m = about
 			}
 		}
+		live = append(live, batch[i])
 	}
+	if len(live) == 0 {
+		return
+	}
+	batch = live
 	switch {
 	case err != nil:
 		// The row's subject could not be read: an attempt that failed.
@@ -760,7 +789,7 @@ func (o *Outbox) record(ctx context.Context, batch []outboxRow, claim int64, sen
 				o.Metrics.Delivered(channel, now.Sub(r.enqueued))
 			}
 		}
-	case wait:
+	case wait, isSuperseded(sendErr):
 	case !errors.Is(sendErr, errNoChannel) && o.Metrics.Failed != nil:
 		o.Metrics.Failed(channel)
 	}
@@ -773,6 +802,8 @@ func (o *Outbox) record(ctx context.Context, batch []outboxRow, claim int64, sen
 			l.Info("notification sent", "note", outcomes[i].note)
 		case wait:
 			l.Warn("notification deferred by the receiver", "until", retryAt, "err", outcomes[i].lastErr)
+		case isSuperseded(sendErr):
+			l.Info("notification superseded", "note", outcomes[i].note)
 		default:
 			l.Warn("notification failed", "status", outcomes[i].status, "err", outcomes[i].lastErr)
 		}
@@ -846,6 +877,9 @@ func (o *Outbox) outcome(r outboxRow, n int, now time.Time, sendErr error, retry
 		if n > 1 && r.replaced() {
 			out.note += ", as " + r.msg.Kind
 		}
+	case isSuperseded(sendErr):
+		out.status, out.attempt, out.note = StatusSuperseded, r.attempts, sendErr.Error()
+		out.message = fmt.Sprintf("%s to %s not sent: %s", r.kind, r.channel, out.note)
 	case errors.Is(sendErr, errNoChannel):
 		out.status, out.attempt, out.lastErr = StatusFailed, r.attempts, sendErr.Error()
 		out.message = fmt.Sprintf("%s failed: %s", r.channel, out.lastErr)
