@@ -135,6 +135,9 @@ type App struct {
 	feedback   *feedback.Store
 	surveyMail *feedback.Mail
 	ratings    *feedback.Public
+	// deskMail is the outbox channel (desk.MailChannel) that sends the
+	// desk's mail to requesters.
+	deskMail notify.Channel
 	// Status page subscribers: their store, the sender of their mail, the
 	// running config's mailer and the outbox channels that reach them.
 	subscribers *subscribe.Store
@@ -239,6 +242,15 @@ func New(ctx context.Context, o Options) (*App, error) {
 	}
 	a.services.catalog, a.services.now = a.catalog, o.Now
 	a.outbox = &notify.Outbox{DB: db, Log: o.Log, Now: o.Now, Links: a.links, SoleWorker: db.Engine() == store.SQLite, Metrics: a.metrics.outbox(), Channels: a.outboxChannels}
+	// Requester mail is stored with the ticket's change and sent by the
+	// same outbox, over the config's mail settings.
+	a.desk.Outbox = desk.MailOutbox{Enabled: func() bool { return a.mailer.Load() != nil }, Now: o.Now, Kick: a.outbox.Kick}
+	a.deskMail = a.desk.MailSender(a.mailer.Load)
+	// Outbox rows about a ticket's SLA warning are described from the
+	// ticket as it is when they are sent.
+	a.outbox.Describe = func(ctx context.Context, kind string) (notify.Message, bool, error) {
+		return a.desk.DescribeWarning(ctx, kind, a.baseURL())
+	}
 	if a.subscribers, err = subscribe.Open(ctx, db, o.Now); err != nil {
 		db.Close()
 		return nil, err
@@ -685,16 +697,13 @@ func (a *App) Run(ctx context.Context) error {
 			a.replicas.Run(regCtx)
 		}
 	}()
-	// SLA warnings are recorded in each ticket's history and logged; the
-	// outbox carries incident notifications only, so they reach no channel
-	// yet.
+	// SLA warnings are recorded in each ticket's history and go through
+	// the queue's escalation policy to its channels, by the outbox.
 	warnDone := make(chan struct{})
 	go func() {
 		defer close(warnDone)
-		w := &desk.Warner{Store: a.desk, Log: a.log, Notify: func(ctx context.Context, _ store.Querier, w desk.Warning) error {
-			a.log.InfoContext(ctx, "SLA warning", "ticket", w.Ticket.ID, "clock", w.Clock, "level", w.Level, "escalation", w.Escalation)
-			return nil
-		}}
+		esc := &desk.Escalator{Policies: a.oncall.Policy, Resolve: a.oncall.Resolve, Kick: a.outbox.Kick}
+		w := &desk.Warner{Store: a.desk, Log: a.log, Notify: esc.Notify}
 		w.Run(monCtx, 5*time.Second)
 	}()
 	serverStopped := false
@@ -789,8 +798,8 @@ func (a *App) baseURL() string {
 }
 
 // outboxChannels is the outbox's channel table: the config's channels and
-// people's contacts, one channel per confirmed status page subscriber, and
-// the survey mails' channel.
+// people's contacts, the desk's mail to requesters, one channel per
+// confirmed status page subscriber, and the survey mails' channel.
 func (a *App) outboxChannels() map[string]notify.Channel {
 	m := a.channels.Load()
 	if m == nil {
@@ -805,6 +814,7 @@ func (a *App) outboxChannels() map[string]notify.Channel {
 	for k, v := range *m {
 		out[k] = v
 	}
+	out[desk.MailChannel] = a.deskMail
 	if subs != nil {
 		for k, v := range *subs {
 			out[k] = v

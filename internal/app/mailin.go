@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"slices"
 	"sync"
 
 	"github.com/sextant-ops/sextant/internal/desk"
@@ -27,6 +28,11 @@ func (a *App) startMail(ctx context.Context) (stop func(), err error) {
 	}
 	if cfg.Listen == "" && cfg.IMAP == nil {
 		return func() {}, nil
+	}
+	// The queues' addresses are where the desk writes from: mail from
+	// them is the desk's own come back, never a requester's.
+	if a.desk != nil {
+		cfg.OwnAddresses = append(slices.Clone(cfg.OwnAddresses), queueAddresses(a.desk.Config())...)
 	}
 	if a.opts.MailSink == nil && a.desk != nil {
 		a.opts.MailSink = deskSink(a.desk)
@@ -73,6 +79,17 @@ func (a *App) startMail(ctx context.Context) (stop func(), err error) {
 		wg.Go(func() { _ = poller.Run(mailCtx) })
 	}
 	return func() { cancel(); wg.Wait() }, nil
+}
+
+// queueAddresses lists the desk's queue addresses.
+func queueAddresses(c *desk.Compiled) []string {
+	var out []string
+	for _, q := range c.Queues {
+		if q.Address != "" {
+			out = append(out, q.Address)
+		}
+	}
+	return out
 }
 
 // SMTPAddr is the address the desk's SMTP listener answers on, once Ready

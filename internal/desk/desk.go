@@ -246,6 +246,8 @@ type Detail struct {
 	Links       []Link       `json:"links"`
 	History     []Change     `json:"history"`
 	Pauses      []Pause      `json:"pauses"`
+	// Mails are the mails written to the requester, with their delivery.
+	Mails []SentMail `json:"mails"`
 }
 
 // trimmed reports whether s has leading or trailing space.

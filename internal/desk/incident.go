@@ -44,7 +44,7 @@ func (s *Store) FromIncident(ctx context.Context, actor string, incidentID int64
 		if !errors.Is(err, sql.ErrNoRows) {
 			return err
 		}
-		if err := s.insert(ctx, tx, cfg, w, &t, now); err != nil {
+		if err := s.insert(ctx, tx, cfg, w, &t, now, ""); err != nil {
 			return err
 		}
 		return linkTx(ctx, tx, &Link{TicketID: t.ID, Kind: LinkIncident, TargetID: incidentID, Actor: actor, At: now})

@@ -79,7 +79,7 @@ func (s *Store) FromMail(ctx context.Context, m InboundMail) (ticketID int64, cr
 			title = title[:MaxTitle]
 		}
 		q := s.Config().QueueFor(m.To)
-		t, err := s.Create(ctx, MailActor, Input{Type: TypeRequest, Title: strings.ToValidUTF8(title, "?"), Description: body, Requester: sender, Queue: q.Name})
+		t, err := s.create(ctx, MailActor, Input{Type: TypeRequest, Title: strings.ToValidUTF8(title, "?"), Description: body, Requester: sender, Queue: q.Name}, m.MessageID)
 		if err != nil {
 			return 0, false, err
 		}
@@ -103,8 +103,8 @@ func (s *Store) FromMail(ctx context.Context, m InboundMail) (ticketID int64, cr
 		}
 	}
 	if m.MessageID != "" {
-		if _, err := s.db.Writer().ExecContext(ctx, `INSERT INTO ticket_messages (message_id, ticket_id) VALUES ($1, $2) ON CONFLICT (message_id) DO NOTHING`, m.MessageID, id); err != nil {
-			return 0, false, fmt.Errorf("desk: record message id: %w", err)
+		if err := recordInbound(ctx, s.db.Writer(), m.MessageID, id, s.now()); err != nil {
+			return 0, false, err
 		}
 	}
 	for _, a := range m.Attachments {

@@ -169,8 +169,8 @@ type sortKey struct {
 
 // apply fills t.SLA as of now and returns the ticket's sort key: the
 // earliest due instant of its running clocks, whether one has breached,
-// and when its next warning falls due (above warned, the level already
-// sent). Reads skip the warning instants, which only writes store.
+// and when its next warning falls due (above warned, the levels already
+// sent, packed as warnedLevels). Reads skip the warning instants, which only writes store.
 func (c clocks) apply(t *Ticket, now time.Time, warned int) sortKey {
 	return c.fill(t, now, warned, false)
 }
@@ -184,7 +184,8 @@ func (c clocks) key(t *Ticket, now time.Time, warned int) sortKey {
 func (c clocks) fill(t *Ticket, now time.Time, warned int, key bool) sortKey {
 	t.SLA = SLA{Policy: c.policy, Calendar: c.calendar}
 	var k sortKey
-	consider := func(cl *Clock) *Figures {
+	sent := unpackWarned(warned)
+	consider := func(cl *Clock, warned int) *Figures {
 		if cl == nil {
 			return nil
 		}
@@ -196,7 +197,7 @@ func (c clocks) fill(t *Ticket, now time.Time, warned int, key bool) sortKey {
 			}
 		}
 		if key && f.StoppedAt == nil && !f.Paused {
-			for _, level := range []int{75, 100} {
+			for _, level := range warnLevels {
 				if level <= warned {
 					continue
 				}
@@ -212,10 +213,23 @@ func (c clocks) fill(t *Ticket, now time.Time, warned int, key bool) sortKey {
 		}
 		return &f
 	}
-	t.SLA.FirstResponse = consider(c.first)
-	t.SLA.Resolution = consider(c.res)
+	t.SLA.FirstResponse = consider(c.first, sent.first)
+	t.SLA.Resolution = consider(c.res, sent.res)
 	return k
 }
+
+// warnLevels are the shares of a target (per cent) that are warned of.
+var warnLevels = []int{75, 100}
+
+// warnedLevels are the levels already warned of, per clock. They are
+// stored as one number (tickets.warned): first + 1000 × resolution, so
+// that a ticket stored before the resolution clock had its own level
+// reads as its first response's.
+type warnedLevels struct{ first, res int }
+
+func unpackWarned(n int) warnedLevels { return warnedLevels{first: n % 1000, res: n / 1000} }
+
+func (w warnedLevels) pack() int { return w.first + 1000*w.res }
 
 // Input is a new ticket. Empty fields take their defaults: the first queue,
 // the service tier's impact (medium without a service), medium urgency, the
@@ -306,6 +320,13 @@ func (s *Store) checkAssignee(ctx context.Context, inv *apperr.Invalid, cfg *Com
 
 // Create opens a ticket and returns it with its SLA figures.
 func (s *Store) Create(ctx context.Context, actor string, in Input) (Ticket, error) {
+	return s.create(ctx, actor, in, "")
+}
+
+// create is Create for a ticket opened by the mail whose Message-ID is
+// inbound ("" for none): the id is recorded in the same transaction,
+// before the acknowledgement that answers it is written.
+func (s *Store) create(ctx context.Context, actor string, in Input, inbound string) (Ticket, error) {
 	cfg := s.Config()
 	w, err := s.world(ctx)
 	if err != nil {
@@ -317,7 +338,7 @@ func (s *Store) Create(ctx context.Context, actor string, in Input) (Ticket, err
 		return Ticket{}, err
 	}
 	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
-		return s.insert(ctx, tx, cfg, w, &t, now)
+		return s.insert(ctx, tx, cfg, w, &t, now, inbound)
 	})
 	if err != nil {
 		return Ticket{}, err
@@ -373,7 +394,7 @@ func (s *Store) prepare(ctx context.Context, cfg *Compiled, w world, actor strin
 		OpenedAt: opened.UTC().Truncate(time.Millisecond), UpdatedAt: opened.UTC().Truncate(time.Millisecond), CreatedBy: actor}, nil
 }
 
-func (s *Store) insert(ctx context.Context, tx *sql.Tx, cfg *Compiled, w world, t *Ticket, now time.Time) error {
+func (s *Store) insert(ctx context.Context, tx *sql.Tx, cfg *Compiled, w world, t *Ticket, now time.Time, inbound string) error {
 	k := w.clocks(cfg, t, nil).key(t, now, 0)
 	err := tx.QueryRowContext(ctx, `INSERT INTO tickets (type, title, description, service, requester, queue, assignee, impact, urgency, priority,
 		status, opened_at, updated_at, created_by, due_at, breached, warn_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $13, $14, $15, $16) RETURNING id`,
@@ -388,7 +409,30 @@ func (s *Store) insert(ctx context.Context, tx *sql.Tx, cfg *Compiled, w world, 
 	if err := audit.Record(ctx, tx, now, t.CreatedBy, audit.Create, "ticket", strconv.FormatInt(t.ID, 10), nil, t); err != nil {
 		return err
 	}
+	if inbound != "" {
+		if err := recordInbound(ctx, tx, inbound, t.ID, now); err != nil {
+			return err
+		}
+	}
 	return s.notify(ctx, tx, MailOpened, *t, "")
+}
+
+// recordInbound keeps the Message-ID of a mail from the requester with
+// its ticket, so replies to it thread there and mail out answers it.
+func recordInbound(ctx context.Context, q store.Querier, messageID string, ticket int64, at time.Time) error {
+	return recordMessage(ctx, q, messageID, ticket, at, true)
+}
+
+// recordMessage keeps a Message-ID with its ticket, after every one the
+// ticket has (a millisecond later than the latest when the clock has not
+// moved on), so the thread's order is the order of recording.
+func recordMessage(ctx context.Context, q store.Querier, messageID string, ticket int64, at time.Time, inbound bool) error {
+	if _, err := q.ExecContext(ctx, `INSERT INTO ticket_messages (message_id, ticket_id, at, inbound)
+		SELECT $1, $2, CASE WHEN COALESCE(MAX(at), 0) >= $3 THEN MAX(at) + 1 ELSE $3 END, $4 FROM ticket_messages WHERE ticket_id = $2
+		ON CONFLICT (message_id) DO NOTHING`, messageID, ticket, store.Millis(at), inbound); err != nil {
+		return fmt.Errorf("desk: record message id: %w", err)
+	}
+	return nil
 }
 
 func history(ctx context.Context, q store.Querier, id int64, at time.Time, actor, field, before, after string) error {
@@ -500,6 +544,9 @@ func (s *Store) Get(ctx context.Context, id int64) (Detail, error) {
 		return Detail{}, err
 	}
 	if d.History, err = changes(ctx, q, id); err != nil {
+		return Detail{}, err
+	}
+	if d.Mails, err = mails(ctx, q, id); err != nil {
 		return Detail{}, err
 	}
 	return d, nil

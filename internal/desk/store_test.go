@@ -111,7 +111,7 @@ func TestFromMail(t *testing.T) {
 		if _, _, err := s.AddComment(ctx, "user:bob", id, CommentInput{Body: "Resent it.", Public: true}); err != nil {
 			t.Fatal(err)
 		}
-		if m := out.last(t); m.Kind != MailReply || m.Text != "Resent it." {
+		if m := out.last(t); m.Kind != MailReply || !strings.HasPrefix(m.Text, "Resent it.\n") {
 			t.Fatalf("reply mail %+v", m)
 		}
 		// Resolved, then answered by mail: reopened.

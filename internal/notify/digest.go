@@ -116,6 +116,9 @@ func (d Digest) shown() ([]Message, int) {
 
 // digestLabel names one notification: "#12 shop: checkout down".
 func digestLabel(m Message) string {
+	if m.Ticket != nil {
+		return oneLine(fmt.Sprintf("ticket #%d %s: %s", m.Ticket.ID, m.Service, m.Summary))
+	}
 	return oneLine(fmt.Sprintf("#%d %s: %s", m.IncidentID, m.Service, m.Summary))
 }
 

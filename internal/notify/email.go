@@ -208,8 +208,14 @@ func (e *email) message(m Message) (*mail.Msg, error) {
 			domain = a.Address[i+1:]
 		}
 	}
-	msg.SetGenHeader(mail.HeaderReferences, fmt.Sprintf("<incident-%d.sextant@%s>", m.IncidentID, domain))
-	msg.SetGenHeader("X-Sextant-Incident", strconv.FormatInt(m.IncidentID, 10))
+	if m.Ticket != nil {
+		// A ticket's SLA warnings thread together, apart from incidents.
+		msg.SetGenHeader(mail.HeaderReferences, fmt.Sprintf("<ticket-%d.sextant@%s>", m.Ticket.ID, domain))
+		msg.SetGenHeader("X-Sextant-Ticket", strconv.FormatInt(m.Ticket.ID, 10))
+	} else {
+		msg.SetGenHeader(mail.HeaderReferences, fmt.Sprintf("<incident-%d.sextant@%s>", m.IncidentID, domain))
+		msg.SetGenHeader("X-Sextant-Incident", strconv.FormatInt(m.IncidentID, 10))
+	}
 	msg.SetGenHeader("X-Sextant-Event", oneLine(m.Kind))
 	return msg, nil
 }

@@ -9,6 +9,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/json"
 	"errors"
 	"io"
 	"math/big"
@@ -328,4 +329,32 @@ func TestEmailFailures(t *testing.T) {
 			t.Fatalf("err = %v: not a refused address", err)
 		}
 	})
+}
+
+// TestTicketWarningByEmail sends a ticket's SLA breach through an e-mail
+// channel: it names the ticket, not an incident, and threads by ticket.
+func TestTicketWarningByEmail(t *testing.T) {
+	box := startMailbox(t, &mailbox{user: "sextant", pass: "smtp-pass-9876"}, nil, false)
+	ch := mustNew(t, emailConfig(box, SMTPTLSNone))
+	m := Message{Kind: KindSLABreach, Service: "shop", Summary: "Printer jammed: resolution at 100% of its 8h target", Severity: "critical",
+		Status: "open", Source: "desk", CreatedAt: time.Date(2026, 3, 1, 9, 30, 0, 0, time.UTC), URL: "https://sextant.example/desk/tickets/12",
+		Ticket: &Ticket{ID: 12, Title: "Printer jammed", Queue: "help", Priority: 2, Status: "open", Clock: "resolution", Level: 100, URL: "https://sextant.example/desk/tickets/12"}}
+	if err := ch.Send(context.Background(), m); err != nil {
+		t.Fatal(err)
+	}
+	got := box.messages()
+	if len(got) != 1 {
+		t.Fatalf("%d messages", len(got))
+	}
+	p := parseMail(t, got[0].Data)
+	if p.Header.Get("References") != "<ticket-12.sextant@ops.example>" || p.Header.Get("X-Sextant-Ticket") != "12" || p.Header.Get("X-Sextant-Incident") != "" {
+		t.Errorf("headers %v", p.Header)
+	}
+	if !strings.HasPrefix(p.Text, "Ticket #12 sla_breach: Printer jammed") || strings.Contains(p.Text, "Incident #") || !strings.Contains(p.Text, "View:        https://sextant.example/desk/tickets/12") {
+		t.Errorf("text:\n%s", p.Text)
+	}
+	body, _ := json.Marshal(webhookPayload(m))
+	if s := string(body); strings.Contains(s, `"incident"`) || !strings.Contains(s, `"ticket":{"id":12`) || !strings.Contains(s, `"event":"sla_breach"`) {
+		t.Errorf("webhook document %s", s)
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/sextant-ops/sextant/internal/probe"
@@ -20,6 +21,18 @@ type Letter struct {
 	// List-Unsubscribe with List-Unsubscribe-Post (RFC 8058) so mail
 	// clients offer their own button.
 	Unsubscribe string
+	// From replaces the mailer's sender when set (a service desk queue's
+	// own address, which the requester's reply goes back to).
+	From string
+	// MessageID is the letter's Message-ID without angle brackets; empty
+	// makes a random one. InReplyTo and References thread it (RFC 5322
+	// 3.6.4), also without angle brackets.
+	MessageID  string
+	InReplyTo  string
+	References []string
+	// Headers are set after the defaults, so that "Auto-Submitted" here
+	// replaces the default auto-generated (RFC 3834).
+	Headers map[string]string
 }
 
 // Mailer sends letters with the mail settings people's e-mail uses, over
@@ -44,16 +57,37 @@ func NewMailer(from string, smtp SMTPConfig, outbound *probe.Policy) (*Mailer, e
 // Send delivers one letter. A refusal no retry can change is Permanent.
 func (m *Mailer) Send(ctx context.Context, l Letter) error {
 	msg := mail.NewMsg()
-	if err := msg.From(m.e.from); err != nil {
-		return Permanent(fmt.Errorf("from %q: %w", m.e.from, err))
+	from := m.e.from
+	if l.From != "" {
+		from = l.From
+	}
+	if err := msg.From(from); err != nil {
+		return Permanent(fmt.Errorf("from %q: %w", from, err))
 	}
 	if err := msg.To(l.To); err != nil {
 		return Permanent(fmt.Errorf("to: %w", err))
 	}
 	msg.Subject(l.Subject)
 	msg.SetDate()
-	msg.SetMessageID()
+	if l.MessageID != "" {
+		msg.SetMessageIDWithValue(l.MessageID)
+	} else {
+		msg.SetMessageID()
+	}
+	if l.InReplyTo != "" {
+		msg.SetGenHeader(mail.HeaderInReplyTo, "<"+l.InReplyTo+">")
+	}
+	if len(l.References) > 0 {
+		refs := make([]string, len(l.References))
+		for i, r := range l.References {
+			refs[i] = "<" + r + ">"
+		}
+		msg.SetGenHeader(mail.HeaderReferences, strings.Join(refs, " "))
+	}
 	msg.SetGenHeader("Auto-Submitted", "auto-generated")
+	for k, v := range l.Headers {
+		msg.SetGenHeader(mail.Header(k), v)
+	}
 	if l.Unsubscribe != "" {
 		msg.SetGenHeader("List-Unsubscribe", "<"+l.Unsubscribe+">")
 		msg.SetGenHeader("List-Unsubscribe-Post", "List-Unsubscribe=One-Click")

@@ -10,7 +10,8 @@
 //   - webhook: POST application/json WebhookPayload
 //     {"event": kind, "incident": {"id", "service", "summary", "severity",
 //     "status", "source", "created_at", "url", "ack_url", "resolve_url",
-//     "in_maintenance", "workaround"}}, signed with HMAC-SHA256 over
+//     "in_maintenance", "workaround"}} — or, for a ticket's SLA warning,
+//     {"event": "sla_warning"|"sla_breach", "ticket": {…}} — signed with HMAC-SHA256 over
 //     "<timestamp>.<body>" (see SignatureHeader and VerifyWebhook);
 //   - slack: an incoming-webhook {"text", "blocks"} with URL buttons;
 //   - teams: {"type": "message", "attachments": [an Adaptive Card 1.4]}
@@ -102,6 +103,43 @@ type Message struct {
 	// Workaround is the workaround of the known error the incident
 	// matched when it was opened (Markdown); "" when it matched none.
 	Workaround string
+	// Ticket is set, in place of an incident (IncidentID 0), when the
+	// message is about a service desk ticket: an SLA warning.
+	Ticket *Ticket
+}
+
+// Ticket is the service desk ticket a Message is about. Kind is then
+// KindSLAWarning or KindSLABreach; Summary, Service, Severity, Status and
+// URL are filled so that every channel's built-in rendering reads well.
+type Ticket struct {
+	ID       int64  `json:"id"`
+	Title    string `json:"title"`
+	Queue    string `json:"queue"`
+	Priority int    `json:"priority"`
+	Status   string `json:"status"`
+	// Clock is first_response or resolution; Level is 75 or 100 (per
+	// cent of the target used).
+	Clock string `json:"clock"`
+	Level int    `json:"level"`
+	// Due is when the clock's target is reached (zero while it is paused).
+	Due time.Time `json:"due,omitzero"`
+	URL string    `json:"url"`
+}
+
+// The kinds of a ticket's SLA warning: 75 % of a target used, and the
+// target reached.
+const (
+	KindSLAWarning = "sla_warning"
+	KindSLABreach  = "sla_breach"
+)
+
+// Name is how messages name what they are about: "Incident #42" or
+// "Ticket #12".
+func (m Message) Name() string {
+	if m.Ticket != nil {
+		return fmt.Sprintf("Ticket #%d", m.Ticket.ID)
+	}
+	return fmt.Sprintf("Incident #%d", m.IncidentID)
 }
 
 // Config is one channel as declared in the YAML config file (decoded by a

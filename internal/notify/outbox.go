@@ -108,6 +108,11 @@ type Outbox struct {
 	SoleWorker bool
 	// Metrics receives the worker's measurements; nil hooks are skipped.
 	Metrics Metrics
+	// Describe, when set, writes the Message of a row about no incident
+	// from its kind (a ticket's SLA warning, "ticket-sla:…"), just before
+	// it is sent; ok false leaves the row's Message as it is (for channels
+	// that read their kind themselves, like a subscriber's).
+	Describe func(ctx context.Context, kind string) (m Message, ok bool, err error)
 
 	kickOnce sync.Once
 	kick     chan struct{}
@@ -252,8 +257,9 @@ type outboxRow struct {
 }
 
 // replaced reports whether the row is sent as something other than its
-// own kind.
-func (r outboxRow) replaced() bool { return r.msg.Kind != r.kind }
+// own kind (a resolved message for an incident resolved meanwhile); a row
+// about no incident is described from its kind, never replaced.
+func (r outboxRow) replaced() bool { return r.incident != 0 && r.msg.Kind != r.kind }
 
 // poll retires superseded rows, then claims due rows and starts their
 // sends: one digest for each channel with more due than its DigestAfter,
@@ -376,6 +382,23 @@ func (o *Outbox) startDigest(ctx context.Context, channel string, ch Channel) er
 	o.wg.Add(1)
 	go o.deliver(ctx, mine, ch, claim)
 	return nil
+}
+
+// supersededError is what a Describe returns for a row whose subject is
+// over before it could be sent.
+type supersededError struct{ reason string }
+
+func (e *supersededError) Error() string { return "superseded: " + e.reason }
+
+// Superseded is returned by an Outbox's Describe when what the row would
+// say is no longer true (a ticket answered before its SLA warning went
+// out): the row is marked superseded with the reason, not sent, and no
+// attempt is counted as failed.
+func Superseded(reason string) error { return &supersededError{reason: reason} }
+
+func isSuperseded(err error) bool {
+	var s *supersededError
+	return errors.As(err, &s)
 }
 
 // errNoChannel fails a row whose channel is no longer configured.
@@ -670,16 +693,38 @@ func (o *Outbox) deliver(ctx context.Context, batch []outboxRow, ch Channel, cla
 	defer o.wg.Done()
 	defer o.Kick() // the freed slot may take the channel's next row now
 	defer o.release(batch[0].channel)
-	for i := range batch {
-		if o.Links != nil && batch[i].incident != 0 {
-			m := &batch[i].msg
-			m.URL, m.AckURL, m.ResolveURL = o.Links(batch[i].incident)
-		}
-	}
 	var err error
-	if len(batch) == 1 {
+	live := make([]outboxRow, 0, len(batch))
+	for i := range batch {
+		m := &batch[i].msg
+		switch {
+		case o.Links != nil && batch[i].incident != 0:
+			m.URL, m.AckURL, m.ResolveURL = o.Links(batch[i].incident)
+		case o.Describe != nil && batch[i].incident == 0 && err == nil:
+			about, ok, derr := o.Describe(ctx, batch[i].kind)
+			switch {
+			case isSuperseded(derr):
+				// Over before it was sent: this row alone is retired.
+				o.record(context.WithoutCancel(ctx), batch[i:i+1], claim, derr)
+				continue
+			case derr != nil:
+				err = derr
+			case ok:
+				*m = about
+			}
+		}
+		live = append(live, batch[i])
+	}
+	if len(live) == 0 {
+		return
+	}
+	batch = live
+	switch {
+	case err != nil:
+		// The row's subject could not be read: an attempt that failed.
+	case len(batch) == 1:
 		err = o.send(ctx, func(ctx context.Context) error { return ch.Send(ctx, batch[0].msg) })
-	} else {
+	default:
 		d := Digest{Since: batch[0].enqueued, Now: o.now()}
 		for _, r := range batch {
 			d.Items = append(d.Items, r.msg)
@@ -744,7 +789,7 @@ func (o *Outbox) record(ctx context.Context, batch []outboxRow, claim int64, sen
 				o.Metrics.Delivered(channel, now.Sub(r.enqueued))
 			}
 		}
-	case wait:
+	case wait, isSuperseded(sendErr):
 	case !errors.Is(sendErr, errNoChannel) && o.Metrics.Failed != nil:
 		o.Metrics.Failed(channel)
 	}
@@ -757,6 +802,8 @@ func (o *Outbox) record(ctx context.Context, batch []outboxRow, claim int64, sen
 			l.Info("notification sent", "note", outcomes[i].note)
 		case wait:
 			l.Warn("notification deferred by the receiver", "until", retryAt, "err", outcomes[i].lastErr)
+		case isSuperseded(sendErr):
+			l.Info("notification superseded", "note", outcomes[i].note)
 		default:
 			l.Warn("notification failed", "status", outcomes[i].status, "err", outcomes[i].lastErr)
 		}
@@ -830,6 +877,9 @@ func (o *Outbox) outcome(r outboxRow, n int, now time.Time, sendErr error, retry
 		if n > 1 && r.replaced() {
 			out.note += ", as " + r.msg.Kind
 		}
+	case isSuperseded(sendErr):
+		out.status, out.attempt, out.note = StatusSuperseded, r.attempts, sendErr.Error()
+		out.message = fmt.Sprintf("%s to %s not sent: %s", r.kind, r.channel, out.note)
 	case errors.Is(sendErr, errNoChannel):
 		out.status, out.attempt, out.lastErr = StatusFailed, r.attempts, sendErr.Error()
 		out.message = fmt.Sprintf("%s failed: %s", r.channel, out.lastErr)

@@ -79,9 +79,9 @@ func (s *slack) payload(m Message) (slackPayload, error) {
 	if s.tmpl.customBody {
 		p.Blocks = append(p.Blocks, slackBlock{Type: "section", Text: &slackText{Type: "mrkdwn", Text: clip(slackEscape(body), 3000)}})
 	} else {
-		title := fmt.Sprintf("%s *Incident #%d %s*", severityEmoji(m), m.IncidentID, slackEscape(m.Kind))
+		title := fmt.Sprintf("%s *%s %s*", severityEmoji(m), m.Name(), slackEscape(m.Kind))
 		if m.URL != "" {
-			title = fmt.Sprintf("%s *<%s|Incident #%d> %s*", severityEmoji(m), slackURL(m.URL), m.IncidentID, slackEscape(m.Kind))
+			title = fmt.Sprintf("%s *<%s|%s> %s*", severityEmoji(m), slackURL(m.URL), m.Name(), slackEscape(m.Kind))
 		}
 		p.Blocks = append(p.Blocks,
 			slackBlock{Type: "section", Text: &slackText{Type: "mrkdwn", Text: clip(title+"\n"+slackEscape(m.Summary), 3000)}},

@@ -16,7 +16,7 @@ const defaultSubject = `[{{upper .Kind}}] {{.Service}}: {{.Summary}}
 
 // defaultBody is the built-in plain-text body (and ntfy message, Slack
 // text, Teams text).
-const defaultBody = `Incident #{{.IncidentID}} {{.Kind}}: {{.Summary}}
+const defaultBody = `{{.Name}} {{.Kind}}: {{.Summary}}
 
 Service:  {{.Service}}
 Severity: {{.Severity}}

@@ -42,8 +42,11 @@ const (
 //	{"event": "triggered", "incident": {"id": 42, "service": "shop", …}}
 type WebhookPayload struct {
 	// Event is Message.Kind: triggered, acknowledged, resolved, escalated.
-	Event    string          `json:"event"`
-	Incident WebhookIncident `json:"incident"`
+	Event string `json:"event"`
+	// Incident is left out of a message about a ticket, which has Ticket
+	// in its place.
+	Incident WebhookIncident `json:"incident,omitzero"`
+	Ticket   *Ticket         `json:"ticket,omitempty"`
 }
 
 // WebhookIncident is the incident inside a WebhookPayload: the Message's
@@ -99,6 +102,9 @@ func (w *webhook) post(ctx context.Context, body []byte) error {
 
 // webhookPayload turns a Message into the delivery's document.
 func webhookPayload(m Message) WebhookPayload {
+	if m.Ticket != nil {
+		return WebhookPayload{Event: m.Kind, Ticket: m.Ticket}
+	}
 	return WebhookPayload{
 		Event: m.Kind,
 		Incident: WebhookIncident{

@@ -188,9 +188,12 @@ type ticketPage struct {
 	T        desk.Detail
 	Statuses []option
 	Done     string
-	// Body and Public keep a refused comment.
-	Body   string
-	Public bool
+	// Body and Public keep a refused comment; MoveTo, Reason, ThirdParty
+	// and Note a refused move; LinkKind and LinkTarget a refused link.
+	Body                             string
+	Public                           bool
+	MoveTo, Reason, ThirdParty, Note string
+	LinkKind, LinkTarget             string
 	// Survey is the ticket's satisfaction survey once it is resolved.
 	Survey *feedback.Survey
 }
@@ -200,9 +203,37 @@ func (p *ticketPage) pageTitle() string { return ticketTitle(p.T.Ticket) }
 func (p *ticketPage) setProblems(fields []apperr.Field) {
 	p.reset()
 	for _, f := range fields {
-		p.add(f.Path, capitalise(strings.ReplaceAll(f.Path, "_", " ")), f.Msg, f.Path == "body")
+		p.add(f.Path, capitalise(strings.ReplaceAll(f.Path, "_", " ")), f.Msg, ticketFields[f.Path])
 	}
 }
+
+// ticketFields are the inputs of the ticket page's forms, which its
+// problems link to.
+var ticketFields = map[string]bool{"body": true, "status": true, "reason": true, "third_party": true, "note": true,
+	"assignee": true, "file": true, "kind": true, "target_id": true}
+
+// MoveOptions are the statuses the ticket may move to, the refused one
+// picked.
+func (p *ticketPage) MoveOptions() []option { return options(p.Moves(), p.MoveTo, "") }
+
+// ReasonOptions are the reasons a ticket waits.
+func (p *ticketPage) ReasonOptions() []option {
+	return []option{{Value: desk.WaitRequester, Label: "the requester", Selected: p.Reason != desk.WaitThirdParty},
+		{Value: desk.WaitThirdParty, Label: "a third party", Selected: p.Reason == desk.WaitThirdParty}}
+}
+
+// LinkOptions are the kinds of link, an incident first.
+func (p *ticketPage) LinkOptions() []option {
+	labels := map[string]string{desk.LinkIncident: "to incident", desk.LinkParent: "child of ticket (its parent)", desk.LinkChild: "parent of ticket (its child)", desk.LinkDuplicate: "duplicate of ticket"}
+	var out []option
+	for _, k := range desk.LinkKinds {
+		out = append(out, option{Value: k, Label: labels[k], Selected: k == p.LinkKind})
+	}
+	return out
+}
+
+// MaxAttachmentMiB is the attachment size limit as the form says it.
+func (p *ticketPage) MaxAttachmentMiB() int { return desk.MaxAttachment >> 20 }
 
 func ticketTitle(t desk.Ticket) string { return "#" + strconv.FormatInt(t.ID, 10) + " " + t.Title }
 
@@ -265,7 +296,7 @@ func (u *UI) showTicket(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	switch d := r.URL.Query().Get("done"); d {
-	case "comment", "status", "assigned", "opened":
+	case "comment", "status", "assigned", "opened", "created", "attached", "linked":
 		p.Done = d
 	}
 	if p.Survey, err = u.surveyOf(r, p.T.ID); err != nil {
@@ -305,12 +336,14 @@ func (u *UI) commentTicket(w http.ResponseWriter, r *http.Request) error {
 func (u *UI) moveTicket(w http.ResponseWriter, r *http.Request) error {
 	in := desk.StatusInput{Status: r.PostFormValue("status"), Reason: r.PostFormValue("reason"), ThirdParty: r.PostFormValue("third_party"),
 		Note: strings.ReplaceAll(r.PostFormValue("note"), "\r\n", "\n")}
+	kept := in
 	if in.Status != desk.StatusWaiting {
 		in.Reason, in.ThirdParty = "", ""
 	} else if in.Reason != desk.WaitThirdParty {
 		in.ThirdParty = ""
 	}
 	return u.ticketAction(w, r, "status", func(p *ticketPage, actor string) error {
+		p.MoveTo, p.Reason, p.ThirdParty, p.Note = kept.Status, kept.Reason, kept.ThirdParty, kept.Note
 		_, err := u.deps.Desk.SetStatus(r.Context(), actor, p.T.ID, in)
 		return err
 	})

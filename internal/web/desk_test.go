@@ -1,7 +1,12 @@
 package web
 
 import (
+	"bytes"
 	"context"
+	"fmt"
+	"mime/multipart"
+	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strconv"
 	"strings"
@@ -143,4 +148,131 @@ func TestDeskQueueAndTicketPages(t *testing.T) {
 			t.Fatalf("setup page %d %s", res.StatusCode, body)
 		}
 	})
+}
+
+// TestDeskForms opens a ticket from its form, attaches files and links it
+// to an incident from the ticket page, each refused input drawn again with
+// its problem at the field and nothing changed.
+func TestDeskForms(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		now := time.Date(2026, 11, 2, 12, 0, 0, 0, time.UTC)
+		e, s := deskEnv(t, db, now)
+		e.putService(catalog.Service{Name: "shop", Title: "Web shop", Tier: 1})
+		// Requester mail is written (no worker sends it here).
+		s.Outbox = desk.MailOutbox{Now: func() time.Time { return now }}
+		ctx := context.Background()
+		op := e.login("olivia")
+		res, body := e.get("/desk/new", &op)
+		if res.StatusCode != 200 || !strings.Contains(body, `action="/desk/tickets"`) || !strings.Contains(body, `<option value="shop"`) || !strings.Contains(body, `<option value="apps"`) {
+			t.Fatalf("new ticket form %d: %s", res.StatusCode, body)
+		}
+		vi := e.login("victor")
+		if res, _ := e.get("/desk/new", &vi); res.StatusCode != 403 {
+			t.Fatalf("a viewer's new ticket form: %d", res.StatusCode)
+		}
+		res, body = e.post("/desk/tickets", url.Values{"type": {"incident"}, "title": {""}, "requester": {"not an address@"}, "urgency": {"extreme"}}, &op)
+		if res.StatusCode != 422 {
+			t.Fatalf("bad ticket %d: %s", res.StatusCode, body)
+		}
+		for _, want := range []string{`href="#f-title"`, "is required", `id="f-requester-error"`, "not a plain mail address", `href="#f-urgency"`, `must be high, medium or low, not &#34;extreme&#34;`, `value="not an address@"`} {
+			if !strings.Contains(body, want) {
+				t.Errorf("the refused form lacks %q", want)
+			}
+		}
+		if _, n, _ := s.Queue(ctx, desk.Filter{}, 0); n != 0 {
+			t.Fatalf("a refused form opened %d ticket(s)", n)
+		}
+		res, body = e.post("/desk/tickets", url.Values{"type": {"incident"}, "title": {"Checkout slow"}, "description": {"Pages take 10 s."},
+			"service": {"shop"}, "requester": {"ann@example.com"}, "queue": {"apps"}, "urgency": {"high"}}, &op)
+		if res.StatusCode != 303 || !strings.Contains(res.Header.Get("Location"), "?done=created") {
+			t.Fatalf("open ticket %d: %s", res.StatusCode, body)
+		}
+		page := strings.TrimSuffix(res.Header.Get("Location"), "?done=created")
+		id, _ := strconv.ParseInt(strings.TrimPrefix(page, "/desk/tickets/"), 10, 64)
+		d, err := s.Get(ctx, id)
+		if err != nil || d.Queue != "apps" || d.Impact != "high" || d.Priority != 1 || d.Service != "shop" || d.Requester != "ann@example.com" || d.CreatedBy != "user:olivia" {
+			t.Fatalf("opened ticket %+v %v", d.Ticket, err)
+		}
+		if res, body := e.get(res.Header.Get("Location"), &op); !strings.Contains(body, "opened.") || res.StatusCode != 200 ||
+			!strings.Contains(body, "Mail to the requester") || !strings.Contains(body, "Ticket opened: Checkout slow") || !strings.Contains(body, `badge delivery pending`) {
+			t.Fatalf("ticket page after opening %d: %s", res.StatusCode, body)
+		}
+
+		// Attachments: an HTML file is kept but sniffed and downloaded,
+		// an empty one refused at the field, one over the limit refused
+		// before it is read.
+		res, body = e.upload(page+"/attachments", "file", "notes.html", []byte("<html><script>alert(1)</script></html>"), &op)
+		if res.StatusCode != 303 || !strings.HasSuffix(res.Header.Get("Location"), "?done=attached") {
+			t.Fatalf("attach %d: %s", res.StatusCode, body)
+		}
+		res, body = e.upload(page+"/attachments", "file", "empty.txt", nil, &op)
+		if res.StatusCode != 422 || !strings.Contains(body, `id="f-file-error"`) || !strings.Contains(body, "the file is empty") {
+			t.Fatalf("empty file %d: %s", res.StatusCode, body)
+		}
+		res, body = e.upload(page+"/attachments", "file", "big.bin", make([]byte, desk.MaxAttachment+1), &op)
+		if res.StatusCode != 422 || !strings.Contains(body, `id="f-file-error"`) || !strings.Contains(body, "at most 10485760") {
+			t.Fatalf("file just over the limit %d: %s", res.StatusCode, body)
+		}
+		res, body = e.upload(page+"/attachments", "file", "huge.bin", make([]byte, desk.MaxAttachment+2<<20), &op)
+		if res.StatusCode != 413 || !strings.Contains(body, "at most 10 MiB") {
+			t.Fatalf("huge file %d: %s", res.StatusCode, body)
+		}
+		if res, _ := e.upload(page+"/attachments", "file", "x.txt", []byte("hello"), &vi); res.StatusCode != 403 {
+			t.Fatalf("a viewer's upload: %d", res.StatusCode)
+		}
+		d, _ = s.Get(ctx, id)
+		if len(d.Attachments) != 1 || d.Attachments[0].Filename != "notes.html" || !strings.HasPrefix(d.Attachments[0].ContentType, "text/html") {
+			t.Fatalf("attachments %+v", d.Attachments)
+		}
+		res, body = e.get(page+"/attachments/"+strconv.FormatInt(d.Attachments[0].ID, 10), &op)
+		if ct := res.Header.Get("Content-Type"); strings.Contains(ct, "html") || !strings.HasPrefix(res.Header.Get("Content-Disposition"), "attachment") || !strings.Contains(body, "<script>") {
+			t.Fatalf("download %v: %s", res.Header, body)
+		}
+
+		// Links: to an incident; a bad number and a missing incident are
+		// refused at the field.
+		inc := e.trigger("shop", "k1", "Checkout down")
+		res, body = e.post(page+"/links", url.Values{"kind": {"incident"}, "target_id": {"abc"}}, &op)
+		if res.StatusCode != 422 || !strings.Contains(body, `id="f-target_id-error"`) || !strings.Contains(body, "is not a number") || !strings.Contains(body, `value="abc"`) {
+			t.Fatalf("bad link %d: %s", res.StatusCode, body)
+		}
+		res, body = e.post(page+"/links", url.Values{"kind": {"incident"}, "target_id": {"9999"}}, &op)
+		if res.StatusCode != 422 || !strings.Contains(body, "no incident has id 9999") {
+			t.Fatalf("link to nothing %d: %s", res.StatusCode, body)
+		}
+		res, _ = e.post(page+"/links", url.Values{"kind": {"incident"}, "target_id": {"#" + strconv.FormatInt(inc, 10)}}, &op)
+		if res.StatusCode != 303 {
+			t.Fatalf("link %d", res.StatusCode)
+		}
+		if res, body := e.get(page, &op); !strings.Contains(body, fmt.Sprintf(`href="/incidents/%d"`, inc)) {
+			t.Fatalf("ticket page lacks the link %d: %s", res.StatusCode, body)
+		}
+		// A move to waiting without a reason is refused at the field.
+		res, body = e.post(page+"/status", url.Values{"status": {"waiting"}, "reason": {""}}, &op)
+		if res.StatusCode != 422 || !strings.Contains(body, `id="f-reason-error"`) || !strings.Contains(body, "waiting needs a reason") {
+			t.Fatalf("waiting without a reason %d: %s", res.StatusCode, body)
+		}
+		if d, _ := s.Get(ctx, id); d.Status == desk.StatusWaiting {
+			t.Fatal("the refused move changed the status")
+		}
+	})
+}
+
+// upload posts one file as a multipart form, with the session's CSRF token.
+func (e *env) upload(path, field, filename string, data []byte, s *session) (*http.Response, string) {
+	e.t.Helper()
+	var b bytes.Buffer
+	mw := multipart.NewWriter(&b)
+	if s != nil {
+		_ = mw.WriteField("csrf", s.csrf)
+	}
+	fw, err := mw.CreateFormFile(field, filename)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	_, _ = fw.Write(data)
+	_ = mw.Close()
+	req := httptest.NewRequest(http.MethodPost, path, &b)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	return e.do(req, s)
 }
