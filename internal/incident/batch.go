@@ -341,6 +341,12 @@ func buildInsert(b *appendBuf, n int) string {
 	return sb.String()
 }
 
+// numbered says whether s's statements need numbered parameters: on
+// PostgreSQL, and wherever the engine is not known (a transaction of the
+// caller's, outside the ingester, which says which it is; numbered ones
+// work on both).
+func (s *stmts) numbered() bool { return s.pending == nil || s.pg }
+
 // placeholder is the i-th parameter of a long statement: $i on
 // PostgreSQL; on SQLite a bare ?, bound by position. modernc's SQLite asks
 // for the name of every parameter as it binds, and finding a numbered
