@@ -11,8 +11,8 @@ import (
 )
 
 // appendBuf holds the rows of one table that a batch has written but not
-// yet sent: incident_log, state_transitions and events rows are never read
-// back while a batch is applied, and a batch's new incidents are known by
+// yet sent: incident_log, state_transitions, outbox and events rows are
+// never read back while a batch is applied, and a batch's new incidents are known by
 // the ids reserved for them (see newIncidentID), so the ingester gathers
 // them and sends each table's rows as a few multi-row INSERTs at the end of
 // the batch, instead of one statement (and on PostgreSQL one round trip)
@@ -56,6 +56,8 @@ const (
 	// own and writes a batch's new escalations together.
 	EscalationInsert = `INSERT INTO escalations (incident_id, policy, level, round, status, next_at, reason, assigned_to, updated_at)
 		VALUES ($1, $2, 0, 0, $3, $4, $5, '', $6)`
+	outboxInsert = `INSERT INTO outbox (incident_id, channel, kind, status, attempts, next_attempt, claimed_until, last_error, created_at)
+		VALUES ($1, $2, $3, 'pending', 0, $4, 0, '', $5)`
 	logInsert        = `INSERT INTO incident_log (incident_id, at, kind, actor, message) VALUES ($1, $2, $3, $4, $5)`
 	transitionInsert = `INSERT INTO state_transitions (service, input, at, state, source) VALUES ($1, $2, $3, $4, $5)`
 	eventInsert      = `INSERT INTO events (integration, action, dedup_key, body, received_at, incident_id) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`
@@ -77,13 +79,15 @@ func (s *stmts) batching(pg bool) {
 			pgTypes: []string{"bigint", "text", "text", "text", "text", "text", "text", "text", "text", "text", "boolean", "text", "bigint", "bigint", "bigint", "text"}},
 		{table: "escalations", columns: "(incident_id, policy, level, round, status, next_at, reason, assigned_to, updated_at)", width: 6,
 			row: "(?, ?, 0, 0, ?, ?, ?, '', ?)", pgTypes: []string{"bigint", "text", "text", "bigint", "text", "bigint"}},
+		{table: "outbox", columns: "(incident_id, channel, kind, status, attempts, next_attempt, claimed_until, last_error, created_at)", width: 5,
+			row: "(?, ?, ?, 'pending', 0, ?, 0, '', ?)", pgTypes: []string{"bigint", "text", "text", "bigint", "bigint"}},
 		{table: "incident_log", columns: "(incident_id, at, kind, actor, message)", width: 5, pgTypes: []string{"bigint", "bigint", "text", "text", "text"}},
 		{table: "state_transitions", columns: "(service, input, at, state, source)", width: 5, pgTypes: []string{"text", "text", "bigint", "text", "text"}},
 		{table: "events", columns: "(integration, action, dedup_key, body, received_at, incident_id)", width: 6, returning: true,
 			pgTypes: []string{"text", "text", "text", "text", "bigint", "bigint"}},
 	}
 	s.pending = map[string]*appendBuf{}
-	for i, q := range []string{incidentInsert, EscalationInsert, logInsert, transitionInsert, eventInsert} {
+	for i, q := range []string{incidentInsert, EscalationInsert, outboxInsert, logInsert, transitionInsert, eventInsert} {
 		s.pending[q] = s.order[i]
 	}
 }
