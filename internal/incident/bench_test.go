@@ -12,33 +12,36 @@ import (
 	"github.com/sextant-ops/sextant/internal/store/storetest"
 )
 
-// BenchmarkStormBatch commits, per operation, one batch of 32 events with
+// BenchmarkStormBatch commits, per operation, one batch of events with
 // new keys, as the ingester's group commit gathers them in an event storm
 // (bench/events -mode storm, 32 workers): each opens an incident, its log
 // row and its service's transition, and is stored. No escalation policy,
-// as in bench/events. Besides the time per batch it reports the process's
-// CPU per 1,000 events, which moves less than wall time on a shared
-// machine.
+// as in bench/events. Batches of 1, 16, 32 and 64 events show what a
+// transaction costs by itself beside what each event adds. Besides the
+// time per batch it reports the process's CPU per 1,000 events, which
+// moves less than wall time on a shared machine.
 func BenchmarkStormBatch(b *testing.B) {
 	for _, e := range storetest.Engines(b) {
-		b.Run(e.Name, func(b *testing.B) {
-			f := newFixture(b, storetest.Open(b, e))
-			f.engine.Configure(incident.Setup{Integrations: []incident.Integration{
-				{Name: "prom", Kind: incident.KindEvents, Key: secret.New("0123456789abcdef0123"), Service: "payroll"},
-			}})
-			events := make([]incident.Event, 32)
-			before := cpuTime()
-			b.ResetTimer()
-			for i := 0; b.Loop(); i++ {
-				for j := range events {
-					events[j] = ev("trigger", fmt.Sprintf("storm-%d-%d", i, j))
+		for _, size := range []int{1, 16, 32, 64} {
+			b.Run(fmt.Sprintf("%s/batch=%d", e.Name, size), func(b *testing.B) {
+				f := newFixture(b, storetest.Open(b, e))
+				f.engine.Configure(incident.Setup{Integrations: []incident.Integration{
+					{Name: "prom", Kind: incident.KindEvents, Key: secret.New("0123456789abcdef0123"), Service: "payroll"},
+				}})
+				events := make([]incident.Event, size)
+				before := cpuTime()
+				b.ResetTimer()
+				for i := 0; b.Loop(); i++ {
+					for j := range events {
+						events[j] = ev("trigger", fmt.Sprintf("storm-%d-%d", i, j))
+					}
+					if _, err := f.ingest.Submit(context.Background(), events); err != nil {
+						b.Fatal(err)
+					}
 				}
-				if _, err := f.ingest.Submit(context.Background(), events); err != nil {
-					b.Fatal(err)
-				}
-			}
-			b.ReportMetric(float64(cpuTime()-before)/1e6/float64(b.N*len(events))*1000, "cpu-ms/1k-events")
-		})
+				b.ReportMetric(float64(cpuTime()-before)/1e6/float64(b.N*len(events))*1000, "cpu-ms/1k-events")
+			})
+		}
 	}
 }
 
