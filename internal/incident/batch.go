@@ -453,30 +453,10 @@ func (s *stmts) prefetchOpen(ctx context.Context, events []Event) error {
 		if err != nil {
 			return fmt.Errorf("incident: find open incidents: %w", err)
 		}
-		// A key's own incident comes first (via 0); a key merged into an
-		// incident shares that incident's row, so what the batch does to
-		// it through one key holds for the other.
-		byID := map[int64]*row{}
-		for rows.Next() {
-			var k string
-			var via int
-			r := &row{}
-			if err := r.scan(rows, &k, &via); err != nil {
-				rows.Close()
-				return fmt.Errorf("incident: find open incidents: %w", err)
-			}
-			if s.open[k] != nil {
-				continue
-			}
-			if same := byID[r.id]; same != nil {
-				r = same
-			}
-			byID[r.id], s.open[k] = r, r
-		}
-		err = rows.Err()
+		err = s.readOpen(rows)
 		rows.Close()
 		if err != nil {
-			return fmt.Errorf("incident: find open incidents: %w", err)
+			return err
 		}
 	}
 	// The new incidents the batch will open, for newIncidentID: one per
@@ -519,6 +499,20 @@ func (s *stmts) prefetchOpenPG(ctx context.Context, events []Event) error {
 		return fmt.Errorf("incident: find open incidents: %w", err)
 	}
 	defer rows.Close()
+	if err := s.readOpen(rows); err != nil {
+		return err
+	}
+	slices.Sort(s.ids)
+	s.expectNew = len(s.ids)
+	return nil
+}
+
+// readOpen takes the rows of an open-incident lookup into s.open: a key's
+// own incident comes first (via 0); a key merged into an incident (via 1)
+// shares that incident's row, so what the batch does to it through one key
+// holds for the other; an id reserved by the lookup (via 2, PostgreSQL)
+// goes to s.ids.
+func (s *stmts) readOpen(rows *sql.Rows) error {
 	byID := map[int64]*row{}
 	for rows.Next() {
 		var k string
@@ -532,7 +526,6 @@ func (s *stmts) prefetchOpenPG(ctx context.Context, events []Event) error {
 			s.ids = append(s.ids, r.id)
 		case s.open[k] != nil:
 		default:
-			// As in prefetchOpen: a merged key shares its target's row.
 			if same := byID[r.id]; same != nil {
 				r = same
 			}
@@ -542,8 +535,6 @@ func (s *stmts) prefetchOpenPG(ctx context.Context, events []Event) error {
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("incident: find open incidents: %w", err)
 	}
-	slices.Sort(s.ids)
-	s.expectNew = len(s.ids)
 	return nil
 }
 
