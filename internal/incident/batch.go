@@ -421,7 +421,8 @@ func (s *stmts) newIncidentID(ctx context.Context) (int64, error) {
 // texts exist.
 const maxKeysPerLookup = 256
 
-// prefetchOpen reads, in one query per up to maxKeysPerLookup keys, the
+// prefetchOpen reads, in one query per up to maxKeysPerLookup keys (on
+// PostgreSQL one query in all, see prefetchOpenPG), the
 // open incidents of the batch's events, so that apply does not look each
 // one up. What the batch itself then does to them (open, acknowledge,
 // resolve) is kept in s.open as it happens.
@@ -449,7 +450,7 @@ func (s *stmts) prefetchOpen(ctx context.Context, events []Event) error {
 			args[i] = keys[min(i, n-1)]
 		}
 		keys = keys[n:]
-		rows, err := s.query(ctx, openLookups[s.pg][size], args...)
+		rows, err := s.query(ctx, openLookups[size], args...)
 		if err != nil {
 			return fmt.Errorf("incident: find open incidents: %w", err)
 		}
@@ -549,25 +550,22 @@ const openLookupPG = `WITH found (k, via, id, status, severity, service_state, e
 		FROM unnest($1::text[], $2::boolean[]) AS b(k, triggered) WHERE b.triggered AND NOT EXISTS (SELECT 1 FROM found WHERE found.k = b.k)
 	ORDER BY 2`
 
-// openLookups find, by padded size, the open incidents of keys: their own
-// (via 0), or those they were merged into (via 1). The keys are named
-// twice, so the lookup binds by number on both engines; by engine
-// (PostgreSQL or not) and n, n a power of two.
-var openLookups = func() map[bool]map[int]string {
-	m := map[bool]map[int]string{}
-	for _, pg := range []bool{false, true} {
-		m[pg] = map[int]string{}
-		for n := 1; n <= maxKeysPerLookup; n *= 2 {
-			var in strings.Builder
-			for i := range n {
-				if i > 0 {
-					in.WriteString(", ")
-				}
-				in.WriteString("$" + strconv.Itoa(i+1))
+// openLookups find on SQLite, by padded size n (a power of two), the open
+// incidents of n keys: their own (via 0), or those they were merged into
+// (via 1). The keys are named twice, so the lookup binds them by number.
+// PostgreSQL takes the keys as one array instead (openLookupPG).
+var openLookups = func() map[int]string {
+	m := map[int]string{}
+	for n := 1; n <= maxKeysPerLookup; n *= 2 {
+		var in strings.Builder
+		for i := range n {
+			if i > 0 {
+				in.WriteString(", ")
 			}
-			m[pg][n] = `SELECT open_key, 0 AS via, ` + openColumns + ` FROM incidents WHERE open_key IN (` + in.String() + `)
-			UNION ALL SELECT m.open_key, 1 AS via, ` + mergedColumns + ` AND m.open_key IN (` + in.String() + `) ORDER BY 2`
+			in.WriteString("$" + strconv.Itoa(i+1))
 		}
+		m[n] = `SELECT open_key, 0 AS via, ` + openColumns + ` FROM incidents WHERE open_key IN (` + in.String() + `)
+			UNION ALL SELECT m.open_key, 1 AS via, ` + mergedColumns + ` AND m.open_key IN (` + in.String() + `) ORDER BY 2`
 	}
 	return m
 }()
