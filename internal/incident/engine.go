@@ -605,8 +605,8 @@ func (e *Engine) notify(ctx context.Context, tx *stmts, id int64, policy, kind s
 		if ch != "channel" {
 			continue
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO outbox (incident_id, channel, kind, status, attempts, next_attempt, claimed_until, last_error, created_at)
-			VALUES ($1, $2, $3, 'pending', 0, $4, 0, '', $4)`, id, name, kind, store.Millis(now)); err != nil {
+		// Written with the batch's other rows when the ingester batches.
+		if _, err := tx.ExecContext(ctx, outboxInsert, id, name, kind, store.Millis(now), store.Millis(now)); err != nil {
 			return false, fmt.Errorf("incident: enqueue notification: %w", err)
 		}
 		any = true

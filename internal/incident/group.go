@@ -461,14 +461,24 @@ func (e *Engine) upsertAlerts(ctx context.Context, tx *stmts, id int64, alerts [
 			uniq = append(uniq, a)
 		}
 	}
+	// Parameters are bare ? on SQLite, bound by position (see
+	// placeholder): a chunk's upsert has about 2,000 of them, and binding
+	// numbered ones is quadratic there.
+	pg := tx.numbered()
 	existing := map[string]bool{}
-	args := []any{id}
-	var marks []string
-	for _, a := range uniq {
+	args := make([]any, 0, 1+len(uniq))
+	args = append(args, id)
+	var sb strings.Builder
+	sb.WriteString(`SELECT fingerprint FROM incident_alerts WHERE incident_id = ` + placeholder(pg, 1) + ` AND fingerprint IN (`)
+	for i, a := range uniq {
 		args = append(args, a.Fingerprint)
-		marks = append(marks, fmt.Sprintf("$%d", len(args)))
+		if i > 0 {
+			sb.WriteString(", ")
+		}
+		sb.WriteString(placeholder(pg, len(args)))
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT fingerprint FROM incident_alerts WHERE incident_id = $1 AND fingerprint IN (`+strings.Join(marks, ", ")+`)`, args...)
+	sb.WriteString(")")
+	rows, err := tx.QueryContext(ctx, sb.String(), args...)
 	if err != nil {
 		return nil, nil, fmt.Errorf("incident: find alerts: %w", err)
 	}
@@ -484,12 +494,27 @@ func (e *Engine) upsertAlerts(ctx context.Context, tx *stmts, id int64, alerts [
 	if err := rows.Err(); err != nil {
 		return nil, nil, fmt.Errorf("incident: find alerts: %w", err)
 	}
-	args = []any{id, store.Millis(now)}
-	marks = marks[:0]
-	for _, a := range uniq {
-		n := len(args)
-		args = append(args, a.Fingerprint, a.Status, a.Severity, a.StartsAt, a.EndsAt, nulFree(a.Raw))
-		marks = append(marks, fmt.Sprintf("($1, $%d, $%d, $%d, $%d, $%d, $%d, $2, $2)", n+1, n+2, n+3, n+4, n+5, n+6))
+	// On PostgreSQL the incident's id and the time are sent once ($1, $2)
+	// and named by every row; on SQLite each row repeats them.
+	at := store.Millis(now)
+	args = make([]any, 0, 9*len(uniq))
+	if pg {
+		args = append(args, id, at)
+	}
+	sb.Reset()
+	sb.WriteString(`INSERT INTO incident_alerts (incident_id, fingerprint, status, severity, starts_at, ends_at, alert, first_seen, updated_at) VALUES `)
+	for i, a := range uniq {
+		if i > 0 {
+			sb.WriteString(", ")
+		}
+		if pg {
+			args = append(args, a.Fingerprint, a.Status, a.Severity, a.StartsAt, a.EndsAt, nulFree(a.Raw))
+			n := len(args)
+			fmt.Fprintf(&sb, "($1, $%d, $%d, $%d, $%d, $%d, $%d, $2, $2)", n-5, n-4, n-3, n-2, n-1, n)
+		} else {
+			args = append(args, id, a.Fingerprint, a.Status, a.Severity, a.StartsAt, a.EndsAt, nulFree(a.Raw), at, at)
+			sb.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?)")
+		}
 		if existing[a.Fingerprint] {
 			continue
 		}
@@ -502,8 +527,7 @@ func (e *Engine) upsertAlerts(ctx context.Context, tx *stmts, id int64, alerts [
 			named = append(named, a.Named)
 		}
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO incident_alerts (incident_id, fingerprint, status, severity, starts_at, ends_at, alert, first_seen, updated_at)
-		VALUES `+strings.Join(marks, ", ")+`
+	if _, err := tx.ExecContext(ctx, sb.String()+`
 		ON CONFLICT (incident_id, fingerprint) DO UPDATE SET status = excluded.status, severity = excluded.severity, starts_at = excluded.starts_at,
 			ends_at = excluded.ends_at, alert = excluded.alert, updated_at = excluded.updated_at`, args...); err != nil {
 		return nil, nil, fmt.Errorf("incident: store alerts: %w", err)
