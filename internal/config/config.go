@@ -24,6 +24,7 @@ import (
 	"github.com/sextant-ops/sextant/internal/duration"
 	"github.com/sextant-ops/sextant/internal/escalation"
 	"github.com/sextant-ops/sextant/internal/incident"
+	"github.com/sextant-ops/sextant/internal/kpi"
 	"github.com/sextant-ops/sextant/internal/monitor"
 	"github.com/sextant-ops/sextant/internal/notify"
 	"github.com/sextant-ops/sextant/internal/oncall"
@@ -69,6 +70,10 @@ type File struct {
 	Recovery Recovery `yaml:"recovery"`
 	// Desk is the service desk: priority matrix, queues, SLA policies.
 	Desk desk.Config `yaml:"desk"`
+	// KPI sets the KPIs' targets and the over-delivery margin; Report the
+	// monthly report's zone and subscribers.
+	KPI    kpi.Config       `yaml:"kpi"`
+	Report kpi.ReportConfig `yaml:"report"`
 }
 
 // Recovery is the `recovery:` section of the config file.
@@ -109,6 +114,10 @@ type Config struct {
 	Desk *desk.Compiled
 	// DeskMail are the desk's incoming mail settings.
 	DeskMail mailin.Config
+	// KPI and Report are the KPI targets and the monthly report's
+	// settings.
+	KPI    kpi.Config
+	Report kpi.ReportConfig
 }
 
 // Problems is every mistake found in a file, each with line and column. It
@@ -232,6 +241,8 @@ func Parse(src []byte, getenv func(string) (string, bool)) (*Config, error) {
 		fields = append(fields, apperr.Field{Path: "currency", Msg: msg})
 	}
 	fields = append(fields, f.Capacity.Validate(calendars)...)
+	fields = append(fields, f.KPI.Validate()...)
+	fields = append(fields, f.Report.Validate()...)
 	fields = append(fields, validatePlans(f.Recovery.Plans, cat, f.Checks)...)
 	for _, fe := range fields {
 		e := pos.At(fe.Path, fe.Msg)
@@ -250,7 +261,8 @@ func Parse(src []byte, getenv func(string) (string, bool)) (*Config, error) {
 	}
 	return &Config{Catalog: cat, Checks: f.Checks, Incident: setup, Channels: f.Channels,
 		Users: f.Users, Schedules: f.Schedules, Mail: f.Mail, NtfyURL: f.NtfyURL, StatusPages: f.StatusPages, Outbound: outbound, OIDC: f.OIDC,
-		RequireSecondFactor: required, Currency: f.Currency, Capacity: f.Capacity, CMDB: f.CMDB, Plans: f.Recovery.Plans, Desk: deskCfg, DeskMail: f.Desk.Mail}, nil
+		RequireSecondFactor: required, Currency: f.Currency, Capacity: f.Capacity, CMDB: f.CMDB, Plans: f.Recovery.Plans, Desk: deskCfg, DeskMail: f.Desk.Mail,
+		KPI: f.KPI, Report: f.Report}, nil
 }
 
 // BackupRPOs maps each backup job among checks to its rpo (zero when it
