@@ -511,7 +511,7 @@ func (a *App) buildHandler() error {
 		Checks: a.checks, Monitor: a.monitor, PublicURL: a.opts.PublicURL, Config: a, Version: a.opts.Version,
 		Engine: a.engine, Ingest: a.ingest, Incidents: a.incidents, KnownService: a.services.known, IngestMetrics: a.metrics.ingest,
 		Postmortems: postmortems, KnownErrors: knownErrors, Changes: &change.Store{DB: a.db}, CMDB: a.cmdb, Desk: a.desk,
-		Setup: a.setup, Capacity: a.capacityDeps(), Recovery: a.recovery,
+		Setup: a.setup, Capacity: a.capacityDeps(), Recovery: a.recovery, Monthly: a.Monthly,
 		Deliveries: func(ctx context.Context, id int64) (any, error) { return a.outbox.Deliveries(ctx, id) },
 		OnCall:     &a.oncall, Reassigner: a.escalate, Overrides: a.overrides, Subscribers: a.subscribers,
 		StatusPage: func(name string) bool {

@@ -221,7 +221,7 @@ func (k kpiCapacity) Projects(ctx context.Context) ([]kpi.Project, error) {
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, kpi.Project{Name: p.Name, End: p.End.String(), Status: p.Status, PlannedHours: f.PlannedHours, ActualHours: f.ActualHours,
+		out = append(out, kpi.Project{Name: p.Name, Start: p.Start.String(), End: p.End.String(), Status: p.Status, PlannedHours: f.PlannedHours, ActualHours: f.ActualHours,
 			BudgetHours: p.BudgetHours, Late: f.Late, OverBudget: f.OverBudget})
 	}
 	return out, nil

@@ -25,6 +25,7 @@ import (
 	"github.com/sextant-ops/sextant/internal/desk"
 	"github.com/sextant-ops/sextant/internal/incident"
 	"github.com/sextant-ops/sextant/internal/knownerror"
+	"github.com/sextant-ops/sextant/internal/kpi"
 	"github.com/sextant-ops/sextant/internal/monitor"
 	"github.com/sextant-ops/sextant/internal/override"
 	"github.com/sextant-ops/sextant/internal/postmortem"
@@ -125,6 +126,9 @@ type Deps struct {
 	// Recovery keeps backup runs, restore tests, DR plans and drills;
 	// without it the recovery routes answer 404.
 	Recovery *recovery.Store
+	// Monthly builds KPIs and monthly reports from the stores as they are
+	// at the call; nil answers those routes 404.
+	Monthly func() *kpi.Monthly
 	// PublicURL is how clients reach this server (for heartbeat ping
 	// URLs); empty means the request's own scheme and host.
 	PublicURL string
@@ -168,6 +172,7 @@ func New(d Deps) *API {
 	a.routes = append(a.routes, a.capacityRoutes()...)
 	a.routes = append(a.routes, a.cmdbRoutes()...)
 	a.routes = append(a.routes, a.deskRoutes()...)
+	a.routes = append(a.routes, a.kpiRoutes()...)
 	a.routes = append(a.routes, Route{Method: "GET", Path: "/api/v1/openapi.json", Summary: "This API's OpenAPI 3.1 document", Tag: "meta",
 		Response: map[string]any{}, Status: 200, Handle: a.openAPI})
 	return a

@@ -98,6 +98,7 @@ type PersonWeek struct {
 // Project is a project's delivery as the capacity planner knows it.
 type Project struct {
 	Name         string  `json:"name"`
+	Start        string  `json:"start"`
 	End          string  `json:"end"`
 	Status       string  `json:"status"`
 	PlannedHours float64 `json:"planned_hours"`

@@ -564,10 +564,10 @@ func meanScore(in *Inputs, kind string) figure {
 }
 
 // runningProjects are the projects not cancelled whose dates overlap the
-// period.
+// period (days compared as YYYY-MM-DD).
 func runningProjects(in *Inputs) []Project {
-	from := in.From.UTC().Format(time.DateOnly)
-	return filter(in.Projects, func(p Project) bool { return p.Status != "cancelled" && p.End >= from })
+	from, to := in.From.UTC().Format(time.DateOnly), in.To.UTC().Format(time.DateOnly)
+	return filter(in.Projects, func(p Project) bool { return p.Status != "cancelled" && p.End >= from && p.Start < to })
 }
 
 func projectLinks(ps []Project) []Link {

@@ -132,6 +132,12 @@ func (b *Builder) zone() *time.Location {
 	return b.Zone
 }
 
+// Location is where months are cut.
+func (b *Builder) Location() *time.Location { return b.zone() }
+
+// Clock is the builder's now.
+func (b *Builder) Clock() time.Time { return b.now() }
+
 func (b *Builder) now() time.Time {
 	if b.Now == nil {
 		return time.Now()
@@ -265,4 +271,35 @@ func Diffs(frozen, now Report) []Diff {
 			Was: fmt.Sprintf("%d of %d", frozen.ObjectivesMet, frozen.ObjectivesTotal), Now: fmt.Sprintf("%d of %d", now.ObjectivesMet, now.ObjectivesTotal)})
 	}
 	return out
+}
+
+// Values computes every KPI over [from, to), overall (service "") or for
+// one service, with their breakdowns but no trend.
+func (b *Builder) Values(ctx context.Context, from, to time.Time, service string) ([]Value, error) {
+	ins, err := Collect(ctx, b.Sources, []Period{{From: from, To: to}}, b.now())
+	if err != nil {
+		return nil, err
+	}
+	in := ins[0]
+	if service != "" {
+		found := false
+		for _, s := range in.Services {
+			found = found || s.Service == service
+		}
+		if !found {
+			return nil, apperr.NotFound("service %q", service)
+		}
+		in = in.ForService(service)
+	}
+	all := Compute(in, b.Options)
+	if service == "" {
+		return all, nil
+	}
+	var out []Value
+	for i, d := range Catalogue {
+		if d.PerService {
+			out = append(out, all[i])
+		}
+	}
+	return out, nil
 }
