@@ -3,12 +3,16 @@ package app_test
 import (
 	"encoding/csv"
 	"fmt"
+	"html"
 	"io"
 	"net/http"
+	"net/http/cookiejar"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -352,6 +356,18 @@ func TestMonthlyReportHandWorked(t *testing.T) {
 					}
 				}
 			}
+			page := s.signedIn(t).page(t, "/reports/monthly/2026-11")
+			for _, a := range rep.Areas {
+				for _, v := range a.KPIs {
+					row := htmlRow(page, `id="kpi-`+v.Name+`"`)
+					if !strings.Contains(row, ">"+html.EscapeString(v.Display)+"<") {
+						t.Errorf("the page's row for %s lacks %q: %s", v.Name, v.Display, row)
+					}
+				}
+			}
+			if !strings.Contains(page, `id="objectives-met">1 of 3<`) || !strings.Contains(page, "Candidates to spend less on") {
+				t.Error("the page lacks the summary or the over-delivery")
+			}
 			for _, w := range []string{"breached: availability", "breached: max_outage", "99.861%", "Candidates to spend less on", "600.00 EUR"} {
 				if !strings.Contains(text, w) {
 					t.Errorf("the PDF lacks %q", w)
@@ -374,6 +390,9 @@ func TestMonthlyReportHandWorked(t *testing.T) {
 			}
 			if d := changed["objectives_met"]; d.Was != "33.33%" || d.Now != "0%" {
 				t.Errorf("correction of objectives_met: %+v (all: %+v)", d, again.Correction.Changes)
+			}
+			if page := s.signedIn(t).page(t, "/reports/monthly/2026-11"); !strings.Contains(htmlRow(page, `id="correction"`), "0%</strong> (was 33.33%)") {
+				t.Errorf("the page does not show the correction")
 			}
 
 			// Bad input is named.
@@ -403,6 +422,64 @@ func TestMonthlyReportHandWorked(t *testing.T) {
 			}
 		})
 	}
+}
+
+// browserSession is a signed-in UI session.
+type browserSession struct {
+	s *server
+	c *http.Client
+}
+
+// signedIn signs the first admin in through the login form.
+func (s *server) signedIn(t *testing.T) browserSession {
+	t.Helper()
+	password := regexp.MustCompile(`sign in as "admin" with the password (\S+)`).FindStringSubmatch(s.out.String())
+	if password == nil {
+		t.Fatalf("no admin password in:\n%s", s.out)
+	}
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar}
+	b := browserSession{s, c}
+	m := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindStringSubmatch(b.page(t, "/login"))
+	if m == nil {
+		t.Fatal("no csrf on the login page")
+	}
+	res, err := c.PostForm(s.base+"/login", url.Values{"csrf": {m[1]}, "name": {"admin"}, "password": {password[1]}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	return b
+}
+
+func (b browserSession) page(t *testing.T, path string) string {
+	t.Helper()
+	res, err := b.c.Get(b.s.base + path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	body, _ := io.ReadAll(res.Body)
+	if res.StatusCode != 200 {
+		t.Fatalf("GET %s: %d %s", path, res.StatusCode, body)
+	}
+	return string(body)
+}
+
+// htmlRow is the markup from the element marked by attr to its end (the
+// next </tr> or </div>).
+func htmlRow(page, attr string) string {
+	i := strings.Index(page, attr)
+	if i < 0 {
+		return ""
+	}
+	rest := page[i:]
+	for _, end := range []string{"</tr>", "</div>"} {
+		if j := strings.Index(rest, end); j >= 0 {
+			return rest[:j]
+		}
+	}
+	return rest
 }
 
 // get fetches a path with an Accept header and answers the body.

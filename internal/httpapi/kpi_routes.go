@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"bytes"
 	"net/http"
 	"strings"
 	"time"
@@ -125,29 +124,17 @@ func (a *API) monthlyReport(w http.ResponseWriter, r *http.Request) error {
 // WriteReport answers a report in a format, with a file name for
 // downloads.
 func WriteReport(w http.ResponseWriter, rep kpi.Report, format string) error {
-	name := "sextant-report-" + rep.Month
-	if rep.Service != "" {
-		name += "-" + rep.Service
-	}
-	var buf bytes.Buffer
-	switch format {
-	case kpi.FormatCSV:
-		if err := kpi.WriteCSV(&buf, rep); err != nil {
-			return err
-		}
-	case kpi.FormatPDF:
-		b, err := kpi.PDF(rep)
-		if err != nil {
-			return err
-		}
-		buf.Write(b)
-	default:
+	if format == kpi.FormatJSON {
 		writeJSON(w, http.StatusOK, rep)
 		return nil
 	}
+	b, err := kpi.Render(rep, format)
+	if err != nil {
+		return err
+	}
 	w.Header().Set("Content-Type", kpi.ContentType(format))
-	w.Header().Set("Content-Disposition", `inline; filename="`+name+"."+format+`"`)
+	w.Header().Set("Content-Disposition", `inline; filename="`+kpi.FileName(rep, format)+`"`)
 	w.WriteHeader(http.StatusOK)
-	_, err := w.Write(buf.Bytes())
+	_, err = w.Write(b)
 	return err
 }

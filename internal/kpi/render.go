@@ -3,6 +3,7 @@ package kpi
 import (
 	"bytes"
 	"encoding/csv"
+	"encoding/json"
 	"fmt"
 	"io"
 	"math"
@@ -33,6 +34,30 @@ func ContentType(format string) string {
 		return "text/html; charset=utf-8"
 	}
 	return "application/json"
+}
+
+// Render gives the report in a format: JSON, CSV or PDF.
+func Render(r Report, format string) ([]byte, error) {
+	switch format {
+	case FormatCSV:
+		var buf bytes.Buffer
+		err := WriteCSV(&buf, r)
+		return buf.Bytes(), err
+	case FormatPDF:
+		return PDF(r)
+	case FormatJSON:
+		return json.MarshalIndent(r, "", "  ")
+	}
+	return nil, fmt.Errorf("kpi: no format %q", format)
+}
+
+// FileName is the report's file name in a format.
+func FileName(r Report, format string) string {
+	name := "sextant-report-" + r.Month
+	if r.Service != "" {
+		name += "-" + r.Service
+	}
+	return name + "." + format
 }
 
 func optNum(v *float64) string {
@@ -77,7 +102,7 @@ func Verdict(s ServiceFigures) string {
 func DurationDisplay(sec float64) string { v := sec; return Format(&v, UnitSeconds, "") }
 
 // MoneyDisplay shows an amount in the report's currency.
-func (r *Report) MoneyDisplay(f float64) string { return availability.FormatMoneyIn(f, r.Currency) }
+func (r Report) MoneyDisplay(f float64) string { return availability.FormatMoneyIn(f, r.Currency) }
 
 // WriteCSV writes the report as CSV rows: one per figure, with the raw
 // value (for programs) beside the display (what the PDF and the page
