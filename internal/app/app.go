@@ -32,6 +32,7 @@ import (
 	"github.com/sextant-ops/sextant/internal/httpapi"
 	"github.com/sextant-ops/sextant/internal/incident"
 	"github.com/sextant-ops/sextant/internal/knownerror"
+	"github.com/sextant-ops/sextant/internal/kpi"
 	"github.com/sextant-ops/sextant/internal/live"
 	"github.com/sextant-ops/sextant/internal/monitor"
 	"github.com/sextant-ops/sextant/internal/notify"
@@ -135,9 +136,11 @@ type App struct {
 	mailer      atomic.Pointer[notify.Mailer]
 	subChannels atomic.Pointer[map[string]notify.Channel]
 	escalate    *escalation.Worker
-	stop        context.CancelFunc
-	metrics     *metrics
-	handler     http.Handler
+	// delivery mails the monthly report to its subscribers.
+	delivery *kpi.Delivery
+	stop     context.CancelFunc
+	metrics  *metrics
+	handler  http.Handler
 	// live carries "something changed" events to the pages' event
 	// stream; it is closed on shutdown so that open streams end at once.
 	live *live.Broker
@@ -245,6 +248,7 @@ func New(ctx context.Context, o Options) (*App, error) {
 	// Housekeeping tells subscribers of one-off maintenance on their pages'
 	// services, through the outbox.
 	a.sender.OnEnqueue = func() { a.outbox.Kick() }
+	a.delivery = a.newDelivery()
 	a.sender.Maintenance = func(ctx context.Context, from, to, now time.Time) ([]catalog.Occurrence, error) {
 		cat, err := a.catalog.Load(ctx)
 		if err != nil {
@@ -686,6 +690,11 @@ func (a *App) Run(ctx context.Context) error {
 		}}
 		w.Run(monCtx, 5*time.Second)
 	}()
+	reportDone := make(chan struct{})
+	go func() {
+		defer close(reportDone)
+		a.delivery.Run(monCtx, time.Minute)
+	}()
 	serverStopped := false
 	select {
 	case err = <-errc:
@@ -708,6 +717,7 @@ func (a *App) Run(ctx context.Context) error {
 	stopReplica()
 	<-regDone
 	<-warnDone
+	<-reportDone
 	// Confirmation mails under way finish (each within its timeout).
 	a.sender.Wait()
 	return err
@@ -785,14 +795,20 @@ func (a *App) outboxChannels() map[string]notify.Channel {
 		return nil
 	}
 	subs := a.subChannels.Load()
-	if subs == nil || len(*subs) == 0 {
+	reports := a.delivery.Channels()
+	if (subs == nil || len(*subs) == 0) && len(reports) == 0 {
 		return *m
 	}
-	out := make(map[string]notify.Channel, len(*m)+len(*subs))
+	out := make(map[string]notify.Channel, len(*m)+len(reports))
 	for k, v := range *m {
 		out[k] = v
 	}
-	for k, v := range *subs {
+	if subs != nil {
+		for k, v := range *subs {
+			out[k] = v
+		}
+	}
+	for k, v := range reports {
 		out[k] = v
 	}
 	return out

@@ -33,6 +33,19 @@ func (a *App) Monthly() *kpi.Monthly {
 	return &kpi.Monthly{Builder: &kpi.Builder{Sources: a.kpiSources(), Options: opts, Zone: rc.Zone(), Now: a.opts.Now}, Store: &kpi.Store{DB: a.db}}
 }
 
+// newDelivery builds the mailing of the monthly report to the running
+// config's subscribers, through the outbox.
+func (a *App) newDelivery() *kpi.Delivery {
+	return &kpi.Delivery{DB: a.db, Monthly: a.Monthly, Log: a.log, Now: a.opts.Now, Mailer: a.mailer.Load, OnEnqueue: a.outbox.Kick,
+		BaseURL: func() string { return a.opts.PublicURL },
+		Config: func() kpi.ReportConfig {
+			if c := a.fileCfg.Load(); c != nil {
+				return c.Report
+			}
+			return kpi.ReportConfig{}
+		}}
+}
+
 // kpiSources are the KPIs' sources on this server. Change requests,
 // satisfaction surveys, licences and certificate expiry have no store
 // here yet: their KPIs say "no data".
