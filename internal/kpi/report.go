@@ -6,6 +6,8 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
+	"strconv"
 	"time"
 
 	"github.com/sextant-ops/sextant/internal/apperr"
@@ -236,14 +238,18 @@ func Assemble(m Month, service string, ins []*Inputs, o Options, now time.Time) 
 
 // Digest is the SHA-256 of the inputs and options a report is computed
 // from: the records shared by its months once, and each month's own
-// availability and backup figures.
+// availability and backup figures. The large record sets (tickets,
+// incidents, changes, pages, ratings) are hashed field by field rather
+// than as JSON: a year of 100,000 tickets would otherwise cost more than
+// the report itself.
 func Digest(ins []*Inputs, o Options) string {
 	h := sha256.New()
 	enc := json.NewEncoder(h)
 	_ = enc.Encode(o)
 	if len(ins) > 0 {
 		cur := *ins[len(ins)-1]
-		cur.Services, cur.Backups = nil, nil
+		hashRecords(h, &cur)
+		cur.Services, cur.Backups, cur.Tickets, cur.Incidents, cur.Changes, cur.Pages, cur.Ratings = nil, nil, nil, nil, nil, nil, nil
 		_ = enc.Encode(cur)
 	}
 	for _, in := range ins {
@@ -252,6 +258,74 @@ func Digest(ins []*Inputs, o Options) string {
 		_ = enc.Encode(in.Backups)
 	}
 	return hex.EncodeToString(h.Sum(nil))
+}
+
+// hashRecords writes the large record sets into h, each field with a
+// separator so that no two different sets write the same bytes.
+func hashRecords(h io.Writer, in *Inputs) {
+	b := make([]byte, 0, 256)
+	str := func(s string) { b = append(strconv.AppendQuote(b, s), ',') }
+	num := func(n int64) { b = append(strconv.AppendInt(b, n, 10), ',') }
+	at := func(t *time.Time) {
+		if t == nil {
+			b = append(b, '-', ',')
+			return
+		}
+		num(t.UnixNano())
+	}
+	flag := func(v bool) { b = append(strconv.AppendBool(b, v), ',') }
+	flush := func() { b = append(b, '\n'); _, _ = h.Write(b); b = b[:0] }
+	for _, t := range in.Tickets {
+		b = append(b, 'T')
+		num(t.ID)
+		str(t.Service)
+		str(t.Queue)
+		at(&t.OpenedAt)
+		at(t.Resolved)
+		if t.ResolutionBreached == nil {
+			b = append(b, '-', ',')
+		} else {
+			flag(*t.ResolutionBreached)
+		}
+		num(int64(t.AgentReplies))
+		flag(t.Reopened)
+		flush()
+	}
+	for _, i := range in.Incidents {
+		b = append(b, 'I')
+		num(i.ID)
+		str(i.Service)
+		at(&i.CreatedAt)
+		at(i.AcknowledgedAt)
+		at(i.ResolvedAt)
+		flush()
+	}
+	for _, c := range in.Changes {
+		b = append(b, 'C')
+		num(c.ID)
+		str(c.Service)
+		at(&c.EndedAt)
+		flag(c.Failed)
+		str(c.Reason)
+		flush()
+	}
+	for _, p := range in.Pages {
+		b = append(b, 'P')
+		str(p.Person)
+		num(p.IncidentID)
+		at(&p.At)
+		flag(p.OutsideHours)
+		flush()
+	}
+	for _, r := range in.Ratings {
+		b = append(b, 'R')
+		num(r.ID)
+		str(r.Service)
+		str(r.Kind)
+		b = append(strconv.AppendFloat(b, r.Score, 'g', -1, 64), ',')
+		at(&r.At)
+		flush()
+	}
 }
 
 // Diffs lists the KPIs whose shown value differs between a frozen report
