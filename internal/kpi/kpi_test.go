@@ -58,6 +58,15 @@ func handInputs() *Inputs {
 			{ID: 3, Service: "b", EndedAt: at("2026-11-07T00:00:00Z")},
 			{ID: 4, Service: "b", EndedAt: at("2026-10-07T00:00:00Z"), Failed: true}, // October
 		},
+		Backups: []Backup{{Job: "db", Service: "a", Compliance: 1}, {Job: "files", Service: "b", Compliance: 0.9, Breaches: 1}},
+		Drills:  []Drill{{ID: 1, Plan: "a-dr", Service: "a", StartedAt: at("2026-11-10T10:00:00Z"), Passed: true}, {ID: 2, Plan: "a-dr", Service: "a", StartedAt: at("2026-10-10T10:00:00Z")}},
+		Plans:   []Plan{{Name: "a-dr", Service: "a", Reviewed: at("2025-12-01T00:00:00Z")}, {Name: "b-dr", Service: "b", Reviewed: at("2025-11-30T00:00:00Z")}, {Name: "c-dr", Service: "c"}},
+		Projects: []Project{
+			{Name: "p1", Start: "2026-10-01", End: "2026-11-20", PlannedHours: 100, ActualHours: 120, BudgetHours: 110, OverBudget: true},
+			{Name: "p2", Start: "2026-11-15", End: "2027-01-31", PlannedHours: 50, ActualHours: 10, BudgetHours: 90, Late: true},
+			{Name: "p3", Start: "2026-12-01", End: "2027-01-31", PlannedHours: 500}, // starts after November
+			{Name: "p4", Start: "2026-01-01", End: "2026-10-31", PlannedHours: 500}, // ended before
+		},
 		Ratings:      []Rating{{ID: 1, Service: "a", Kind: "csat", Score: 5, At: at("2026-11-03T00:00:00Z")}, {ID: 2, Service: "a", Kind: "csat", Score: 2, At: at("2026-11-04T00:00:00Z")}},
 		Licences:     []Licence{{Name: "office", Seats: 10, Installs: 12}, {Name: "cad", Seats: 5, Installs: 2}},
 		Certificates: []Certificate{{Check: "tls-a", Service: "a", ExpiresAt: at("2026-12-20T00:00:00Z")}, {Check: "tls-b", Service: "b", ExpiresAt: at("2027-03-01T00:00:00Z")}},
@@ -99,7 +108,14 @@ func TestComputeHandWorked(t *testing.T) {
 		{"utilisation", "80%"},         // (44 + 20) ÷ 80
 		{"over_allocated_person_weeks", "1"},
 		{"pages_outside_hours", "1"},
-		{"over_delivery", "1"}, // a: 0.05 points above (> 0.04) with budget 10000; c: 1 point, budget 500 < 1000
+		{"over_delivery", "1"},
+		{"backups_within_rpo", "50%"},         // db of db, files
+		{"drills_passed", "100%"},             // the October drill is not November's
+		{"plans_reviewed", "33.33%"},          // a-dr exactly 365 days before 1 December; b-dr 366; c-dr never
+		{"projects_on_time", "50%"},           // p1 of p1, p2
+		{"projects_on_budget", "50%"},         // p2 of p1, p2
+		{"actual_vs_planned_hours", "86.67%"}, // 130 ÷ 150
+		{"project_budget_used", "65%"},        // 130 ÷ 200 // a: 0.05 points above (> 0.04) with budget 10000; c: 1 point, budget 500 < 1000
 	} {
 		v, ok := got[c.name]
 		if !ok {
