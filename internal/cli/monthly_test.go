@@ -52,7 +52,7 @@ func TestMonthlyReportCommand(t *testing.T) {
 				t.Fatalf("report: met %d of %d, downtime %q, %+v", rep.ObjectivesMet, rep.ObjectivesTotal, v.Display, rep.Objectives)
 			}
 			code, out, _ = run(t, "", env, "report", "--monthly", "2026-10")
-			for _, line := range []string{`objectives met\s+0 of 1`, `counted downtime\s+1h`, `Operational efficiency\s+Counted downtime\s+1h\s+1 services`} {
+			for _, line := range []string{`objectives met\s+0 of 1`, `counted downtime\s+1h`, `Operational efficiency\s+Counted downtime\s+1h\s+1 service`} {
 				if code != 0 || !regexp.MustCompile(`(?m)^`+line+`\s*$`).MatchString(out) {
 					t.Errorf("table lacks %q:\n%s", line, out)
 				}

@@ -18,6 +18,7 @@ import (
 	"slices"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/sextant-ops/sextant/internal/availability"
@@ -184,7 +185,15 @@ func mean(sum time.Duration, n int, what string, links []Link) figure {
 }
 
 func count(n int, what string, links []Link) figure {
-	return figure{v: num(float64(n)), basis: fmt.Sprintf("%d %s", n, what), links: links}
+	return figure{v: num(float64(n)), basis: many(n, what), links: links}
+}
+
+// many is "n things", or "1 thing": what is a plural ending in s.
+func many(n int, what string) string {
+	if n == 1 {
+		what = strings.TrimSuffix(what, "s")
+	}
+	return strconv.Itoa(n) + " " + what
 }
 
 // URLs of the rows behind values, as the UI serves them.
@@ -214,7 +223,7 @@ var Catalogue = []Def{
 					links = append(links, serviceLink(s.Service))
 				}
 			}
-			return figure{v: num(sum), basis: fmt.Sprintf("%d services", len(in.Services)), links: links}
+			return figure{v: num(sum), basis: many(len(in.Services), "services"), links: links}
 		}},
 	{Name: "mtta", Title: "Mean time to acknowledge", Area: AreaOperations, Unit: UnitSeconds, Direction: Lower, Needs: []string{SrcIncidents}, By: ByService, PerService: true,
 		Formula: "mean of (acknowledged − opened) over incidents acknowledged in the period",
@@ -408,7 +417,7 @@ var Catalogue = []Def{
 					links = append(links, serviceLink(s.Service))
 				}
 			}
-			return figure{v: num(math.Round(sum*100) / 100), basis: fmt.Sprintf("%d services", len(in.Services)), links: links}
+			return figure{v: num(math.Round(sum*100) / 100), basis: many(len(in.Services), "services"), links: links}
 		}},
 	{Name: "project_budget_used", Title: "Project budget used", Area: AreaCost, Unit: UnitRatio, Direction: Lower, Needs: []string{SrcCapacity},
 		Formula: "hours logged on the projects running in the period ÷ their budget hours (projects with a budget)",
@@ -505,7 +514,7 @@ var Catalogue = []Def{
 				}
 			}
 			f := count(len(links), "pages", links)
-			f.basis = fmt.Sprintf("%d pages to %d people", len(links), len(seen))
+			f.basis = many(len(links), "pages") + " to " + strings.Replace(many(len(seen), "persons"), "persons", "people", 1)
 			return f
 		}},
 }
