@@ -88,6 +88,11 @@ func seedKPIBench(b *testing.B, e storetest.Engine, services, tickets int) *app.
 			b.Fatal(err)
 		}
 	}
+	// PostgreSQL has no data directory: the config and the server's
+	// files go to a directory of the benchmark's own.
+	if dir == "" {
+		dir = b.TempDir()
+	}
 	cfg := filepath.Join(dir, "sextant.yaml")
 	if err := os.WriteFile(cfg, []byte(`desk:
   queues: [{name: first-line}, {name: second-line}]
