@@ -33,6 +33,7 @@ import (
 	"github.com/sextant-ops/sextant/internal/httpapi"
 	"github.com/sextant-ops/sextant/internal/incident"
 	"github.com/sextant-ops/sextant/internal/knownerror"
+	"github.com/sextant-ops/sextant/internal/kpi"
 	"github.com/sextant-ops/sextant/internal/live"
 	"github.com/sextant-ops/sextant/internal/monitor"
 	"github.com/sextant-ops/sextant/internal/notify"
@@ -145,9 +146,11 @@ type App struct {
 	mailer      atomic.Pointer[notify.Mailer]
 	subChannels atomic.Pointer[map[string]notify.Channel]
 	escalate    *escalation.Worker
-	stop        context.CancelFunc
-	metrics     *metrics
-	handler     http.Handler
+	// delivery mails the monthly report to its subscribers.
+	delivery *kpi.Delivery
+	stop     context.CancelFunc
+	metrics  *metrics
+	handler  http.Handler
 	// live carries "something changed" events to the pages' event
 	// stream; it is closed on shutdown so that open streams end at once.
 	live *live.Broker
@@ -264,6 +267,7 @@ func New(ctx context.Context, o Options) (*App, error) {
 	// Housekeeping tells subscribers of one-off maintenance on their pages'
 	// services, through the outbox.
 	a.sender.OnEnqueue = func() { a.outbox.Kick() }
+	a.delivery = a.newDelivery()
 	a.sender.Maintenance = func(ctx context.Context, from, to, now time.Time) ([]catalog.Occurrence, error) {
 		cat, err := a.catalog.Load(ctx)
 		if err != nil {
@@ -534,7 +538,7 @@ func (a *App) buildHandler() error {
 		Checks: a.checks, Monitor: a.monitor, PublicURL: a.opts.PublicURL, Config: a, Version: a.opts.Version,
 		Engine: a.engine, Ingest: a.ingest, Incidents: a.incidents, KnownService: a.services.known, IngestMetrics: a.metrics.ingest,
 		Postmortems: postmortems, KnownErrors: knownErrors, Changes: &change.Store{DB: a.db}, CMDB: a.cmdb, Desk: a.desk,
-		Setup: a.setup, Capacity: a.capacityDeps(), Recovery: a.recovery, Feedback: a.feedback,
+		Setup: a.setup, Capacity: a.capacityDeps(), Recovery: a.recovery, Feedback: a.feedback, Monthly: a.Monthly,
 		Deliveries: func(ctx context.Context, id int64) (any, error) { return a.outbox.Deliveries(ctx, id) },
 		OnCall:     &a.oncall, Reassigner: a.escalate, Overrides: a.overrides, Subscribers: a.subscribers,
 		StatusPage: func(name string) bool {
@@ -558,7 +562,7 @@ func (a *App) buildHandler() error {
 	ui, err := web.New(web.Deps{Log: a.log, Auth: a.auth, Catalog: a.catalog, Outages: a.outages, Reports: a.reports, Monitor: a.monitor, Checks: a.checks, PublicURL: a.opts.PublicURL,
 		Incidents: a.incidents, Signer: a.signer, Deliveries: a.outbox.Deliveries, Postmortems: postmortems, KnownErrors: knownErrors, CMDB: a.cmdb, Desk: a.desk,
 		OnCall: &a.oncall, Reassign: a.escalate.Reassign, Overrides: a.overrides, Reachable: a.oncall.Reachable,
-		Setup: a.setup, Capacity: a.capacityDeps(), Recovery: a.recovery, Feedback: a.feedback,
+		Setup: a.setup, Capacity: a.capacityDeps(), Recovery: a.recovery, Feedback: a.feedback, Monthly: a.Monthly,
 		Escalation: func(ctx context.Context, id int64) (escalation.State, bool, error) {
 			return escalation.Get(ctx, a.db.Reader(), id)
 		},
@@ -706,6 +710,11 @@ func (a *App) Run(ctx context.Context) error {
 		w := &desk.Warner{Store: a.desk, Log: a.log, Notify: esc.Notify}
 		w.Run(monCtx, 5*time.Second)
 	}()
+	reportDone := make(chan struct{})
+	go func() {
+		defer close(reportDone)
+		a.delivery.Run(monCtx, time.Minute)
+	}()
 	serverStopped := false
 	select {
 	case err = <-errc:
@@ -728,6 +737,7 @@ func (a *App) Run(ctx context.Context) error {
 	stopReplica()
 	<-regDone
 	<-warnDone
+	<-reportDone
 	// Confirmation mails under way finish (each within its timeout).
 	a.sender.Wait()
 	return err
@@ -806,7 +816,8 @@ func (a *App) outboxChannels() map[string]notify.Channel {
 		return nil
 	}
 	subs := a.subChannels.Load()
-	n := len(*m) + 1
+	reports := a.delivery.Channels()
+	n := len(*m) + 2 + len(reports)
 	if subs != nil {
 		n += len(*subs)
 	}
@@ -819,6 +830,9 @@ func (a *App) outboxChannels() map[string]notify.Channel {
 		for k, v := range *subs {
 			out[k] = v
 		}
+	}
+	for k, v := range reports {
+		out[k] = v
 	}
 	out[feedback.Channel] = a.surveyMail
 	return out

@@ -11,8 +11,10 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/sextant-ops/sextant/internal/app"
 	"github.com/sextant-ops/sextant/internal/availability"
 	"github.com/sextant-ops/sextant/internal/catalog"
+	"github.com/sextant-ops/sextant/internal/kpi"
 	"github.com/sextant-ops/sextant/internal/timeline"
 )
 
@@ -26,9 +28,17 @@ func report(args []string, env Env) error {
 	from := fs.String("from", "", "start of the range, RFC 3339 (with --to)")
 	to := fs.String("to", "", "end of the range, RFC 3339, exclusive (with --from)")
 	period := fs.String("period", "", "current or previous objective period, instead of --from/--to (default current)")
-	format := fs.String("format", "table", "table, json or csv")
+	format := fs.String("format", "table", "table, json or csv (with --monthly also pdf)")
+	monthly := fs.String("monthly", "", "the monthly KPI report of this month, YYYY-MM (overall, or of --service)")
+	cfgPath := fs.String("config", env.Getenv("SEXTANT_CONFIG"), "with --monthly: the config file whose targets, zone and currency apply (env SEXTANT_CONFIG)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *monthly != "" {
+		if *from != "" || *to != "" || *period != "" {
+			return usageError{"report: --monthly takes no --from, --to or --period"}
+		}
+		return monthlyReport(*monthly, *service, *format, *cfgPath, d, env)
 	}
 	if *service == "" {
 		return usageError{"report: --service is required"}
@@ -202,6 +212,64 @@ func writeReportTable(w io.Writer, r timeline.ServiceReport) error {
 				dur(c.InHours), strconv.FormatFloat(c.Weight, 'f', -1, 64), dur(shown[i]))
 		}
 		fmt.Fprintf(tw, "\t\t\t\t\ttotal\t%s\n", dur(r.Downtime))
+	}
+	return tw.Flush()
+}
+
+// monthlyReport prints the monthly KPI report with the same computation,
+// and the same snapshot once the month has closed, as GET
+// /api/v1/reports/monthly/{month}: `sextant report --monthly 2026-11
+// --format pdf > nov.pdf`.
+func monthlyReport(month, service, format, cfgPath string, d dbFlags, env Env) error {
+	m, err := kpi.ParseMonth(month)
+	if err != nil {
+		return usageError{"report: --monthly: " + err.Error()}
+	}
+	if format != "table" && format != kpi.FormatJSON && format != kpi.FormatCSV && format != kpi.FormatPDF {
+		return usageError{fmt.Sprintf("report: --format must be table, json, csv or pdf, not %q", format)}
+	}
+	ctx := context.Background()
+	// The server's own wiring, without serving: its sources are the ones
+	// the API reads. Anything it prints (a first admin's password on an
+	// empty database) goes to standard error, away from the report.
+	a, err := app.New(ctx, app.Options{DataDir: d.data, Database: d.database, ConfigPath: cfgPath, Out: env.Stderr})
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	rep, err := a.Monthly().Report(ctx, m, service)
+	if err != nil {
+		return err
+	}
+	if format == "table" {
+		return writeMonthlyTable(env.Stdout, rep)
+	}
+	b, err := kpi.Render(rep, format)
+	if err != nil {
+		return err
+	}
+	_, err = env.Stdout.Write(b)
+	return err
+}
+
+func writeMonthlyTable(w io.Writer, r kpi.Report) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	scope := "overall"
+	if r.Service != "" {
+		scope = r.Service
+	}
+	fmt.Fprintf(tw, "monthly report\t%s (%s)\n", r.Month, scope)
+	fmt.Fprintf(tw, "objectives met\t%d of %d\n", r.ObjectivesMet, r.ObjectivesTotal)
+	fmt.Fprintf(tw, "counted downtime\t%s\n", kpi.DurationDisplay(r.DowntimeSeconds))
+	fmt.Fprintf(tw, "downtime cost\t%s\n", r.MoneyDisplay(r.DowntimeCost))
+	if r.Correction != nil {
+		fmt.Fprintf(tw, "correction\tthe history changed after the month was frozen: %d figures differ\n", len(r.Correction.Changes))
+	}
+	fmt.Fprintln(tw, "\nAREA\tKPI\tVALUE\tBASIS")
+	for _, a := range r.Areas {
+		for _, v := range a.KPIs {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", a.Title, v.Title, v.Display, v.Basis)
+		}
 	}
 	return tw.Flush()
 }

@@ -25,6 +25,7 @@ import (
 	"github.com/sextant-ops/sextant/internal/escalation"
 	"github.com/sextant-ops/sextant/internal/feedback"
 	"github.com/sextant-ops/sextant/internal/incident"
+	"github.com/sextant-ops/sextant/internal/kpi"
 	"github.com/sextant-ops/sextant/internal/monitor"
 	"github.com/sextant-ops/sextant/internal/notify"
 	"github.com/sextant-ops/sextant/internal/oncall"
@@ -72,6 +73,10 @@ type File struct {
 	Desk desk.Config `yaml:"desk"`
 	// Feedback says whether status page visitors may rate services.
 	Feedback feedback.Config `yaml:"feedback"`
+	// KPI sets the KPIs' targets and the over-delivery margin; Report the
+	// monthly report's zone and subscribers.
+	KPI    kpi.Config       `yaml:"kpi"`
+	Report kpi.ReportConfig `yaml:"report"`
 }
 
 // Recovery is the `recovery:` section of the config file.
@@ -114,6 +119,10 @@ type Config struct {
 	DeskMail mailin.Config
 	// Feedback is the feedback section (public ratings on status pages).
 	Feedback feedback.Config
+	// KPI and Report are the KPI targets and the monthly report's
+	// settings.
+	KPI    kpi.Config
+	Report kpi.ReportConfig
 }
 
 // Problems is every mistake found in a file, each with line and column. It
@@ -238,6 +247,8 @@ func Parse(src []byte, getenv func(string) (string, bool)) (*Config, error) {
 	}
 	fields = append(fields, f.Capacity.Validate(calendars)...)
 	fields = append(fields, f.Feedback.Validate()...)
+	fields = append(fields, f.KPI.Validate()...)
+	fields = append(fields, f.Report.Validate()...)
 	fields = append(fields, validatePlans(f.Recovery.Plans, cat, f.Checks)...)
 	for _, fe := range fields {
 		e := pos.At(fe.Path, fe.Msg)
@@ -256,7 +267,8 @@ func Parse(src []byte, getenv func(string) (string, bool)) (*Config, error) {
 	}
 	return &Config{Catalog: cat, Checks: f.Checks, Incident: setup, Channels: f.Channels,
 		Users: f.Users, Schedules: f.Schedules, Mail: f.Mail, NtfyURL: f.NtfyURL, StatusPages: f.StatusPages, Outbound: outbound, OIDC: f.OIDC,
-		RequireSecondFactor: required, Currency: f.Currency, Capacity: f.Capacity, CMDB: f.CMDB, Plans: f.Recovery.Plans, Desk: deskCfg, DeskMail: f.Desk.Mail, Feedback: f.Feedback}, nil
+		RequireSecondFactor: required, Currency: f.Currency, Capacity: f.Capacity, CMDB: f.CMDB, Plans: f.Recovery.Plans, Desk: deskCfg, DeskMail: f.Desk.Mail, Feedback: f.Feedback,
+		KPI: f.KPI, Report: f.Report}, nil
 }
 
 // BackupRPOs maps each backup job among checks to its rpo (zero when it

@@ -26,6 +26,7 @@ import (
 	"github.com/sextant-ops/sextant/internal/feedback"
 	"github.com/sextant-ops/sextant/internal/incident"
 	"github.com/sextant-ops/sextant/internal/knownerror"
+	"github.com/sextant-ops/sextant/internal/kpi"
 	"github.com/sextant-ops/sextant/internal/monitor"
 	"github.com/sextant-ops/sextant/internal/override"
 	"github.com/sextant-ops/sextant/internal/postmortem"
@@ -129,6 +130,9 @@ type Deps struct {
 	// Feedback keeps satisfaction surveys and service ratings; without it
 	// the feedback routes answer 404.
 	Feedback *feedback.Store
+	// Monthly builds KPIs and monthly reports from the stores as they are
+	// at the call; nil answers those routes 404.
+	Monthly func() *kpi.Monthly
 	// PublicURL is how clients reach this server (for heartbeat ping
 	// URLs); empty means the request's own scheme and host.
 	PublicURL string
@@ -174,6 +178,7 @@ func New(d Deps) *API {
 	a.routes = append(a.routes, a.cmdbFactsRoutes()...)
 	a.routes = append(a.routes, a.deskRoutes()...)
 	a.routes = append(a.routes, a.feedbackRoutes()...)
+	a.routes = append(a.routes, a.kpiRoutes()...)
 	a.routes = append(a.routes, Route{Method: "GET", Path: "/api/v1/openapi.json", Summary: "This API's OpenAPI 3.1 document", Tag: "meta",
 		Response: map[string]any{}, Status: 200, Handle: a.openAPI})
 	return a

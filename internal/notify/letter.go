@@ -1,6 +1,7 @@
 package notify
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"net/http"
@@ -33,6 +34,15 @@ type Letter struct {
 	// Headers are set after the defaults, so that "Auto-Submitted" here
 	// replaces the default auto-generated (RFC 3834).
 	Headers map[string]string
+	// Attachments are files sent with the letter (the monthly report's
+	// PDF).
+	Attachments []Attachment
+}
+
+// Attachment is a file attached to a letter.
+type Attachment struct {
+	Name, ContentType string
+	Data              []byte
 }
 
 // Mailer sends letters with the mail settings people's e-mail uses, over
@@ -93,6 +103,11 @@ func (m *Mailer) Send(ctx context.Context, l Letter) error {
 		msg.SetGenHeader("List-Unsubscribe-Post", "List-Unsubscribe=One-Click")
 	}
 	msg.SetBodyString(mail.TypeTextPlain, l.Body)
+	for _, a := range l.Attachments {
+		if err := msg.AttachReader(a.Name, bytes.NewReader(a.Data), mail.WithFileContentType(mail.ContentType(a.ContentType))); err != nil {
+			return Permanent(fmt.Errorf("attach %s: %w", a.Name, err))
+		}
+	}
 	client, err := mail.NewClient(m.e.host, m.e.options()...)
 	if err != nil {
 		return Permanent(fmt.Errorf("smtp %s: %s", m.e.addr(), m.e.scrub.Replace(err.Error())))

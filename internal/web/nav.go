@@ -59,7 +59,9 @@ var navigation = []navGroup{
 		{"Projects", "/projects", "projects", auth.Viewer},
 		{"Your profile", "/profile", "profile", auth.Viewer},
 	}},
-	{Name: "Reports"},
+	{Name: "Reports", Items: []navItem{
+		{"Monthly report and KPIs", "/reports/monthly", "reports", auth.Viewer},
+	}},
 	{Name: "Admin", Items: []navItem{
 		{"Users, tokens and audit", "/admin", "admin", auth.Admin},
 	}},

@@ -13,6 +13,7 @@ import (
 
 	"github.com/sextant-ops/sextant/internal/auth"
 	"github.com/sextant-ops/sextant/internal/availability"
+	"github.com/sextant-ops/sextant/internal/kpi"
 )
 
 //go:embed templates
@@ -96,6 +97,13 @@ func parseTemplates(a *assets, money func(float64) string, now func() time.Time)
 		"ms1":        func(f float64) string { return strconv.FormatFloat(f, 'f', 1, 64) },
 		"join":       strings.Join,
 		"capitalise": capitalise,
+		// The monthly report's figures, formatted by the kpi package as
+		// in the PDF and the CSV.
+		"kpiDuration":     kpi.DurationDisplay,
+		"kpiTarget":       kpi.TargetDisplay,
+		"kpiAvailability": kpi.AvailabilityDisplay,
+		"kpiVerdict":      kpi.Verdict,
+		"isTrue":          func(b *bool) bool { return b != nil && *b },
 	}
 	names, err := fs.Glob(templateFS, "templates/*.html")
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 	"context"
 	"errors"
 	"github.com/sextant-ops/sextant/internal/capacity"
+	"github.com/sextant-ops/sextant/internal/kpi"
 	"log/slog"
 	"maps"
 	"net/http"
@@ -96,6 +97,9 @@ type Deps struct {
 	// Feedback keeps satisfaction surveys and service ratings: the survey
 	// page of the mails' links and the service page's "What users say".
 	Feedback *feedback.Store
+	// Monthly builds the KPIs and monthly reports (the API's computation);
+	// without it the report pages are not found.
+	Monthly func() *kpi.Monthly
 	// Audit lists the audit log, newest first, for the admin pages;
 	// without it the audit page is not found.
 	Audit func(ctx context.Context, f audit.Filter, p store.Page) ([]audit.Entry, string, error)
@@ -315,6 +319,8 @@ func (u *UI) routes() http.Handler {
 	mux.Handle("POST /checks/{name}/delete", u.page(auth.Operator, u.deleteCheck))
 	mux.Handle("POST /checks/{name}/pause", u.page(auth.Operator, u.pauseCheck))
 	mux.Handle("POST /checks/{name}/resume", u.page(auth.Operator, u.resumeCheck))
+	mux.Handle("GET /reports/monthly", u.page(auth.Viewer, u.showMonthlyIndex))
+	mux.Handle("GET /reports/monthly/{month}", u.page(auth.Viewer, u.showMonthly))
 	mux.Handle("GET /capacity", u.page(auth.Viewer, u.showPlanner))
 	mux.Handle("GET /capacity/people/{person}", u.page(auth.Viewer, u.showCapacityPerson))
 	mux.Handle("POST /capacity/people/{person}", u.page(auth.Operator, u.saveCapacityPerson))
