@@ -31,22 +31,22 @@ func TestRecordListBetween(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		page1, next, err := s.List(ctx, "shop", store.Page{Limit: 2})
+		page1, next, err := s.Events(ctx, "shop", store.Page{Limit: 2})
 		if err != nil || len(page1) != 2 || next == "" || !page1[0].At.Equal(t0.Add(3*time.Hour)) {
 			t.Fatalf("first page: %+v %q %v", page1, next, err)
 		}
-		page2, next, err := s.List(ctx, "shop", store.Page{Limit: 2, Cursor: next})
+		page2, next, err := s.Events(ctx, "shop", store.Page{Limit: 2, Cursor: next})
 		if err != nil || len(page2) != 1 || next != "" || string(page2[0].Details) != `{"commit":"abc"}` || string(page2[0].Links) != `[{"href":"https://ci.example/1"}]` {
 			t.Fatalf("second page: %+v %q %v", page2, next, err)
 		}
-		if _, _, err := s.List(ctx, "shop", store.Page{Cursor: "not-a-cursor!"}); err == nil {
+		if _, _, err := s.Events(ctx, "shop", store.Page{Cursor: "not-a-cursor!"}); err == nil {
 			t.Fatal("a bad cursor was taken")
 		}
 		between, err := s.Between(ctx, "shop", t0.Add(30*time.Minute), t0.Add(3*time.Hour))
 		if err != nil || len(between) != 1 || !between[0].At.Equal(t0.Add(time.Hour)) {
 			t.Fatalf("between: %+v %v", between, err)
 		}
-		all, _, err := s.List(ctx, "", store.Page{})
+		all, _, err := s.Events(ctx, "", store.Page{})
 		if err != nil || len(all) != 4 {
 			t.Fatalf("all: %d %v", len(all), err)
 		}
