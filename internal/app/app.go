@@ -41,6 +41,7 @@ import (
 	"github.com/sextant-ops/sextant/internal/recovery"
 	"github.com/sextant-ops/sextant/internal/replica"
 	"github.com/sextant-ops/sextant/internal/setup"
+	"github.com/sextant-ops/sextant/internal/signed"
 	"github.com/sextant-ops/sextant/internal/sso"
 	"github.com/sextant-ops/sextant/internal/status"
 	"github.com/sextant-ops/sextant/internal/store"
@@ -120,6 +121,11 @@ type App struct {
 	ingest    *incident.Ingester
 	incidents *incident.Store
 	signer    *incident.Signer
+	// linkSigner signs the other links sent in mail (change approvals)
+	// with the same key.
+	linkSigner *signed.Signer
+	// changes keeps change events and change requests.
+	changes   *change.Store
 	outbox    *notify.Outbox
 	channels  atomic.Pointer[map[string]notify.Channel]
 	services  catalogCache
@@ -230,6 +236,10 @@ func New(ctx context.Context, o Options) (*App, error) {
 		db.Close()
 		return nil, err
 	}
+	if a.linkSigner, err = signed.Load(ctx, db); err != nil {
+		db.Close()
+		return nil, err
+	}
 	a.services.catalog, a.services.now = a.catalog, o.Now
 	a.outbox = &notify.Outbox{DB: db, Log: o.Log, Now: o.Now, Links: a.links, SoleWorker: db.Engine() == store.SQLite, Metrics: a.metrics.outbox(), Channels: a.outboxChannels}
 	if a.subscribers, err = subscribe.Open(ctx, db, o.Now); err != nil {
@@ -261,6 +271,7 @@ func New(ctx context.Context, o Options) (*App, error) {
 		db.Close()
 		return nil, err
 	}
+	a.changes = a.newChanges()
 	a.overrides = &override.Store{DB: db, Now: o.Now, OnChange: func(ctx context.Context) {
 		if err := a.oncall.refresh(ctx, a.overrides, o.Now()); err != nil {
 			a.log.Error("overrides not applied to the schedules", "err", err)
@@ -510,7 +521,7 @@ func (a *App) buildHandler() error {
 	api := httpapi.New(httpapi.Deps{Log: a.log, Auth: a.auth, Catalog: a.catalog, DB: a.db, Outages: a.outages, Reporter: a.reports,
 		Checks: a.checks, Monitor: a.monitor, PublicURL: a.opts.PublicURL, Config: a, Version: a.opts.Version,
 		Engine: a.engine, Ingest: a.ingest, Incidents: a.incidents, KnownService: a.services.known, IngestMetrics: a.metrics.ingest,
-		Postmortems: postmortems, KnownErrors: knownErrors, Changes: &change.Store{DB: a.db}, CMDB: a.cmdb, Desk: a.desk,
+		Postmortems: postmortems, KnownErrors: knownErrors, Changes: a.changes, CMDB: a.cmdb, Desk: a.desk,
 		Setup: a.setup, Capacity: a.capacityDeps(), Recovery: a.recovery,
 		Deliveries: func(ctx context.Context, id int64) (any, error) { return a.outbox.Deliveries(ctx, id) },
 		OnCall:     &a.oncall, Reassigner: a.escalate, Overrides: a.overrides, Subscribers: a.subscribers,
@@ -533,7 +544,7 @@ func (a *App) buildHandler() error {
 		}})
 	api.Register(mux)
 	ui, err := web.New(web.Deps{Log: a.log, Auth: a.auth, Catalog: a.catalog, Outages: a.outages, Reports: a.reports, Monitor: a.monitor, Checks: a.checks, PublicURL: a.opts.PublicURL,
-		Incidents: a.incidents, Signer: a.signer, Deliveries: a.outbox.Deliveries, Postmortems: postmortems, KnownErrors: knownErrors, CMDB: a.cmdb, Desk: a.desk,
+		Incidents: a.incidents, Signer: a.signer, Changes: a.changes, LinkSigner: a.linkSigner, Deliveries: a.outbox.Deliveries, Postmortems: postmortems, KnownErrors: knownErrors, CMDB: a.cmdb, Desk: a.desk,
 		OnCall: &a.oncall, Reassign: a.escalate.Reassign, Overrides: a.overrides, Reachable: a.oncall.Reachable,
 		Setup: a.setup, Capacity: a.capacityDeps(), Recovery: a.recovery,
 		Escalation: func(ctx context.Context, id int64) (escalation.State, bool, error) {
@@ -778,23 +789,29 @@ func (a *App) baseURL() string {
 }
 
 // outboxChannels is the outbox's channel table: the config's channels and
-// people's contacts, and one channel per confirmed status page subscriber.
+// people's contacts, one channel per confirmed status page subscriber,
+// and the channel of change approval mail.
 func (a *App) outboxChannels() map[string]notify.Channel {
 	m := a.channels.Load()
 	if m == nil {
 		return nil
 	}
 	subs := a.subChannels.Load()
-	if subs == nil || len(*subs) == 0 {
-		return *m
+	n := len(*m) + 1
+	if subs != nil {
+		n += len(*subs)
 	}
-	out := make(map[string]notify.Channel, len(*m)+len(*subs))
+	out := make(map[string]notify.Channel, n)
 	for k, v := range *m {
 		out[k] = v
 	}
-	for k, v := range *subs {
-		out[k] = v
+	if subs != nil {
+		for k, v := range *subs {
+			out[k] = v
+		}
 	}
+	// Approval mail of change requests goes through the outbox too.
+	out[change.MailChannel] = &changeMail{a: a}
 	return out
 }
 

@@ -52,7 +52,7 @@ type Judged struct {
 // out; each change counts once, with the first reason in that order (the
 // earliest incident among several). It is a pure function of its inputs.
 func FailureRate(changes []Request, incidents []IncidentRef, window time.Duration) FailureReport {
-	rep := FailureReport{FailureWindow: duration.Format(window), Changes: []Judged{}}
+	rep := FailureReport{FailureWindow: windowText(window), Changes: []Judged{}}
 	byTime := slices.Clone(incidents)
 	sort.SliceStable(byTime, func(i, j int) bool { return byTime[i].OpenedAt.Before(byTime[j].OpenedAt) })
 	for _, c := range changes {
@@ -76,7 +76,7 @@ func FailureRate(changes []Request, incidents []IncidentRef, window time.Duratio
 				}
 				if where := touches(c, in); where != "" {
 					j.Failed, j.Incident = true, in.ID
-					j.Reason = fmt.Sprintf("incident #%d within %s on %s", in.ID, duration.Format(window), where)
+					j.Reason = fmt.Sprintf("incident #%d within %s on %s", in.ID, rep.FailureWindow, where)
 					break
 				}
 			}
@@ -106,4 +106,13 @@ func touches(c Request, in IncidentRef) string {
 		}
 	}
 	return ""
+}
+
+// windowText writes the failure window as people say it: whole hours in
+// hours ("24h", "72h"), anything else as durations are written.
+func windowText(d time.Duration) string {
+	if d > 0 && d%time.Hour == 0 {
+		return fmt.Sprintf("%dh", d/time.Hour)
+	}
+	return duration.Format(d)
 }

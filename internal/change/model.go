@@ -180,11 +180,15 @@ type LinkInput struct {
 	Note     string `json:"note,omitempty"`
 }
 
-// Actor is who acts on a change: a user's or token's name and role.
+// Actor is who acts on a change: a user's or token's name and role, and
+// how the audit log names them ("user:ana"; the name when empty).
 type Actor struct {
-	Name string
-	Role auth.Role
+	Name  string
+	Role  auth.Role
+	Audit string
 }
+
+func (a Actor) label() string { return cmpOr(a.Audit, a.Name) }
 
 // Admin says whether the actor may override guard rails and set times.
 func (a Actor) Admin() bool { return a.Role.Allows(auth.Admin) }

@@ -26,13 +26,13 @@ type Sources struct {
 	Services func(ctx context.Context, names []string, now time.Time) (map[string]ServiceFacts, error)
 	// Item says whether a configuration item exists.
 	Item func(ctx context.Context, name string) bool
-	// ItemsOf lists the configuration items a service depends on.
-	ItemsOf func(service string) []string
+	// ItemsOf maps each service to the configuration items it depends on.
+	ItemsOf func(ctx context.Context) (map[string][]string, error)
 	// Role is a user's role, "" for a name that is no user.
 	Role func(ctx context.Context, name string) auth.Role
 	// People are those who may receive approval mail: a name and an
 	// address.
-	People func() map[string]string
+	People func(ctx context.Context) map[string]string
 	// Maintenance makes [start, end) a maintenance window on services,
 	// audited as actor, and returns its reference.
 	Maintenance func(ctx context.Context, actor string, services []string, title string, start, end time.Time) (string, error)
@@ -391,14 +391,14 @@ func (s *Store) Create(ctx context.Context, actor Actor, in Input) (Request, err
 		if err != nil {
 			return fmt.Errorf("change: create: %w", err)
 		}
-		if err := history(ctx, tx, id, when, actor.Name, "", Draft, "created"); err != nil {
+		if err := history(ctx, tx, id, when, actor.label(), "", Draft, "created"); err != nil {
 			return err
 		}
 		c, err := readRequest(ctx, tx, id)
 		if err != nil {
 			return err
 		}
-		if err := audit.Record(ctx, tx, now, actor.Name, audit.Create, "change", strconv.FormatInt(id, 10), nil, c); err != nil {
+		if err := audit.Record(ctx, tx, now, actor.label(), audit.Create, "change", strconv.FormatInt(id, 10), nil, c); err != nil {
 			return err
 		}
 		if in.Submit {
@@ -620,12 +620,12 @@ func (s *Store) move(ctx context.Context, tx *sql.Tx, actor Actor, c Request, in
 		if _, err := tx.ExecContext(ctx, `UPDATE change_requests SET state = $2, updated_at = $3 WHERE id = $1`, c.ID, state, store.Millis(when)); err != nil {
 			return fmt.Errorf("change: move %d: %w", c.ID, err)
 		}
-		if err := history(ctx, tx, c.ID, when, actor.Name, c.State, state, note); err != nil {
+		if err := history(ctx, tx, c.ID, when, actor.label(), c.State, state, note); err != nil {
 			return err
 		}
 		before := c
 		c.State = state
-		return audit.Record(ctx, tx, now, actor.Name, audit.Update, "change", strconv.FormatInt(c.ID, 10), before, c)
+		return audit.Record(ctx, tx, now, actor.label(), audit.Update, "change", strconv.FormatInt(c.ID, 10), before, c)
 	}
 	switch in.Status {
 	case Submitted:
@@ -646,11 +646,11 @@ func (s *Store) move(ctx context.Context, tx *sql.Tx, actor Actor, c Request, in
 			if err := set(Approved, "pre-approved by template "+c.Template); err != nil {
 				return nil, err
 			}
-			return s.schedule(ctx, tx, c, actor.Name, when)
+			return s.schedule(ctx, tx, c, actor.label(), when)
 		}
 		return nil, s.askApprovers(ctx, tx, c, now)
 	case Scheduled:
-		return s.schedule(ctx, tx, c, actor.Name, when)
+		return s.schedule(ctx, tx, c, actor.label(), when)
 	case InProgress:
 		if _, err := tx.ExecContext(ctx, `UPDATE change_requests SET started_at = $2 WHERE id = $1`, c.ID, store.Millis(when)); err != nil {
 			return nil, err
@@ -708,7 +708,7 @@ func (s *Store) guard(ctx context.Context, tx *sql.Tx, actor Actor, c Request, o
 	case !actor.Admin():
 		return fmt.Errorf("override: only an admin may override a guard rail: %w", apperr.ErrForbidden)
 	}
-	return audit.Record(ctx, tx, now, actor.Name, "override", "change", strconv.FormatInt(c.ID, 10),
+	return audit.Record(ctx, tx, now, actor.label(), "override", "change", strconv.FormatInt(c.ID, 10),
 		map[string]any{"refused": reasons}, map[string]any{"override": override})
 }
 
@@ -735,7 +735,7 @@ func (s *Store) schedule(ctx context.Context, tx *sql.Tx, c Request, actor strin
 			if _, err := tx.ExecContext(ctx, `UPDATE change_requests SET maintenance = $2 WHERE id = $1`, c.ID, ref); err != nil {
 				return err
 			}
-			return history(ctx, tx, c.ID, s.now(), "system", Scheduled, Scheduled, note)
+			return history(ctx, tx, c.ID, when, "system", Scheduled, Scheduled, note)
 		})
 	}, nil
 }
@@ -747,7 +747,7 @@ func (s *Store) askApprovers(ctx context.Context, tx *sql.Tx, c Request, now tim
 		return nil
 	}
 	groups := Required(s.rules().Approvers, c.Type, c.Risk.Level)
-	people := s.Sources.People()
+	people := s.Sources.People(ctx)
 	var names []string
 	for name := range people {
 		names = append(names, name)
@@ -834,14 +834,14 @@ func (s *Store) Decide(ctx context.Context, actor Actor, id int64, d Decision, v
 			return fmt.Errorf("change: record decision: %w", err)
 		}
 		c.Approvals = append(c.Approvals, Approval{Approver: actor.Name, Groups: mine, Decision: d.Decision, Comment: d.Comment, Via: via, At: when})
-		if err := audit.Record(ctx, tx, now, actor.Name, audit.Update, "change", strconv.FormatInt(id, 10), nil,
+		if err := audit.Record(ctx, tx, now, actor.label(), audit.Update, "change", strconv.FormatInt(id, 10), nil,
 			map[string]any{"decision": d.Decision, "comment": d.Comment, "via": via, "groups": mine}); err != nil {
 			return err
 		}
 		t := Count(groups, c.Approvals)
 		if c.Type == Emergency {
 			if t.Status != Submitted {
-				return history(ctx, tx, id, when, actor.Name, c.State, c.State, "emergency change "+string(t.Status)+" after the fact")
+				return history(ctx, tx, id, when, actor.label(), c.State, c.State, "emergency change "+string(t.Status)+" after the fact")
 			}
 			return nil
 		}
@@ -849,7 +849,7 @@ func (s *Store) Decide(ctx context.Context, actor Actor, id int64, d Decision, v
 			if _, err := tx.ExecContext(ctx, `UPDATE change_requests SET state = $2, updated_at = $3 WHERE id = $1`, id, to, store.Millis(when)); err != nil {
 				return err
 			}
-			return history(ctx, tx, id, when, actor.Name, c.State, to, note)
+			return history(ctx, tx, id, when, actor.label(), c.State, to, note)
 		}
 		switch t.Status {
 		case Rejected:
@@ -859,7 +859,7 @@ func (s *Store) Decide(ctx context.Context, actor Actor, id int64, d Decision, v
 				return err
 			}
 			c.State = Approved
-			after, err = s.schedule(ctx, tx, c, actor.Name, when)
+			after, err = s.schedule(ctx, tx, c, actor.label(), when)
 			return err
 		}
 		return nil
@@ -959,7 +959,7 @@ func (s *Store) LinkIncident(ctx context.Context, actor Actor, id int64, in Link
 			id, in.Incident, actor.Name, in.Note, store.Millis(now)); err != nil {
 			return fmt.Errorf("change: link incident: %w", err)
 		}
-		return audit.Record(ctx, tx, now, actor.Name, audit.Update, "change", strconv.FormatInt(id, 10), nil, map[string]any{"linked_incident": in.Incident, "note": in.Note})
+		return audit.Record(ctx, tx, now, actor.label(), audit.Update, "change", strconv.FormatInt(id, 10), nil, map[string]any{"linked_incident": in.Incident, "note": in.Note})
 	})
 	if err != nil {
 		return Request{}, err
@@ -977,11 +977,14 @@ func (s *Store) FailureRate(ctx context.Context, from, to time.Time, service str
 	if err != nil {
 		return FailureReport{}, err
 	}
-	if service != "" {
-		var items []string
-		if s.Sources.ItemsOf != nil {
-			items = s.Sources.ItemsOf(service)
+	deps := map[string][]string{}
+	if s.Sources.ItemsOf != nil {
+		if deps, err = s.Sources.ItemsOf(ctx); err != nil {
+			return FailureReport{}, err
 		}
+	}
+	if service != "" {
+		items := deps[service]
 		cs = slices.DeleteFunc(cs, func(c Request) bool {
 			return !slices.Contains(c.Services, service) && !slices.ContainsFunc(c.Items, func(it string) bool { return slices.Contains(items, it) })
 		})
@@ -989,7 +992,7 @@ func (s *Store) FailureRate(ctx context.Context, from, to time.Time, service str
 	if err := loadLinks(ctx, q, cs); err != nil {
 		return FailureReport{}, err
 	}
-	incidents, err := s.incidents(ctx, from, to.Add(window))
+	incidents, err := s.incidents(ctx, from, to.Add(window), deps)
 	if err != nil {
 		return FailureReport{}, err
 	}
@@ -1000,7 +1003,7 @@ func (s *Store) FailureRate(ctx context.Context, from, to time.Time, service str
 
 // incidents lists the incidents opened in [from, to) with the items their
 // services depend on; merged incidents count once, as their target.
-func (s *Store) incidents(ctx context.Context, from, to time.Time) ([]IncidentRef, error) {
+func (s *Store) incidents(ctx context.Context, from, to time.Time, deps map[string][]string) ([]IncidentRef, error) {
 	rows, err := s.DB.Reader().QueryContext(ctx, `SELECT id, service, created_at FROM incidents WHERE created_at >= $1 AND created_at < $2 AND merged_into IS NULL ORDER BY created_at, id`,
 		store.Millis(from), store.Millis(to))
 	if err != nil {
@@ -1015,9 +1018,7 @@ func (s *Store) incidents(ctx context.Context, from, to time.Time) ([]IncidentRe
 			return nil, err
 		}
 		in.OpenedAt = store.FromMillis(at)
-		if s.Sources.ItemsOf != nil {
-			in.Items = s.Sources.ItemsOf(in.Service)
-		}
+		in.Items = deps[in.Service]
 		out = append(out, in)
 	}
 	return out, rows.Err()

@@ -18,6 +18,7 @@ import (
 	"github.com/sextant-ops/sextant/internal/auth"
 	"github.com/sextant-ops/sextant/internal/capacity"
 	"github.com/sextant-ops/sextant/internal/catalog"
+	"github.com/sextant-ops/sextant/internal/change"
 	"github.com/sextant-ops/sextant/internal/cmdb"
 	"github.com/sextant-ops/sextant/internal/config/yamlpos"
 	"github.com/sextant-ops/sextant/internal/desk"
@@ -69,6 +70,9 @@ type File struct {
 	Recovery Recovery `yaml:"recovery"`
 	// Desk is the service desk: priority matrix, queues, SLA policies.
 	Desk desk.Config `yaml:"desk"`
+	// Change sets change management's rules: templates, approver
+	// groups, freeze periods, the failure window.
+	Change change.Config `yaml:"change"`
 }
 
 // Recovery is the `recovery:` section of the config file.
@@ -109,6 +113,8 @@ type Config struct {
 	Desk *desk.Compiled
 	// DeskMail are the desk's incoming mail settings.
 	DeskMail mailin.Config
+	// Change is the validated change management section.
+	Change change.Rules
 }
 
 // Problems is every mistake found in a file, each with line and column. It
@@ -233,6 +239,8 @@ func Parse(src []byte, getenv func(string) (string, bool)) (*Config, error) {
 	}
 	fields = append(fields, f.Capacity.Validate(calendars)...)
 	fields = append(fields, validatePlans(f.Recovery.Plans, cat, f.Checks)...)
+	changeRules, changeProblems := f.Change.Compile()
+	fields = append(fields, changeProblems...)
 	for _, fe := range fields {
 		e := pos.At(fe.Path, fe.Msg)
 		if !slices.ContainsFunc(problems, func(x yamlpos.Error) bool { return x.Line == e.Line && x.Column == e.Column }) {
@@ -250,7 +258,7 @@ func Parse(src []byte, getenv func(string) (string, bool)) (*Config, error) {
 	}
 	return &Config{Catalog: cat, Checks: f.Checks, Incident: setup, Channels: f.Channels,
 		Users: f.Users, Schedules: f.Schedules, Mail: f.Mail, NtfyURL: f.NtfyURL, StatusPages: f.StatusPages, Outbound: outbound, OIDC: f.OIDC,
-		RequireSecondFactor: required, Currency: f.Currency, Capacity: f.Capacity, CMDB: f.CMDB, Plans: f.Recovery.Plans, Desk: deskCfg, DeskMail: f.Desk.Mail}, nil
+		RequireSecondFactor: required, Currency: f.Currency, Capacity: f.Capacity, CMDB: f.CMDB, Plans: f.Recovery.Plans, Desk: deskCfg, DeskMail: f.Desk.Mail, Change: changeRules}, nil
 }
 
 // BackupRPOs maps each backup job among checks to its rpo (zero when it
