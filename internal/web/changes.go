@@ -1,7 +1,9 @@
 package web
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"html/template"
 	"net/http"
 	"slices"
@@ -42,6 +44,7 @@ func changeActor(r *http.Request) change.Actor {
 // changesPage is the list of changes.
 type changesPage struct {
 	State    string
+	Service  string
 	States   []change.State
 	Changes  []change.Request
 	Next     string
@@ -57,7 +60,8 @@ func (u *UI) listChangeRequests(w http.ResponseWriter, r *http.Request) error {
 	if p.State != "" && !slices.Contains(change.States, change.State(p.State)) {
 		return &apperr.Invalid{Fields: []apperr.Field{{Path: "state", Msg: "unknown state " + strconv.Quote(p.State)}}}
 	}
-	if p.Changes, p.Next, err = s.Query(r.Context(), change.Filter{State: change.State(p.State)}, store.Page{Limit: 50, Cursor: r.URL.Query().Get("cursor")}); err != nil {
+	p.Service = r.URL.Query().Get("service")
+	if p.Changes, p.Next, err = s.Query(r.Context(), change.Filter{State: change.State(p.State), Service: p.Service}, store.Page{Limit: 50, Cursor: r.URL.Query().Get("cursor")}); err != nil {
 		return err
 	}
 	mine, err := s.Awaiting(r.Context(), changeActor(r))
@@ -464,4 +468,45 @@ func (u *UI) takeChangeDecision(w http.ResponseWriter, r *http.Request) error {
 	p.C = c
 	u.render(w, r, status, "change_decide.html", "Decide change #"+strconv.FormatInt(id, 10), p)
 	return nil
+}
+
+// changeBefore is a change shown on an incident: "changed 14 min before:
+// #42", or "change #42 under way" when it had not ended.
+type changeBefore struct {
+	C    change.Request
+	Text string
+}
+
+// changesBefore lists the changes an incident on service opened at at may
+// come from, each with how long before it the change was made.
+func (u *UI) changesBefore(ctx context.Context, service string, at time.Time) ([]changeBefore, error) {
+	if u.deps.Changes == nil || u.deps.Changes.Rules == nil {
+		return nil, nil
+	}
+	cs, err := u.deps.Changes.Near(ctx, service, at)
+	if err != nil {
+		return nil, err
+	}
+	var out []changeBefore
+	for _, c := range cs {
+		out = append(out, changeBefore{C: c, Text: ChangedBefore(c, at)})
+	}
+	return out, nil
+}
+
+// ChangedBefore says how a change stands to an instant: "under way" when it
+// had begun and not ended, else "changed N min before" counting from its
+// end (hours past 90 minutes, days past 48 hours).
+func ChangedBefore(c change.Request, at time.Time) string {
+	if c.EndedAt == nil || c.EndedAt.After(at) {
+		return "change under way"
+	}
+	d := at.Sub(*c.EndedAt)
+	switch {
+	case d < 90*time.Minute:
+		return fmt.Sprintf("changed %d min before", int(d.Round(time.Minute)/time.Minute))
+	case d < 48*time.Hour:
+		return fmt.Sprintf("changed %d h before", int(d.Round(time.Hour)/time.Hour))
+	}
+	return fmt.Sprintf("changed %d days before", int(d/(24*time.Hour)))
 }
