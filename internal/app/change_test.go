@@ -190,6 +190,17 @@ func TestChangeHandWorked(t *testing.T) {
 					t.Fatalf("linked reason: %q", j.Reason)
 				}
 			}
+			if code, body := s.callAs(s.token, "GET", "/api/v1/reports/change-failure-rate?from=2026-11-28T00:00:00Z&to=2026-11-25T00:00:00Z", ""); code != 400 || !strings.Contains(body, "must be after from") {
+				t.Fatalf("a backwards range: %d %s", code, body)
+			}
+
+			// The calendar feed has every change, the long one with its
+			// actual end.
+			code, ics := s.callAs(s.token, "GET", "/api/v1/changes/calendar.ics", "")
+			if code != 200 || !strings.Contains(ics, "BEGIN:VCALENDAR\r\n") || strings.Count(ics, "BEGIN:VEVENT") != 6 ||
+				!strings.Contains(ics, fmt.Sprintf("UID:change-%d@sextant", c.ID)) || !strings.Contains(ics, "DTEND:20261130T032000Z") {
+				t.Fatalf("calendar feed: %d\n%s", code, ics)
+			}
 		})
 	}
 }

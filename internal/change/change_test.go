@@ -114,3 +114,39 @@ func TestRequestStore(t *testing.T) {
 		}
 	})
 }
+
+// TestEmergencyChange: an emergency change starts as soon as it is
+// submitted, is approved after the fact by its emergency approver, and
+// closes only once decided.
+func TestEmergencyChange(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		rules, _ := change.Config{Approvers: []change.ApproverGroup{{Name: "emergency", Types: []change.Type{change.Emergency}, People: []string{"cto"}}}}.Compile()
+		now := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
+		s := &change.Store{DB: db, Now: func() time.Time { return now }, Rules: func() change.Rules { return rules }}
+		op := change.Actor{Name: "ops", Role: "operator"}
+		c, err := s.Create(ctx, op, change.Input{Type: change.Emergency, Title: "Hotfix", Items: []string{"db-01"},
+			PlannedStart: now, PlannedEnd: now.Add(time.Hour), Submit: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Transition(ctx, op, c.ID, change.StatusInput{Status: change.InProgress}); err != nil {
+			t.Fatalf("an emergency change waits: %v", err)
+		}
+		if _, err := s.Transition(ctx, op, c.ID, change.StatusInput{Status: change.Completed, Outcome: change.Successful}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Transition(ctx, op, c.ID, change.StatusInput{Status: change.Closed}); !errors.Is(err, apperr.ErrConflict) || !strings.Contains(err.Error(), "emergency approvers") {
+			t.Fatalf("closed before its approval: %v", err)
+		}
+		if q, _ := s.Awaiting(ctx, change.Actor{Name: "cto"}); len(q) != 1 {
+			t.Fatalf("the cto's queue: %+v", q)
+		}
+		if c, err = s.Decide(ctx, change.Actor{Name: "cto"}, c.ID, change.Decision{Decision: change.Approve}, change.ViaUI); err != nil || c.State != change.Completed || c.Approval.Status != change.Approved {
+			t.Fatalf("approved after: %+v %v", c, err)
+		}
+		if c, err = s.Transition(ctx, op, c.ID, change.StatusInput{Status: change.Closed}); err != nil || c.State != change.Closed {
+			t.Fatalf("closed: %+v %v", c, err)
+		}
+	})
+}

@@ -235,11 +235,7 @@ func (a *API) changeFailureRate(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	now := time.Now().UTC()
-	if s.Now != nil {
-		now = s.Now().UTC()
-	}
-	from, to, err := timeRangeAt(r, now, 30*24*time.Hour)
+	from, to, err := timeRangeAt(r, changeNow(s), 30*24*time.Hour)
 	if err != nil {
 		return err
 	}
@@ -263,7 +259,7 @@ func (a *API) changeCalendarFeed(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	now := time.Now().UTC()
+	now := changeNow(s)
 	cs, err := s.List(r.Context(), now.Add(-90*24*time.Hour), now.Add(180*24*time.Hour))
 	if err != nil {
 		return err
@@ -280,4 +276,12 @@ func (a *API) changeCalendarFeed(w http.ResponseWriter, r *http.Request) error {
 	w.Header().Set("Content-Disposition", `inline; filename="changes.ics"`)
 	_, err = w.Write([]byte(change.Calendar(cs, base, now)))
 	return err
+}
+
+// changeNow is the change store's clock.
+func changeNow(s *change.Store) time.Time {
+	if s.Now != nil {
+		return s.Now().UTC()
+	}
+	return time.Now().UTC()
 }
