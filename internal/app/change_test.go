@@ -116,6 +116,16 @@ func TestChangeHandWorked(t *testing.T) {
 			if c.EndedAt == nil || !c.EndedAt.Equal(time.Date(2026, 11, 30, 3, 20, 0, 0, time.UTC)) || len(c.History) < 6 {
 				t.Fatalf("completed change: %+v", c)
 			}
+			var tl struct {
+				Changes []struct {
+					ID         int64
+					Start, End time.Time
+				}
+			}
+			s.must("GET", "/api/v1/services/shop/timeline?"+day, "", 200, &tl)
+			if len(tl.Changes) != 1 || tl.Changes[0].ID != c.ID || !tl.Changes[0].End.Equal(*c.EndedAt) {
+				t.Fatalf("the change on the timeline: %+v", tl)
+			}
 
 			// Case 3: the change-failure rate over five changes.
 			s.must("POST", "/api/v1/cis", `{"name":"db-01","class":"server"}`, 201, nil)

@@ -629,7 +629,24 @@ func (s *Store) move(ctx context.Context, tx *sql.Tx, actor Actor, c Request, in
 	}
 	switch in.Status {
 	case Submitted:
-		if err := s.guard(ctx, tx, actor, c, in.Override, now); err != nil {
+		// The risk is assessed again as of the submission: that is what
+		// the approvers judge.
+		var facts map[string]ServiceFacts
+		if s.Sources.Services != nil && len(c.Services) > 0 {
+			var err error
+			if facts, err = s.Sources.Services(ctx, c.Services, now); err != nil {
+				return nil, err
+			}
+		}
+		risk, err := s.assess(ctx, tx, Input{Services: c.Services, Items: c.Items, Outage: c.Outage, PlannedStart: c.PlannedStart, PlannedEnd: c.PlannedEnd}, facts, now)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE change_requests SET risk = $2 WHERE id = $1`, c.ID, jsonText(risk)); err != nil {
+			return nil, err
+		}
+		c.Risk = risk
+		if err := s.guard(ctx, tx, actor, c, facts, in.Override, now); err != nil {
 			return nil, err
 		}
 		note := in.Note
@@ -671,7 +688,7 @@ func (s *Store) move(ctx context.Context, tx *sql.Tx, actor Actor, c Request, in
 // guard runs the guard rails on a normal change being submitted: a freeze
 // period over its window, or a service whose error budget is spent,
 // refuses it unless an admin overrides with a reason — which is audited.
-func (s *Store) guard(ctx context.Context, tx *sql.Tx, actor Actor, c Request, override string, now time.Time) error {
+func (s *Store) guard(ctx context.Context, tx *sql.Tx, actor Actor, c Request, facts map[string]ServiceFacts, override string, now time.Time) error {
 	if c.Type != Normal {
 		return nil
 	}
@@ -687,15 +704,9 @@ func (s *Store) guard(ctx context.Context, tx *sql.Tx, actor Actor, c Request, o
 		}
 		reasons = append(reasons, why)
 	}
-	if s.Sources.Services != nil && len(c.Services) > 0 {
-		facts, err := s.Sources.Services(ctx, c.Services, now)
-		if err != nil {
-			return err
-		}
-		for _, name := range c.Services {
-			if f := facts[name]; f.BudgetSpent() {
-				reasons = append(reasons, fmt.Sprintf("service %s has spent its error budget (%s over)", name, (-f.BudgetLeft).Round(time.Second)))
-			}
+	for _, name := range c.Services {
+		if f := facts[name]; f.BudgetSpent() {
+			reasons = append(reasons, fmt.Sprintf("service %s has spent its error budget (%s over)", name, (-f.BudgetLeft).Round(time.Second)))
 		}
 	}
 	if len(reasons) == 0 {

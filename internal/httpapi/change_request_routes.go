@@ -285,3 +285,36 @@ func changeNow(s *change.Store) time.Time {
 	}
 	return time.Now().UTC()
 }
+
+// TimelineChange is a change as a service's timeline shows it: over its
+// actual window once it ran, its planned one before.
+type TimelineChange struct {
+	ID      int64          `json:"id"`
+	Title   string         `json:"title"`
+	Type    change.Type    `json:"type"`
+	State   change.State   `json:"state"`
+	Outcome change.Outcome `json:"outcome,omitempty"`
+	Outage  bool           `json:"outage_expected"`
+	Start   time.Time      `json:"start"`
+	End     time.Time      `json:"end"`
+}
+
+// timelineChanges lists the changes on service over [from, to).
+func (a *API) timelineChanges(r *http.Request, service string, from, to time.Time) ([]TimelineChange, error) {
+	out := []TimelineChange{}
+	if a.deps.Changes == nil || a.deps.Changes.Rules == nil {
+		return out, nil
+	}
+	cs, err := a.deps.Changes.List(r.Context(), from, to)
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range cs {
+		if !slices.Contains(c.Services, service) || c.State == change.Rejected {
+			continue
+		}
+		start, end := change.Span(c)
+		out = append(out, TimelineChange{ID: c.ID, Title: c.Title, Type: c.Type, State: c.State, Outcome: c.Outcome, Outage: c.Outage, Start: start, End: end})
+	}
+	return out, nil
+}
