@@ -55,7 +55,10 @@ mail: {from: sextant@example.com, smtp: {host: 127.0.0.1, port: %d, tls: none}}
 change:
   approvers:
     - {name: cab, types: [normal], people: [cab-lead], quorum: 1}
-`, port)), 0o600); err != nil {
+  freezes:
+    - {name: year-end, start: %q, end: %q, reason: closing the books}
+`, port, time.Now().UTC().Add(10*24*time.Hour).Truncate(24*time.Hour).Format(time.RFC3339),
+		time.Now().UTC().Add(14*24*time.Hour).Truncate(24*time.Hour).Format(time.RFC3339))), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	e := storetest.Engines(t)[0]
@@ -180,4 +183,12 @@ change:
 		t.Fatalf("outcome %q", got)
 	}
 	shot("completed")
+	do("the calendar",
+		chromedp.Navigate(s.base+"/changes/calendar"),
+		chromedp.WaitVisible(chromedp.CSS(`a[href="/changes/`+id+`"]`)),
+	)
+	if got := text("#freezes + ul"); !strings.Contains(got, "year-end") || !strings.Contains(got, "closing the books") {
+		t.Fatalf("the calendar's freezes read %q", got)
+	}
+	shot("calendar")
 }

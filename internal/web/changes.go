@@ -89,7 +89,14 @@ func (u *UI) awaitingChanges(w http.ResponseWriter, r *http.Request) error {
 // calendarDay is one day of the change calendar.
 type calendarDay struct {
 	Day     time.Time
-	Changes []change.Request
+	Changes []calendarEntry
+}
+
+// calendarEntry is a change on the calendar over its span: actual once it
+// ran, planned before.
+type calendarEntry struct {
+	change.Request
+	Start, End time.Time
 }
 
 func (u *UI) changeCalendar(w http.ResponseWriter, r *http.Request) error {
@@ -110,17 +117,23 @@ func (u *UI) changeCalendar(w http.ResponseWriter, r *http.Request) error {
 		for _, c := range cs {
 			start, end := change.Span(c)
 			if start.Before(d.AddDate(0, 0, 1)) && end.After(d) && c.State != change.Rejected {
-				day.Changes = append(day.Changes, c)
+				day.Changes = append(day.Changes, calendarEntry{Request: c, Start: start, End: end})
 			}
 		}
 		if len(day.Changes) > 0 {
 			days = append(days, day)
 		}
 	}
+	freezes, err := s.Freezes(r.Context())
+	if err != nil {
+		return err
+	}
+	freezes = slices.DeleteFunc(freezes, func(f change.Freeze) bool { return !f.End.After(from) || !f.Start.Before(to) })
 	u.render(w, r, http.StatusOK, "changes_calendar.html", "Change calendar", struct {
 		From, To time.Time
 		Days     []calendarDay
-	}{from, to, days})
+		Freezes  []change.Freeze
+	}{from, to, days, freezes})
 	return nil
 }
 
