@@ -535,6 +535,8 @@ func (s *Store) Query(ctx context.Context, f Filter, page store.Page) ([]Request
 		out = out[:limit]
 		next = store.IDCursor(out[limit-1].ID)
 	}
+	// LIKE matched the quoted name; "_" and "%" in a name match more.
+	out = onService(out, f.Service)
 	for i := range out {
 		out[i].Approval = s.tally(out[i])
 	}
@@ -1046,7 +1048,15 @@ func (s *Store) Near(ctx context.Context, service string, at time.Time) ([]Reque
 	if err != nil {
 		return nil, err
 	}
-	return nonNil(cs), nil
+	return nonNil(onService(cs, service)), nil
+}
+
+// onService keeps the changes naming service ("" keeps all).
+func onService(cs []Request, service string) []Request {
+	if service == "" {
+		return cs
+	}
+	return slices.DeleteFunc(cs, func(c Request) bool { return !slices.Contains(c.Services, service) })
 }
 
 func nonNil[T any](s []T) []T {
