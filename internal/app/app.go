@@ -43,6 +43,7 @@ import (
 	"github.com/sextant-ops/sextant/internal/recovery"
 	"github.com/sextant-ops/sextant/internal/replica"
 	"github.com/sextant-ops/sextant/internal/setup"
+	"github.com/sextant-ops/sextant/internal/signed"
 	"github.com/sextant-ops/sextant/internal/sso"
 	"github.com/sextant-ops/sextant/internal/status"
 	"github.com/sextant-ops/sextant/internal/store"
@@ -122,6 +123,11 @@ type App struct {
 	ingest    *incident.Ingester
 	incidents *incident.Store
 	signer    *incident.Signer
+	// linkSigner signs the other links sent in mail (change approvals)
+	// with the same key.
+	linkSigner *signed.Signer
+	// changes keeps change events and change requests.
+	changes   *change.Store
 	outbox    *notify.Outbox
 	channels  atomic.Pointer[map[string]notify.Channel]
 	services  catalogCache
@@ -243,6 +249,10 @@ func New(ctx context.Context, o Options) (*App, error) {
 		db.Close()
 		return nil, err
 	}
+	if a.linkSigner, err = signed.Load(ctx, db); err != nil {
+		db.Close()
+		return nil, err
+	}
 	a.services.catalog, a.services.now = a.catalog, o.Now
 	a.outbox = &notify.Outbox{DB: db, Log: o.Log, Now: o.Now, Links: a.links, SoleWorker: db.Engine() == store.SQLite, Metrics: a.metrics.outbox(), Channels: a.outboxChannels}
 	// Requester mail is stored with the ticket's change and sent by the
@@ -288,6 +298,7 @@ func New(ctx context.Context, o Options) (*App, error) {
 		db.Close()
 		return nil, err
 	}
+	a.changes = a.newChanges()
 	a.overrides = &override.Store{DB: db, Now: o.Now, OnChange: func(ctx context.Context) {
 		if err := a.oncall.refresh(ctx, a.overrides, o.Now()); err != nil {
 			a.log.Error("overrides not applied to the schedules", "err", err)
@@ -537,7 +548,7 @@ func (a *App) buildHandler() error {
 	api := httpapi.New(httpapi.Deps{Log: a.log, Auth: a.auth, Catalog: a.catalog, DB: a.db, Outages: a.outages, Reporter: a.reports,
 		Checks: a.checks, Monitor: a.monitor, PublicURL: a.opts.PublicURL, Config: a, Version: a.opts.Version,
 		Engine: a.engine, Ingest: a.ingest, Incidents: a.incidents, KnownService: a.services.known, IngestMetrics: a.metrics.ingest,
-		Postmortems: postmortems, KnownErrors: knownErrors, Changes: &change.Store{DB: a.db}, CMDB: a.cmdb, Desk: a.desk,
+		Postmortems: postmortems, KnownErrors: knownErrors, Changes: a.changes, CMDB: a.cmdb, Desk: a.desk,
 		Setup: a.setup, Capacity: a.capacityDeps(), Recovery: a.recovery, Feedback: a.feedback, Monthly: a.Monthly,
 		Deliveries: func(ctx context.Context, id int64) (any, error) { return a.outbox.Deliveries(ctx, id) },
 		OnCall:     &a.oncall, Reassigner: a.escalate, Overrides: a.overrides, Subscribers: a.subscribers,
@@ -560,7 +571,7 @@ func (a *App) buildHandler() error {
 		}})
 	api.Register(mux)
 	ui, err := web.New(web.Deps{Log: a.log, Auth: a.auth, Catalog: a.catalog, Outages: a.outages, Reports: a.reports, Monitor: a.monitor, Checks: a.checks, PublicURL: a.opts.PublicURL,
-		Incidents: a.incidents, Signer: a.signer, Deliveries: a.outbox.Deliveries, Postmortems: postmortems, KnownErrors: knownErrors, CMDB: a.cmdb, Desk: a.desk,
+		Incidents: a.incidents, Signer: a.signer, Changes: a.changes, LinkSigner: a.linkSigner, Deliveries: a.outbox.Deliveries, Postmortems: postmortems, KnownErrors: knownErrors, CMDB: a.cmdb, Desk: a.desk,
 		OnCall: &a.oncall, Reassign: a.escalate.Reassign, Overrides: a.overrides, Reachable: a.oncall.Reachable,
 		Setup: a.setup, Capacity: a.capacityDeps(), Recovery: a.recovery, Feedback: a.feedback, Monthly: a.Monthly,
 		Escalation: func(ctx context.Context, id int64) (escalation.State, bool, error) {
@@ -809,7 +820,8 @@ func (a *App) baseURL() string {
 
 // outboxChannels is the outbox's channel table: the config's channels and
 // people's contacts, the desk's mail to requesters, one channel per
-// confirmed status page subscriber, and the survey mails' channel.
+// confirmed status page subscriber, the survey mails' channel, the
+// monthly reports' and the channel of change approval mail.
 func (a *App) outboxChannels() map[string]notify.Channel {
 	m := a.channels.Load()
 	if m == nil {
@@ -817,7 +829,7 @@ func (a *App) outboxChannels() map[string]notify.Channel {
 	}
 	subs := a.subChannels.Load()
 	reports := a.delivery.Channels()
-	n := len(*m) + 2 + len(reports)
+	n := len(*m) + 3 + len(reports)
 	if subs != nil {
 		n += len(*subs)
 	}
@@ -835,6 +847,8 @@ func (a *App) outboxChannels() map[string]notify.Channel {
 		out[k] = v
 	}
 	out[feedback.Channel] = a.surveyMail
+	// Approval mail of change requests goes through the outbox too.
+	out[change.MailChannel] = &changeMail{a: a}
 	return out
 }
 

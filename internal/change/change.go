@@ -3,6 +3,13 @@
 // PagerDuty change events), so that the people looking at an outage see
 // what happened just before it. Change requests with approval and
 // outcome build on the same records.
+//
+// Change requests (requests.go) are standard, normal and emergency changes
+// with their plans, risk (risk.go), approvals and state machine
+// (state.go); an approved change expecting an outage becomes a
+// maintenance window on its services, and the change-failure rate
+// (cfr.go) judges every completed change with its reason. Each rule is a
+// pure function of its inputs; the Store does the I/O around them.
 package change
 
 import (
@@ -32,21 +39,33 @@ type Event struct {
 // ErrNotFound is returned for a change that does not exist.
 var ErrNotFound = errors.New("change: not found")
 
-// Store reads and writes changes.
+// Store reads and writes change events and change requests.
 type Store struct {
 	DB *store.DB
+	// Now is the clock (time.Now when nil); Rules the change configuration
+	// in force (defaults when nil).
+	Now   func() time.Time
+	Rules func() Rules
+	// Sources are what requests read from the rest of the server.
+	Sources Sources
+	// OnEnqueue wakes the outbox after approval mail is enqueued.
+	OnEnqueue func()
 }
 
 const columns = `id, service, integration, summary, source, at, details, links, received_at`
 
-// Record stores a change and returns it with its id. It is durable when
-// Record returns.
+// Record stores a change event and returns it with its id; the event is
+// kept as a completed standard change too, in the same transaction. It is
+// durable when Record returns.
 func (s *Store) Record(ctx context.Context, e Event) (Event, error) {
 	details, links := rawOrNull(e.Details), rawOrNull(e.Links)
 	err := s.DB.Tx(ctx, func(tx *sql.Tx) error {
-		return tx.QueryRowContext(ctx, `INSERT INTO changes (service, integration, summary, source, at, details, links, received_at)
+		if err := tx.QueryRowContext(ctx, `INSERT INTO changes (service, integration, summary, source, at, details, links, received_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
-			e.Service, e.Integration, e.Summary, e.Source, store.Millis(e.At), details, links, store.Millis(e.ReceivedAt)).Scan(&e.ID)
+			e.Service, e.Integration, e.Summary, e.Source, store.Millis(e.At), details, links, store.Millis(e.ReceivedAt)).Scan(&e.ID); err != nil {
+			return err
+		}
+		return recordEvent(ctx, tx, e)
 	})
 	if err != nil {
 		return Event{}, fmt.Errorf("change: record: %w", err)
@@ -61,9 +80,9 @@ func rawOrNull(r json.RawMessage) any {
 	return string(r)
 }
 
-// List returns a service's changes ("" for every service), newest first,
-// one page at a time.
-func (s *Store) List(ctx context.Context, service string, page store.Page) ([]Event, string, error) {
+// Events returns a service's change events ("" for every service), newest
+// first, one page at a time.
+func (s *Store) Events(ctx context.Context, service string, page store.Page) ([]Event, string, error) {
 	before, err := page.BeforeID()
 	if err != nil {
 		return nil, "", err

@@ -18,6 +18,7 @@ import (
 	"github.com/sextant-ops/sextant/internal/auth"
 	"github.com/sextant-ops/sextant/internal/capacity"
 	"github.com/sextant-ops/sextant/internal/catalog"
+	"github.com/sextant-ops/sextant/internal/change"
 	"github.com/sextant-ops/sextant/internal/cmdb"
 	"github.com/sextant-ops/sextant/internal/config/yamlpos"
 	"github.com/sextant-ops/sextant/internal/desk"
@@ -77,6 +78,9 @@ type File struct {
 	// monthly report's zone and subscribers.
 	KPI    kpi.Config       `yaml:"kpi"`
 	Report kpi.ReportConfig `yaml:"report"`
+	// Change sets change management's rules: templates, approver
+	// groups, freeze periods, the failure window.
+	Change change.Config `yaml:"change"`
 }
 
 // Recovery is the `recovery:` section of the config file.
@@ -123,6 +127,8 @@ type Config struct {
 	// settings.
 	KPI    kpi.Config
 	Report kpi.ReportConfig
+	// Change is the validated change management section.
+	Change change.Rules
 }
 
 // Problems is every mistake found in a file, each with line and column. It
@@ -250,6 +256,8 @@ func Parse(src []byte, getenv func(string) (string, bool)) (*Config, error) {
 	fields = append(fields, f.KPI.Validate()...)
 	fields = append(fields, f.Report.Validate()...)
 	fields = append(fields, validatePlans(f.Recovery.Plans, cat, f.Checks)...)
+	changeRules, changeProblems := f.Change.Compile()
+	fields = append(fields, changeProblems...)
 	for _, fe := range fields {
 		e := pos.At(fe.Path, fe.Msg)
 		if !slices.ContainsFunc(problems, func(x yamlpos.Error) bool { return x.Line == e.Line && x.Column == e.Column }) {
@@ -268,7 +276,7 @@ func Parse(src []byte, getenv func(string) (string, bool)) (*Config, error) {
 	return &Config{Catalog: cat, Checks: f.Checks, Incident: setup, Channels: f.Channels,
 		Users: f.Users, Schedules: f.Schedules, Mail: f.Mail, NtfyURL: f.NtfyURL, StatusPages: f.StatusPages, Outbound: outbound, OIDC: f.OIDC,
 		RequireSecondFactor: required, Currency: f.Currency, Capacity: f.Capacity, CMDB: f.CMDB, Plans: f.Recovery.Plans, Desk: deskCfg, DeskMail: f.Desk.Mail, Feedback: f.Feedback,
-		KPI: f.KPI, Report: f.Report}, nil
+		KPI: f.KPI, Report: f.Report, Change: changeRules}, nil
 }
 
 // BackupRPOs maps each backup job among checks to its rpo (zero when it

@@ -166,6 +166,7 @@ func New(d Deps) *API {
 	a.routes = append(a.routes, a.monitorRoutes()...)
 	a.routes = append(a.routes, a.incidentRoutes()...)
 	a.routes = append(a.routes, a.changeRoutes()...)
+	a.routes = append(a.routes, a.changeRequestRoutes()...)
 	a.routes = append(a.routes, a.postmortemRoutes()...)
 	a.routes = append(a.routes, a.oncallRoutes()...)
 	a.routes = append(a.routes, a.overrideRoutes()...)

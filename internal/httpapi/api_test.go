@@ -16,6 +16,7 @@ import (
 
 	"github.com/sextant-ops/sextant/internal/auth"
 	"github.com/sextant-ops/sextant/internal/catalog"
+	"github.com/sextant-ops/sextant/internal/change"
 	"github.com/sextant-ops/sextant/internal/cmdb"
 	"github.com/sextant-ops/sextant/internal/desk"
 	"github.com/sextant-ops/sextant/internal/escalation"
@@ -110,6 +111,7 @@ func newHarness(t *testing.T, db *store.DB) *harness {
 		Engine: h.engine, Ingest: ingest, Incidents: &incident.Store{DB: db, Engine: h.engine},
 		KnownService: func(name string) bool { _, err := h.cat.GetService(ctx, name); return err == nil },
 		OnCall:       noOnCall{}, Setup: testSetup(db, h.cat), CMDB: h.cmdb, Feedback: h.feedback,
+		Changes: &change.Store{DB: db, Now: func() time.Time { return testNow }, Rules: func() change.Rules { r, _ := change.Config{}.Compile(); return r }},
 		Capacity: &capacity.Deps{Store: &capacity.Store{DB: db, Now: func() time.Time { return testNow }},
 			Sources: func() capacity.Sources { return h.capacitySources }, Known: h.capacityKnown}})
 	mux := http.NewServeMux()

@@ -17,6 +17,9 @@ type TimelineAnswer struct {
 	From     time.Time              `json:"from"`
 	To       time.Time              `json:"to"`
 	Segments []availability.Segment `json:"segments"`
+	// Changes are the change requests on the service whose window
+	// overlaps the range, in the order they were planned.
+	Changes []TimelineChange `json:"changes"`
 }
 
 func (a *API) availabilityRoutes() []Route {
@@ -138,6 +141,10 @@ func (a *API) timeline(w http.ResponseWriter, r *http.Request) error {
 	if segs == nil {
 		segs = availability.Timeline{}
 	}
-	writeJSON(w, http.StatusOK, TimelineAnswer{Service: name, From: from, To: to, Segments: segs})
+	changes, err := a.timelineChanges(r, name, from, to)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, TimelineAnswer{Service: name, From: from, To: to, Segments: segs, Changes: changes})
 	return nil
 }

@@ -108,7 +108,7 @@ func (a *API) listChanges(w http.ResponseWriter, r *http.Request) error {
 	if _, err := a.deps.Catalog.GetService(r.Context(), r.PathValue("name")); err != nil {
 		return err
 	}
-	items, next, err := a.deps.Changes.List(r.Context(), r.PathValue("name"), pg)
+	items, next, err := a.deps.Changes.Events(r.Context(), r.PathValue("name"), pg)
 	if err != nil {
 		return err
 	}

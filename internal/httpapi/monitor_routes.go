@@ -206,7 +206,13 @@ func (a *API) deleteCheck(w http.ResponseWriter, r *http.Request) error {
 
 // timeRange reads from and to, defaulting to the last 24 hours.
 func timeRange(r *http.Request) (time.Time, time.Time, error) {
-	to, from := time.Now().UTC(), time.Time{}
+	return timeRangeAt(r, time.Now().UTC(), 24*time.Hour)
+}
+
+// timeRangeAt reads from and to as RFC 3339, to defaulting to now and
+// from to span before to; to must be after from.
+func timeRangeAt(r *http.Request, now time.Time, span time.Duration) (time.Time, time.Time, error) {
+	to, from := now, time.Time{}
 	for _, p := range []struct {
 		name string
 		dst  *time.Time
@@ -220,7 +226,7 @@ func timeRange(r *http.Request) (time.Time, time.Time, error) {
 		}
 	}
 	if from.IsZero() {
-		from = to.Add(-24 * time.Hour)
+		from = to.Add(-span)
 	}
 	if !to.After(from) {
 		return from, to, badParam("to", "must be after from")

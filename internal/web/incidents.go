@@ -224,6 +224,9 @@ func (u *UI) incidentList(r *http.Request) (*incidentListPage, error) {
 // again after a refused action, so both show the same boxes.
 type incidentDetailPage struct {
 	incident.Incident
+	// Changes are the changes on the service that began before the
+	// incident opened and ended within the failure window before it.
+	Changes    []changeBefore
 	Timeline   []timelineEntry
 	Deliveries []notify.Delivery
 	// DetailsJSON is the event's details, indented; empty when there are
@@ -439,6 +442,9 @@ func (u *UI) incidentPage(r *http.Request, id int64) (*incidentDetailPage, error
 		return nil, err
 	}
 	if dp.ItemImpact, err = u.incidentItemImpact(ctx, i); err != nil {
+		return nil, err
+	}
+	if dp.Changes, err = u.changesBefore(ctx, i.Service, i.CreatedAt); err != nil {
 		return nil, err
 	}
 	if dp.AlertCounts, err = u.deps.Incidents.CountAlerts(ctx, id); err != nil {

@@ -35,6 +35,7 @@ var navigation = []navGroup{
 		{"Services", "/services", "services", auth.Viewer},
 		{"Checks", "/checks", "checks", auth.Viewer},
 		{"Maintenance", "/maintenance", "maintenance", auth.Viewer},
+		{"Changes", "/changes", "changes", auth.Viewer},
 		{"Post-mortems", "/postmortems", "postmortems", auth.Viewer},
 		{"Known errors", "/known-errors", "known-errors", auth.Viewer},
 		{"Recovery", "/recovery", "recovery", auth.Viewer},

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/sextant-ops/sextant/internal/catalog"
+	"github.com/sextant-ops/sextant/internal/change"
 	"github.com/sextant-ops/sextant/internal/incident"
 	"github.com/sextant-ops/sextant/internal/monitor"
 	"github.com/sextant-ops/sextant/internal/recovery"
@@ -135,6 +136,10 @@ type serviceDetailPage struct {
 	// Feedback is what users say of the service over the availability
 	// figures' period; nil on a server without feedback.
 	Feedback *serviceFeedback
+	// Changes are the latest change requests on the service; HasChanges
+	// says change management is available.
+	Changes    []change.Request
+	HasChanges bool
 }
 
 func (u *UI) showService(w http.ResponseWriter, r *http.Request) error {
@@ -159,6 +164,12 @@ func (u *UI) servicePage(r *http.Request, name string) (*serviceDetailPage, erro
 		return nil, err
 	}
 	dp := &serviceDetailPage{StoredService: s, Saved: r.URL.Query().Get("saved"), OutageForm: outageForm{State: "down"}}
+	if cs := u.deps.Changes; cs != nil && cs.Rules != nil {
+		dp.HasChanges = true
+		if dp.Changes, _, err = cs.Query(r.Context(), change.Filter{Service: name}, store.Page{Limit: 10}); err != nil {
+			return nil, err
+		}
+	}
 	for _, x := range snap.Services {
 		for _, d := range x.DependsOn {
 			if d.Service == s.Name {

@@ -22,6 +22,7 @@ import (
 	"github.com/sextant-ops/sextant/internal/audit"
 	"github.com/sextant-ops/sextant/internal/auth"
 	"github.com/sextant-ops/sextant/internal/catalog"
+	"github.com/sextant-ops/sextant/internal/change"
 	"github.com/sextant-ops/sextant/internal/cmdb"
 	"github.com/sextant-ops/sextant/internal/desk"
 	"github.com/sextant-ops/sextant/internal/escalation"
@@ -35,6 +36,7 @@ import (
 	"github.com/sextant-ops/sextant/internal/postmortem"
 	"github.com/sextant-ops/sextant/internal/recovery"
 	"github.com/sextant-ops/sextant/internal/setup"
+	"github.com/sextant-ops/sextant/internal/signed"
 	"github.com/sextant-ops/sextant/internal/sso"
 	"github.com/sextant-ops/sextant/internal/store"
 	"github.com/sextant-ops/sextant/internal/timeline"
@@ -91,6 +93,11 @@ type Deps struct {
 	// Capacity backs the capacity planner and the project pages; without
 	// it they are not found.
 	Capacity *capacity.Deps
+	// Changes keeps change requests; LinkSigner checks the signed
+	// approval links sent by mail. Without Changes the change pages are
+	// not found.
+	Changes    *change.Store
+	LinkSigner *signed.Signer
 	// Recovery backs the Recovery pages and the backup boxes of the check
 	// and service pages; without it they show none.
 	Recovery *recovery.Store
@@ -240,7 +247,19 @@ func (u *UI) routes() http.Handler {
 	mux.Handle("GET /survey/{ticket}", u.public(u.showSurvey))
 	mux.Handle("POST /survey/{ticket}", u.public(u.answerSurvey))
 
+	mux.Handle("GET /changes/{id}/decide", u.public(u.showChangeDecision))
+	mux.Handle("POST /changes/{id}/decide", u.public(u.takeChangeDecision))
+
 	mux.Handle("GET /{$}", u.page(auth.Viewer, u.showDashboard))
+	mux.Handle("GET /changes", u.page(auth.Viewer, u.listChangeRequests))
+	mux.Handle("GET /changes/awaiting", u.page(auth.Viewer, u.awaitingChanges))
+	mux.Handle("GET /changes/calendar", u.page(auth.Viewer, u.changeCalendar))
+	mux.Handle("GET /changes/new", u.page(auth.Operator, u.newChangeRequest))
+	mux.Handle("POST /changes/new", u.page(auth.Operator, u.createChangeRequest))
+	mux.Handle("GET /changes/{id}", u.page(auth.Viewer, u.showChangeRequest))
+	mux.Handle("POST /changes/{id}/status", u.page(auth.Operator, u.moveChangeRequest))
+	mux.Handle("POST /changes/{id}/decision", u.page(auth.Viewer, u.decideChangeRequest))
+	mux.Handle("POST /changes/{id}/incidents", u.page(auth.Operator, u.linkChangeIncident))
 	mux.Handle("GET /dashboard/fragment", u.fragment(u.dashboardFragment))
 	mux.Handle("GET /events/stream", u.fragment(u.eventStream))
 	mux.Handle("GET /incidents", u.page(auth.Viewer, u.listIncidents))
