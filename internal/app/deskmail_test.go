@@ -154,10 +154,23 @@ desk:
 			if code := s.json("POST", fmt.Sprintf("/api/v1/tickets/%d/status", id), `{"status": "resolved", "note": "Replaced the fuser unit."}`, nil); code != 200 {
 				t.Fatalf("resolve: %d", code)
 			}
-			mails := waitMails(t, box, 3)
-			time.Sleep(300 * time.Millisecond) // a stray fourth mail would be sent by now
-			if all := box.all(); len(all) != 3 {
-				t.Fatalf("%d mails, want 3 (acknowledgement, reply, resolution):\n%s", len(all), strings.Join(all, "\n----\n"))
+			// Resolving also sends the satisfaction survey, a mail of its own.
+			all := waitMails(t, box, 4)
+			time.Sleep(300 * time.Millisecond) // a stray fifth mail would be sent by now
+			if n := len(box.all()); n != 4 {
+				t.Fatalf("%d mails, want 4 (acknowledgement, reply, resolution, survey):\n%s", n, strings.Join(box.all(), "\n----\n"))
+			}
+			var mails []deskMail
+			surveys := 0
+			for _, m := range all {
+				if strings.Contains(m.body, "/survey/") {
+					surveys++
+					continue
+				}
+				mails = append(mails, m)
+			}
+			if surveys != 1 || len(mails) != 3 {
+				t.Fatalf("%d survey mails and %d desk mails, want 1 and 3:\n%s", surveys, len(mails), strings.Join(box.all(), "\n----\n"))
 			}
 			resolved := mails[2]
 			if !strings.Contains(resolved.body, "Replaced the fuser unit.") || !strings.Contains(resolved.subject, "resolved") ||
