@@ -621,6 +621,11 @@ func (nt NewToken) validate() error {
 	}
 	if _, err := ParseRole(string(nt.Role)); err != nil {
 		inv.Add("role", "%v", err)
+	} else if nt.Role == Requester {
+		// A requester is a person on the portal, known by its account
+		// (its name, mail address and organisation decide which tickets
+		// it sees); a token has none of these.
+		inv.Add("role", "requesters sign in to the portal; a token cannot have the requester role")
 	}
 	switch {
 	case nt.Role == Agent && nt.Location == "":

@@ -16,7 +16,9 @@ import (
 	"github.com/sextant-ops/sextant/internal/apperr"
 	"github.com/sextant-ops/sextant/internal/audit"
 	"github.com/sextant-ops/sextant/internal/auth"
+	"github.com/sextant-ops/sextant/internal/catalog"
 	"github.com/sextant-ops/sextant/internal/desk"
+	"github.com/sextant-ops/sextant/internal/knownerror"
 	"github.com/sextant-ops/sextant/internal/store"
 )
 
@@ -28,7 +30,12 @@ type Store struct {
 	DB   *store.DB
 	Desk *desk.Store
 	Auth *auth.Service
-	Now  func() time.Time
+	// Catalog knows the services articles are published on.
+	Catalog *catalog.Store
+	// KnownErrors are searched with the articles; nil searches articles
+	// only.
+	KnownErrors *knownerror.Store
+	Now         func() time.Time
 	// OnApproval is called after a request that needs approval is
 	// committed, to wake the approval mail sender; nil does nothing.
 	OnApproval func()

@@ -24,7 +24,7 @@ const (
 
 // roleOptions are the roles a user or a token may have, current selected.
 func roleOptions(current string) []option {
-	labels := map[auth.Role]string{auth.Viewer: "viewer — reads everything", auth.Operator: "operator — also edits and works incidents",
+	labels := map[auth.Role]string{auth.Requester: "requester — the portal only: own tickets, requests, knowledge base", auth.Viewer: "viewer — reads everything", auth.Operator: "operator — also edits and works incidents",
 		auth.Admin: "admin — also manages users, tokens and the audit log", auth.Agent: "agent — a remote check location only"}
 	var opts []option
 	for _, r := range auth.Roles {
