@@ -36,11 +36,13 @@ import (
 	"github.com/sextant-ops/sextant/internal/monitor"
 	"github.com/sextant-ops/sextant/internal/notify"
 	"github.com/sextant-ops/sextant/internal/override"
+	"github.com/sextant-ops/sextant/internal/portal"
 	"github.com/sextant-ops/sextant/internal/postmortem"
 	"github.com/sextant-ops/sextant/internal/probe"
 	"github.com/sextant-ops/sextant/internal/recovery"
 	"github.com/sextant-ops/sextant/internal/replica"
 	"github.com/sextant-ops/sextant/internal/setup"
+	"github.com/sextant-ops/sextant/internal/signed"
 	"github.com/sextant-ops/sextant/internal/sso"
 	"github.com/sextant-ops/sextant/internal/status"
 	"github.com/sextant-ops/sextant/internal/store"
@@ -120,11 +122,16 @@ type App struct {
 	ingest    *incident.Ingester
 	incidents *incident.Store
 	signer    *incident.Signer
-	outbox    *notify.Outbox
-	channels  atomic.Pointer[map[string]notify.Channel]
-	services  catalogCache
-	oncall    onCall
-	overrides *override.Store
+	// portal serves requesters; linkSigner signs its approval links and
+	// portalMail mails them.
+	portal     *portal.Store
+	portalMail *portal.Sender
+	linkSigner *signed.Signer
+	outbox     *notify.Outbox
+	channels   atomic.Pointer[map[string]notify.Channel]
+	services   catalogCache
+	oncall     onCall
+	overrides  *override.Store
 	// desk keeps the service desk's tickets; its configuration is swapped
 	// in with the file's.
 	desk *desk.Store
@@ -227,6 +234,10 @@ func New(ctx context.Context, o Options) (*App, error) {
 	a.reports.SetItems(a.cmdb)
 	a.recovery = a.newRecovery()
 	if a.signer, err = incident.LoadSigner(ctx, db); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if err := a.newPortal(ctx); err != nil {
 		db.Close()
 		return nil, err
 	}
@@ -416,6 +427,9 @@ func (a *App) applyConfig(ctx context.Context, actor string) (catalog.Changes, e
 		if cfg.Desk != nil {
 			a.desk.Configure(cfg.Desk)
 		}
+		if cfg.Portal != nil {
+			a.portal.Configure(cfg.Portal)
+		}
 		err = a.install(ctx, run)
 	}
 	if err == nil {
@@ -506,11 +520,12 @@ func (a *App) buildHandler() error {
 	// as every availability figure.
 	knownErrors := knownerror.NewStore(a.db, a.opts.Now, a.log)
 	a.engine.KnownError = knownErrors.Match
+	a.portal.KnownErrors = knownErrors
 	postmortems := postmortem.NewStore(a.db, a.reports, a.opts.Now)
 	api := httpapi.New(httpapi.Deps{Log: a.log, Auth: a.auth, Catalog: a.catalog, DB: a.db, Outages: a.outages, Reporter: a.reports,
 		Checks: a.checks, Monitor: a.monitor, PublicURL: a.opts.PublicURL, Config: a, Version: a.opts.Version,
 		Engine: a.engine, Ingest: a.ingest, Incidents: a.incidents, KnownService: a.services.known, IngestMetrics: a.metrics.ingest,
-		Postmortems: postmortems, KnownErrors: knownErrors, Changes: &change.Store{DB: a.db}, CMDB: a.cmdb, Desk: a.desk,
+		Postmortems: postmortems, KnownErrors: knownErrors, Changes: &change.Store{DB: a.db}, CMDB: a.cmdb, Desk: a.desk, Portal: a.portal,
 		Setup: a.setup, Capacity: a.capacityDeps(), Recovery: a.recovery,
 		Deliveries: func(ctx context.Context, id int64) (any, error) { return a.outbox.Deliveries(ctx, id) },
 		OnCall:     &a.oncall, Reassigner: a.escalate, Overrides: a.overrides, Subscribers: a.subscribers,
@@ -534,6 +549,7 @@ func (a *App) buildHandler() error {
 	api.Register(mux)
 	ui, err := web.New(web.Deps{Log: a.log, Auth: a.auth, Catalog: a.catalog, Outages: a.outages, Reports: a.reports, Monitor: a.monitor, Checks: a.checks, PublicURL: a.opts.PublicURL,
 		Incidents: a.incidents, Signer: a.signer, Deliveries: a.outbox.Deliveries, Postmortems: postmortems, KnownErrors: knownErrors, CMDB: a.cmdb, Desk: a.desk,
+		Portal: a.portal, Links: a.linkSigner,
 		OnCall: &a.oncall, Reassign: a.escalate.Reassign, Overrides: a.overrides, Reachable: a.oncall.Reachable,
 		Setup: a.setup, Capacity: a.capacityDeps(), Recovery: a.recovery,
 		Escalation: func(ctx context.Context, id int64) (escalation.State, bool, error) {
@@ -677,6 +693,11 @@ func (a *App) Run(ctx context.Context) error {
 	// SLA warnings are recorded in each ticket's history and logged; the
 	// outbox carries incident notifications only, so they reach no channel
 	// yet.
+	approvalsDone := make(chan struct{})
+	go func() {
+		defer close(approvalsDone)
+		a.portalMail.Run(monCtx)
+	}()
 	warnDone := make(chan struct{})
 	go func() {
 		defer close(warnDone)
@@ -708,6 +729,7 @@ func (a *App) Run(ctx context.Context) error {
 	stopReplica()
 	<-regDone
 	<-warnDone
+	<-approvalsDone
 	// Confirmation mails under way finish (each within its timeout).
 	a.sender.Wait()
 	return err

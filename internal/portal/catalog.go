@@ -95,9 +95,13 @@ const (
 	DefaultApprovalLinks = 7 * duration.Day
 )
 
-// Refs are the names the catalog may refer to.
+// Refs are the names the catalog may refer to. PolicyFor, when set, names
+// the SLA policy the desk gives a request on a service (type request, the
+// service tier's impact, medium urgency: what a catalog request is), so
+// that an item's sla_policy is checked to be the one its requests get.
 type Refs struct {
 	Services, Queues, Policies map[string]bool
+	PolicyFor                  func(service string) string
 }
 
 // Compiled is a validated catalog and portal settings.
@@ -227,8 +231,16 @@ func Compile(items []Item, s Settings, refs Refs) (*Compiled, []apperr.Field) {
 		if it.Queue != "" && !refs.Queues[it.Queue] {
 			inv.Add(p+".queue", "unknown queue %q", it.Queue)
 		}
-		if it.SLAPolicy != "" && !refs.Policies[it.SLAPolicy] {
+		switch {
+		case it.SLAPolicy == "":
+		case !refs.Policies[it.SLAPolicy]:
 			inv.Add(p+".sla_policy", "unknown SLA policy %q", it.SLAPolicy)
+		case refs.PolicyFor != nil && refs.PolicyFor(it.Service) != it.SLAPolicy:
+			got := refs.PolicyFor(it.Service)
+			if got == "" {
+				got = "none"
+			}
+			inv.Add(p+".sla_policy", "requests of this item would be measured by SLA policy %q, the first of desk.sla_policies matching type request on this service; give %q a match that comes first", got, it.SLAPolicy)
 		}
 		fieldNames := map[string]int{}
 		for j, f := range it.Fields {

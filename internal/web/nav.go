@@ -42,6 +42,8 @@ var navigation = []navGroup{
 	{Name: "Service desk", Items: []navItem{
 		{"Ticket queue", "/desk", "desk", auth.Viewer},
 		{"Queues and SLA policies", "/desk/setup", "desk", auth.Viewer},
+		{"Approvals", "/desk/approvals", "desk", auth.Viewer},
+		{"Knowledge base", "/desk/kb", "desk", auth.Viewer},
 	}},
 	{Name: "Configuration", Items: []navItem{
 		{"Configuration items", "/cis", "cis", auth.Viewer},
