@@ -98,7 +98,9 @@ type approvalLinkPage struct {
 	Ticket   desk.Ticket
 	Approver string
 	Decision string
-	Query    string
+	// Action is the link itself, signature included, which the form
+	// posts to.
+	Action string
 	Reason   string
 	Problem  string
 	Done     bool
@@ -130,7 +132,7 @@ func (u *UI) approvalLink(r *http.Request) (*portal.Store, *approvalLinkPage, er
 		return nil, nil, err
 	}
 	return s, &approvalLinkPage{Ticket: d.Ticket, Approver: approver, Decision: decision,
-		Query: url.Values{"exp": {q.Get("exp")}, "sig": {q.Get("sig")}}.Encode()}, nil
+		Action: portal.ApprovalPath(id, approver, decision) + "?" + url.Values{"exp": {q.Get("exp")}, "sig": {q.Get("sig")}}.Encode()}, nil
 }
 
 // confirmApprovalLink shows what the link will do; only the form's POST
