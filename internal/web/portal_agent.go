@@ -100,10 +100,10 @@ type approvalLinkPage struct {
 	Decision string
 	// Action is the link itself, signature included, which the form
 	// posts to.
-	Action string
-	Reason   string
-	Problem  string
-	Done     bool
+	Action  string
+	Reason  string
+	Problem string
+	Done    bool
 }
 
 // approvalLink checks a signed approval link and reads its request.
