@@ -82,6 +82,16 @@ func (a *API) portal() (*portal.Store, error) {
 	return a.deps.Portal, nil
 }
 
+// portalID is the portal and the {id} of a route (an article, a ticket).
+func (a *API) portalID(r *http.Request) (*portal.Store, int64, error) {
+	s, err := a.portal()
+	if err != nil {
+		return nil, 0, err
+	}
+	id, err := pathID(r, "id")
+	return s, id, err
+}
+
 // who is the caller's portal identity.
 func (a *API) who(r *http.Request) (*portal.Store, portal.Who, error) {
 	s, err := a.portal()
@@ -288,11 +298,7 @@ func (a *API) listArticles(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (a *API) getArticle(w http.ResponseWriter, r *http.Request) error {
-	s, err := a.portal()
-	if err != nil {
-		return err
-	}
-	id, err := pathID(r, "id")
+	s, id, err := a.portalID(r)
 	if err != nil {
 		return err
 	}
@@ -323,11 +329,7 @@ func (a *API) createArticle(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (a *API) updateArticle(w http.ResponseWriter, r *http.Request) error {
-	s, err := a.portal()
-	if err != nil {
-		return err
-	}
-	id, err := pathID(r, "id")
+	s, id, err := a.portalID(r)
 	if err != nil {
 		return err
 	}
@@ -344,11 +346,7 @@ func (a *API) updateArticle(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (a *API) deleteArticle(w http.ResponseWriter, r *http.Request) error {
-	s, err := a.portal()
-	if err != nil {
-		return err
-	}
-	id, err := pathID(r, "id")
+	s, id, err := a.portalID(r)
 	if err != nil {
 		return err
 	}
@@ -360,11 +358,7 @@ func (a *API) deleteArticle(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (a *API) listApprovals(w http.ResponseWriter, r *http.Request) error {
-	s, err := a.portal()
-	if err != nil {
-		return err
-	}
-	id, err := pathID(r, "id")
+	s, id, err := a.portalID(r)
 	if err != nil {
 		return err
 	}
@@ -380,11 +374,7 @@ func (a *API) listApprovals(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (a *API) decideApproval(w http.ResponseWriter, r *http.Request) error {
-	s, err := a.portal()
-	if err != nil {
-		return err
-	}
-	id, err := pathID(r, "id")
+	s, id, err := a.portalID(r)
 	if err != nil {
 		return err
 	}

@@ -221,3 +221,48 @@ func TestRequestersSeeOnlyTheirTickets(t *testing.T) {
 		wantStatus(t, res, 404)
 	})
 }
+
+// TestRateThisLink shows the survey's link on a resolved ticket only when
+// Deps.SurveyLink is set.
+func TestRateThisLink(t *testing.T) {
+	for _, withSurvey := range []bool{false, true} {
+		t.Run("survey "+strconv.FormatBool(withSurvey), func(t *testing.T) { rateThis(t, withSurvey) })
+	}
+}
+
+func rateThis(t *testing.T, withSurvey bool) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		now := time.Date(2026, 11, 2, 12, 0, 0, 0, time.UTC)
+		var ps *portal.Store
+		e := newEnv(t, db, func(d *Deps) {
+			ds := desk.NewStore(db, d.Catalog, func() time.Time { return now })
+			ps = &portal.Store{DB: db, Desk: ds, Auth: d.Auth, Catalog: d.Catalog, Now: func() time.Time { return now }}
+			d.Desk, d.Portal = ds, ps
+			if withSurvey {
+				d.SurveyLink = func(id int64) string { return "/survey/" + strconv.FormatInt(id, 10) + "?sig=x" }
+			}
+		})
+		ctx := context.Background()
+		name := "req" + strconv.FormatBool(withSurvey)
+		if _, err := e.auth.CreateUser(ctx, "test", auth.NewUser{Name: name, Password: testPassword, Role: auth.Requester}); err != nil {
+			t.Fatal(err)
+		}
+		tk, err := ps.Open(ctx, portal.Who{Name: name}, "user:"+name, portal.OpenInput{Title: "Mouse broken"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := e.login(name)
+		path := "/portal/tickets/" + strconv.FormatInt(tk.ID, 10)
+		_, body := e.get(path, &s)
+		wantNotContains(t, body, "Rate this")
+		if _, err := ps.Desk.SetStatus(ctx, "user:olivia", tk.ID, desk.StatusInput{Status: desk.StatusResolved, Note: "New mouse on your desk."}); err != nil {
+			t.Fatal(err)
+		}
+		_, body = e.get(path, &s)
+		if withSurvey {
+			wantContains(t, body, `href="/survey/`+strconv.FormatInt(tk.ID, 10)+`?sig=x"`, "Rate this", "Not solved?")
+		} else {
+			wantNotContains(t, body, "Rate this")
+		}
+	})
+}
