@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -53,23 +52,8 @@ var approveRE = regexp.MustCompile(`http://[^\s]+/approvals/\d+/mara/approve\?ex
 // it on the ticket page, and the requester sees the resolution.
 // Screenshots go to test-output/browser (portal-*.png).
 func TestBrowserPortal(t *testing.T) {
-	chromium := os.Getenv("SEXTANT_CHROMIUM")
-	if chromium == "" {
-		if p, err := exec.LookPath("chromium"); err == nil {
-			chromium = p
-		}
-	}
-	if chromium == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("no Chromium found but CI=true: install it (apt-get install chromium) or set SEXTANT_CHROMIUM")
-		}
-		t.Skip("no Chromium found: apt-get install chromium, or set SEXTANT_CHROMIUM to its path")
-	}
-	wd, _ := os.Getwd()
-	shots := filepath.Join(wd, "..", "..", "test-output", "browser")
-	if err := os.MkdirAll(shots, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	chromium := findChromium(t)
+	shots := shotsDir(t)
 	box, port := startInbox(t)
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "sextant.yaml")
@@ -94,14 +78,7 @@ func TestBrowserPortal(t *testing.T) {
 		t.Fatalf("known error: %d", code)
 	}
 
-	ctx, cancel := context.WithTimeout(bg, 90*time.Second)
-	defer cancel()
-	ctx, cancelAlloc := chromedp.NewExecAllocator(ctx, chromedp.ExecPath(chromium), chromedp.NoSandbox, chromedp.Headless, chromedp.DisableGPU,
-		chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck, chromedp.Flag("disable-dev-shm-usage", true), chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1280, 900))
-	defer cancelAlloc()
-	ctx, cancelTab := chromedp.NewContext(ctx)
-	defer cancelTab()
+	ctx := chromiumTab(t, chromium, 1280, 90*time.Second)
 	step := 0
 	do := func(what string, steps ...chromedp.Action[chromedp.Void]) {
 		t.Helper()
