@@ -377,6 +377,9 @@ func (p *portalTicketPage) FieldValue(name string) string {
 	return portal.FormatValue(v)
 }
 
+// Person is the name an author's actor stands for ("user:ann" is ann).
+func (p *portalTicketPage) Person(actor string) string { return desk.Person(actor) }
+
 // Waiting says the request waits for its approvers.
 func (p *portalTicketPage) Waiting() bool {
 	return p.V.Status == desk.StatusWaiting && p.V.WaitingOn == desk.WaitApproval
