@@ -38,6 +38,7 @@ import (
 	"github.com/sextant-ops/sextant/internal/monitor"
 	"github.com/sextant-ops/sextant/internal/notify"
 	"github.com/sextant-ops/sextant/internal/override"
+	"github.com/sextant-ops/sextant/internal/portal"
 	"github.com/sextant-ops/sextant/internal/postmortem"
 	"github.com/sextant-ops/sextant/internal/probe"
 	"github.com/sextant-ops/sextant/internal/recovery"
@@ -123,16 +124,19 @@ type App struct {
 	ingest    *incident.Ingester
 	incidents *incident.Store
 	signer    *incident.Signer
-	// linkSigner signs the other links sent in mail (change approvals)
-	// with the same key.
+	// linkSigner signs the links sent in mail other than incidents' (change
+	// and request approvals) with the same key.
 	linkSigner *signed.Signer
 	// changes keeps change events and change requests.
-	changes   *change.Store
-	outbox    *notify.Outbox
-	channels  atomic.Pointer[map[string]notify.Channel]
-	services  catalogCache
-	oncall    onCall
-	overrides *override.Store
+	changes *change.Store
+	// portal serves requesters; portalMail mails its approval requests.
+	portal     *portal.Store
+	portalMail *portal.Sender
+	outbox     *notify.Outbox
+	channels   atomic.Pointer[map[string]notify.Channel]
+	services   catalogCache
+	oncall     onCall
+	overrides  *override.Store
 	// desk keeps the service desk's tickets; its configuration is swapped
 	// in with the file's.
 	desk *desk.Store
@@ -249,7 +253,7 @@ func New(ctx context.Context, o Options) (*App, error) {
 		db.Close()
 		return nil, err
 	}
-	if a.linkSigner, err = signed.Load(ctx, db); err != nil {
+	if err := a.newPortal(ctx); err != nil {
 		db.Close()
 		return nil, err
 	}
@@ -454,6 +458,9 @@ func (a *App) applyConfig(ctx context.Context, actor string) (catalog.Changes, e
 		if cfg.Desk != nil {
 			a.desk.Configure(cfg.Desk)
 		}
+		if cfg.Portal != nil {
+			a.portal.Configure(cfg.Portal)
+		}
 		err = a.install(ctx, run)
 	}
 	if err == nil {
@@ -544,11 +551,12 @@ func (a *App) buildHandler() error {
 	// as every availability figure.
 	knownErrors := knownerror.NewStore(a.db, a.opts.Now, a.log)
 	a.engine.KnownError = knownErrors.Match
+	a.portal.KnownErrors = knownErrors
 	postmortems := postmortem.NewStore(a.db, a.reports, a.opts.Now)
 	api := httpapi.New(httpapi.Deps{Log: a.log, Auth: a.auth, Catalog: a.catalog, DB: a.db, Outages: a.outages, Reporter: a.reports,
 		Checks: a.checks, Monitor: a.monitor, PublicURL: a.opts.PublicURL, Config: a, Version: a.opts.Version,
 		Engine: a.engine, Ingest: a.ingest, Incidents: a.incidents, KnownService: a.services.known, IngestMetrics: a.metrics.ingest,
-		Postmortems: postmortems, KnownErrors: knownErrors, Changes: a.changes, CMDB: a.cmdb, Desk: a.desk,
+		Postmortems: postmortems, KnownErrors: knownErrors, Changes: a.changes, CMDB: a.cmdb, Desk: a.desk, Portal: a.portal,
 		Setup: a.setup, Capacity: a.capacityDeps(), Recovery: a.recovery, Feedback: a.feedback, Monthly: a.Monthly,
 		Deliveries: func(ctx context.Context, id int64) (any, error) { return a.outbox.Deliveries(ctx, id) },
 		OnCall:     &a.oncall, Reassigner: a.escalate, Overrides: a.overrides, Subscribers: a.subscribers,
@@ -572,6 +580,7 @@ func (a *App) buildHandler() error {
 	api.Register(mux)
 	ui, err := web.New(web.Deps{Log: a.log, Auth: a.auth, Catalog: a.catalog, Outages: a.outages, Reports: a.reports, Monitor: a.monitor, Checks: a.checks, PublicURL: a.opts.PublicURL,
 		Incidents: a.incidents, Signer: a.signer, Changes: a.changes, LinkSigner: a.linkSigner, Deliveries: a.outbox.Deliveries, Postmortems: postmortems, KnownErrors: knownErrors, CMDB: a.cmdb, Desk: a.desk,
+		Portal: a.portal, Links: a.linkSigner, SurveyLink: a.feedback.SurveyLink,
 		OnCall: &a.oncall, Reassign: a.escalate.Reassign, Overrides: a.overrides, Reachable: a.oncall.Reachable,
 		Setup: a.setup, Capacity: a.capacityDeps(), Recovery: a.recovery, Feedback: a.feedback, Monthly: a.Monthly,
 		Escalation: func(ctx context.Context, id int64) (escalation.State, bool, error) {
@@ -712,6 +721,12 @@ func (a *App) Run(ctx context.Context) error {
 			a.replicas.Run(regCtx)
 		}
 	}()
+	// The portal's approval requests are mailed, and retried until sent.
+	approvalsDone := make(chan struct{})
+	go func() {
+		defer close(approvalsDone)
+		a.portalMail.Run(monCtx)
+	}()
 	// SLA warnings are recorded in each ticket's history and go through
 	// the queue's escalation policy to its channels, by the outbox.
 	warnDone := make(chan struct{})
@@ -749,6 +764,7 @@ func (a *App) Run(ctx context.Context) error {
 	<-regDone
 	<-warnDone
 	<-reportDone
+	<-approvalsDone
 	// Confirmation mails under way finish (each within its timeout).
 	a.sender.Wait()
 	return err

@@ -1,10 +1,8 @@
 package app_test
 
 import (
-	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -22,25 +20,8 @@ import (
 // inbox" answer, the confirmation link from the mail and the unsubscribe
 // button. Screenshots go to test-output/browser (subscribe-*.png).
 func TestBrowserSubscription(t *testing.T) {
-	chromium := os.Getenv("SEXTANT_CHROMIUM")
-	if chromium == "" {
-		if _, err := os.Stat("/usr/bin/chromium"); err == nil {
-			chromium = "/usr/bin/chromium"
-		} else if p, err := exec.LookPath("chromium"); err == nil {
-			chromium = p
-		}
-	}
-	if chromium == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("no Chromium found but CI=true: install it (apt-get install chromium) or set SEXTANT_CHROMIUM")
-		}
-		t.Skip("no Chromium found: apt-get install chromium, or set SEXTANT_CHROMIUM to its path")
-	}
-	wd, _ := os.Getwd()
-	shots := filepath.Join(wd, "..", "..", "test-output", "browser")
-	if err := os.MkdirAll(shots, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	chromium := findChromium(t)
+	shots := shotsDir(t)
 	box, port := startInbox(t)
 	t.Setenv("ROUTING_KEY", routingKey)
 	dir := t.TempDir()
@@ -62,14 +43,7 @@ status_pages:
 
 	for _, width := range []int{1280, 390} {
 		t.Run(fmt.Sprint(width), func(t *testing.T) {
-			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-			defer cancel()
-			ctx, cancelAlloc := chromedp.NewExecAllocator(ctx, chromedp.ExecPath(chromium), chromedp.NoSandbox, chromedp.Headless, chromedp.DisableGPU,
-				chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck, chromedp.Flag("disable-dev-shm-usage", true), chromedp.UserDataDir(t.TempDir()),
-				chromedp.WindowSize(width, 900))
-			defer cancelAlloc()
-			ctx, cancelTab := chromedp.NewContext(ctx)
-			defer cancelTab()
+			ctx := chromiumTab(t, chromium, width, 60*time.Second)
 			do := func(what string, steps ...chromedp.Action[chromedp.Void]) {
 				t.Helper()
 				if err := chromedp.Do(ctx, steps...); err != nil {

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode"
 
 	"golang.org/x/time/rate"
 
@@ -74,6 +75,9 @@ type User struct {
 	Email       string `json:"email,omitempty"`
 	Role        Role   `json:"role"`
 	Disabled    bool   `json:"disabled"`
+	// Organisation groups requesters: a ticket one of them shares is
+	// visible to the others of the same organisation.
+	Organisation string `json:"organisation,omitempty"`
 	// SSOIssuer is the OpenID Connect provider an SSO-managed account
 	// signs in through; empty for a local account with a password.
 	SSOIssuer string    `json:"sso_issuer,omitempty"`
@@ -133,6 +137,9 @@ type NewUser struct {
 	Role        Role   `json:"role"`
 	DisplayName string `json:"display_name,omitempty"`
 	Email       string `json:"email,omitempty"`
+	// Organisation is a requester's company or department, for sharing
+	// tickets within it.
+	Organisation string `json:"organisation,omitempty"`
 }
 
 // Validate reports every problem with a new account, naming each field;
@@ -158,6 +165,9 @@ func (u NewUser) Validate() error {
 	if u.Email != "" && (!strings.Contains(u.Email, "@") || len(u.Email) > 254) {
 		inv.Add("email", "%q is not an e-mail address", u.Email)
 	}
+	if len(u.Organisation) > 200 || strings.ContainsFunc(u.Organisation, unicode.IsControl) {
+		inv.Add("organisation", "must be at most 200 characters without control characters")
+	}
 	return inv.Err()
 }
 
@@ -171,10 +181,10 @@ func (s *Service) CreateUser(ctx context.Context, actor string, nu NewUser) (Use
 		return User{}, err
 	}
 	now := s.now()
-	u := User{Name: nu.Name, DisplayName: nu.DisplayName, Email: nu.Email, Role: nu.Role, CreatedAt: now.UTC().Truncate(time.Millisecond), UpdatedAt: now.UTC().Truncate(time.Millisecond)}
+	u := User{Name: nu.Name, DisplayName: nu.DisplayName, Email: nu.Email, Role: nu.Role, Organisation: strings.TrimSpace(nu.Organisation), CreatedAt: now.UTC().Truncate(time.Millisecond), UpdatedAt: now.UTC().Truncate(time.Millisecond)}
 	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
-		err := tx.QueryRowContext(ctx, `INSERT INTO users (name, display_name, email, role, password_hash, disabled, created_at, updated_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING id`, u.Name, u.DisplayName, u.Email, u.Role, hash, false, store.Millis(now)).Scan(&u.ID)
+		err := tx.QueryRowContext(ctx, `INSERT INTO users (name, display_name, email, role, password_hash, disabled, organisation, created_at, updated_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING id`, u.Name, u.DisplayName, u.Email, u.Role, hash, false, u.Organisation, store.Millis(now)).Scan(&u.ID)
 		if store.IsUniqueViolation(err) {
 			return apperr.Conflict("user %q already exists", u.Name)
 		}
@@ -244,12 +254,12 @@ func (s *Service) SetTimezone(ctx context.Context, actor, name, zone string) err
 	})
 }
 
-const userColumns = `id, name, display_name, email, role, disabled, COALESCE(sso_issuer, ''), created_at, updated_at`
+const userColumns = `id, name, display_name, email, role, disabled, COALESCE(sso_issuer, ''), organisation, created_at, updated_at`
 
 func scanUser(sc interface{ Scan(...any) error }, extra ...any) (User, error) {
 	var u User
 	var c, up int64
-	err := sc.Scan(append([]any{&u.ID, &u.Name, &u.DisplayName, &u.Email, &u.Role, &u.Disabled, &u.SSOIssuer, &c, &up}, extra...)...)
+	err := sc.Scan(append([]any{&u.ID, &u.Name, &u.DisplayName, &u.Email, &u.Role, &u.Disabled, &u.SSOIssuer, &u.Organisation, &c, &up}, extra...)...)
 	u.CreatedAt, u.UpdatedAt = store.FromMillis(c), store.FromMillis(up)
 	return u, err
 }
@@ -299,6 +309,27 @@ func (s *Service) ListUsers(ctx context.Context, page store.Page) ([]User, strin
 		next = store.Cursor(out[limit-1].Name)
 	}
 	return out, next, nil
+}
+
+// UsersAllowed returns the enabled accounts whose role allows need, by
+// name: the approvers of a request that a role approves.
+func (s *Service) UsersAllowed(ctx context.Context, need Role) ([]User, error) {
+	rows, err := s.db.Reader().QueryContext(ctx, `SELECT `+userColumns+` FROM users WHERE disabled = $1 ORDER BY name`, false)
+	if err != nil {
+		return nil, fmt.Errorf("auth: users allowed: %w", err)
+	}
+	defer rows.Close()
+	var out []User
+	for rows.Next() {
+		u, err := scanUser(rows)
+		if err != nil {
+			return nil, fmt.Errorf("auth: users allowed: %w", err)
+		}
+		if u.Role.Allows(need) {
+			out = append(out, u)
+		}
+	}
+	return out, rows.Err()
 }
 
 // CountUsers says how many accounts exist; the server creates a first admin
@@ -590,6 +621,11 @@ func (nt NewToken) validate() error {
 	}
 	if _, err := ParseRole(string(nt.Role)); err != nil {
 		inv.Add("role", "%v", err)
+	} else if nt.Role == Requester {
+		// A requester is a person on the portal, known by its account
+		// (its name, mail address and organisation decide which tickets
+		// it sees); a token has none of these.
+		inv.Add("role", "requesters sign in to the portal; a token cannot have the requester role")
 	}
 	switch {
 	case nt.Role == Agent && nt.Location == "":

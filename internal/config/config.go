@@ -30,6 +30,7 @@ import (
 	"github.com/sextant-ops/sextant/internal/monitor"
 	"github.com/sextant-ops/sextant/internal/notify"
 	"github.com/sextant-ops/sextant/internal/oncall"
+	"github.com/sextant-ops/sextant/internal/portal"
 	"github.com/sextant-ops/sextant/internal/recovery"
 	"github.com/sextant-ops/sextant/internal/sso"
 	"github.com/sextant-ops/sextant/internal/status"
@@ -70,8 +71,9 @@ type File struct {
 	CMDB cmdb.Set `yaml:"cmdb"`
 	// Recovery holds the services' disaster-recovery plans.
 	Recovery Recovery `yaml:"recovery"`
-	// Desk is the service desk: priority matrix, queues, SLA policies.
-	Desk desk.Config `yaml:"desk"`
+	// Desk is the service desk: priority matrix, queues, SLA policies,
+	// and the portal's request catalog and settings.
+	Desk DeskSection `yaml:"desk"`
 	// Feedback says whether status page visitors may rate services.
 	Feedback feedback.Config `yaml:"feedback"`
 	// KPI sets the KPIs' targets and the over-delivery margin; Report the
@@ -81,6 +83,14 @@ type File struct {
 	// Change sets change management's rules: templates, approver
 	// groups, freeze periods, the failure window.
 	Change change.Config `yaml:"change"`
+}
+
+// DeskSection is the `desk:` section: the desk's own settings, and the
+// request catalog and portal settings, which package portal validates.
+type DeskSection struct {
+	desk.Config `yaml:",inline"`
+	Catalog     []portal.Item   `yaml:"catalog"`
+	Portal      portal.Settings `yaml:"portal"`
 }
 
 // Recovery is the `recovery:` section of the config file.
@@ -129,6 +139,8 @@ type Config struct {
 	Report kpi.ReportConfig
 	// Change is the validated change management section.
 	Change change.Rules
+	// Portal is the validated request catalog and portal settings.
+	Portal *portal.Compiled
 }
 
 // Problems is every mistake found in a file, each with line and column. It
@@ -248,6 +260,8 @@ func Parse(src []byte, getenv func(string) (string, bool)) (*Config, error) {
 	deskCfg, deskProblems := f.Desk.Compile(desk.Refs{Services: services, Calendars: calendars, Escalations: policies})
 	fields = append(fields, deskProblems...)
 	fields = append(fields, apperr.Prefixed("desk.mail", f.Desk.Mail.Validate())...)
+	portalCfg, portalProblems := portal.Compile(f.Desk.Catalog, f.Desk.Portal, portalRefs(cat, deskCfg, services))
+	fields = append(fields, portalProblems...)
 	if msg := validCurrency(f.Currency); msg != "" {
 		fields = append(fields, apperr.Field{Path: "currency", Msg: msg})
 	}
@@ -276,7 +290,32 @@ func Parse(src []byte, getenv func(string) (string, bool)) (*Config, error) {
 	return &Config{Catalog: cat, Checks: f.Checks, Incident: setup, Channels: f.Channels,
 		Users: f.Users, Schedules: f.Schedules, Mail: f.Mail, NtfyURL: f.NtfyURL, StatusPages: f.StatusPages, Outbound: outbound, OIDC: f.OIDC,
 		RequireSecondFactor: required, Currency: f.Currency, Capacity: f.Capacity, CMDB: f.CMDB, Plans: f.Recovery.Plans, Desk: deskCfg, DeskMail: f.Desk.Mail, Feedback: f.Feedback,
-		KPI: f.KPI, Report: f.Report, Change: changeRules}, nil
+		KPI: f.KPI, Report: f.Report, Change: changeRules, Portal: portalCfg}, nil
+}
+
+// portalRefs are the names a request catalog may use; with a valid desk
+// section, also the SLA policy a request on each service gets.
+func portalRefs(cat catalog.Catalog, d *desk.Compiled, services map[string]bool) portal.Refs {
+	refs := portal.Refs{Services: services, Queues: map[string]bool{}, Policies: map[string]bool{}}
+	if d == nil {
+		return refs
+	}
+	for _, q := range d.Queues {
+		refs.Queues[q.Name] = true
+	}
+	for _, p := range d.Policies {
+		refs.Policies[p.Name] = true
+	}
+	tiers := map[string]int{}
+	for _, s := range cat.Services {
+		tiers[s.Name] = s.Tier
+	}
+	refs.PolicyFor = func(service string) string {
+		pr := d.Matrix.Priority(desk.TierImpact(tiers[service]), desk.Medium)
+		p, _ := d.Policy(desk.TypeRequest, pr, service)
+		return p.Name
+	}
+	return refs
 }
 
 // BackupRPOs maps each backup job among checks to its rpo (zero when it

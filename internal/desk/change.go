@@ -3,6 +3,7 @@ package desk
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -212,6 +213,15 @@ func (s *Store) AddComment(ctx context.Context, actor string, id int64, in Comme
 	return s.comment(ctx, actor, id, in, false)
 }
 
+// AddRequesterComment adds a public reply on the requester's side: by the
+// requester, or by a colleague of its organisation the ticket is shared
+// with (the portal). Like a mail from the requester it is no response:
+// it moves a ticket waiting on the requester back to open and stops no
+// clock.
+func (s *Store) AddRequesterComment(ctx context.Context, actor string, id int64, body string) (Comment, Ticket, error) {
+	return s.comment(ctx, actor, id, CommentInput{Body: body, Public: true}, true)
+}
+
 func (s *Store) comment(ctx context.Context, actor string, id int64, in CommentInput, fromRequester bool) (Comment, Ticket, error) {
 	var inv apperr.Invalid
 	checkText(&inv, "body", in.Body, MaxComment, true)
@@ -273,6 +283,15 @@ type StatusInput struct {
 
 // SetStatus moves a ticket along its flow.
 func (s *Store) SetStatus(ctx context.Context, actor string, id int64, in StatusInput) (Ticket, error) {
+	return s.SetStatusWith(ctx, actor, id, in, nil)
+}
+
+// SetStatusWith is SetStatus with more work in the same transaction:
+// during is called with the ticket as it stands before the move, and its
+// error refuses the move (an approval decision is recorded through it, so
+// that the decision and its effect commit together). A during that returns
+// ErrNoMove keeps the ticket as it is and commits the rest.
+func (s *Store) SetStatusWith(ctx context.Context, actor string, id int64, in StatusInput, during func(ctx context.Context, tx *sql.Tx, t Ticket) error) (Ticket, error) {
 	var inv apperr.Invalid
 	if !slices.Contains(Statuses, in.Status) {
 		inv.Add("status", "must be one of %s, not %q", strings.Join(Statuses, ", "), in.Status)
@@ -291,6 +310,15 @@ func (s *Store) SetStatus(ctx context.Context, actor string, id int64, in Status
 		return Ticket{}, err
 	}
 	return s.edit(ctx, actor, id, in.At, func(tx *sql.Tx, t *Ticket, pauses *[]Pause, at time.Time) ([]fieldChange, error) {
+		if during != nil {
+			err := during(ctx, tx, *t)
+			if errors.Is(err, ErrNoMove) {
+				return nil, nil
+			}
+			if err != nil {
+				return nil, err
+			}
+		}
 		ch, err := s.move(ctx, tx, t, pauses, at, in.Status, in.Reason, strings.TrimSpace(in.ThirdParty))
 		if err != nil {
 			return nil, err
@@ -321,6 +349,10 @@ func (s *Store) SetStatus(ctx context.Context, actor string, id int64, in Status
 		return ch, nil
 	})
 }
+
+// ErrNoMove, returned by SetStatusWith's during, commits its work without
+// moving the ticket (an approval that does not yet reach the quorum).
+var ErrNoMove = errors.New("desk: no move")
 
 // move changes t's status inside tx, closing and opening pauses: waiting
 // opens a pause with its reason, resolving opens a stop of the resolution

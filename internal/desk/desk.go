@@ -32,10 +32,13 @@ const (
 // Statuses lists the statuses in their usual order.
 var Statuses = []string{StatusNew, StatusOpen, StatusInProgress, StatusWaiting, StatusResolved, StatusClosed}
 
-// The reasons a ticket waits; both pause its SLA clocks.
+// The reasons a ticket waits; all pause its SLA clocks. A request waits
+// for approval from its opening until its approvers reach their quorum
+// (package portal); only that package puts a ticket in it.
 const (
 	WaitRequester  = "requester"
 	WaitThirdParty = "third_party"
+	WaitApproval   = "approval"
 )
 
 // Levels of impact and urgency.
@@ -51,12 +54,13 @@ var Levels = []string{High, Medium, Low}
 
 // transitions says which statuses each status may move to. A resolved
 // ticket may be reopened (to open or in progress) or closed; a closed one
-// is final.
+// is final. A waiting ticket may be closed outright: a rejected request is
+// closed without having been resolved.
 var transitions = map[string][]string{
 	StatusNew:        {StatusOpen, StatusInProgress, StatusWaiting, StatusResolved},
 	StatusOpen:       {StatusInProgress, StatusWaiting, StatusResolved},
 	StatusInProgress: {StatusOpen, StatusWaiting, StatusResolved},
-	StatusWaiting:    {StatusOpen, StatusInProgress, StatusResolved},
+	StatusWaiting:    {StatusOpen, StatusInProgress, StatusResolved, StatusClosed},
 	StatusResolved:   {StatusOpen, StatusInProgress, StatusClosed},
 	StatusClosed:     nil,
 }

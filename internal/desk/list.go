@@ -23,6 +23,9 @@ type Filter struct {
 	Active bool
 	// Unassigned keeps only tickets nobody has taken.
 	Unassigned bool
+	// IDs, when set, keeps only these tickets (the portal lists the
+	// tickets a requester may see through it).
+	IDs []int64
 }
 
 // Validate names a filter's bad values.
@@ -66,6 +69,14 @@ func (f Filter) where(now time.Time) (string, []any) {
 	}
 	if f.Unassigned {
 		conds = append(conds, "assignee = ''")
+	}
+	if f.IDs != nil {
+		marks := []string{"0"}
+		for _, id := range f.IDs {
+			args = append(args, id)
+			marks = append(marks, "$"+strconv.Itoa(len(args)))
+		}
+		conds = append(conds, "id IN ("+strings.Join(marks, ", ")+")")
 	}
 	if f.Active {
 		conds = append(conds, "status NOT IN ('resolved', 'closed')")

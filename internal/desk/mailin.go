@@ -79,7 +79,7 @@ func (s *Store) FromMail(ctx context.Context, m InboundMail) (ticketID int64, cr
 			title = title[:MaxTitle]
 		}
 		q := s.Config().QueueFor(m.To)
-		t, err := s.create(ctx, MailActor, Input{Type: TypeRequest, Title: strings.ToValidUTF8(title, "?"), Description: body, Requester: sender, Queue: q.Name}, m.MessageID)
+		t, err := s.create(ctx, MailActor, Input{Type: TypeRequest, Title: strings.ToValidUTF8(title, "?"), Description: body, Requester: sender, Queue: q.Name}, m.MessageID, nil)
 		if err != nil {
 			return 0, false, err
 		}

@@ -247,6 +247,9 @@ type Input struct {
 	// OpenedAt is for imports (admins only): the ticket's real opening,
 	// not in the future.
 	OpenedAt *time.Time `json:"opened_at,omitempty"`
+	// AwaitApproval opens the ticket waiting for approval, its clocks
+	// paused from the start; set by the request catalog, never by a body.
+	AwaitApproval bool `json:"-"`
 }
 
 // Person is the name an audit actor ("user:ann", "token:ci") stands for
@@ -320,13 +323,20 @@ func (s *Store) checkAssignee(ctx context.Context, inv *apperr.Invalid, cfg *Com
 
 // Create opens a ticket and returns it with its SLA figures.
 func (s *Store) Create(ctx context.Context, actor string, in Input) (Ticket, error) {
-	return s.create(ctx, actor, in, "")
+	return s.create(ctx, actor, in, "", nil)
 }
 
-// create is Create for a ticket opened by the mail whose Message-ID is
+// CreateWith is Create with more writes in the same transaction: after is
+// called with the new ticket (its id set) and its error undoes the whole.
+// The portal stores a request's fields and approvers through it.
+func (s *Store) CreateWith(ctx context.Context, actor string, in Input, after func(ctx context.Context, tx *sql.Tx, t Ticket) error) (Ticket, error) {
+	return s.create(ctx, actor, in, "", after)
+}
+
+// create is CreateWith for a ticket opened by the mail whose Message-ID is
 // inbound ("" for none): the id is recorded in the same transaction,
 // before the acknowledgement that answers it is written.
-func (s *Store) create(ctx context.Context, actor string, in Input, inbound string) (Ticket, error) {
+func (s *Store) create(ctx context.Context, actor string, in Input, inbound string, after func(ctx context.Context, tx *sql.Tx, t Ticket) error) (Ticket, error) {
 	cfg := s.Config()
 	w, err := s.world(ctx)
 	if err != nil {
@@ -338,7 +348,13 @@ func (s *Store) create(ctx context.Context, actor string, in Input, inbound stri
 		return Ticket{}, err
 	}
 	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
-		return s.insert(ctx, tx, cfg, w, &t, now, inbound)
+		if err := s.insert(ctx, tx, cfg, w, &t, now, inbound); err != nil {
+			return err
+		}
+		if after != nil {
+			return after(ctx, tx, t)
+		}
+		return nil
 	})
 	if err != nil {
 		return Ticket{}, err
@@ -384,24 +400,40 @@ func (s *Store) prepare(ctx context.Context, cfg *Compiled, w world, actor strin
 	if err := inv.Err(); err != nil {
 		return Ticket{}, err
 	}
-	status := StatusNew
+	status, waiting := StatusNew, ""
 	if in.Assignee != "" {
 		status = StatusOpen
 	}
-	return Ticket{Type: in.Type, Title: strings.TrimSpace(in.Title), Description: in.Description, Service: in.Service,
+	if in.AwaitApproval {
+		status, waiting = StatusWaiting, WaitApproval
+	}
+	return Ticket{WaitingOn: waiting, Type: in.Type, Title: strings.TrimSpace(in.Title), Description: in.Description, Service: in.Service,
 		Requester: in.Requester, Queue: in.Queue, Assignee: in.Assignee, Impact: in.Impact, Urgency: in.Urgency,
 		Priority: cfg.Matrix.Priority(in.Impact, in.Urgency), Status: status,
 		OpenedAt: opened.UTC().Truncate(time.Millisecond), UpdatedAt: opened.UTC().Truncate(time.Millisecond), CreatedBy: actor}, nil
 }
 
 func (s *Store) insert(ctx context.Context, tx *sql.Tx, cfg *Compiled, w world, t *Ticket, now time.Time, inbound string) error {
-	k := w.clocks(cfg, t, nil).key(t, now, 0)
+	var pauses []Pause
+	if t.Status == StatusWaiting {
+		pauses = []Pause{{Reason: t.WaitingOn, Start: t.OpenedAt}}
+	}
+	k := w.clocks(cfg, t, pauses).key(t, now, 0)
 	err := tx.QueryRowContext(ctx, `INSERT INTO tickets (type, title, description, service, requester, queue, assignee, impact, urgency, priority,
-		status, opened_at, updated_at, created_by, due_at, breached, warn_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $13, $14, $15, $16) RETURNING id`,
-		t.Type, t.Title, t.Description, t.Service, t.Requester, t.Queue, t.Assignee, t.Impact, t.Urgency, t.Priority, t.Status,
+		status, waiting_on, opened_at, updated_at, created_by, due_at, breached, warn_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13, $14, $15, $16, $17) RETURNING id`,
+		t.Type, t.Title, t.Description, t.Service, t.Requester, t.Queue, t.Assignee, t.Impact, t.Urgency, t.Priority, t.Status, t.WaitingOn,
 		store.Millis(t.OpenedAt), t.CreatedBy, k.due, k.breached, k.warn).Scan(&t.ID)
 	if err != nil {
 		return fmt.Errorf("desk: create ticket: %w", err)
+	}
+	for _, p := range pauses {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO ticket_pauses (ticket_id, reason, third_party, started_at) VALUES ($1, $2, '', $3)`,
+			t.ID, p.Reason, store.Millis(p.Start)); err != nil {
+			return fmt.Errorf("desk: begin pause: %w", err)
+		}
+		if err := history(ctx, tx, t.ID, t.OpenedAt, t.CreatedBy, "waiting_on", "", p.Reason); err != nil {
+			return err
+		}
 	}
 	if err := history(ctx, tx, t.ID, t.OpenedAt, t.CreatedBy, "status", "", t.Status); err != nil {
 		return err
@@ -433,6 +465,13 @@ func recordMessage(ctx context.Context, q store.Querier, messageID string, ticke
 		return fmt.Errorf("desk: record message id: %w", err)
 	}
 	return nil
+}
+
+// RecordHistory writes one row of a ticket's history inside q's
+// transaction, for changes kept beside the ticket (a request's approvals)
+// that belong in its history all the same.
+func RecordHistory(ctx context.Context, q store.Querier, id int64, at time.Time, actor, field, before, after string) error {
+	return history(ctx, q, id, at, actor, field, before, after)
 }
 
 func history(ctx context.Context, q store.Querier, id int64, at time.Time, actor, field, before, after string) error {

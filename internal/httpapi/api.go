@@ -29,6 +29,7 @@ import (
 	"github.com/sextant-ops/sextant/internal/kpi"
 	"github.com/sextant-ops/sextant/internal/monitor"
 	"github.com/sextant-ops/sextant/internal/override"
+	"github.com/sextant-ops/sextant/internal/portal"
 	"github.com/sextant-ops/sextant/internal/postmortem"
 	"github.com/sextant-ops/sextant/internal/recovery"
 	"github.com/sextant-ops/sextant/internal/setup"
@@ -117,6 +118,10 @@ type Deps struct {
 	// Desk keeps the service desk's tickets; without it the desk routes
 	// answer 404.
 	Desk *desk.Store
+	// Portal serves requesters: their tickets, the request catalog,
+	// approvals and the knowledge base; without it those routes answer
+	// 404.
+	Portal *portal.Store
 	// Setup keeps the channels, integrations and escalation policies made
 	// in the UI and API beside the config file's; without it policies are
 	// listed from OnCall and the other setup routes must not be called.
@@ -180,6 +185,7 @@ func New(d Deps) *API {
 	a.routes = append(a.routes, a.deskRoutes()...)
 	a.routes = append(a.routes, a.feedbackRoutes()...)
 	a.routes = append(a.routes, a.kpiRoutes()...)
+	a.routes = append(a.routes, a.portalRoutes()...)
 	a.routes = append(a.routes, Route{Method: "GET", Path: "/api/v1/openapi.json", Summary: "This API's OpenAPI 3.1 document", Tag: "meta",
 		Response: map[string]any{}, Status: 200, Handle: a.openAPI})
 	return a

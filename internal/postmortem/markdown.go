@@ -129,6 +129,11 @@ func oneLine(s string) string {
 	return strings.Join(strings.Fields(s), " ")
 }
 
+// SafeMarkdown is authored for Markdown written elsewhere than in a
+// post-mortem (the knowledge base's articles): the same sanitiser, so one
+// set of rules keeps people's Markdown from carrying HTML or script links.
+func SafeMarkdown(text string) string { return authored(text) }
+
 // authored makes the authors' Markdown safe to render while keeping it
 // Markdown: outside code, every < is written &lt; (no raw HTML, no
 // <javascript:…> autolink), and a link or link definition whose destination

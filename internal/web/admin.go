@@ -24,7 +24,7 @@ const (
 
 // roleOptions are the roles a user or a token may have, current selected.
 func roleOptions(current string) []option {
-	labels := map[auth.Role]string{auth.Viewer: "viewer — reads everything", auth.Operator: "operator — also edits and works incidents",
+	labels := map[auth.Role]string{auth.Requester: "requester — the portal only: own tickets, requests, knowledge base", auth.Viewer: "viewer — reads everything", auth.Operator: "operator — also edits and works incidents",
 		auth.Admin: "admin — also manages users, tokens and the audit log", auth.Agent: "agent — a remote check location only"}
 	var opts []option
 	for _, r := range auth.Roles {
@@ -75,6 +75,8 @@ type usersPage struct {
 	Done, DoneUser string
 
 	Name, DisplayName, Email, Role string
+	// Organisation groups requesters, who see its shared tickets.
+	Organisation string
 
 	formProblems
 }
@@ -148,9 +150,9 @@ func (u *UI) createUser(w http.ResponseWriter, r *http.Request) error {
 	}
 	p.Done = ""
 	get := func(k string) string { return strings.TrimSpace(r.PostFormValue(k)) }
-	p.Name, p.DisplayName, p.Email, p.Role = get("name"), get("display_name"), get("email"), get("role")
+	p.Name, p.DisplayName, p.Email, p.Role, p.Organisation = get("name"), get("display_name"), get("email"), get("role"), get("organisation")
 	password := r.PostFormValue("password")
-	nu := auth.NewUser{Name: p.Name, Password: password, Role: auth.Role(p.Role), DisplayName: p.DisplayName, Email: p.Email}
+	nu := auth.NewUser{Name: p.Name, Password: password, Role: auth.Role(p.Role), DisplayName: p.DisplayName, Email: p.Email, Organisation: p.Organisation}
 	if password != r.PostFormValue("password_confirm") {
 		mismatch := &formError{err: &apperr.Invalid{Fields: []apperr.Field{{Path: "password_confirm", Msg: "does not match the password; type the same password twice"}}}, form: p}
 		return withValidation(mismatch, nu.Validate)

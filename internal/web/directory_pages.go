@@ -448,7 +448,7 @@ var (
 
 // directoryRoutes registers the pages of people, schedules and status
 // pages: lists for viewers, writes for admins, as for channels.
-func (u *UI) directoryRoutes(mux *http.ServeMux) {
+func (u *UI) directoryRoutes(mux routeMux) {
 	viewer, admin := auth.Viewer, auth.Admin
 	handle := func(pattern string, role auth.Role, h func(w http.ResponseWriter, r *http.Request) error) {
 		mux.Handle(pattern, u.page(role, h))

@@ -40,6 +40,7 @@ type env struct {
 	engine    *incident.Engine
 	incidents *incident.Store
 	signer    *incident.Signer
+	ui        *UI
 }
 
 // newEnv builds the UI; each opt may change its Deps first.
@@ -75,7 +76,7 @@ func newEnv(t *testing.T, db *store.DB, opts ...func(*Deps)) *env {
 	}
 	mux := http.NewServeMux()
 	ui.Register(mux)
-	e.handler = mux
+	e.handler, e.ui = mux, ui
 	for _, u := range []struct {
 		name string
 		role auth.Role

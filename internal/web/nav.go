@@ -44,6 +44,8 @@ var navigation = []navGroup{
 		{"Ticket queue", "/desk", "desk", auth.Viewer},
 		{"Queues and SLA policies", "/desk/setup", "desk", auth.Viewer},
 		{"Satisfaction", "/desk/satisfaction", "desk", auth.Viewer},
+		{"Approvals", "/desk/approvals", "desk", auth.Viewer},
+		{"Knowledge base", "/desk/kb", "desk", auth.Viewer},
 	}},
 	{Name: "Configuration", Items: []navItem{
 		{"Configuration items", "/cis", "cis", auth.Viewer},

@@ -33,6 +33,9 @@ type layoutData struct {
 	CanEdit bool
 	// IsAdmin shows the Admin entry of the navigation.
 	IsAdmin bool
+	// Portal marks a requester, whose header leads to the portal and has
+	// no agents' menus or search.
+	Portal  bool
 	CSRF    string
 	Version string
 	// StatusPage is the public status page's path, "" when there is none.
@@ -142,6 +145,7 @@ func (u *UI) render(w http.ResponseWriter, r *http.Request, status int, name, ti
 		ld.CSRF = p.CSRF
 		ld.CanEdit = p.Role.Allows(auth.Operator)
 		ld.IsAdmin = p.Role.Allows(auth.Admin)
+		ld.Portal = !p.Role.Allows(auth.Viewer)
 		ld.Menus = menus(p.Role, ld.Area)
 		ld.Zone = viewerZone(r)
 		// Only a page reached by GET can be fetched again; after a POST

@@ -35,7 +35,7 @@ func (u *UI) page(need auth.Role, h handlerFunc) http.Handler {
 // enrolment wraps the pages that set up a second factor: they also serve
 // a user who must set one up before anything else.
 func (u *UI) enrolment(h handlerFunc) http.Handler {
-	return u.guard(auth.Viewer, u.enrolmentSession, h)
+	return u.guard(auth.Requester, u.enrolmentSession, h)
 }
 
 // guard is page with the way the session is looked up.
@@ -61,8 +61,13 @@ func (u *UI) guard(need auth.Role, session func(*http.Request) (auth.Principal, 
 			return
 		}
 		r = r.WithContext(httpapi.WithPrincipal(r.Context(), p))
-		if !p.Role.Allows(auth.Viewer) {
+		if !p.Role.Allows(auth.Requester) {
 			u.fail(w, r, errForbidden("Your role ("+string(p.Role)+") cannot use the web interface."))
+			return
+		}
+		if p.Role == auth.Requester && !p.Role.Allows(need) && r.URL.Path == "/" && r.Method == http.MethodGet {
+			// A requester's home is the portal.
+			http.Redirect(w, r, "/portal", http.StatusSeeOther)
 			return
 		}
 		if r.Method == http.MethodPost && !validToken(r.PostFormValue(csrfField), p.CSRF) {

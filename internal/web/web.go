@@ -33,6 +33,7 @@ import (
 	"github.com/sextant-ops/sextant/internal/monitor"
 	"github.com/sextant-ops/sextant/internal/notify"
 	"github.com/sextant-ops/sextant/internal/override"
+	"github.com/sextant-ops/sextant/internal/portal"
 	"github.com/sextant-ops/sextant/internal/postmortem"
 	"github.com/sextant-ops/sextant/internal/recovery"
 	"github.com/sextant-ops/sextant/internal/setup"
@@ -66,7 +67,16 @@ type Deps struct {
 	Postmortems *postmortem.Store
 	// Desk keeps the service desk's tickets; without it the desk pages
 	// answer 404.
-	Desk        *desk.Store
+	Desk *desk.Store
+	// Portal serves requesters (/portal), the approvals and the knowledge
+	// base; without it those pages answer 404. Links checks the signed
+	// approval links of its mail.
+	Portal *portal.Store
+	Links  *signed.Signer
+	// SurveyLink, when set, returns the satisfaction survey's address for
+	// a resolved ticket ("" for none); the portal's ticket page links to
+	// it as "Rate this". Nil shows no link.
+	SurveyLink  func(ticketID int64) string
 	KnownErrors *knownerror.Store
 	// CMDB backs the configuration item pages; without it they are not
 	// found.
@@ -146,7 +156,30 @@ type UI struct {
 	pages   map[string]*pageTemplate
 	assets  *assets
 	handler http.Handler
+	// patterns are the patterns of every route, in registration order,
+	// for the tests that walk them all.
+	patterns []string
 }
+
+// routeMux is a ServeMux that keeps the patterns registered on it.
+type routeMux struct {
+	*http.ServeMux
+	patterns *[]string
+}
+
+// Handle registers h and keeps its pattern.
+func (m routeMux) Handle(pattern string, h http.Handler) {
+	*m.patterns = append(*m.patterns, pattern)
+	m.ServeMux.Handle(pattern, h)
+}
+
+// HandleFunc registers h and keeps its pattern.
+func (m routeMux) HandleFunc(pattern string, h func(http.ResponseWriter, *http.Request)) {
+	m.Handle(pattern, http.HandlerFunc(h))
+}
+
+// Patterns lists the UI's route patterns ("GET /portal/tickets/{id}").
+func (u *UI) Patterns() []string { return slices.Clone(u.patterns) }
 
 // New parses the templates and fingerprints the static files, so that a
 // broken template stops the server at start rather than on first use.
@@ -216,7 +249,7 @@ func (u *UI) refuseBadBytes(next http.Handler) http.Handler {
 // as cross-site never reaches a page that changes anything.
 func (u *UI) Register(mux *http.ServeMux) {
 	for _, p := range []string{"/", "/login", "/login/oidc", sso.CallbackPath, "/login/code", "/account/", "/logout", "/static/", "/dashboard/", "/incidents", "/incidents/", "/oncall", "/oncall/", "/services", "/services/", "/checks", "/checks/", "/calendars", "/calendars/",
-		"/postmortems", "/postmortems/", "/known-errors", "/known-errors/", "/cis", "/cis/", "/admin", "/admin/", "/events/", "/profile", "/search", "/desk", "/desk/", "/survey/"} {
+		"/postmortems", "/postmortems/", "/known-errors", "/known-errors/", "/cis", "/cis/", "/admin", "/admin/", "/events/", "/profile", "/search", "/desk", "/desk/", "/portal", "/portal/", "/approvals/", "/survey/"} {
 		mux.Handle(p, u.handler)
 	}
 	mux.Handle("/maintenance", u.handler)
@@ -225,7 +258,7 @@ func (u *UI) Register(mux *http.ServeMux) {
 
 // routes builds the UI's own mux.
 func (u *UI) routes() http.Handler {
-	mux := http.NewServeMux()
+	mux := routeMux{ServeMux: http.NewServeMux(), patterns: &u.patterns}
 	mux.HandleFunc("GET /static/{file}", u.assets.serve)
 	mux.Handle("GET /login", u.public(u.loginForm))
 	mux.Handle("POST /login", u.public(u.login))
@@ -250,6 +283,11 @@ func (u *UI) routes() http.Handler {
 	mux.Handle("GET /changes/{id}/decide", u.public(u.showChangeDecision))
 	mux.Handle("POST /changes/{id}/decide", u.public(u.takeChangeDecision))
 
+	// Signed approval links from approval mails, likewise.
+	mux.Handle("GET /approvals/{id}/{approver}/{decision}", u.public(u.confirmApprovalLink))
+	mux.Handle("POST /approvals/{id}/{approver}/{decision}", u.public(u.approvalLinkAction))
+
+	u.portalRoutes(mux)
 	mux.Handle("GET /{$}", u.page(auth.Viewer, u.showDashboard))
 	mux.Handle("GET /changes", u.page(auth.Viewer, u.listChangeRequests))
 	mux.Handle("GET /changes/awaiting", u.page(auth.Viewer, u.awaitingChanges))
@@ -424,5 +462,5 @@ func (u *UI) routes() http.Handler {
 	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		u.fail(w, r, errForbidden("This request came from another site and was refused."))
 	}))
-	return cop.Handler(mux)
+	return cop.Handler(mux.ServeMux)
 }
