@@ -58,7 +58,62 @@ func (a *App) kpiSources() kpi.Sources {
 		Drills:       kpiDrills{a},
 		Capacity:     kpiCapacity{a},
 		Pages:        kpiPages{a},
+		Changes:      kpiChanges{a},
+		Satisfaction: kpiSatisfaction{a},
 	}
+}
+
+// kpiChanges judges the change requests that ended in the period by the
+// change-failure rate's own rules (one computation for the report's
+// figure and the API's), each on the services it touched.
+type kpiChanges struct{ a *App }
+
+func (k kpiChanges) Changes(ctx context.Context, from, to time.Time) ([]kpi.Change, error) {
+	rep, err := k.a.changes.FailureRate(ctx, from, to, "")
+	if err != nil {
+		return nil, err
+	}
+	reqs, err := k.a.changes.List(ctx, from.Add(-366*24*time.Hour), to)
+	if err != nil {
+		return nil, err
+	}
+	services := make(map[int64][]string, len(reqs))
+	for _, r := range reqs {
+		services[r.ID] = r.Services
+	}
+	out := make([]kpi.Change, len(rep.Changes))
+	for i, j := range rep.Changes {
+		out[i] = kpi.Change{ID: j.ID, Services: services[j.ID], EndedAt: j.EndedAt, Failed: j.Failed, Reason: j.Reason}
+	}
+	return out, nil
+}
+
+// kpiSatisfaction gives the survey answers (kind csat, the ticket's id)
+// and the services' feedback (kind feedback) of the period.
+type kpiSatisfaction struct{ a *App }
+
+func (k kpiSatisfaction) Ratings(ctx context.Context, from, to time.Time) ([]kpi.Rating, error) {
+	// A survey is sent at resolution and may be answered later: those sent
+	// up to a month before the period are asked, and judged by the answer.
+	surveys, err := k.a.feedback.Surveys(ctx, "", from.AddDate(0, -1, 0), to)
+	if err != nil {
+		return nil, err
+	}
+	var out []kpi.Rating
+	for _, sv := range surveys {
+		if sv.Score == nil || sv.AnsweredAt == nil || sv.AnsweredAt.Before(from) || !sv.AnsweredAt.Before(to) {
+			continue
+		}
+		out = append(out, kpi.Rating{ID: sv.TicketID, Service: sv.Service, Kind: "csat", Score: float64(*sv.Score), At: *sv.AnsweredAt, Sentiment: sv.Sentiment})
+	}
+	ratings, err := k.a.feedback.Ratings(ctx, "", from, to, 0)
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range ratings {
+		out = append(out, kpi.Rating{ID: r.ID, Service: r.Service, Kind: "feedback", Score: float64(r.Score), At: r.At, Sentiment: r.Sentiment})
+	}
+	return out, nil
 }
 
 // kpiAvailability judges every service with one snapshot of the catalog

@@ -25,7 +25,7 @@ func (c benchChanges) Changes(_ context.Context, from, to time.Time) ([]kpi.Chan
 	out := make([]kpi.Change, c.n)
 	span := to.Sub(from)
 	for i := range out {
-		out[i] = kpi.Change{ID: int64(i + 1), Service: fmt.Sprintf("svc-%04d", i%c.services), EndedAt: from.Add(time.Duration(float64(span) * float64(i) / float64(c.n))), Failed: i%8 == 0}
+		out[i] = kpi.Change{ID: int64(i + 1), Services: []string{fmt.Sprintf("svc-%04d", i%c.services)}, EndedAt: from.Add(time.Duration(float64(span) * float64(i) / float64(c.n))), Failed: i%8 == 0}
 	}
 	return out, nil
 }

@@ -216,13 +216,18 @@ func (s *Store) Rate(ctx context.Context, author, page, service string, in Input
 	return r, nil
 }
 
-// Ratings lists service's ratings given in [from, to), oldest first; with
+// Ratings lists service's ratings (every service's when service is "") given in [from, to), oldest first; with
 // limit > 0, only the newest limit of them (still oldest first).
 func (s *Store) Ratings(ctx context.Context, service string, from, to time.Time, limit int) ([]Rating, error) {
-	q := `SELECT id, service, score, comment, sentiment, author, page, at FROM service_feedback WHERE service = $1 AND at >= $2 AND at < $3 ORDER BY at DESC, id DESC`
-	args := []any{service, store.Millis(from), store.Millis(to)}
+	q := `SELECT id, service, score, comment, sentiment, author, page, at FROM service_feedback WHERE at >= $1 AND at < $2`
+	args := []any{store.Millis(from), store.Millis(to)}
+	if service != "" {
+		q += ` AND service = $3`
+		args = append(args, service)
+	}
+	q += ` ORDER BY at DESC, id DESC`
 	if limit > 0 {
-		q += ` LIMIT $4`
+		q += fmt.Sprintf(` LIMIT $%d`, len(args)+1)
 		args = append(args, limit)
 	}
 	rows, err := s.db.Reader().QueryContext(ctx, q, args...)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -126,11 +127,13 @@ type Certificate struct {
 
 // Change is a finished change request, for the change-failure rate.
 type Change struct {
-	ID      int64     `json:"id"`
-	Service string    `json:"service"`
-	EndedAt time.Time `json:"ended_at"`
-	Failed  bool      `json:"failed"`
-	Reason  string    `json:"reason,omitempty"`
+	ID int64 `json:"id"`
+	// Services are the services the change touched; per service, the
+	// change counts on each of them.
+	Services []string  `json:"services"`
+	EndedAt  time.Time `json:"ended_at"`
+	Failed   bool      `json:"failed"`
+	Reason   string    `json:"reason,omitempty"`
 }
 
 // Rating is one satisfaction answer: a CSAT survey on a ticket (Score 1–5)
@@ -141,6 +144,9 @@ type Rating struct {
 	Kind    string    `json:"kind"` // "csat" or "feedback"
 	Score   float64   `json:"score"`
 	At      time.Time `json:"at"`
+	// Sentiment is the comment's compound score in [-1, 1]; nil without
+	// a comment.
+	Sentiment *float64 `json:"sentiment,omitempty"`
 }
 
 // Licence is a software licence: seats bought against installs counted.
@@ -377,7 +383,7 @@ func (in *Inputs) ForService(name string) *Inputs {
 	out.Drills = filter(in.Drills, func(x Drill) bool { return x.Service == name })
 	out.Plans = filter(in.Plans, func(x Plan) bool { return x.Service == name })
 	out.Certificates = filter(in.Certificates, func(x Certificate) bool { return x.Service == name })
-	out.Changes = filter(in.Changes, func(x Change) bool { return x.Service == name })
+	out.Changes = filter(in.Changes, func(x Change) bool { return slices.Contains(x.Services, name) })
 	out.Ratings = filter(in.Ratings, func(x Rating) bool { return x.Service == name })
 	return out
 }

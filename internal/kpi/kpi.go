@@ -15,6 +15,7 @@ package kpi
 import (
 	"fmt"
 	"math"
+	"net/url"
 	"slices"
 	"sort"
 	"strconv"
@@ -58,11 +59,12 @@ func AreaTitle(name string) string {
 
 // The units a value is in.
 const (
-	UnitRatio   = "ratio"   // a share in [0, 1], shown as a percentage
-	UnitSeconds = "seconds" // a duration
-	UnitMoney   = "money"   // in the configured currency
-	UnitCount   = "count"
-	UnitScore   = "score" // a mean rating (1–5)
+	UnitRatio    = "ratio"   // a share in [0, 1], shown as a percentage
+	UnitSeconds  = "seconds" // a duration
+	UnitMoney    = "money"   // in the configured currency
+	UnitCount    = "count"
+	UnitScore    = "score"    // a mean rating (1–5)
+	UnitPolarity = "polarity" // a mean sentiment in [-1, 1]
 )
 
 // The directions: whether a higher value is better or worse.
@@ -471,12 +473,43 @@ var Catalogue = []Def{
 			return count(len(links), "services", links)
 		}},
 
-	{Name: "csat", Title: "Customer satisfaction (CSAT)", Area: AreaSatisfaction, Unit: UnitScore, Direction: Higher, Needs: []string{SrcSatisfaction}, By: ByService, PerService: true,
+	{Name: "csat", Title: "Customer satisfaction (CSAT)", Area: AreaSatisfaction, Unit: UnitRatio, Direction: Higher, Needs: []string{SrcSatisfaction}, By: ByService, PerService: true,
+		Formula: "satisfaction surveys answered in the period with a score of 4 or 5 ÷ surveys answered in the period",
+		fn: func(in *Inputs, _ Options) figure {
+			var happy int
+			var links []Link
+			for _, r := range in.Ratings {
+				if r.Kind == "csat" && inside(r.At, in.From, in.To) {
+					if r.Score >= 4 {
+						happy++
+					}
+					links = append(links, ratingLink(r))
+				}
+			}
+			return ratio(happy, len(links), "surveys answered", links)
+		}},
+	{Name: "csat_mean", Title: "Mean survey score", Area: AreaSatisfaction, Unit: UnitScore, Direction: Higher, Needs: []string{SrcSatisfaction}, By: ByService, PerService: true,
 		Formula: "mean score (1–5) of the satisfaction surveys answered in the period",
 		fn:      func(in *Inputs, _ Options) figure { return meanScore(in, "csat") }},
 	{Name: "feedback_score", Title: "Feedback score", Area: AreaSatisfaction, Unit: UnitScore, Direction: Higher, Needs: []string{SrcSatisfaction}, By: ByService, PerService: true,
 		Formula: "mean score (1–5) of the feedback given on services in the period",
 		fn:      func(in *Inputs, _ Options) figure { return meanScore(in, "feedback") }},
+	{Name: "feedback_sentiment", Title: "Feedback sentiment", Area: AreaSatisfaction, Unit: UnitPolarity, Direction: Higher, Needs: []string{SrcSatisfaction}, By: ByService, PerService: true,
+		Formula: "mean VADER compound score (−1 to 1) of the comments given with survey answers and service feedback in the period",
+		fn: func(in *Inputs, _ Options) figure {
+			var sum float64
+			var links []Link
+			for _, r := range in.Ratings {
+				if r.Sentiment != nil && inside(r.At, in.From, in.To) {
+					sum += *r.Sentiment
+					links = append(links, ratingLink(r))
+				}
+			}
+			if len(links) == 0 {
+				return figure{basis: "no comments", links: links}
+			}
+			return figure{v: num(round4(sum / float64(len(links)))), basis: fmt.Sprintf("mean of %d comments", len(links)), links: links}
+		}},
 
 	{Name: "utilisation", Title: "Utilisation", Area: AreaResources, Unit: UnitRatio, Direction: Lower, Needs: []string{SrcCapacity}, By: ByTeam,
 		Formula: "allocated hours (projects, weighted on-call, incident work, desk duty) ÷ capacity hours, over the ISO weeks starting in the period",
@@ -557,13 +590,23 @@ func objectivesMet(ss []ServiceFigures, tier int) figure {
 	return ratio(met, judged, what, links)
 }
 
+// ratingLink is where a rating is read: a survey on its ticket's page, a
+// service's feedback on the service's page.
+func ratingLink(r Rating) Link {
+	id := strconv.FormatInt(r.ID, 10)
+	if r.Kind == "csat" {
+		return Link{Kind: "survey", ID: id, URL: "/desk/tickets/" + id}
+	}
+	return Link{Kind: "feedback", ID: id, URL: "/services/" + url.PathEscape(r.Service) + "#feedback"}
+}
+
 func meanScore(in *Inputs, kind string) figure {
 	var sum float64
 	var links []Link
 	for _, r := range in.Ratings {
 		if r.Kind == kind && inside(r.At, in.From, in.To) {
 			sum += r.Score
-			links = append(links, Link{Kind: kind, ID: strconv.FormatInt(r.ID, 10), URL: "/feedback/" + strconv.FormatInt(r.ID, 10)})
+			links = append(links, ratingLink(r))
 		}
 	}
 	if len(links) == 0 {
@@ -745,8 +788,10 @@ func split(in *Inputs, by string) map[string]*Inputs {
 			}
 		}
 		for _, c := range in.Changes {
-			x := get(c.Service)
-			x.Changes = append(x.Changes, c)
+			for _, svc := range c.Services {
+				x := get(svc)
+				x.Changes = append(x.Changes, c)
+			}
 		}
 		for _, r := range in.Ratings {
 			x := get(r.Service)
@@ -791,6 +836,8 @@ func Format(v *float64, unit, currency string) string {
 		return availability.FormatMoneyIn(*v, currency)
 	case UnitScore:
 		return strconv.FormatFloat(math.Round(*v*100)/100, 'f', 2, 64) + " / 5"
+	case UnitPolarity:
+		return strconv.FormatFloat(math.Round(*v*100)/100, 'f', 2, 64)
 	}
 	return strconv.FormatFloat(*v, 'f', -1, 64)
 }

@@ -53,10 +53,10 @@ func handInputs() *Inputs {
 			{ID: 5, Queue: "q2", OpenedAt: at("2026-11-27T00:00:00Z"), Resolved: ptr(at("2026-12-05T00:00:00Z"))},
 		},
 		Changes: []Change{
-			{ID: 1, Service: "a", EndedAt: at("2026-11-05T00:00:00Z"), Failed: true},
-			{ID: 2, Service: "a", EndedAt: at("2026-11-06T00:00:00Z")},
-			{ID: 3, Service: "b", EndedAt: at("2026-11-07T00:00:00Z")},
-			{ID: 4, Service: "b", EndedAt: at("2026-10-07T00:00:00Z"), Failed: true}, // October
+			{ID: 1, Services: []string{"a"}, EndedAt: at("2026-11-05T00:00:00Z"), Failed: true},
+			{ID: 2, Services: []string{"a"}, EndedAt: at("2026-11-06T00:00:00Z")},
+			{ID: 3, Services: []string{"b"}, EndedAt: at("2026-11-07T00:00:00Z")},
+			{ID: 4, Services: []string{"b"}, EndedAt: at("2026-10-07T00:00:00Z"), Failed: true}, // October
 		},
 		Backups: []Backup{{Job: "db", Service: "a", Compliance: 1}, {Job: "files", Service: "b", Compliance: 0.9, Breaches: 1}},
 		Drills:  []Drill{{ID: 1, Plan: "a-dr", Service: "a", StartedAt: at("2026-11-10T10:00:00Z"), Passed: true}, {ID: 2, Plan: "a-dr", Service: "a", StartedAt: at("2026-10-10T10:00:00Z")}},
@@ -67,7 +67,10 @@ func handInputs() *Inputs {
 			{Name: "p3", Start: "2026-12-01", End: "2027-01-31", PlannedHours: 500}, // starts after November
 			{Name: "p4", Start: "2026-01-01", End: "2026-10-31", PlannedHours: 500}, // ended before
 		},
-		Ratings:      []Rating{{ID: 1, Service: "a", Kind: "csat", Score: 5, At: at("2026-11-03T00:00:00Z")}, {ID: 2, Service: "a", Kind: "csat", Score: 2, At: at("2026-11-04T00:00:00Z")}},
+		Ratings: []Rating{{ID: 1, Service: "a", Kind: "csat", Score: 5, At: at("2026-11-03T00:00:00Z"), Sentiment: ptr(0.6)},
+			{ID: 2, Service: "a", Kind: "csat", Score: 2, At: at("2026-11-04T00:00:00Z"), Sentiment: ptr(-0.2)},
+			{ID: 3, Service: "b", Kind: "feedback", Score: 4, At: at("2026-11-05T00:00:00Z"), Sentiment: ptr(0.5)},
+			{ID: 4, Service: "b", Kind: "feedback", Score: 3, At: at("2026-10-05T00:00:00Z"), Sentiment: ptr(-0.9)}}, // October
 		Licences:     []Licence{{Name: "office", Seats: 10, Installs: 12}, {Name: "cad", Seats: 5, Installs: 2}},
 		Certificates: []Certificate{{Check: "tls-a", Service: "a", ExpiresAt: at("2026-12-20T00:00:00Z")}, {Check: "tls-b", Service: "b", ExpiresAt: at("2027-03-01T00:00:00Z")}},
 		PersonWeeks: []PersonWeek{
@@ -101,7 +104,10 @@ func TestComputeHandWorked(t *testing.T) {
 		{"first_contact_resolution", "66.67%"}, // tickets 1 (one reply) and 2 (none) of 1, 2, 3
 		{"backlog_age", "3d"},                  // (2d + 4d) / 2
 		{"change_failure_rate", "33.33%"},      // 1 of 3 in November
-		{"csat", "3.50 / 5"},
+		{"csat", "50%"},                        // the 5 of 5 and 2: share of 4–5
+		{"csat_mean", "3.50 / 5"},              // (5 + 2) / 2
+		{"feedback_score", "4.00 / 5"},         // November's only
+		{"feedback_sentiment", "0.30"},         // (0.6 − 0.2 + 0.5) / 3
 		{"licences_over_quota", "1"},
 		{"unused_seats", "3"},
 		{"certificates_expiring", "1"}, // tls-a within 30 days of 1 December

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/sextant-ops/sextant/internal/apperr"
@@ -303,7 +304,7 @@ func hashRecords(h io.Writer, in *Inputs) {
 	for _, c := range in.Changes {
 		b = append(b, 'C')
 		num(c.ID)
-		str(c.Service)
+		str(strings.Join(c.Services, ","))
 		at(&c.EndedAt)
 		flag(c.Failed)
 		str(c.Reason)
