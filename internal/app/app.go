@@ -113,6 +113,8 @@ type App struct {
 	// without replicas.
 	announcer *announcer
 	cmdb      *cmdb.Store
+	// licences reports on the CMDB's licences and warns of their expiry.
+	licences *cmdb.Licences
 	// recovery keeps backup runs, restore tests, DR plans and drills.
 	recovery *recovery.Store
 
@@ -232,6 +234,8 @@ func New(ctx context.Context, o Options) (*App, error) {
 	}
 	a.services.catalog, a.services.now = a.catalog, o.Now
 	a.outbox = &notify.Outbox{DB: db, Log: o.Log, Now: o.Now, Links: a.links, SoleWorker: db.Engine() == store.SQLite, Metrics: a.metrics.outbox(), Channels: a.outboxChannels}
+	a.licences = a.newLicences()
+	a.outbox.Notices = a.notices
 	if a.subscribers, err = subscribe.Open(ctx, db, o.Now); err != nil {
 		db.Close()
 		return nil, err
@@ -510,7 +514,7 @@ func (a *App) buildHandler() error {
 	api := httpapi.New(httpapi.Deps{Log: a.log, Auth: a.auth, Catalog: a.catalog, DB: a.db, Outages: a.outages, Reporter: a.reports,
 		Checks: a.checks, Monitor: a.monitor, PublicURL: a.opts.PublicURL, Config: a, Version: a.opts.Version,
 		Engine: a.engine, Ingest: a.ingest, Incidents: a.incidents, KnownService: a.services.known, IngestMetrics: a.metrics.ingest,
-		Postmortems: postmortems, KnownErrors: knownErrors, Changes: &change.Store{DB: a.db}, CMDB: a.cmdb, Desk: a.desk,
+		Postmortems: postmortems, KnownErrors: knownErrors, Changes: &change.Store{DB: a.db}, CMDB: a.cmdb, Licences: a.licences, Desk: a.desk,
 		Setup: a.setup, Capacity: a.capacityDeps(), Recovery: a.recovery,
 		Deliveries: func(ctx context.Context, id int64) (any, error) { return a.outbox.Deliveries(ctx, id) },
 		OnCall:     &a.oncall, Reassigner: a.escalate, Overrides: a.overrides, Subscribers: a.subscribers,
@@ -533,7 +537,7 @@ func (a *App) buildHandler() error {
 		}})
 	api.Register(mux)
 	ui, err := web.New(web.Deps{Log: a.log, Auth: a.auth, Catalog: a.catalog, Outages: a.outages, Reports: a.reports, Monitor: a.monitor, Checks: a.checks, PublicURL: a.opts.PublicURL,
-		Incidents: a.incidents, Signer: a.signer, Deliveries: a.outbox.Deliveries, Postmortems: postmortems, KnownErrors: knownErrors, CMDB: a.cmdb, Desk: a.desk,
+		Incidents: a.incidents, Signer: a.signer, Deliveries: a.outbox.Deliveries, Postmortems: postmortems, KnownErrors: knownErrors, CMDB: a.cmdb, Licences: a.licences, Desk: a.desk,
 		OnCall: &a.oncall, Reassign: a.escalate.Reassign, Overrides: a.overrides, Reachable: a.oncall.Reachable,
 		Setup: a.setup, Capacity: a.capacityDeps(), Recovery: a.recovery,
 		Escalation: func(ctx context.Context, id int64) (escalation.State, bool, error) {
@@ -686,6 +690,13 @@ func (a *App) Run(ctx context.Context) error {
 		}}
 		w.Run(monCtx, 5*time.Second)
 	}()
+	// Licence expiry warnings are looked for hourly: they are days ahead,
+	// and each is sent once whatever the restarts (see cmdb.Licences.Warn).
+	licenceDone := make(chan struct{})
+	go func() {
+		defer close(licenceDone)
+		a.licences.RunWarnings(monCtx, time.Hour)
+	}()
 	serverStopped := false
 	select {
 	case err = <-errc:
@@ -708,6 +719,7 @@ func (a *App) Run(ctx context.Context) error {
 	stopReplica()
 	<-regDone
 	<-warnDone
+	<-licenceDone
 	// Confirmation mails under way finish (each within its timeout).
 	a.sender.Wait()
 	return err

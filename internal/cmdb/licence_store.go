@@ -68,6 +68,8 @@ type Licences struct {
 	// Location is the zone whose calendar days count to an expiry; nil
 	// means UTC.
 	Location *time.Location
+	// Now is the clock; nil uses the CMDB's.
+	Now func() time.Time
 	// OnEnqueue wakes the outbox after warnings were enqueued.
 	OnEnqueue func()
 	Log       *slog.Logger
@@ -78,6 +80,13 @@ func (l *Licences) config() LicenceConfig {
 		return LicenceConfig{}
 	}
 	return l.Config()
+}
+
+func (l *Licences) now() time.Time {
+	if l.Now == nil {
+		return l.CMDB.now()
+	}
+	return l.Now()
 }
 
 func (l *Licences) loc() *time.Location {
@@ -128,7 +137,7 @@ func (l *Licences) reports(ctx context.Context, only string) ([]LicenceReport, e
 		return nil, err
 	}
 	installs := LicenceInstalls(ld.set)
-	now, cfg, cur := l.CMDB.now(), l.config(), l.currency()
+	now, cfg, cur := l.now(), l.config(), l.currency()
 	out := []LicenceReport{}
 	for _, it := range ld.set.Items {
 		if it.Class != LicenceClass || (only != "" && it.Name != only) {
@@ -235,7 +244,7 @@ func (l *Licences) changeAssignments(ctx context.Context, actor, licence string,
 		for _, a := range as[licence] {
 			have = append(have, a.Person)
 		}
-		now := s.now().UTC().Truncate(time.Millisecond)
+		now := l.now().UTC().Truncate(time.Millisecond)
 		after, err := change(tx, now, append([]string(nil), have...))
 		if err != nil {
 			return err
@@ -278,7 +287,7 @@ func (l *Licences) Warn(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	now := l.CMDB.now()
+	now := l.now()
 	sent := 0
 	var errs []error
 	for _, r := range reports {

@@ -252,27 +252,38 @@ func (s *Store) PutItem(ctx context.Context, actor string, it Item, mode catalog
 		if problems := Validate(set); len(problems) > 0 {
 			return &apperr.Invalid{Fields: relative(problems, fmt.Sprintf("items[%d]", len(set.Items)-1))}
 		}
-		now := s.now().UTC().Truncate(time.Millisecond)
-		spec, err := json.Marshal(it)
-		if err != nil {
-			return err
-		}
-		out = StoredItem{Item: it, Source: SourceAPI, CreatedAt: now, UpdatedAt: now}
+		var prev *StoredItem
 		if exists {
-			out.Source, out.CreatedAt = old.Source, old.CreatedAt
-			if _, err := tx.ExecContext(ctx, `UPDATE cmdb_items SET class = $1, spec = $2, updated_at = $3 WHERE name = $4`,
-				it.Class, string(spec), store.Millis(now), it.Name); err != nil {
-				return fmt.Errorf("cmdb: update item: %w", err)
-			}
-			return audit.Record(ctx, tx, now, actor, audit.Update, auditItem, it.Name, old.Item, it)
+			prev = &old
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO cmdb_items (name, class, spec, source, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $5)`,
-			it.Name, it.Class, string(spec), SourceAPI, store.Millis(now)); err != nil {
-			return fmt.Errorf("cmdb: insert item: %w", err)
-		}
-		return audit.Record(ctx, tx, now, actor, audit.Create, auditItem, it.Name, nil, it)
+		out, err = writeItem(ctx, tx, s.now().UTC().Truncate(time.Millisecond), actor, it, prev)
+		return err
 	})
 	return out, err
+}
+
+// writeItem stores an item written through the API or an import (old is
+// its stored version, nil when it is new) and audits the change with its
+// before and after. The caller has validated the CMDB with it.
+func writeItem(ctx context.Context, tx *sql.Tx, now time.Time, actor string, it Item, old *StoredItem) (StoredItem, error) {
+	spec, err := json.Marshal(it)
+	if err != nil {
+		return StoredItem{}, err
+	}
+	out := StoredItem{Item: it, Source: SourceAPI, CreatedAt: now, UpdatedAt: now}
+	if old != nil {
+		out.Source, out.CreatedAt = old.Source, old.CreatedAt
+		if _, err := tx.ExecContext(ctx, `UPDATE cmdb_items SET class = $1, spec = $2, updated_at = $3 WHERE name = $4`,
+			it.Class, string(spec), store.Millis(now), it.Name); err != nil {
+			return out, fmt.Errorf("cmdb: update item: %w", err)
+		}
+		return out, audit.Record(ctx, tx, now, actor, audit.Update, auditItem, it.Name, old.Item, it)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO cmdb_items (name, class, spec, source, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $5)`,
+		it.Name, it.Class, string(spec), SourceAPI, store.Millis(now)); err != nil {
+		return out, fmt.Errorf("cmdb: insert item: %w", err)
+	}
+	return out, audit.Record(ctx, tx, now, actor, audit.Create, auditItem, it.Name, nil, it)
 }
 
 // DeleteItem removes an item and its relations. It is refused while a

@@ -112,6 +112,9 @@ type Deps struct {
 	// CMDB keeps configuration items and their relations; without it
 	// those routes answer 404.
 	CMDB *cmdb.Store
+	// Licences reports on the CMDB's licences and keeps their
+	// assignments; without it the licence routes answer 404.
+	Licences *cmdb.Licences
 	// Desk keeps the service desk's tickets; without it the desk routes
 	// answer 404.
 	Desk *desk.Store
@@ -167,6 +170,7 @@ func New(d Deps) *API {
 	a.routes = append(a.routes, a.searchRoutes()...)
 	a.routes = append(a.routes, a.capacityRoutes()...)
 	a.routes = append(a.routes, a.cmdbRoutes()...)
+	a.routes = append(a.routes, a.licenceRoutes()...)
 	a.routes = append(a.routes, a.deskRoutes()...)
 	a.routes = append(a.routes, Route{Method: "GET", Path: "/api/v1/openapi.json", Summary: "This API's OpenAPI 3.1 document", Tag: "meta",
 		Response: map[string]any{}, Status: 200, Handle: a.openAPI})

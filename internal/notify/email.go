@@ -208,8 +208,10 @@ func (e *email) message(m Message) (*mail.Msg, error) {
 			domain = a.Address[i+1:]
 		}
 	}
-	msg.SetGenHeader(mail.HeaderReferences, fmt.Sprintf("<incident-%d.sextant@%s>", m.IncidentID, domain))
-	msg.SetGenHeader("X-Sextant-Incident", strconv.FormatInt(m.IncidentID, 10))
+	if m.IncidentID != 0 {
+		msg.SetGenHeader(mail.HeaderReferences, fmt.Sprintf("<incident-%d.sextant@%s>", m.IncidentID, domain))
+		msg.SetGenHeader("X-Sextant-Incident", strconv.FormatInt(m.IncidentID, 10))
+	}
 	msg.SetGenHeader("X-Sextant-Event", oneLine(m.Kind))
 	return msg, nil
 }

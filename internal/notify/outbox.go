@@ -108,6 +108,11 @@ type Outbox struct {
 	SoleWorker bool
 	// Metrics receives the worker's measurements; nil hooks are skipped.
 	Metrics Metrics
+	// Notices words a row about no incident (a licence expiry warning)
+	// from its kind: ok false leaves the row's message as it is, for
+	// channels that read the kind themselves (a subscriber's maintenance
+	// notice). Nil words none.
+	Notices func(ctx context.Context, kind string) (m Message, ok bool, err error)
 
 	kickOnce sync.Once
 	kick     chan struct{}
@@ -252,8 +257,9 @@ type outboxRow struct {
 }
 
 // replaced reports whether the row is sent as something other than its
-// own kind.
-func (r outboxRow) replaced() bool { return r.msg.Kind != r.kind }
+// own kind: a resolved message for an incident resolved meanwhile. A
+// notice's message spells its kind without the notice's id.
+func (r outboxRow) replaced() bool { return r.incident != 0 && r.msg.Kind != r.kind }
 
 // poll retires superseded rows, then claims due rows and starts their
 // sends: one digest for each channel with more due than its DigestAfter,
@@ -547,6 +553,19 @@ func (o *Outbox) due(ctx context.Context, channel string, limit int) ([]outboxRo
 	}
 	if err := rs.Err(); err != nil {
 		return nil, fmt.Errorf("read due notifications: %w", err)
+	}
+	rs.Close()
+	for i := range out {
+		if out[i].incident != 0 || o.Notices == nil {
+			continue
+		}
+		m, ok, err := o.Notices(ctx, out[i].kind)
+		if err != nil {
+			return nil, fmt.Errorf("read due notifications: %w", err)
+		}
+		if ok {
+			out[i].msg = m
+		}
 	}
 	return out, nil
 }

@@ -67,6 +67,9 @@ type Deps struct {
 	// CMDB backs the configuration item pages; without it they are not
 	// found.
 	CMDB *cmdb.Store
+	// Licences backs the licence pages and the licence figures on a
+	// licence's page; without it they are not shown.
+	Licences *cmdb.Licences
 	// OnCall is the on-call directory (people, schedules, escalation
 	// policies) behind the on-call pages; without it they show none.
 	OnCall OnCall
