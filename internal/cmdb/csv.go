@@ -247,7 +247,8 @@ func (s *Store) ImportCSV(ctx context.Context, actor, class string, r io.Reader)
 			old *StoredItem
 		}
 		var entries []entry
-		seen := map[string]int{}
+		seen := map[string]int{}      // line of each name in the file
+		imported := map[string]bool{} // the names of entries
 		at := func(row csvRow, col string) CSVError {
 			i := cols[col]
 			return CSVError{Line: row.lines[i], Column: i + 1, Field: col}
@@ -308,6 +309,7 @@ func (s *Store) ImportCSV(ctx context.Context, actor, class string, r io.Reader)
 			if len(it.Attributes) == 0 {
 				it.Attributes = nil
 			}
+			imported[name] = true
 			entries = append(entries, entry{row: row, it: it, old: old})
 		}
 		// The imported items go last, so that a clash of unique values is
@@ -315,7 +317,7 @@ func (s *Store) ImportCSV(ctx context.Context, actor, class string, r io.Reader)
 		// with.
 		set := Set{Classes: s.declared(), Relations: l.set.Relations}
 		for _, x := range l.set.Items {
-			if _, imported := seen[x.Name]; !imported {
+			if !imported[x.Name] {
 				set.Items = append(set.Items, x)
 			}
 		}
