@@ -424,6 +424,7 @@ func (a *App) applyConfig(ctx context.Context, actor string) (catalog.Changes, e
 	}
 	if err == nil {
 		a.services.invalidate()
+		a.licences.Kick()
 		err = a.monitor.Load(ctx)
 	}
 	if err == nil {

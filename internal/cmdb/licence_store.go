@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/sextant-ops/sextant/internal/apperr"
@@ -73,6 +74,23 @@ type Licences struct {
 	// OnEnqueue wakes the outbox after warnings were enqueued.
 	OnEnqueue func()
 	Log       *slog.Logger
+
+	kickOnce sync.Once
+	kick     chan struct{}
+}
+
+// Kick makes RunWarnings look for due warnings now (after a config
+// reload, which may name new channels or licences).
+func (l *Licences) Kick() {
+	select {
+	case l.kickChan() <- struct{}{}:
+	default:
+	}
+}
+
+func (l *Licences) kickChan() chan struct{} {
+	l.kickOnce.Do(func() { l.kick = make(chan struct{}, 1) })
+	return l.kick
 }
 
 func (l *Licences) config() LicenceConfig {
@@ -388,7 +406,8 @@ func (l *Licences) Notice(ctx context.Context, kind string) (LicenceNotice, bool
 	return n, true, nil
 }
 
-// RunWarnings sends due expiry warnings every interval until ctx ends.
+// RunWarnings sends due expiry warnings every interval, and when kicked,
+// until ctx ends.
 func (l *Licences) RunWarnings(ctx context.Context, interval time.Duration) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
@@ -400,6 +419,7 @@ func (l *Licences) RunWarnings(ctx context.Context, interval time.Duration) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+		case <-l.kickChan():
 		}
 	}
 }
