@@ -204,7 +204,7 @@ func (u *UI) refuseBadBytes(next http.Handler) http.Handler {
 // as cross-site never reaches a page that changes anything.
 func (u *UI) Register(mux *http.ServeMux) {
 	for _, p := range []string{"/", "/login", "/login/oidc", sso.CallbackPath, "/login/code", "/account/", "/logout", "/static/", "/dashboard/", "/incidents", "/incidents/", "/oncall", "/oncall/", "/services", "/services/", "/checks", "/checks/", "/calendars", "/calendars/",
-		"/postmortems", "/postmortems/", "/known-errors", "/known-errors/", "/cis", "/cis/", "/admin", "/admin/", "/events/", "/profile", "/search", "/desk", "/desk/"} {
+		"/postmortems", "/postmortems/", "/known-errors", "/known-errors/", "/cis", "/cis/", "/licences", "/admin", "/admin/", "/events/", "/profile", "/search", "/desk", "/desk/"} {
 		mux.Handle(p, u.handler)
 	}
 	mux.Handle("/maintenance", u.handler)
@@ -266,6 +266,11 @@ func (u *UI) routes() http.Handler {
 	mux.Handle("GET /known-errors", u.page(auth.Viewer, u.listKnownErrors))
 	mux.Handle("GET /cis", u.page(auth.Viewer, u.listCIs))
 	mux.Handle("GET /cis/{name}", u.page(auth.Viewer, u.showCI))
+	mux.Handle("POST /cis/{name}/assignments", u.page(auth.Operator, u.assignLicence))
+	mux.Handle("POST /cis/{name}/assignments/{person}/delete", u.page(auth.Operator, u.unassignLicence))
+	mux.Handle("GET /cis/classes/{class}/csv", u.page(auth.Viewer, u.exportCSV))
+	mux.Handle("POST /cis/classes/{class}/csv", u.page(auth.Operator, u.importCSV))
+	mux.Handle("GET /licences", u.page(auth.Viewer, u.listLicences))
 	mux.Handle("GET /desk", u.page(auth.Viewer, u.showQueue))
 	mux.Handle("POST /desk/assign", u.page(auth.Operator, u.bulkAssign))
 	mux.Handle("GET /desk/setup", u.page(auth.Viewer, u.showDeskSetup))
