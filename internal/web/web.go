@@ -12,6 +12,7 @@ import (
 	"github.com/sextant-ops/sextant/internal/capacity"
 	"log/slog"
 	"maps"
+	"mime"
 	"net/http"
 	"net/url"
 	"slices"
@@ -188,7 +189,7 @@ func (u *UI) refuseBadBytes(next http.Handler) http.Handler {
 		}
 		q, _ := url.ParseQuery(r.URL.RawQuery)
 		check("parameter", q)
-		if r.Method == http.MethodPost && r.ParseForm() == nil {
+		if r.Method == http.MethodPost && parseForm(w, r) == nil {
 			check("form", r.PostForm)
 		}
 		if len(inv.Fields) > 0 {
@@ -197,6 +198,20 @@ func (u *UI) refuseBadBytes(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// maxUpload bounds a multipart form (a CSV import): its fields and
+// files together.
+const maxUpload = 16 << 20
+
+// parseForm reads a POST's form, a multipart one (with a file) too, so
+// that the CSRF check and the handlers see its fields.
+func parseForm(w http.ResponseWriter, r *http.Request) error {
+	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt == "multipart/form-data" {
+		r.Body = http.MaxBytesReader(w, r.Body, maxUpload)
+		return r.ParseMultipartForm(maxUpload)
+	}
+	return r.ParseForm()
 }
 
 // Register adds the UI's routes to mux. They all go through one handler,
