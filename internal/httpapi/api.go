@@ -61,7 +61,10 @@ type Route struct {
 	Request  any // a value of the body type, for the document; nil for none
 	Response any // a value of the answer type; nil for 204
 	Status   int // the success status
-	Handle   func(w http.ResponseWriter, r *http.Request) error
+	// RawRequest and RawResponse are the media types of a body or an
+	// answer that is not JSON ("text/csv"), for the document.
+	RawRequest, RawResponse string
+	Handle                  func(w http.ResponseWriter, r *http.Request) error
 }
 
 // Reloader applies the config file again; the app implements it.

@@ -30,10 +30,10 @@ func (a *API) licenceRoutes() []Route {
 		{Method: "DELETE", Path: "/api/v1/licences/{name}/assignments/{person}", Summary: "Take a licence back from a person", Tag: "cmdb", Role: auth.Operator,
 			Query: []Param{lic, {Name: "person", In: "path", Description: "the person's name"}}, Status: 204, Handle: a.unassignLicence},
 		{Method: "GET", Path: "/api/v1/ci-classes/{class}/csv", Summary: "Export a class's items as CSV: name, owner, location, lifecycle, then the class's attributes", Tag: "cmdb", Role: auth.Viewer,
-			Query: []Param{class}, Status: 200, Handle: a.exportCSV},
+			Query: []Param{class}, RawResponse: "text/csv", Status: 200, Handle: a.exportCSV},
 		{Method: "POST", Path: "/api/v1/ci-classes/{class}/csv", Summary: "Import a class's items from CSV (text/csv, the export's format): created and updated, all or nothing", Tag: "cmdb", Role: auth.Operator,
 			Description: "Every bad row is named in the problem's errors with its line and column; when any is bad nothing is written. Columns the header leaves out are kept on existing items; an empty cell clears a value.",
-			Query:       []Param{class}, Response: cmdb.ImportResult{}, Status: 200, Handle: a.importCSV},
+			Query:       []Param{class}, RawRequest: "text/csv", Response: cmdb.ImportResult{}, Status: 200, Handle: a.importCSV},
 	}
 }
 
