@@ -76,6 +76,25 @@ type LicenceReport struct {
 	Expired      bool   `json:"expired"`
 	Installs     []Seat `json:"installs"`
 	Assignments  []Seat `json:"assignments"`
+	// Warnings are the expiry warnings sent, newest first, with each
+	// channel's delivery (one licence's report only).
+	Warnings []WarningSent `json:"warnings,omitempty"`
+}
+
+// WarningSent is one expiry warning and its deliveries.
+type WarningSent struct {
+	Expires    string     `json:"expires"`
+	Summary    string     `json:"summary"`
+	At         time.Time  `json:"at"`
+	Deliveries []Delivery `json:"deliveries"`
+}
+
+// Delivery is a warning's delivery to one channel, as the outbox holds it:
+// pending, sent or failed, with the last error.
+type Delivery struct {
+	Channel   string `json:"channel"`
+	Status    string `json:"status"`
+	LastError string `json:"last_error,omitempty"`
 }
 
 // LicenceTerms are a licence item's attributes read as figures.

@@ -183,7 +183,39 @@ func (l *Licences) Report(ctx context.Context, name string) (LicenceReport, erro
 	if len(rs) == 0 {
 		return LicenceReport{}, apperr.NotFound("licence %q", name)
 	}
-	return rs[0], nil
+	rs[0].Warnings, err = l.warnings(ctx, name)
+	return rs[0], err
+}
+
+// warnings lists a licence's expiry warnings, newest first, with their
+// deliveries from the outbox.
+func (l *Licences) warnings(ctx context.Context, licence string) ([]WarningSent, error) {
+	rows, err := l.CMDB.db.Reader().QueryContext(ctx, `SELECT w.id, w.expires, w.summary, w.created_at, COALESCE(o.channel, ''), COALESCE(o.status, ''), COALESCE(o.last_error, '')
+		FROM licence_warnings w LEFT JOIN outbox o ON o.incident_id IS NULL AND o.kind IN (CAST($2 AS TEXT) || ':' || CAST(w.id AS TEXT), CAST($3 AS TEXT) || ':' || CAST(w.id AS TEXT))
+		WHERE w.licence = $1 ORDER BY w.id DESC, o.id`, licence, NoticeLicenceExpiring, NoticeLicenceExpired)
+	if err != nil {
+		return nil, fmt.Errorf("cmdb: read licence warnings: %w", err)
+	}
+	defer rows.Close()
+	var out []WarningSent
+	last := int64(-1)
+	for rows.Next() {
+		var id, at int64
+		var w WarningSent
+		var d Delivery
+		if err := rows.Scan(&id, &w.Expires, &w.Summary, &at, &d.Channel, &d.Status, &d.LastError); err != nil {
+			return nil, fmt.Errorf("cmdb: read licence warnings: %w", err)
+		}
+		if id != last {
+			w.At, w.Deliveries = store.FromMillis(at), []Delivery{}
+			out = append(out, w)
+			last = id
+		}
+		if d.Channel != "" {
+			out[len(out)-1].Deliveries = append(out[len(out)-1].Deliveries, d)
+		}
+	}
+	return out, rows.Err()
 }
 
 // assignmentAudit is what an item's history shows of its assignments.

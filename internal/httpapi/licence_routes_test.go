@@ -148,6 +148,20 @@ func TestLicenceReportHandWorked(t *testing.T) {
 		if _, ok, _ := h.licences.Notice(ctx, "maintenance_scheduled:1"); ok {
 			t.Fatal("a maintenance notice read as a licence warning")
 		}
+		// The licence's report lists the warning and its deliveries.
+		var withWarnings struct {
+			Warnings []struct {
+				Expires, Summary string
+				Deliveries       []struct{ Channel, Status string }
+			}
+		}
+		if err := json.Unmarshal(h.mustDo(auth.Viewer, "GET", "/api/v1/licences/office", "", 200), &withWarnings); err != nil {
+			t.Fatal(err)
+		}
+		if ws := withWarnings.Warnings; len(ws) != 1 || ws[0].Expires != "2026-12-21" || len(ws[0].Deliveries) != 2 ||
+			ws[0].Deliveries[0].Channel != "ops-mail" || ws[0].Deliveries[0].Status != "pending" {
+			t.Fatalf("warnings: %+v", ws)
+		}
 		// A renewal that still falls within the period is a new expiry,
 		// warned of again.
 		op("PUT", "/api/v1/cis/office", `{"name":"office","class":"licence","attributes":{"product":"Microsoft 365","seats":10,"cost_per_seat":"12.50","expires":"2026-12-01"}}`, 200)
