@@ -52,6 +52,9 @@ const (
 type LicenceReport struct {
 	Name    string `json:"name"`
 	Product string `json:"product,omitempty"`
+	// Retired is set for a licence item retired from use: it is still
+	// reported, but not warned of.
+	Retired bool `json:"retired,omitempty"`
 	// Seats is the seat count; 0 with Unlimited.
 	Seats     int  `json:"seats"`
 	Unlimited bool `json:"unlimited"`

@@ -162,7 +162,9 @@ func (l *Licences) reports(ctx context.Context, only string) ([]LicenceReport, e
 			continue
 		}
 		terms, _ := ParseLicence(it)
-		out = append(out, Licence(it.Name, terms, installs[it.Name], as[it.Name], now, l.loc(), cfg.Days(), cur))
+		r := Licence(it.Name, terms, installs[it.Name], as[it.Name], now, l.loc(), cfg.Days(), cur)
+		r.Retired = it.Lifecycle == Retired
+		out = append(out, r)
 	}
 	return out, nil
 }
@@ -321,7 +323,8 @@ type LicenceNotice struct {
 }
 
 // Warn enqueues, through the outbox, the expiry warnings due now: for
-// each licence that expires within the warning period (or has expired)
+// each licence in use (not retired) that expires within the warning
+// period (or has expired)
 // and was not yet warned of for that expiry date, one warning is recorded
 // and one outbox row per configured channel written, in one transaction.
 // The record is the once-only marker: a restart, a second pass or another
@@ -341,7 +344,7 @@ func (l *Licences) Warn(ctx context.Context) (int, error) {
 	sent := 0
 	var errs []error
 	for _, r := range reports {
-		if !r.Expiring && !r.Expired {
+		if r.Retired || (!r.Expiring && !r.Expired) {
 			continue
 		}
 		kind, summary := LicenceWarning(r)

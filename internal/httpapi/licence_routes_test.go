@@ -167,6 +167,9 @@ func TestLicenceReportHandWorked(t *testing.T) {
 		op("PUT", "/api/v1/cis/office", `{"name":"office","class":"licence","attributes":{"product":"Microsoft 365","seats":10,"cost_per_seat":"12.50","expires":"2026-12-01"}}`, 200)
 		warn(1)
 		warn(0)
+		// A retired licence is not warned of.
+		op("POST", "/api/v1/cis", `{"name":"old-cad","class":"licence","lifecycle":"retired","attributes":{"seats":5,"expires":"2026-11-30"}}`, 201)
+		warn(0)
 		// Unassigning frees the seat.
 		op("DELETE", "/api/v1/licences/office/assignments/alice", "", 204)
 		if err := json.Unmarshal(h.mustDo(auth.Viewer, "GET", "/api/v1/licences/office", "", 200), &r); err != nil {
