@@ -117,6 +117,8 @@ type App struct {
 	// without replicas.
 	announcer *announcer
 	cmdb      *cmdb.Store
+	// licences reports on the CMDB's licences and warns of their expiry.
+	licences *cmdb.Licences
 	// recovery keeps backup runs, restore tests, DR plans and drills.
 	recovery *recovery.Store
 
@@ -263,10 +265,14 @@ func New(ctx context.Context, o Options) (*App, error) {
 	// same outbox, over the config's mail settings.
 	a.desk.Outbox = desk.MailOutbox{Enabled: func() bool { return a.mailer.Load() != nil }, Now: o.Now, Kick: a.outbox.Kick}
 	a.deskMail = a.desk.MailSender(a.mailer.Load)
-	// Outbox rows about a ticket's SLA warning are described from the
-	// ticket as it is when they are sent.
+	a.licences = a.newLicences()
+	// Outbox rows about no incident — a ticket's SLA warning, a licence's
+	// expiry — are described from what they are about when they are sent.
 	a.outbox.Describe = func(ctx context.Context, kind string) (notify.Message, bool, error) {
-		return a.desk.DescribeWarning(ctx, kind, a.baseURL())
+		if m, ok, err := a.desk.DescribeWarning(ctx, kind, a.baseURL()); ok || err != nil {
+			return m, ok, err
+		}
+		return a.notices(ctx, kind)
 	}
 	if a.subscribers, err = subscribe.Open(ctx, db, o.Now); err != nil {
 		db.Close()
@@ -465,6 +471,7 @@ func (a *App) applyConfig(ctx context.Context, actor string) (catalog.Changes, e
 	}
 	if err == nil {
 		a.services.invalidate()
+		a.licences.Kick()
 		err = a.monitor.Load(ctx)
 	}
 	if err == nil {
@@ -556,7 +563,7 @@ func (a *App) buildHandler() error {
 	api := httpapi.New(httpapi.Deps{Log: a.log, Auth: a.auth, Catalog: a.catalog, DB: a.db, Outages: a.outages, Reporter: a.reports,
 		Checks: a.checks, Monitor: a.monitor, PublicURL: a.opts.PublicURL, Config: a, Version: a.opts.Version,
 		Engine: a.engine, Ingest: a.ingest, Incidents: a.incidents, KnownService: a.services.known, IngestMetrics: a.metrics.ingest,
-		Postmortems: postmortems, KnownErrors: knownErrors, Changes: a.changes, CMDB: a.cmdb, Desk: a.desk, Portal: a.portal,
+		Postmortems: postmortems, KnownErrors: knownErrors, Changes: a.changes, CMDB: a.cmdb, Licences: a.licences, Desk: a.desk, Portal: a.portal,
 		Setup: a.setup, Capacity: a.capacityDeps(), Recovery: a.recovery, Feedback: a.feedback, Monthly: a.Monthly,
 		Deliveries: func(ctx context.Context, id int64) (any, error) { return a.outbox.Deliveries(ctx, id) },
 		OnCall:     &a.oncall, Reassigner: a.escalate, Overrides: a.overrides, Subscribers: a.subscribers,
@@ -579,7 +586,7 @@ func (a *App) buildHandler() error {
 		}})
 	api.Register(mux)
 	ui, err := web.New(web.Deps{Log: a.log, Auth: a.auth, Catalog: a.catalog, Outages: a.outages, Reports: a.reports, Monitor: a.monitor, Checks: a.checks, PublicURL: a.opts.PublicURL,
-		Incidents: a.incidents, Signer: a.signer, Changes: a.changes, LinkSigner: a.linkSigner, Deliveries: a.outbox.Deliveries, Postmortems: postmortems, KnownErrors: knownErrors, CMDB: a.cmdb, Desk: a.desk,
+		Incidents: a.incidents, Signer: a.signer, Changes: a.changes, LinkSigner: a.linkSigner, Deliveries: a.outbox.Deliveries, Postmortems: postmortems, KnownErrors: knownErrors, CMDB: a.cmdb, Licences: a.licences, Desk: a.desk,
 		Portal: a.portal, Links: a.linkSigner, SurveyLink: a.feedback.SurveyLink,
 		OnCall: &a.oncall, Reassign: a.escalate.Reassign, Overrides: a.overrides, Reachable: a.oncall.Reachable,
 		Setup: a.setup, Capacity: a.capacityDeps(), Recovery: a.recovery, Feedback: a.feedback, Monthly: a.Monthly,
@@ -741,6 +748,13 @@ func (a *App) Run(ctx context.Context) error {
 		defer close(reportDone)
 		a.delivery.Run(monCtx, time.Minute)
 	}()
+	// Licence expiry warnings are looked for hourly: they are days ahead,
+	// and each is sent once whatever the restarts (see cmdb.Licences.Warn).
+	licenceDone := make(chan struct{})
+	go func() {
+		defer close(licenceDone)
+		a.licences.RunWarnings(monCtx, time.Hour)
+	}()
 	serverStopped := false
 	select {
 	case err = <-errc:
@@ -765,6 +779,7 @@ func (a *App) Run(ctx context.Context) error {
 	<-warnDone
 	<-reportDone
 	<-approvalsDone
+	<-licenceDone
 	// Confirmation mails under way finish (each within its timeout).
 	a.sender.Wait()
 	return err

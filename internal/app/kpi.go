@@ -60,7 +60,27 @@ func (a *App) kpiSources() kpi.Sources {
 		Pages:        kpiPages{a},
 		Changes:      kpiChanges{a},
 		Satisfaction: kpiSatisfaction{a},
+		Licences:     kpiLicences{a},
 	}
+}
+
+// kpiLicences takes the licences' seats as the CMDB's licence report counts
+// them, so the KPI and the Licences page agree.
+type kpiLicences struct{ a *App }
+
+func (k kpiLicences) Licences(ctx context.Context) ([]kpi.Licence, error) {
+	reps, err := k.a.licences.Reports(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]kpi.Licence, 0, len(reps))
+	for _, r := range reps {
+		if r.Retired {
+			continue
+		}
+		out = append(out, kpi.Licence{Name: r.Name, Seats: r.Seats, Unlimited: r.Unlimited, Used: r.Used, Unused: r.Unused, Over: r.Over})
+	}
+	return out, nil
 }
 
 // kpiChanges judges the change requests that ended in the period by the

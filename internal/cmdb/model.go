@@ -167,6 +167,8 @@ type Set struct {
 	Classes   []Class    `json:"classes,omitempty" yaml:"classes"`
 	Items     []Item     `json:"items,omitempty" yaml:"items"`
 	Relations []Relation `json:"relations,omitempty" yaml:"relations"`
+	// Licences sets how licence expiries are warned of (config file only).
+	Licences LicenceConfig `json:"-" yaml:"licences"`
 }
 
 // BuiltInClasses are the classes every Sextant knows. A config file may
@@ -186,9 +188,10 @@ func BuiltInClasses() []Class {
 			{Name: "engine", Type: TypeString}, {Name: "version", Type: TypeString}}},
 		{Name: "network_device", BuiltIn: true, Attributes: []Attribute{
 			{Name: "ip", Type: TypeIP}, {Name: "model", Type: TypeString}, {Name: "serial", Type: TypeString, Unique: true}}},
-		{Name: "application", BuiltIn: true, Attributes: []Attribute{{Name: "version", Type: TypeString}}},
+		{Name: "application", BuiltIn: true, Attributes: []Attribute{{Name: "version", Type: TypeString},
+			{Name: LicenceAttr, Type: TypeRef, Class: LicenceClass}}},
 		{Name: "saas", BuiltIn: true, Attributes: []Attribute{{Name: "vendor", Type: TypeString}, {Name: "url", Type: TypeString}}},
-		{Name: "licence", BuiltIn: true, Attributes: []Attribute{
+		{Name: LicenceClass, BuiltIn: true, Attributes: []Attribute{
 			{Name: "product", Type: TypeString}, {Name: "seats", Type: TypeInt}, {Name: "unlimited", Type: TypeBool},
 			{Name: "cost_per_seat", Type: TypeString}, {Name: "expires", Type: TypeDate}}},
 	}

@@ -237,20 +237,19 @@ func (s *Store) PutItem(ctx context.Context, actor string, it Item, mode catalog
 // putItem is PutItem in the caller's transaction; a created item gets
 // source.
 func (s *Store) putItem(ctx context.Context, tx *sql.Tx, actor string, it Item, mode catalog.Mode, source string) (StoredItem, error) {
-	var out StoredItem
 	if err := s.db.Serialize(ctx, tx, "cmdb"); err != nil {
-		return out, err
+		return StoredItem{}, err
 	}
 	l, err := s.load(ctx, tx)
 	if err != nil {
-		return out, err
+		return StoredItem{}, err
 	}
 	old, exists := l.items[it.Name]
 	switch {
 	case mode == catalog.MustCreate && exists:
-		return out, apperr.Conflict("configuration item %q already exists", it.Name)
+		return StoredItem{}, apperr.Conflict("configuration item %q already exists", it.Name)
 	case mode == catalog.MustExist && !exists:
-		return out, apperr.NotFound("configuration item %q", it.Name)
+		return StoredItem{}, apperr.NotFound("configuration item %q", it.Name)
 	}
 	// The item goes last, so that a clash of unique values is reported
 	// at it rather than at the item it clashes with.
@@ -262,15 +261,26 @@ func (s *Store) putItem(ctx context.Context, tx *sql.Tx, actor string, it Item, 
 	}
 	set.Items = append(set.Items, it)
 	if problems := Validate(set); len(problems) > 0 {
-		return out, &apperr.Invalid{Fields: relative(problems, fmt.Sprintf("items[%d]", len(set.Items)-1))}
+		return StoredItem{}, &apperr.Invalid{Fields: relative(problems, fmt.Sprintf("items[%d]", len(set.Items)-1))}
 	}
-	now := s.now().UTC().Truncate(time.Millisecond)
+	var prev *StoredItem
+	if exists {
+		prev = &old
+	}
+	return writeItem(ctx, tx, s.now().UTC().Truncate(time.Millisecond), actor, it, prev, source)
+}
+
+// writeItem stores an item written through the API, an agent or an import
+// (old is its stored version, nil when it is new; a new item gets source)
+// and audits the change with its before and after. The caller has
+// validated the CMDB with it.
+func writeItem(ctx context.Context, tx *sql.Tx, now time.Time, actor string, it Item, old *StoredItem, source string) (StoredItem, error) {
 	spec, err := json.Marshal(it)
 	if err != nil {
-		return out, err
+		return StoredItem{}, err
 	}
-	out = StoredItem{Item: it, Source: source, CreatedAt: now, UpdatedAt: now}
-	if exists {
+	out := StoredItem{Item: it, Source: source, CreatedAt: now, UpdatedAt: now}
+	if old != nil {
 		out.Source, out.CreatedAt = old.Source, old.CreatedAt
 		if _, err := tx.ExecContext(ctx, `UPDATE cmdb_items SET class = $1, spec = $2, updated_at = $3 WHERE name = $4`,
 			it.Class, string(spec), store.Millis(now), it.Name); err != nil {

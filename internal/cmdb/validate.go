@@ -88,6 +88,7 @@ func classes(declared []Class) (map[string]Class, []apperr.Field) {
 func Validate(set Set) []apperr.Field {
 	cls, fields := classes(set.Classes)
 	inv := apperr.Invalid{Fields: fields}
+	inv.Fields = append(inv.Fields, apperr.Prefixed("licences", set.Licences.Validate())...)
 	names := map[string]int{}
 	for i, it := range set.Items {
 		if j, dup := names[it.Name]; dup {
@@ -121,6 +122,7 @@ func Validate(set Set) []apperr.Field {
 			inv.Add(p+".class", "unknown class %q (known: %s)", it.Class, strings.Join(sortedKeys(cls), ", "))
 			continue
 		}
+		inv.Fields = append(inv.Fields, licenceProblems(p, it)...)
 		declared := map[string]Attribute{}
 		for _, a := range c.Attributes {
 			declared[a.Name] = a

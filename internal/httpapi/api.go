@@ -64,7 +64,10 @@ type Route struct {
 	Request  any // a value of the body type, for the document; nil for none
 	Response any // a value of the answer type; nil for 204
 	Status   int // the success status
-	Handle   func(w http.ResponseWriter, r *http.Request) error
+	// RawRequest and RawResponse are the media types of a body or an
+	// answer that is not JSON ("text/csv"), for the document.
+	RawRequest, RawResponse string
+	Handle                  func(w http.ResponseWriter, r *http.Request) error
 }
 
 // Reloader applies the config file again; the app implements it.
@@ -115,6 +118,9 @@ type Deps struct {
 	// CMDB keeps configuration items and their relations; without it
 	// those routes answer 404.
 	CMDB *cmdb.Store
+	// Licences reports on the CMDB's licences and keeps their
+	// assignments; without it the licence routes answer 404.
+	Licences *cmdb.Licences
 	// Desk keeps the service desk's tickets; without it the desk routes
 	// answer 404.
 	Desk *desk.Store
@@ -182,6 +188,7 @@ func New(d Deps) *API {
 	a.routes = append(a.routes, a.capacityRoutes()...)
 	a.routes = append(a.routes, a.cmdbRoutes()...)
 	a.routes = append(a.routes, a.cmdbFactsRoutes()...)
+	a.routes = append(a.routes, a.licenceRoutes()...)
 	a.routes = append(a.routes, a.deskRoutes()...)
 	a.routes = append(a.routes, a.feedbackRoutes()...)
 	a.routes = append(a.routes, a.kpiRoutes()...)

@@ -70,6 +70,10 @@ type harness struct {
 	sessions map[string]apiSession
 	// portal serves the requester routes over desk.
 	portal *portal.Store
+	// licences reports on the CMDB's licences; people are the users, and
+	// licenceCfg its settings.
+	licences   *cmdb.Licences
+	licenceCfg *atomic.Pointer[cmdb.LicenceConfig]
 }
 
 // apiSession is a signed-in user's session cookie and CSRF token.
@@ -131,6 +135,15 @@ func newHarness(t *testing.T, db *store.DB) *harness {
 	reporter := timeline.NewReporter(h.cat, outages, func() time.Time { return testNow })
 	h.cmdb = cmdb.NewStore(db, h.cat, h.checks, reporter, nil)
 	reporter.SetItems(h.cmdb)
+	h.licenceCfg = &atomic.Pointer[cmdb.LicenceConfig]{}
+	h.licences = &cmdb.Licences{CMDB: h.cmdb, Now: func() time.Time { return testNow }, Currency: func() string { return "EUR" },
+		Person: func(ctx context.Context, name string) bool { _, err := a.GetUser(ctx, name); return err == nil },
+		Config: func() cmdb.LicenceConfig {
+			if c := h.licenceCfg.Load(); c != nil {
+				return *c
+			}
+			return cmdb.LicenceConfig{}
+		}}
 	h.knownErrors = knownerror.NewStore(db, nil, nil)
 	h.engine.KnownError = h.knownErrors.Match
 	h.postmortems = postmortem.NewStore(db, reporter, nil)
@@ -146,7 +159,7 @@ func newHarness(t *testing.T, db *store.DB) *harness {
 		Checks: h.checks, Monitor: h.mon, Version: "test",
 		Engine: h.engine, Ingest: ingest, Incidents: &incident.Store{DB: db, Engine: h.engine},
 		KnownService: func(name string) bool { _, err := h.cat.GetService(ctx, name); return err == nil },
-		OnCall:       noOnCall{}, Setup: testSetup(db, h.cat), CMDB: h.cmdb, Feedback: h.feedback,
+		OnCall:       noOnCall{}, Setup: testSetup(db, h.cat), CMDB: h.cmdb, Licences: h.licences, Feedback: h.feedback,
 		Changes: &change.Store{DB: db, Now: func() time.Time { return testNow }, Rules: func() change.Rules { r, _ := change.Config{}.Compile(); return r }},
 		Capacity: &capacity.Deps{Store: &capacity.Store{DB: db, Now: func() time.Time { return testNow }},
 			Sources: func() capacity.Sources { return h.capacitySources }, Known: h.capacityKnown}})

@@ -47,10 +47,17 @@ func (a *API) OpenAPI() map[string]any {
 			op["requestBody"] = map[string]any{"required": true, "content": map[string]any{
 				"application/json": map[string]any{"schema": g.schema(reflect.TypeOf(rt.Request))}}}
 		}
+		if rt.RawRequest != "" {
+			op["requestBody"] = map[string]any{"required": true, "content": map[string]any{
+				rt.RawRequest: map[string]any{"schema": map[string]any{"type": "string"}}}}
+		}
 		responses := map[string]any{}
 		ok := map[string]any{"description": http.StatusText(rt.Status)}
 		if rt.Response != nil {
 			ok["content"] = map[string]any{"application/json": map[string]any{"schema": g.schema(reflect.TypeOf(rt.Response))}}
+		}
+		if rt.RawResponse != "" {
+			ok["content"] = map[string]any{rt.RawResponse: map[string]any{"schema": map[string]any{"type": "string"}}}
 		}
 		responses[itoa(rt.Status)] = ok
 		problem := map[string]any{"$ref": "#/components/responses/Problem"}

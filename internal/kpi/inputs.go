@@ -149,11 +149,16 @@ type Rating struct {
 	Sentiment *float64 `json:"sentiment,omitempty"`
 }
 
-// Licence is a software licence: seats bought against installs counted.
+// Licence is a software licence as the CMDB counts it: seats bought
+// (none to count with Unlimited), seats used by installs and assignments,
+// and the unused and over-quota seats that follow.
 type Licence struct {
-	Name     string `json:"name"`
-	Seats    int    `json:"seats"`
-	Installs int    `json:"installs"`
+	Name      string `json:"name"`
+	Seats     int    `json:"seats"`
+	Unlimited bool   `json:"unlimited,omitempty"`
+	Used      int    `json:"used"`
+	Unused    int    `json:"unused"`
+	Over      int    `json:"over_quota"`
 }
 
 // The sources, each a small interface that the app implements from the

@@ -436,25 +436,25 @@ var Catalogue = []Def{
 			return figure{v: num(round4(actual / budget)), basis: fmt.Sprintf("%s h of %s h budgeted", fmtNum(actual), fmtNum(budget)), links: projectLinks(ps)}
 		}},
 	{Name: "licences_over_quota", Title: "Licences over quota", Area: AreaCost, Unit: UnitCount, Direction: Lower, Needs: []string{SrcLicences},
-		Formula: "licences with more installs than seats bought",
+		Formula: "licences with more seats used (installs and assignments) than seats bought",
 		fn: func(in *Inputs, _ Options) figure {
 			var links []Link
 			for _, l := range in.Licences {
-				if l.Installs > l.Seats {
-					links = append(links, Link{Kind: "licence", ID: l.Name, URL: "/cmdb/items/" + l.Name})
+				if l.Over > 0 {
+					links = append(links, licenceLink(l))
 				}
 			}
 			return count(len(links), "licences", links)
 		}},
 	{Name: "unused_seats", Title: "Unused licence seats", Area: AreaCost, Unit: UnitCount, Direction: Lower, Needs: []string{SrcLicences},
-		Formula: "sum over licences of seats bought − installs, where positive",
+		Formula: "sum over licences with a seat count of seats bought − seats used, where positive",
 		fn: func(in *Inputs, _ Options) figure {
 			var n int
 			var links []Link
 			for _, l := range in.Licences {
-				if l.Seats > l.Installs {
-					n += l.Seats - l.Installs
-					links = append(links, Link{Kind: "licence", ID: l.Name, URL: "/cmdb/items/" + l.Name})
+				if l.Unused > 0 {
+					n += l.Unused
+					links = append(links, licenceLink(l))
 				}
 			}
 			return count(n, "seats", links)
@@ -588,6 +588,11 @@ func objectivesMet(ss []ServiceFigures, tier int) figure {
 		what = fmt.Sprintf("tier-%d services with an objective", tier)
 	}
 	return ratio(met, judged, what, links)
+}
+
+// licenceLink is a licence item's page.
+func licenceLink(l Licence) Link {
+	return Link{Kind: "licence", ID: l.Name, URL: "/cis/" + url.PathEscape(l.Name)}
 }
 
 // ratingLink is where a rating is read: a survey on its ticket's page, a

@@ -71,7 +71,7 @@ func handInputs() *Inputs {
 			{ID: 2, Service: "a", Kind: "csat", Score: 2, At: at("2026-11-04T00:00:00Z"), Sentiment: ptr(-0.2)},
 			{ID: 3, Service: "b", Kind: "feedback", Score: 4, At: at("2026-11-05T00:00:00Z"), Sentiment: ptr(0.5)},
 			{ID: 4, Service: "b", Kind: "feedback", Score: 3, At: at("2026-10-05T00:00:00Z"), Sentiment: ptr(-0.9)}}, // October
-		Licences:     []Licence{{Name: "office", Seats: 10, Installs: 12}, {Name: "cad", Seats: 5, Installs: 2}},
+		Licences:     []Licence{{Name: "office", Seats: 10, Used: 12, Over: 2}, {Name: "cad", Seats: 5, Used: 2, Unused: 3}, {Name: "wiki", Unlimited: true, Used: 40}},
 		Certificates: []Certificate{{Check: "tls-a", Service: "a", ExpiresAt: at("2026-12-20T00:00:00Z")}, {Check: "tls-b", Service: "b", ExpiresAt: at("2027-03-01T00:00:00Z")}},
 		PersonWeeks: []PersonWeek{
 			{Person: "p", Team: "ops", Week: "2026-W45", Monday: "2026-11-02", CapacityHours: 40, AllocatedHours: 44},

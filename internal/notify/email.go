@@ -212,7 +212,7 @@ func (e *email) message(m Message) (*mail.Msg, error) {
 		// A ticket's SLA warnings thread together, apart from incidents.
 		msg.SetGenHeader(mail.HeaderReferences, fmt.Sprintf("<ticket-%d.sextant@%s>", m.Ticket.ID, domain))
 		msg.SetGenHeader("X-Sextant-Ticket", strconv.FormatInt(m.Ticket.ID, 10))
-	} else {
+	} else if m.IncidentID != 0 {
 		msg.SetGenHeader(mail.HeaderReferences, fmt.Sprintf("<incident-%d.sextant@%s>", m.IncidentID, domain))
 		msg.SetGenHeader("X-Sextant-Incident", strconv.FormatInt(m.IncidentID, 10))
 	}

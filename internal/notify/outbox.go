@@ -109,9 +109,10 @@ type Outbox struct {
 	// Metrics receives the worker's measurements; nil hooks are skipped.
 	Metrics Metrics
 	// Describe, when set, writes the Message of a row about no incident
-	// from its kind (a ticket's SLA warning, "ticket-sla:…"), just before
-	// it is sent; ok false leaves the row's Message as it is (for channels
-	// that read their kind themselves, like a subscriber's).
+	// from its kind (a ticket's SLA warning, "ticket-sla:…"; a licence
+	// expiry warning), just before it is sent; ok false leaves the row's
+	// Message as it is (for channels that read their kind themselves, like
+	// a subscriber's).
 	Describe func(ctx context.Context, kind string) (m Message, ok bool, err error)
 
 	kickOnce sync.Once
@@ -571,6 +572,7 @@ func (o *Outbox) due(ctx context.Context, channel string, limit int) ([]outboxRo
 	if err := rs.Err(); err != nil {
 		return nil, fmt.Errorf("read due notifications: %w", err)
 	}
+	rs.Close()
 	return out, nil
 }
 

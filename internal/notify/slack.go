@@ -80,13 +80,16 @@ func (s *slack) payload(m Message) (slackPayload, error) {
 		p.Blocks = append(p.Blocks, slackBlock{Type: "section", Text: &slackText{Type: "mrkdwn", Text: clip(slackEscape(body), 3000)}})
 	} else {
 		title := fmt.Sprintf("%s *%s %s*", severityEmoji(m), m.Name(), slackEscape(m.Kind))
-		if m.URL != "" {
+		switch {
+		case m.IncidentID == 0 && m.Ticket == nil:
+			title = fmt.Sprintf("%s *%s*", severityEmoji(m), slackEscape(m.Kind))
+		case m.URL != "":
 			title = fmt.Sprintf("%s *<%s|%s> %s*", severityEmoji(m), slackURL(m.URL), m.Name(), slackEscape(m.Kind))
 		}
-		p.Blocks = append(p.Blocks,
-			slackBlock{Type: "section", Text: &slackText{Type: "mrkdwn", Text: clip(title+"\n"+slackEscape(m.Summary), 3000)}},
-			slackBlock{Type: "section", Fields: slackFields(m)},
-		)
+		p.Blocks = append(p.Blocks, slackBlock{Type: "section", Text: &slackText{Type: "mrkdwn", Text: clip(title+"\n"+slackEscape(m.Summary), 3000)}})
+		if fields := slackFields(m); len(fields) > 0 {
+			p.Blocks = append(p.Blocks, slackBlock{Type: "section", Fields: fields})
+		}
 		if m.InMaintenance {
 			p.Blocks = append(p.Blocks, slackBlock{Type: "context", Elements: []any{slackText{Type: "mrkdwn", Text: "The service is in a maintenance window."}}})
 		}
@@ -138,7 +141,10 @@ type link struct{ action, label, url string }
 // triggered, resolving until resolved.
 func links(m Message) []link {
 	var out []link
-	if m.URL != "" {
+	switch {
+	case m.URL != "" && m.IncidentID == 0:
+		out = append(out, link{"view", "View", m.URL})
+	case m.URL != "":
 		out = append(out, link{"view", "View incident", m.URL})
 	}
 	if m.AckURL != "" && m.Status == "triggered" {
@@ -153,8 +159,12 @@ func links(m Message) []link {
 // fact is one labelled detail of an incident.
 type fact struct{ name, value string }
 
-// facts are the details every rich channel lists.
+// facts are the details every rich channel lists; a notice about no
+// incident has none beyond its summary.
 func facts(m Message) []fact {
+	if m.IncidentID == 0 {
+		return nil
+	}
 	out := []fact{{"Service", m.Service}, {"Severity", m.Severity}, {"Status", m.Status}}
 	if m.Source != "" {
 		out = append(out, fact{"Source", m.Source})

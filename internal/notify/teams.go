@@ -114,7 +114,9 @@ func (t *teams) payload(m Message) (teamsMessage, error) {
 		for _, f := range facts(m) {
 			fs.Facts = append(fs.Facts, teamsFact{Title: f.name, Value: f.value})
 		}
-		card.Body = append(card.Body, fs)
+		if len(fs.Facts) > 0 {
+			card.Body = append(card.Body, fs)
+		}
 		if m.InMaintenance {
 			card.Body = append(card.Body, teamsTextBlock{Type: "TextBlock", Text: "The service is in a maintenance window.", Wrap: true, Color: "Warning"})
 		}

@@ -11,12 +11,17 @@ import (
 // defaultSubject is the built-in subject (and ntfy title, Teams title).
 // A resolved message says when the incident opened and closed, so that one
 // quiet message tells the whole story when the trigger was never sent.
-const defaultSubject = `[{{upper .Kind}}] {{.Service}}: {{.Summary}}
+const defaultSubject = `[{{upper .Kind}}] {{with .Service}}{{.}}: {{end}}{{.Summary}}
 {{- if and (eq .Kind "resolved") (not .ResolvedAt.IsZero)}} (opened {{.CreatedAt.UTC.Format "15:04"}}, resolved {{.ResolvedAt.UTC.Format "15:04 MST"}}){{end}}`
 
 // defaultBody is the built-in plain-text body (and ntfy message, Slack
 // text, Teams text).
-const defaultBody = `{{.Name}} {{.Kind}}: {{.Summary}}
+// A notice about neither an incident nor a ticket (a licence expiry
+// warning) is its summary and its link.
+const defaultBody = `{{if and (not .IncidentID) (not .Ticket)}}{{.Summary}}
+{{if .URL}}
+View: {{.URL}}{{end}}
+{{else}}{{.Name}} {{.Kind}}: {{.Summary}}
 
 Service:  {{.Service}}
 Severity: {{.Severity}}
@@ -40,7 +45,7 @@ View:        {{.URL}}{{end}}
 Acknowledge: {{.AckURL}}{{end}}
 {{- if and .ResolveURL (ne .Status "resolved")}}
 Resolve:     {{.ResolveURL}}{{end}}
-`
+{{end}}`
 
 // shortBody is the built-in message of channels that show the incident's
 // details and links in their own way (ntfy).

@@ -25,19 +25,37 @@ type ciListPage struct {
 	Class    string
 	NextURL  string
 	FirstURL string
+	// CSV is the class's export link and import form, with the outcome
+	// of the last import; nil on the list of all classes.
+	CSV *ciCSV
 }
 
 func (u *UI) listCIs(w http.ResponseWriter, r *http.Request) error {
-	if u.deps.CMDB == nil {
-		return errPageNotFound
-	}
-	class := r.URL.Query().Get("class")
-	pg := store.Page{Limit: ciPageSize, Cursor: r.URL.Query().Get("cursor")}
-	items, next, err := u.deps.CMDB.ListItems(r.Context(), class, pg)
+	lp, err := u.ciList(r, r.URL.Query().Get("class"))
 	if err != nil {
 		return err
 	}
+	lp.CSV.done(r)
+	u.render(w, r, http.StatusOK, "cis.html", "Configuration items", lp)
+	return nil
+}
+
+// ciList gathers the list of items, of one class when class is not empty.
+func (u *UI) ciList(r *http.Request, class string) (ciListPage, error) {
+	if u.deps.CMDB == nil {
+		return ciListPage{}, errPageNotFound
+	}
+	pg := store.Page{Limit: ciPageSize, Cursor: r.URL.Query().Get("cursor")}
+	items, next, err := u.deps.CMDB.ListItems(r.Context(), class, pg)
+	if err != nil {
+		return ciListPage{}, err
+	}
 	lp := ciListPage{Items: items, Classes: u.deps.CMDB.Classes(), Class: class}
+	for _, c := range lp.Classes {
+		if c.Name == class {
+			lp.CSV = &ciCSV{Class: class, Header: strings.Join(cmdb.CSVHeader(c), ",")}
+		}
+	}
 	q := url.Values{}
 	if class != "" {
 		q.Set("class", class)
@@ -49,8 +67,7 @@ func (u *UI) listCIs(w http.ResponseWriter, r *http.Request) error {
 		q.Set("cursor", next)
 		lp.NextURL = "/cis?" + q.Encode()
 	}
-	u.render(w, r, http.StatusOK, "cis.html", "Configuration items", lp)
-	return nil
+	return lp, nil
 }
 
 // ciPage is the data of an item's page.
@@ -61,6 +78,8 @@ type ciPage struct {
 	History    []audit.Entry
 	NowRows    []ciImpactRow
 	WhatIfRows []ciImpactRow
+	// Licence is a licence's seats and expiry, nil for other classes.
+	Licence *ciLicence
 }
 
 // ciAttribute is one attribute as the page shows it: Discovered when the
@@ -88,17 +107,29 @@ func (u *UI) impactRows(items []cmdb.ImpactedService) []ciImpactRow {
 }
 
 func (u *UI) showCI(w http.ResponseWriter, r *http.Request) error {
-	if u.deps.CMDB == nil {
-		return errPageNotFound
-	}
-	name := r.PathValue("name")
-	v, err := u.deps.CMDB.View(r.Context(), name)
+	p, err := u.ciPageOf(r, r.PathValue("name"))
 	if err != nil {
 		return err
+	}
+	if p.Licence != nil {
+		p.Licence.Done = r.URL.Query().Get("done")
+	}
+	u.render(w, r, http.StatusOK, "ci.html", p.Item.Name, p)
+	return nil
+}
+
+// ciPageOf gathers an item's page.
+func (u *UI) ciPageOf(r *http.Request, name string) (ciPage, error) {
+	if u.deps.CMDB == nil {
+		return ciPage{}, errPageNotFound
+	}
+	v, err := u.deps.CMDB.View(r.Context(), name)
+	if err != nil {
+		return ciPage{}, err
 	}
 	hist, _, err := u.deps.CMDB.History(r.Context(), name, store.Page{Limit: 50})
 	if err != nil {
-		return err
+		return ciPage{}, err
 	}
 	p := ciPage{View: v, Graph: newCIGraph(v), History: hist, NowRows: u.impactRows(v.Now.Items), WhatIfRows: u.impactRows(v.WhatIf.Items)}
 	for _, k := range sortedAttrNames(v.Item.Attributes) {
@@ -109,8 +140,14 @@ func (u *UI) showCI(w http.ResponseWriter, r *http.Request) error {
 		}
 		p.Attributes = append(p.Attributes, a)
 	}
-	u.render(w, r, http.StatusOK, "ci.html", name, p)
-	return nil
+	if v.Item.Class == cmdb.LicenceClass && u.deps.Licences != nil {
+		rep, err := u.deps.Licences.Report(r.Context(), name)
+		if err != nil {
+			return ciPage{}, err
+		}
+		p.Licence = u.licenceRow(rep)
+	}
+	return p, nil
 }
 
 func sortedAttrNames(m map[string]cmdb.Value) []string {

@@ -49,6 +49,7 @@ var navigation = []navGroup{
 	}},
 	{Name: "Configuration", Items: []navItem{
 		{"Configuration items", "/cis", "cis", auth.Viewer},
+		{"Licences", "/licences", "licences", auth.Viewer},
 		{"Calendars", "/calendars", "calendars", auth.Viewer},
 		{"Channels", "/channels", "channels", auth.Viewer},
 		{"Escalation policies", "/escalation-policies", "escalation-policies", auth.Viewer},

@@ -13,6 +13,7 @@ import (
 	"github.com/sextant-ops/sextant/internal/kpi"
 	"log/slog"
 	"maps"
+	"mime"
 	"net/http"
 	"net/url"
 	"slices"
@@ -81,6 +82,9 @@ type Deps struct {
 	// CMDB backs the configuration item pages; without it they are not
 	// found.
 	CMDB *cmdb.Store
+	// Licences backs the licence pages and the licence figures on a
+	// licence's page; without it they are not shown.
+	Licences *cmdb.Licences
 	// OnCall is the on-call directory (people, schedules, escalation
 	// policies) behind the on-call pages; without it they show none.
 	OnCall OnCall
@@ -233,7 +237,7 @@ func (u *UI) refuseBadBytes(next http.Handler) http.Handler {
 		}
 		q, _ := url.ParseQuery(r.URL.RawQuery)
 		check("parameter", q)
-		if r.Method == http.MethodPost && r.ParseForm() == nil {
+		if r.Method == http.MethodPost && parseForm(w, r) == nil {
 			check("form", r.PostForm)
 		}
 		if len(inv.Fields) > 0 {
@@ -244,12 +248,26 @@ func (u *UI) refuseBadBytes(next http.Handler) http.Handler {
 	})
 }
 
+// maxUpload bounds a multipart form (a CSV import): its fields and
+// files together.
+const maxUpload = 16 << 20
+
+// parseForm reads a POST's form, a multipart one (with a file) too, so
+// that the CSRF check and the handlers see its fields.
+func parseForm(w http.ResponseWriter, r *http.Request) error {
+	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt == "multipart/form-data" {
+		r.Body = http.MaxBytesReader(w, r.Body, maxUpload)
+		return r.ParseMultipartForm(maxUpload)
+	}
+	return r.ParseForm()
+}
+
 // Register adds the UI's routes to mux. They all go through one handler,
 // wrapped in cross-origin protection, so that a request the browser marks
 // as cross-site never reaches a page that changes anything.
 func (u *UI) Register(mux *http.ServeMux) {
 	for _, p := range []string{"/", "/login", "/login/oidc", sso.CallbackPath, "/login/code", "/account/", "/logout", "/static/", "/dashboard/", "/incidents", "/incidents/", "/oncall", "/oncall/", "/services", "/services/", "/checks", "/checks/", "/calendars", "/calendars/",
-		"/postmortems", "/postmortems/", "/known-errors", "/known-errors/", "/cis", "/cis/", "/admin", "/admin/", "/events/", "/profile", "/search", "/desk", "/desk/", "/portal", "/portal/", "/approvals/", "/survey/"} {
+		"/postmortems", "/postmortems/", "/known-errors", "/known-errors/", "/cis", "/cis/", "/licences", "/admin", "/admin/", "/events/", "/profile", "/search", "/desk", "/desk/", "/portal", "/portal/", "/approvals/", "/survey/"} {
 		mux.Handle(p, u.handler)
 	}
 	mux.Handle("/maintenance", u.handler)
@@ -330,6 +348,11 @@ func (u *UI) routes() http.Handler {
 	mux.Handle("GET /known-errors", u.page(auth.Viewer, u.listKnownErrors))
 	mux.Handle("GET /cis", u.page(auth.Viewer, u.listCIs))
 	mux.Handle("GET /cis/{name}", u.page(auth.Viewer, u.showCI))
+	mux.Handle("POST /cis/{name}/assignments", u.page(auth.Operator, u.assignLicence))
+	mux.Handle("POST /cis/{name}/assignments/{person}/delete", u.page(auth.Operator, u.unassignLicence))
+	mux.Handle("GET /cis/classes/{class}/csv", u.page(auth.Viewer, u.exportCSV))
+	mux.Handle("POST /cis/classes/{class}/csv", u.page(auth.Operator, u.importCSV))
+	mux.Handle("GET /licences", u.page(auth.Viewer, u.listLicences))
 	mux.Handle("GET /desk", u.page(auth.Viewer, u.showQueue))
 	mux.Handle("POST /desk/assign", u.page(auth.Operator, u.bulkAssign))
 	mux.Handle("GET /desk/setup", u.page(auth.Viewer, u.showDeskSetup))
