@@ -205,11 +205,11 @@ func TestBrowserPortal(t *testing.T) {
 	deskPath := strings.Replace(ticketPath, "/portal/tickets/", "/desk/tickets/", 1)
 	do("the agent resolves it",
 		chromedp.Navigate(s.base+deskPath),
-		chromedp.WaitVisible(chromedp.ID("status")),
-		chromedp.SetValue(chromedp.ID("status"), "resolved"),
-		chromedp.SendKeys(chromedp.ID("note"), "Your laptop is ready at the front desk."),
-		chromedp.Submit(chromedp.ID("status")),
-		chromedp.WaitVisible(chromedp.CSS(`.alert.success`)),
+		chromedp.WaitVisible(chromedp.ID("f-status")),
+		chromedp.SetValue(chromedp.ID("f-status"), "resolved"),
+		chromedp.SendKeys(chromedp.ID("f-note"), "Your laptop is ready at the front desk."),
+		chromedp.Click(chromedp.CSS(`#move button[type="submit"]`)),
+		chromedp.WaitVisible(chromedp.CSS("#ticket-status .ticket-status.resolved")),
 	)
 	shot("agent-resolved")
 	signOut()
