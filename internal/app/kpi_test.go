@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"html"
 	"io"
+	"math"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -53,6 +54,9 @@ desk:
     - {name: second-line}
   sla_policies:
     - {name: standard, match: {}, first_response: 1h, resolution: 8h}
+change:
+  templates:
+    - {name: deploy, title: Deploy a release}
 kpi:
   targets: {mtta: 10m, tickets_within_sla: 90%%}
   over_delivery: {margin: 0.5%%, min_budget: 2000}
@@ -155,6 +159,25 @@ func handWorkedMonth(t *testing.T, s *server, clock *testClock, h *pageHook) {
 	// T4: open from 20 November to the month's end: 11 days old then.
 	ticket("wiki", "second-line", "2026-11-20T00:00:00Z")
 
+	// Changes: two standard deploys on shop, on 20 November (successful,
+	// no incident within 24 h: clean) and 21 November (ended failed):
+	// change-failure rate 1 of 2. The shop incident of 10 November came
+	// before both.
+	deploy := func(day string, outcome string) {
+		t.Helper()
+		out := must("POST", "/api/v1/changes", fmt.Sprintf(`{"type":"standard","template":"deploy","services":["shop"],"items":[],
+			"planned_start":"2026-11-%[1]sT08:00:00Z","planned_end":"2026-11-%[1]sT09:00:00Z","submit":true,"at":"2026-11-%[1]sT07:00:00Z"}`, day), 201)
+		id := int64(out["id"].(float64))
+		must("POST", fmt.Sprintf("/api/v1/changes/%d/status", id), fmt.Sprintf(`{"status":"in_progress","at":"2026-11-%sT08:00:00Z"}`, day), 200)
+		must("POST", fmt.Sprintf("/api/v1/changes/%d/status", id), fmt.Sprintf(`{"status":"completed","outcome":%q,"at":"2026-11-%sT08:50:00Z"}`, outcome, day), 200)
+	}
+	deploy("20", "successful")
+	deploy("21", "failed")
+	// Feedback on shop: 4 and 2, mean 3.00; their comments' sentiment is
+	// the analyser's, read back from the API for the mean.
+	must("POST", "/api/v1/services/shop/feedback", `{"score":4,"comment":"Fast and reliable, thank you"}`, 201)
+	must("POST", "/api/v1/services/shop/feedback", `{"score":2,"comment":"Checkout was broken and slow"}`, 201)
+
 	// Recovery: shop's plan reviewed in June, wiki's in January 2025 (more
 	// than 12 months before the month's end); shop's drill passes (RTO
 	// 40m ≤ 1h, RPO 10m ≤ 15m), wiki's fails (RTO 2h > 1h).
@@ -218,7 +241,10 @@ func (s *server) post(path, body string) (int, string) {
 // 90 ÷ 170 = 52.94 %; budget used 90 %.
 // Utilisation (120 + 50) ÷ 400 = 42.5 %; 1 over-allocated person-week.
 // Pages outside working hours: 1 (alice at 08:00).
-// Change-failure rate, certificates, licences, CSAT, feedback: no source.
+// Changes: 2 deploys on shop, one failed: change-failure rate 50 %.
+// Feedback on shop: 4 and 2 → 3.00 / 5; sentiment the mean of the two
+// comments' stored scores. No licences: none over quota, no unused seats.
+// No survey answered: CSAT has no value. Certificates: no source.
 func TestMonthlyReportHandWorked(t *testing.T) {
 	for _, e := range storetest.Engines(t) {
 		t.Run(e.Name, func(t *testing.T) {
@@ -258,6 +284,15 @@ func TestMonthlyReportHandWorked(t *testing.T) {
 			if len(rep.OverDelivery) != 1 || rep.OverDelivery[0].Service != "wiki" {
 				t.Errorf("over-delivery: %+v", rep.OverDelivery)
 			}
+			// The mean sentiment of shop's two comments, as stored.
+			var ratings []struct{ Sentiment *float64 }
+			if code := s.json("GET", "/api/v1/services/shop/feedback", "", &ratings); code != 200 || len(ratings) != 2 || ratings[0].Sentiment == nil || ratings[1].Sentiment == nil {
+				t.Fatalf("shop's feedback: %d %+v", code, ratings)
+			}
+			sentiment := math.Round((*ratings[0].Sentiment+*ratings[1].Sentiment)/2*10000) / 10000
+			if *ratings[0].Sentiment <= 0.05 || *ratings[1].Sentiment >= -0.05 {
+				t.Errorf("sentiment of a glad and a sour comment: %v, %v", *ratings[0].Sentiment, *ratings[1].Sentiment)
+			}
 			want := map[string]struct {
 				value   any // float64, or nil for no value
 				display string
@@ -276,7 +311,7 @@ func TestMonthlyReportHandWorked(t *testing.T) {
 				"drills_passed":               {0.5, "50%"},
 				"plans_reviewed":              {0.5, "50%"},
 				"certificates_expiring":       {nil, "no data"},
-				"change_failure_rate":         {nil, "—"},
+				"change_failure_rate":         {0.5, "50%"},
 				"downtime_cost":               {600.0, "600.00 EUR"},
 				"project_budget_used":         {0.9, "90%"},
 				"licences_over_quota":         {0.0, "0"},
@@ -285,8 +320,8 @@ func TestMonthlyReportHandWorked(t *testing.T) {
 				"over_delivery":               {1.0, "1"},
 				"csat":                        {nil, "—"},
 				"csat_mean":                   {nil, "—"},
-				"feedback_score":              {nil, "—"},
-				"feedback_sentiment":          {nil, "—"},
+				"feedback_score":              {3.0, "3.00 / 5"},
+				"feedback_sentiment":          {sentiment, fmt.Sprintf("%.2f", sentiment)},
 				"utilisation":                 {0.425, "42.5%"},
 				"over_allocated_person_weeks": {1.0, "1"},
 				"pages_outside_hours":         {1.0, "1"},
