@@ -16,6 +16,12 @@ func (a *App) newFeedback(ctx context.Context) error {
 		return err
 	}
 	a.feedback = feedback.NewStore(a.db, a.catalog, signer, nil, a.opts.Now)
+	a.feedback.Address = func(ctx context.Context, name string) string {
+		if u, err := a.auth.GetUser(ctx, name); err == nil {
+			return u.Email
+		}
+		return ""
+	}
 	a.desk.OnResolved = a.feedback.OnResolved
 	a.surveyMail = &feedback.Mail{Store: a.feedback, Mailer: a.mailer.Load, BaseURL: a.baseURL}
 	a.ratings = &feedback.Public{Store: a.feedback, Config: a.feedbackConfig}

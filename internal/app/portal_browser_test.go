@@ -226,4 +226,24 @@ func TestBrowserPortal(t *testing.T) {
 		t.Errorf("the approvals read %q", got)
 	}
 	shot("resolved")
+
+	// The resolution mails rita the satisfaction survey: its "5" link,
+	// opened from the mail without signing in, shows the score chosen and
+	// records it when sent.
+	signOut()
+	link = surveyRE(5).FindString(surveyMail(t, box, "rita@example.com"))
+	if link == "" {
+		t.Fatal("no survey link for 5 in the mail")
+	}
+	do("the survey link from the mail", chromedp.Navigate(link), chromedp.WaitVisible(chromedp.ID("survey-form")))
+	shot("survey")
+	do("answer the survey",
+		chromedp.SendKeys(chromedp.ID("survey-comment"), "Quick and friendly, thanks"),
+		chromedp.Click(chromedp.ID("survey-send")),
+		chromedp.WaitVisible(chromedp.ID("survey-thanks")),
+	)
+	if got := text("#survey-thanks"); !strings.Contains(got, "5 of 5") {
+		t.Errorf("the survey's answer reads %q", got)
+	}
+	shot("survey-answered")
 }

@@ -35,6 +35,8 @@ type Mail struct {
 
 var errNoMail = notify.Permanent(errors.New("no mail settings: add mail.smtp to the config to send satisfaction surveys"))
 
+var errNoAddress = notify.Permanent(errors.New("the requester has no mail address to send the survey to"))
+
 // Send writes the survey of the ticket the row names.
 func (m *Mail) Send(ctx context.Context, msg notify.Message) error {
 	id, err := strconv.ParseInt(strings.TrimPrefix(msg.Kind, KindSurvey), 10, 64)
@@ -58,7 +60,11 @@ func (m *Mail) Send(ctx context.Context, msg notify.Message) error {
 	if mailer == nil {
 		return errNoMail
 	}
-	return mailer.Send(ctx, notify.Letter{To: sv.Requester, Subject: desk.SubjectTag(id) + " How did we do? " + sv.Title, Body: m.body(sv)})
+	to := m.Store.mailTo(ctx, sv.Requester)
+	if to == "" {
+		return errNoAddress
+	}
+	return mailer.Send(ctx, notify.Letter{To: to, Subject: desk.SubjectTag(id) + " How did we do? " + sv.Title, Body: m.body(sv)})
 }
 
 func (m *Mail) body(sv Survey) string {

@@ -27,6 +27,21 @@ type Store struct {
 	signer   *signed.Signer
 	analyser *Analyser
 	now      func() time.Time
+	// Address, when set, gives the mail address of a requester who is a
+	// user (a portal requester is named, not addressed); "" for none.
+	Address func(ctx context.Context, requester string) string
+}
+
+// mailTo is where requester's survey goes: the requester itself when it is
+// an address, else the address Address gives; "" for nowhere.
+func (s *Store) mailTo(ctx context.Context, requester string) string {
+	switch {
+	case strings.Contains(requester, "@"):
+		return requester
+	case s.Address != nil && requester != "":
+		return s.Address(ctx, requester)
+	}
+	return ""
 }
 
 // NewStore returns a store over db; cat says which services exist,
@@ -71,7 +86,7 @@ func (s *Store) OnResolved(ctx context.Context, q store.Querier, t desk.Ticket, 
 	if err != nil {
 		return fmt.Errorf("feedback: survey of ticket %d: %w", t.ID, err)
 	}
-	if n, err := res.RowsAffected(); err != nil || n == 0 || !strings.Contains(t.Requester, "@") {
+	if n, err := res.RowsAffected(); err != nil || n == 0 || s.mailTo(ctx, t.Requester) == "" {
 		return err
 	}
 	if _, err := q.ExecContext(ctx, `INSERT INTO outbox (incident_id, channel, kind, status, attempts, next_attempt, claimed_until, last_error, created_at)
