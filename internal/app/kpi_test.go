@@ -14,6 +14,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -28,12 +29,13 @@ const mailKey = "M0123456789abcdefM0123456789abcd"
 
 // kpiConfig declares the hand-worked month's services, the desk, the
 // people paged and the KPI settings.
-func kpiConfig(t *testing.T, dir, hookURL string) string {
+func kpiConfig(t *testing.T, dir, hookURL string, mailPort int) string {
 	t.Helper()
 	t.Setenv("ROUTING_KEY", routingKey)
 	t.Setenv("MAIL_KEY", mailKey)
 	cfg := filepath.Join(dir, "sextant.yaml")
 	body := fmt.Sprintf(`currency: EUR
+mail: {from: desk@example.com, smtp: {host: 127.0.0.1, port: %[2]d, tls: none}}
 services:
   - {name: shop, tier: 1, objective: {availability: 99.9%%, downtime_cost: 600, budget: 20000}}
   - {name: mail, tier: 1, objective: {availability: 99%%, max_outage: 30m, budget: 1000}}
@@ -60,7 +62,7 @@ change:
 kpi:
   targets: {mtta: 10m, tickets_within_sla: 90%%}
   over_delivery: {margin: 0.5%%, min_budget: 2000}
-`, hookURL)
+`, hookURL, mailPort)
 	if err := os.WriteFile(cfg, []byte(body), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -88,7 +90,7 @@ func (h *pageHook) count(path string) int {
 // handWorkedMonth records November 2026 through the API, each step at its
 // instant on the test's clock. The figures it must give are worked out in
 // TestMonthlyReportHandWorked.
-func handWorkedMonth(t *testing.T, s *server, clock *testClock, h *pageHook) {
+func handWorkedMonth(t *testing.T, s *server, clock *testClock, h *pageHook, box *inbox) {
 	t.Helper()
 	must := func(method, path, body string, want int) map[string]any {
 		t.Helper()
@@ -158,6 +160,37 @@ func handWorkedMonth(t *testing.T, s *server, clock *testClock, h *pageHook) {
 	status(t3, "resolved", "2026-11-06T12:00:00Z")
 	// T4: open from 20 November to the month's end: 11 days old then.
 	ticket("wiki", "second-line", "2026-11-20T00:00:00Z")
+
+	// Surveys: T1's requester answers 5, T2's 2, both on 25 November from
+	// the links in their mails; T3's is not answered. CSAT 1 of 2 (50 %),
+	// mean 3.50.
+	answer := func(id int64, score int, comment string) {
+		t.Helper()
+		var link string
+		waitUntil(t, fmt.Sprintf("the survey mail of ticket %d", id), 10*time.Second, func() bool {
+			for _, m := range box.all() {
+				if u := unfold(m); strings.Contains(u, "How did we do?") && strings.Contains(u, fmt.Sprintf("[#%d]", id)) {
+					link = surveyRE(score).FindString(u)
+					return link != ""
+				}
+			}
+			return false
+		})
+		u, err := url.Parse(link)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := http.PostForm(s.base+u.Path, url.Values{"exp": {u.Query().Get("exp")}, "sig": {u.Query().Get("sig")}, "score": {strconv.Itoa(score)}, "comment": {comment}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != 200 {
+			t.Fatalf("answering the survey of ticket %d: %d", id, res.StatusCode)
+		}
+	}
+	answer(t1, 5, "Quick and friendly, thank you")
+	answer(t2, 2, "Far too slow, very disappointing")
 
 	// Changes: two standard deploys on shop, on 20 November (successful,
 	// no incident within 24 h: clean) and 21 November (ended failed):
@@ -242,9 +275,10 @@ func (s *server) post(path, body string) (int, string) {
 // Utilisation (120 + 50) ÷ 400 = 42.5 %; 1 over-allocated person-week.
 // Pages outside working hours: 1 (alice at 08:00).
 // Changes: 2 deploys on shop, one failed: change-failure rate 50 %.
-// Feedback on shop: 4 and 2 → 3.00 / 5; sentiment the mean of the two
-// comments' stored scores. No licences: none over quota, no unused seats.
-// No survey answered: CSAT has no value. Certificates: no source.
+// Feedback on shop: 4 and 2 → 3.00 / 5. No licences: none over quota, no unused seats.
+// Surveys: T1 answered 5, T2 2, T3 not: CSAT 1 of 2 = 50 %, mean 3.50;
+// sentiment the mean of the four comments' stored scores. Certificates:
+// no source.
 func TestMonthlyReportHandWorked(t *testing.T) {
 	for _, e := range storetest.Engines(t) {
 		t.Run(e.Name, func(t *testing.T) {
@@ -254,8 +288,9 @@ func TestMonthlyReportHandWorked(t *testing.T) {
 			clock := &testClock{}
 			clock.Set("2026-11-01T00:00:00Z")
 			dir := t.TempDir()
-			s := start(t, e, app.Options{ConfigPath: kpiConfig(t, dir, recv.URL), DataDir: dir, Now: clock.Now})
-			handWorkedMonth(t, s, clock, h)
+			box, port := startInbox(t)
+			s := start(t, e, app.Options{ConfigPath: kpiConfig(t, dir, recv.URL, port), DataDir: dir, Now: clock.Now})
+			handWorkedMonth(t, s, clock, h, box)
 
 			// While the month runs, the report is not frozen.
 			var open kpi.Report
@@ -289,7 +324,15 @@ func TestMonthlyReportHandWorked(t *testing.T) {
 			if code := s.json("GET", "/api/v1/services/shop/feedback", "", &ratings); code != 200 || len(ratings) != 2 || ratings[0].Sentiment == nil || ratings[1].Sentiment == nil {
 				t.Fatalf("shop's feedback: %d %+v", code, ratings)
 			}
-			sentiment := math.Round((*ratings[0].Sentiment+*ratings[1].Sentiment)/2*10000) / 10000
+			sum := *ratings[0].Sentiment + *ratings[1].Sentiment
+			for _, id := range []int{1, 2} {
+				var sv struct{ Sentiment *float64 }
+				if code := s.json("GET", fmt.Sprintf("/api/v1/tickets/%d/survey", id), "", &sv); code != 200 || sv.Sentiment == nil {
+					t.Fatalf("the survey of ticket %d: %d %+v", id, code, sv)
+				}
+				sum += *sv.Sentiment
+			}
+			sentiment := math.Round(sum/4*10000) / 10000
 			if *ratings[0].Sentiment <= 0.05 || *ratings[1].Sentiment >= -0.05 {
 				t.Errorf("sentiment of a glad and a sour comment: %v, %v", *ratings[0].Sentiment, *ratings[1].Sentiment)
 			}
@@ -318,8 +361,8 @@ func TestMonthlyReportHandWorked(t *testing.T) {
 				"unused_seats":                {0.0, "0"},
 				"tier1_objectives_met":        {0.0, "0%"},
 				"over_delivery":               {1.0, "1"},
-				"csat":                        {nil, "—"},
-				"csat_mean":                   {nil, "—"},
+				"csat":                        {0.5, "50%"},
+				"csat_mean":                   {3.5, "3.50 / 5"},
 				"feedback_score":              {3.0, "3.00 / 5"},
 				"feedback_sentiment":          {sentiment, fmt.Sprintf("%.2f", sentiment)},
 				"utilisation":                 {0.425, "42.5%"},
