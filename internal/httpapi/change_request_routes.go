@@ -87,24 +87,13 @@ func (a *API) listChangeRequests(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (a *API) createChangeRequest(w http.ResponseWriter, r *http.Request) error {
-	s, err := a.changeStore()
-	if err != nil {
-		return err
-	}
-	var in change.Input
-	if err := decodeJSON(w, r, &in); err != nil {
-		return err
-	}
-	if err := adminOnly(r, "at", in.At != nil); err != nil {
-		return err
-	}
-	c, err := s.Create(r.Context(), changeActor(r), in)
-	if err != nil {
-		return err
-	}
-	w.Header().Set("Location", "/api/v1/changes/"+strconv.FormatInt(c.ID, 10))
-	writeJSON(w, http.StatusCreated, c)
-	return nil
+	return writeStep(whole(a.changeStore), http.StatusCreated, func(c change.Request) string { return "/api/v1/changes/" + strconv.FormatInt(c.ID, 10) },
+		func(r *http.Request, s *change.Store, in change.Input) (change.Request, error) {
+			if err := adminOnly(r, "at", in.At != nil); err != nil {
+				return change.Request{}, err
+			}
+			return s.Create(r.Context(), changeActor(r), in)
+		})(w, r)
 }
 
 // changeByID runs fn on the store and the path's id and answers with the

@@ -119,24 +119,13 @@ func (a *API) ticketTarget(r *http.Request) (*desk.Store, int64, error) {
 }
 
 func (a *API) createTicket(w http.ResponseWriter, r *http.Request) error {
-	s, err := a.desk()
-	if err != nil {
-		return err
-	}
-	var in desk.Input
-	if err := decodeJSON(w, r, &in); err != nil {
-		return err
-	}
-	if err := adminOnly(r, "opened_at", in.OpenedAt != nil); err != nil {
-		return err
-	}
-	t, err := s.Create(r.Context(), actor(r), in)
-	if err != nil {
-		return err
-	}
-	w.Header().Set("Location", "/api/v1/tickets/"+strconv.FormatInt(t.ID, 10))
-	writeJSON(w, http.StatusCreated, t)
-	return nil
+	return writeStep(whole(a.desk), http.StatusCreated, func(t desk.Ticket) string { return "/api/v1/tickets/" + strconv.FormatInt(t.ID, 10) },
+		func(r *http.Request, s *desk.Store, in desk.Input) (desk.Ticket, error) {
+			if err := adminOnly(r, "opened_at", in.OpenedAt != nil); err != nil {
+				return desk.Ticket{}, err
+			}
+			return s.Create(r.Context(), actor(r), in)
+		})(w, r)
 }
 
 func (a *API) listTickets(w http.ResponseWriter, r *http.Request) error {
