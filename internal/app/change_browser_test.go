@@ -1,10 +1,8 @@
 package app_test
 
 import (
-	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -27,25 +25,7 @@ var decideRE = regexp.MustCompile(`http://[^\s>]+/changes/\d+/decide\?approver=[
 // scheduled with its maintenance window; the operator starts it and
 // completes it. Screenshots go to test-output/browser (change-*.png).
 func TestBrowserChangeWalk(t *testing.T) {
-	chromium := os.Getenv("SEXTANT_CHROMIUM")
-	if chromium == "" {
-		if _, err := os.Stat("/usr/bin/chromium"); err == nil {
-			chromium = "/usr/bin/chromium"
-		} else if p, err := exec.LookPath("chromium"); err == nil {
-			chromium = p
-		}
-	}
-	if chromium == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("no Chromium found but CI=true: install it (apt-get install chromium) or set SEXTANT_CHROMIUM")
-		}
-		t.Skip("no Chromium found: apt-get install chromium, or set SEXTANT_CHROMIUM to its path")
-	}
-	wd, _ := os.Getwd()
-	shots := filepath.Join(wd, "..", "..", "test-output", "browser")
-	if err := os.MkdirAll(shots, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	b := newBrowser(t, "change", 90*time.Second)
 	box, port := startInbox(t)
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "sextant.yaml")
@@ -66,40 +46,8 @@ change:
 	s.must("POST", "/api/v1/services", `{"name":"shop","tier":2}`, 201, nil)
 	s.must("POST", "/api/v1/users", `{"name":"ana","password":"correct horse battery","role":"operator"}`, 201, nil)
 
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	defer cancel()
-	ctx, cancelAlloc := chromedp.NewExecAllocator(ctx, chromedp.ExecPath(chromium), chromedp.NoSandbox, chromedp.Headless, chromedp.DisableGPU,
-		chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck, chromedp.Flag("disable-dev-shm-usage", true), chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1280, 900))
-	defer cancelAlloc()
-	ctx, cancelTab := chromedp.NewContext(ctx)
-	defer cancelTab()
-	step := 0
-	do := func(what string, steps ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(ctx, steps...); err != nil {
-			t.Fatalf("%s: %v", what, err)
-		}
-	}
-	shot := func(name string) {
-		t.Helper()
-		step++
-		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-		if err != nil {
-			t.Fatalf("screenshot %s: %v", name, err)
-		}
-		if err := os.WriteFile(filepath.Join(shots, fmt.Sprintf("change-%02d-%s.png", step, name)), png, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	text := func(sel string) string {
-		t.Helper()
-		v, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
-		if err != nil {
-			t.Fatalf("text of %s: %v", sel, err)
-		}
-		return strings.TrimSpace(v)
-	}
+	do, shot := b.do, b.shot
+	text := func(sel string) string { return strings.TrimSpace(b.text(sel)) }
 
 	do("sign in",
 		chromedp.Navigate(s.base+"/login?next=/changes/new"),

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net/http"
 	"strconv"
 	"strings"
@@ -119,6 +120,12 @@ func (u *UI) limitUpload(max int64, h http.Handler) http.Handler {
 		// Parsed here, the form's security token is found by the session
 		// check like any form's; what does not fit in memory waits in
 		// temporary files, removed when the request ends.
+		// A body that is no upload at all is left to the session and role
+		// checks, which refuse it as they refuse any form they should.
+		if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "multipart/form-data" {
+			h.ServeHTTP(w, r)
+			return
+		}
 		if err := r.ParseMultipartForm(uploadSlack); err != nil {
 			var tooBig *http.MaxBytesError
 			if errors.As(err, &tooBig) {

@@ -25,11 +25,11 @@ func TestMenus(t *testing.T) {
 		area string
 		want string
 	}{
-		{"a viewer sees no empty group and no admin menu", auth.Viewer, "dashboard", "Operate*,Service desk,Configuration,Team"},
-		{"an admin sees the admin menu last", auth.Admin, "admin", "Operate,Service desk,Configuration,Team,Admin*"},
-		{"the group of the page is current", auth.Operator, "calendars", "Operate,Service desk,Configuration*,Team"},
-		{"the desk's pages mark the service desk", auth.Viewer, "desk", "Operate,Service desk*,Configuration,Team"},
-		{"a page outside the navigation marks none", auth.Viewer, "", "Operate,Service desk,Configuration,Team"},
+		{"a viewer sees no empty group and no admin menu", auth.Viewer, "dashboard", "Operate*,Service desk,Configuration,Team,Reports"},
+		{"an admin sees the admin menu last", auth.Admin, "admin", "Operate,Service desk,Configuration,Team,Reports,Admin*"},
+		{"the group of the page is current", auth.Operator, "calendars", "Operate,Service desk,Configuration*,Team,Reports"},
+		{"the desk's pages mark the service desk", auth.Viewer, "desk", "Operate,Service desk*,Configuration,Team,Reports"},
+		{"a page outside the navigation marks none", auth.Viewer, "", "Operate,Service desk,Configuration,Team,Reports"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := names(menus(tc.role, tc.area)); got != tc.want {
