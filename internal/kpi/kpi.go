@@ -230,28 +230,12 @@ var Catalogue = []Def{
 	{Name: "mtta", Title: "Mean time to acknowledge", Area: AreaOperations, Unit: UnitSeconds, Direction: Lower, Needs: []string{SrcIncidents}, By: ByService, PerService: true,
 		Formula: "mean of (acknowledged − opened) over incidents acknowledged in the period",
 		fn: func(in *Inputs, _ Options) figure {
-			var sum time.Duration
-			var links []Link
-			for _, i := range in.Incidents {
-				if i.AcknowledgedAt != nil && inside(*i.AcknowledgedAt, in.From, in.To) {
-					sum += i.AcknowledgedAt.Sub(i.CreatedAt)
-					links = append(links, incidentLink(i.ID))
-				}
-			}
-			return mean(sum, len(links), "incidents acknowledged", links)
+			return incidentMean(in, "incidents acknowledged", func(i Incident) *time.Time { return i.AcknowledgedAt })
 		}},
 	{Name: "mttr", Title: "Mean time to resolve", Area: AreaOperations, Unit: UnitSeconds, Direction: Lower, Needs: []string{SrcIncidents}, By: ByService, PerService: true,
 		Formula: "mean of (resolved − opened) over incidents resolved in the period",
 		fn: func(in *Inputs, _ Options) figure {
-			var sum time.Duration
-			var links []Link
-			for _, i := range in.Incidents {
-				if i.ResolvedAt != nil && inside(*i.ResolvedAt, in.From, in.To) {
-					sum += i.ResolvedAt.Sub(i.CreatedAt)
-					links = append(links, incidentLink(i.ID))
-				}
-			}
-			return mean(sum, len(links), "incidents resolved", links)
+			return incidentMean(in, "incidents resolved", func(i Incident) *time.Time { return i.ResolvedAt })
 		}},
 	{Name: "tickets_within_sla", Title: "Tickets resolved within SLA", Area: AreaOperations, Unit: UnitRatio, Direction: Higher, Needs: []string{SrcTickets}, By: ByQueue, PerService: true,
 		Formula: "tickets resolved in the period whose resolution clock did not breach ÷ tickets resolved in the period with a resolution target",
@@ -588,6 +572,20 @@ func objectivesMet(ss []ServiceFigures, tier int) figure {
 		what = fmt.Sprintf("tier-%d services with an objective", tier)
 	}
 	return ratio(met, judged, what, links)
+}
+
+// incidentMean is the mean time from opening to the instant at gives, over
+// the incidents whose instant falls in the period.
+func incidentMean(in *Inputs, what string, at func(Incident) *time.Time) figure {
+	var sum time.Duration
+	var links []Link
+	for _, i := range in.Incidents {
+		if t := at(i); t != nil && inside(*t, in.From, in.To) {
+			sum += t.Sub(i.CreatedAt)
+			links = append(links, incidentLink(i.ID))
+		}
+	}
+	return mean(sum, len(links), what, links)
 }
 
 // licenceLink is a licence item's page.
