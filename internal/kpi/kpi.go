@@ -286,26 +286,12 @@ var Catalogue = []Def{
 	{Name: "projects_on_time", Title: "Projects on time", Area: AreaDelivery, Unit: UnitRatio, Direction: Higher, Needs: []string{SrcCapacity},
 		Formula: "projects running in the period not forecast to end after their end date ÷ projects running in the period",
 		fn: func(in *Inputs, _ Options) figure {
-			ps := runningProjects(in)
-			var ok int
-			for _, p := range ps {
-				if !p.Late {
-					ok++
-				}
-			}
-			return ratio(ok, len(ps), "projects", projectLinks(ps))
+			return projectShare(in, func(p Project) bool { return !p.Late })
 		}},
 	{Name: "projects_on_budget", Title: "Projects on budget", Area: AreaDelivery, Unit: UnitRatio, Direction: Higher, Needs: []string{SrcCapacity},
 		Formula: "projects running in the period whose logged hours are within their budget hours ÷ projects running in the period",
 		fn: func(in *Inputs, _ Options) figure {
-			ps := runningProjects(in)
-			var ok int
-			for _, p := range ps {
-				if !p.OverBudget {
-					ok++
-				}
-			}
-			return ratio(ok, len(ps), "projects", projectLinks(ps))
+			return projectShare(in, func(p Project) bool { return !p.OverBudget })
 		}},
 	{Name: "actual_vs_planned_hours", Title: "Actual against planned hours", Area: AreaDelivery, Unit: UnitRatio, Direction: Lower, Needs: []string{SrcCapacity},
 		Formula: "hours logged on the projects running in the period ÷ hours allocated to them",
@@ -572,6 +558,13 @@ func objectivesMet(ss []ServiceFigures, tier int) figure {
 		what = fmt.Sprintf("tier-%d services with an objective", tier)
 	}
 	return ratio(met, judged, what, links)
+}
+
+// projectShare is the share of the projects running in the period that
+// are ok.
+func projectShare(in *Inputs, ok func(Project) bool) figure {
+	ps := runningProjects(in)
+	return ratio(len(filter(ps, ok)), len(ps), "projects", projectLinks(ps))
 }
 
 // incidentMean is the mean time from opening to the instant at gives, over
