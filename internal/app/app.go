@@ -586,7 +586,7 @@ func (a *App) buildHandler() error {
 		}})
 	api.Register(mux)
 	ui, err := web.New(web.Deps{Log: a.log, Auth: a.auth, Catalog: a.catalog, Outages: a.outages, Reports: a.reports, Monitor: a.monitor, Checks: a.checks, PublicURL: a.opts.PublicURL,
-		Incidents: a.incidents, Signer: a.signer, Changes: a.changes, LinkSigner: a.linkSigner, Deliveries: a.outbox.Deliveries, Postmortems: postmortems, KnownErrors: knownErrors, CMDB: a.cmdb, Licences: a.licences, Desk: a.desk,
+		Incidents: a.incidents, Signer: a.signer, Changes: a.changes, Deliveries: a.outbox.Deliveries, Postmortems: postmortems, KnownErrors: knownErrors, CMDB: a.cmdb, Licences: a.licences, Desk: a.desk,
 		Portal: a.portal, Links: a.linkSigner, SurveyLink: a.feedback.SurveyLink,
 		OnCall: &a.oncall, Reassign: a.escalate.Reassign, Overrides: a.overrides, Reachable: a.oncall.Reachable,
 		Setup: a.setup, Capacity: a.capacityDeps(), Recovery: a.recovery, Feedback: a.feedback, Monthly: a.Monthly,

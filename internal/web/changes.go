@@ -418,14 +418,14 @@ func (u *UI) decisionLink(r *http.Request) (*change.Store, int64, string, error)
 	if err != nil {
 		return nil, 0, "", err
 	}
-	if u.deps.LinkSigner == nil {
+	if u.deps.Links == nil {
 		return nil, 0, "", apperr.NotFound("page")
 	}
 	id, err := postmortemID(r, "id")
 	if err != nil {
 		return nil, 0, "", err
 	}
-	approver, err := change.CheckDecision(u.deps.LinkSigner, r.URL.Query(), id, u.deps.Now())
+	approver, err := change.CheckDecision(u.deps.Links, r.URL.Query(), id, u.deps.Now())
 	if err != nil {
 		return nil, 0, "", errForbidden(capitalise(signed.ErrInvalid.Error()) + ". Open the change in Sextant to decide there.")
 	}

@@ -70,10 +70,11 @@ type Deps struct {
 	// answer 404.
 	Desk *desk.Store
 	// Portal serves requesters (/portal), the approvals and the knowledge
-	// base; without it those pages answer 404. Links checks the signed
-	// approval links of its mail.
+	// base; without it those pages answer 404.
 	Portal *portal.Store
-	Links  *signed.Signer
+	// Links checks the signed links sent by mail other than incidents':
+	// request and change approvals.
+	Links *signed.Signer
 	// SurveyLink, when set, returns the satisfaction survey's address for
 	// a resolved ticket ("" for none); the portal's ticket page links to
 	// it as "Rate this". Nil shows no link.
@@ -107,11 +108,9 @@ type Deps struct {
 	// Capacity backs the capacity planner and the project pages; without
 	// it they are not found.
 	Capacity *capacity.Deps
-	// Changes keeps change requests; LinkSigner checks the signed
-	// approval links sent by mail. Without Changes the change pages are
-	// not found.
-	Changes    *change.Store
-	LinkSigner *signed.Signer
+	// Changes keeps change requests; without it the change pages are not
+	// found.
+	Changes *change.Store
 	// Recovery backs the Recovery pages and the backup boxes of the check
 	// and service pages; without it they show none.
 	Recovery *recovery.Store
