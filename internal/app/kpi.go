@@ -46,9 +46,7 @@ func (a *App) newDelivery() *kpi.Delivery {
 		}}
 }
 
-// kpiSources are the KPIs' sources on this server. Change requests,
-// satisfaction surveys, licences and certificate expiry have no store
-// here yet: their KPIs say "no data".
+// kpiSources are the KPIs' sources on this server.
 func (a *App) kpiSources() kpi.Sources {
 	return kpi.Sources{
 		Availability: &kpiAvailability{r: a.reports},
@@ -61,7 +59,24 @@ func (a *App) kpiSources() kpi.Sources {
 		Changes:      kpiChanges{a},
 		Satisfaction: kpiSatisfaction{a},
 		Licences:     kpiLicences{a},
+		Certificates: kpiCertificates{a},
 	}
+}
+
+// kpiCertificates takes the certificate expiries the TLS and HTTPS checks
+// last saw, as the checks' pages show them.
+type kpiCertificates struct{ a *App }
+
+func (k kpiCertificates) Certificates(ctx context.Context) ([]kpi.Certificate, error) {
+	cs, err := k.a.monitor.Certificates(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]kpi.Certificate, len(cs))
+	for i, c := range cs {
+		out[i] = kpi.Certificate{Check: c.Check, Service: c.Service, ExpiresAt: c.NotAfter}
+	}
+	return out, nil
 }
 
 // kpiLicences takes the licences' seats as the CMDB's licence report counts

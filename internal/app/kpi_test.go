@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"html"
 	"io"
+	"log"
 	"math"
+	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -23,13 +25,14 @@ import (
 	"github.com/sextant-ops/sextant/internal/app"
 	"github.com/sextant-ops/sextant/internal/kpi"
 	"github.com/sextant-ops/sextant/internal/store/storetest"
+	"github.com/sextant-ops/sextant/internal/testcert"
 )
 
 const mailKey = "M0123456789abcdefM0123456789abcd"
 
 // kpiConfig declares the hand-worked month's services, the desk, the
 // people paged and the KPI settings.
-func kpiConfig(t *testing.T, dir, hookURL string, mailPort int) string {
+func kpiConfig(t *testing.T, dir, hookURL string, mailPort, tlsSoon, tlsLater int) string {
 	t.Helper()
 	t.Setenv("ROUTING_KEY", routingKey)
 	t.Setenv("MAIL_KEY", mailKey)
@@ -50,6 +53,9 @@ escalation_policies:
   - name: page-alice
     levels:
       - {delay: 0m, notify: [user:alice]}
+checks:
+  - {name: wiki-tls, service: wiki, type: tls, host: 127.0.0.1, port: %[3]d, insecure_skip_verify: true, interval: 1s}
+  - {name: wiki-web, service: wiki, type: http, url: "https://127.0.0.1:%[4]d/", insecure_skip_verify: true, interval: 1s}
 desk:
   queues:
     - {name: first-line}
@@ -62,11 +68,34 @@ change:
 kpi:
   targets: {mtta: 10m, tickets_within_sla: 90%%}
   over_delivery: {margin: 0.5%%, min_budget: 2000}
-`, hookURL, mailPort)
+`, hookURL, mailPort, tlsSoon, tlsLater)
 	if err := os.WriteFile(cfg, []byte(body), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	return cfg
+}
+
+// The certificates the hand-worked month's checks see: one expiring within
+// 30 days of the month's end, one years later.
+var (
+	certSoon  = time.Date(2026, 12, 20, 0, 0, 0, 0, time.UTC)
+	certLater = time.Date(2036, 1, 1, 0, 0, 0, 0, time.UTC)
+)
+
+// certServers serves certSoon and certLater over TLS on loopback and
+// returns their ports.
+func certServers(t *testing.T) (soon, later int) {
+	t.Helper()
+	var ports []int
+	for _, notAfter := range []time.Time{certSoon, certLater} {
+		srv := httptest.NewUnstartedServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+		srv.Config.ErrorLog = log.New(io.Discard, "", 0)
+		srv.TLS = testcert.New(t, time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), notAfter, false, nil).ServerConfig()
+		srv.StartTLS()
+		t.Cleanup(srv.Close)
+		ports = append(ports, srv.Listener.Addr().(*net.TCPAddr).Port)
+	}
+	return ports[0], ports[1]
 }
 
 // pageHook counts the pages each person's webhook receives.
@@ -237,6 +266,17 @@ func handWorkedMonth(t *testing.T, s *server, clock *testClock, h *pageHook, box
 	for _, d := range []string{"26", "27"} {
 		must("POST", "/api/v1/projects/migration/time", `{"person":"alice","day":"2026-11-`+d+`","hours":9}`, 201)
 	}
+
+	// Certificates: the TLS and HTTPS checks of wiki, run for real, have
+	// seen their servers' chains.
+	for check, want := range map[string]time.Time{"wiki-tls": certSoon, "wiki-web": certLater} {
+		waitUntil(t, check+" seeing its certificate", 15*time.Second, func() bool {
+			var st struct {
+				NotAfter time.Time `json:"certificate_not_after"`
+			}
+			return s.json("GET", "/api/v1/checks/"+check, "", &st) == 200 && st.NotAfter.Equal(want)
+		})
+	}
 }
 
 // post sends a body without credentials (the routing key authenticates).
@@ -278,7 +318,8 @@ func (s *server) post(path, body string) (int, string) {
 // Feedback on shop: 4 and 2 → 3.00 / 5. No licences: none over quota, no unused seats.
 // Surveys: T1 answered 5, T2 2, T3 not: CSAT 1 of 2 = 50 %, mean 3.50;
 // sentiment the mean of the four comments' stored scores. Certificates:
-// no source.
+// wiki-tls sees a chain expiring 20 December 2026, within 30 days of the
+// month's end; wiki-web one expiring in 2036: 1 certificate expiring.
 func TestMonthlyReportHandWorked(t *testing.T) {
 	for _, e := range storetest.Engines(t) {
 		t.Run(e.Name, func(t *testing.T) {
@@ -289,7 +330,8 @@ func TestMonthlyReportHandWorked(t *testing.T) {
 			clock.Set("2026-11-01T00:00:00Z")
 			dir := t.TempDir()
 			box, port := startInbox(t)
-			s := start(t, e, app.Options{ConfigPath: kpiConfig(t, dir, recv.URL, port), DataDir: dir, Now: clock.Now})
+			soon, later := certServers(t)
+			s := start(t, e, app.Options{ConfigPath: kpiConfig(t, dir, recv.URL, port, soon, later), DataDir: dir, Now: clock.Now})
 			handWorkedMonth(t, s, clock, h, box)
 
 			// While the month runs, the report is not frozen.
@@ -353,7 +395,7 @@ func TestMonthlyReportHandWorked(t *testing.T) {
 				"backups_within_rpo":          {nil, "—"},
 				"drills_passed":               {0.5, "50%"},
 				"plans_reviewed":              {0.5, "50%"},
-				"certificates_expiring":       {nil, "no data"},
+				"certificates_expiring":       {1.0, "1"},
 				"change_failure_rate":         {0.5, "50%"},
 				"downtime_cost":               {600.0, "600.00 EUR"},
 				"project_budget_used":         {0.9, "90%"},
@@ -401,6 +443,18 @@ func TestMonthlyReportHandWorked(t *testing.T) {
 			}
 			if v, _ := rep.KPI("tickets_within_sla"); len(v.Parts) != 2 || v.Parts[0].Key != "first-line" || v.Parts[0].Display != "50%" || v.Parts[1].Display != "100%" || len(v.Links) != 3 {
 				t.Errorf("tickets_within_sla by queue: %+v links %+v", v.Parts, v.Links)
+			}
+			if v, _ := rep.KPI("certificates_expiring"); len(v.Links) != 1 || v.Links[0].ID != "wiki-tls" || v.Links[0].URL != "/checks/wiki-tls" {
+				t.Errorf("certificates_expiring links: %+v", v.Links)
+			}
+			// The checks' pages say the same.
+			ui := s.signedIn(t)
+			for check, soon := range map[string]bool{"wiki-tls": true, "wiki-web": false} {
+				page := ui.page(t, "/checks/"+check)
+				if !strings.Contains(page, `id="certificate"`) || strings.Contains(page, "within 30 days") != soon {
+					t.Errorf("page of %s: certificate shown %v, within 30 days %v (want %v)", check,
+						strings.Contains(page, `id="certificate"`), strings.Contains(page, "within 30 days"), soon)
+				}
 			}
 			if v, _ := rep.KPI("mttr"); len(v.Links) != 2 || !strings.HasPrefix(v.Links[0].URL, "/incidents/") {
 				t.Errorf("mttr links: %+v", v.Links)

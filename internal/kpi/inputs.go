@@ -118,6 +118,10 @@ type Page struct {
 	OutsideHours bool      `json:"outside_hours"`
 }
 
+// CertificateHorizon is how soon a certificate's expiry counts as coming:
+// the "certificates expiring" KPI and the check's page both use it.
+const CertificateHorizon = 30 * 24 * time.Hour
+
 // Certificate is a TLS certificate a check watches.
 type Certificate struct {
 	Check     string    `json:"check"`

@@ -355,7 +355,7 @@ var Catalogue = []Def{
 		fn: func(in *Inputs, _ Options) figure {
 			var links []Link
 			for _, c := range in.Certificates {
-				if c.ExpiresAt.Before(in.At.Add(30 * 24 * time.Hour)) {
+				if c.ExpiresAt.Before(in.At.Add(CertificateHorizon)) {
 					links = append(links, Link{Kind: "check", ID: c.Check, URL: "/checks/" + c.Check})
 				}
 			}

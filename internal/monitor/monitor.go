@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"maps"
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -135,6 +136,9 @@ type Monitor struct {
 	// that results of checks with an open incident cost no query; it is
 	// rebuilt from stored incidents at Load and at each housekeeping.
 	reopen map[string]time.Time
+	// certs is check_certificates as stored: each TLS or HTTPS check's
+	// last seen certificate expiry.
+	certs map[string]Certificate
 
 	lag     prometheus.Histogram
 	results *prometheus.CounterVec
@@ -226,6 +230,10 @@ func (m *Monitor) Load(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	certs, err := readCertificates(ctx, m.o.DB.Reader())
+	if err != nil {
+		return err
+	}
 	m.mu.Lock()
 	removed := []string{}
 	for name := range m.meta {
@@ -234,7 +242,7 @@ func (m *Monitor) Load(ctx context.Context) error {
 		}
 	}
 	old := m.meta
-	m.checks, m.meta, m.locs, m.states = checks, meta, locs, states
+	m.checks, m.meta, m.locs, m.states, m.certs = checks, meta, locs, states, certs
 	m.mu.Unlock()
 	if m.o.ChecksChanged != nil && !reflect.DeepEqual(old, meta) {
 		m.o.ChecksChanged()
@@ -541,6 +549,8 @@ func (m *Monitor) Record(ctx context.Context, results []Result) error {
 	// settled holds the checks whose incident this batch opens or
 	// resolves, so they need no reopening.
 	var settled map[string]bool
+	// certs are the certificate expiries this batch changes.
+	var certs map[string]Certificate
 	err := m.o.DB.Tx(ctx, func(tx *sql.Tx) error {
 		transitions, changes = nil, nil
 		insResult, err := tx.PrepareContext(ctx, `INSERT INTO check_results (check_name, location, at, outcome, latency, reason) VALUES ($1, $2, $3, $4, $5, $6)`)
@@ -559,6 +569,7 @@ func (m *Monitor) Record(ctx context.Context, results []Result) error {
 		defer upsLoc.Close()
 		dirty := map[string]bool{}
 		settled = map[string]bool{}
+		certs = nil
 		if m.o.Shared != nil {
 			// Another server may have moved these checks since this one
 			// last looked: their streaks continue from the stored state.
@@ -621,6 +632,21 @@ func (m *Monitor) Record(ctx context.Context, results []Result) error {
 			}
 			states[r.Check] = cs
 			m.results.WithLabelValues(r.Location, r.Outcome.String()).Inc()
+			if !r.CertNotAfter.IsZero() {
+				if seen, ok := m.certs[r.Check]; !ok || !seen.NotAfter.Equal(r.CertNotAfter) {
+					if certs == nil {
+						certs = map[string]Certificate{}
+					}
+					if _, ok := certs[r.Check]; !ok {
+						certs[r.Check] = Certificate{Check: r.Check, NotAfter: r.CertNotAfter.UTC(), Location: r.Location, FirstSeen: r.At}
+					}
+				}
+			}
+		}
+		for _, name := range slices.Sorted(maps.Keys(certs)) {
+			if err := saveCertificate(ctx, tx, certs[name]); err != nil {
+				return err
+			}
 		}
 		// The combined state is written only when it changed: rewriting it
 		// for every result cost a tenth of the monitor's CPU at 10,000 checks.
@@ -646,6 +672,12 @@ func (m *Monitor) Record(ctx context.Context, results []Result) error {
 	}
 	for name := range settled {
 		delete(m.reopen, name)
+	}
+	for name, c := range certs {
+		if m.certs == nil {
+			m.certs = map[string]Certificate{}
+		}
+		m.certs[name] = c
 	}
 	if len(changes) > 0 && m.o.Committed != nil {
 		m.o.Committed(changes)
@@ -988,6 +1020,9 @@ type Status struct {
 	PingURL  string    `json:"ping_url,omitempty"`
 	LastPing time.Time `json:"last_ping_at,omitzero"`
 	DueBy    time.Time `json:"due_by,omitzero"`
+	// TLS and HTTPS checks: the earliest expiry of the certificate chain
+	// last seen.
+	CertificateNotAfter time.Time `json:"certificate_not_after,omitzero"`
 }
 
 // Statuses returns every check's status, by name; baseURL prefixes ping URLs.
@@ -1016,6 +1051,9 @@ func (m *Monitor) status(name, baseURL string) Status {
 	sc := m.meta[name]
 	cs := m.stateOf(name)
 	st := Status{StoredCheck: sc, State: cs.State, Since: cs.Since, Reason: cs.Reason, Locations: maps.Clone(m.locs[name])}
+	if c, ok := m.certs[name]; ok && watchesCertificate(sc.Check) {
+		st.CertificateNotAfter = c.NotAfter
+	}
 	for _, ls := range m.locs[name] {
 		if ls.LastResultAt.After(st.LastResultAt) {
 			st.LastResultAt, st.LatencyMS = ls.LastResultAt, nil

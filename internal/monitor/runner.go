@@ -17,6 +17,9 @@ type Result struct {
 	Outcome  availability.State `json:"outcome"`
 	Latency  time.Duration      `json:"latency_ns"` // 0: none measured (no connection, no answer)
 	Reason   string             `json:"reason"`
+	// CertNotAfter is the earliest NotAfter of the certificate chain a TLS
+	// or HTTPS probe saw; zero when none.
+	CertNotAfter time.Time `json:"certificate_not_after,omitzero"`
 }
 
 // Run probes a check once under the default outbound policy (only
@@ -70,7 +73,7 @@ func RunWith(ctx context.Context, c *Compiled, location string, outbound *probe.
 	if r.Err != nil {
 		latency = 0
 	}
-	return Result{Check: c.Name, Location: location, At: start.UTC(), Outcome: outcome, Latency: latency, Reason: reason}
+	return Result{Check: c.Name, Location: location, At: start.UTC(), Outcome: outcome, Latency: latency, Reason: reason, CertNotAfter: r.CertificateNotAfter}
 }
 
 // expectAnswers checks that every expected DNS answer was returned.

@@ -1,13 +1,6 @@
 package probe
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"math/big"
 	"net"
 	"testing"
 	"time"
@@ -101,52 +94,6 @@ func silentServer(t *testing.T) *net.TCPAddr {
 		case <-time.After(10 * time.Second):
 		}
 	})
-}
-
-// cert is a generated certificate with its key, ready to serve.
-type cert struct {
-	x509 *x509.Certificate
-	tls  tls.Certificate
-}
-
-// newCert makes a certificate for 127.0.0.1 and "localhost", valid between
-// notBefore and notAfter, signed by parent (self-signed when nil).
-func newCert(t *testing.T, notBefore, notAfter time.Time, isCA bool, parent *cert) cert {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	serial, _ := rand.Int(rand.Reader, big.NewInt(1<<62))
-	tmpl := &x509.Certificate{
-		SerialNumber:          serial,
-		Subject:               pkix.Name{CommonName: "sextant test"},
-		NotBefore:             notBefore,
-		NotAfter:              notAfter,
-		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
-		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		BasicConstraintsValid: true,
-		IsCA:                  isCA,
-		IPAddresses:           []net.IP{net.IPv4(127, 0, 0, 1)},
-		DNSNames:              []string{"localhost"},
-	}
-	signer, signerKey := tmpl, any(key)
-	if parent != nil {
-		signer, signerKey = parent.x509, parent.tls.PrivateKey
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, signer, &key.PublicKey, signerKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	parsed, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	chain := [][]byte{der}
-	if parent != nil {
-		chain = append(chain, parent.tls.Certificate...)
-	}
-	return cert{x509: parsed, tls: tls.Certificate{Certificate: chain, PrivateKey: key, Leaf: parsed}}
 }
 
 // near fails the test unless got is within tolerance of want.

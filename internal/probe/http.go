@@ -123,7 +123,7 @@ func (p HTTP) Run(ctx context.Context) (res Result) {
 	}()
 	if err != nil {
 		res.Values.ResponseTime = time.Since(res.Start)
-		res.Values.CertificateExpiration = seen.expiration(time.Now())
+		res.sawChain(seen.get(), time.Now())
 		r.fail(err)
 		return res
 	}
@@ -131,7 +131,7 @@ func (p HTTP) Run(ctx context.Context) (res Result) {
 	res.Values.HasStatus = true
 	res.Values.Status = resp.StatusCode
 	if resp.TLS != nil {
-		res.Values.CertificateExpiration = chainExpiration(resp.TLS.PeerCertificates, time.Now())
+		res.sawChain(resp.TLS.PeerCertificates, time.Now())
 	}
 
 	limit := p.MaxBody

@@ -21,6 +21,11 @@ type Result struct {
 	Start time.Time
 	// Values are what was observed, for the check's conditions.
 	Values condition.Values
+	// CertificateNotAfter is the earliest NotAfter of the certificate chain
+	// the server presented (TLS and HTTPS probes), even a chain that failed
+	// verification; zero when none was seen. Values.CertificateExpiration
+	// is the same instant as time left when the probe ran.
+	CertificateNotAfter time.Time
 	// Err is set when the probe could not complete (DNS failure, refused
 	// connection, timeout, TLS error, oversized body …); its text is the
 	// reason shown to users, e.g. "connection refused". It is always a

@@ -69,7 +69,7 @@ func (p TLS) Run(ctx context.Context) (res Result) {
 	var seen peerCerts
 	tc, err := handshake(r.ctx, conn, serverName, p.InsecureSkipVerify, &seen, nil)
 	res.Values.ResponseTime = time.Since(res.Start)
-	res.Values.CertificateExpiration = seen.expiration(time.Now())
+	res.sawChain(seen.get(), time.Now())
 	if err != nil {
 		r.fail(err)
 		return res
@@ -91,17 +91,19 @@ func (s *peerCerts) set(chain []*x509.Certificate) {
 	s.mu.Unlock()
 }
 
-// expiration is the time left until the earliest NotAfter of the chain
-// (negative once expired); nil when no chain was seen.
-func (s *peerCerts) expiration(now time.Time) *time.Duration {
+// get is the chain last presented; nil when none was seen.
+func (s *peerCerts) get() []*x509.Certificate {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return chainExpiration(s.chain, now)
+	return s.chain
 }
 
-func chainExpiration(chain []*x509.Certificate, now time.Time) *time.Duration {
+// sawChain records a presented chain's earliest NotAfter, and the time
+// left until it at now (negative once expired). A nil chain records
+// nothing.
+func (r *Result) sawChain(chain []*x509.Certificate, now time.Time) {
 	if len(chain) == 0 {
-		return nil
+		return
 	}
 	earliest := chain[0].NotAfter
 	for _, c := range chain[1:] {
@@ -110,7 +112,7 @@ func chainExpiration(chain []*x509.Certificate, now time.Time) *time.Duration {
 		}
 	}
 	left := earliest.Sub(now)
-	return &left
+	r.CertificateNotAfter, r.Values.CertificateExpiration = earliest.UTC(), &left
 }
 
 // handshake runs a client TLS handshake on conn. Verification is done by

@@ -10,15 +10,17 @@ import (
 	"net/http/httptest"
 	"testing"
 	"time"
+
+	"github.com/sextant-ops/sextant/internal/testcert"
 )
 
 // tlsServer serves c (and its chain) on loopback until the test ends.
-func tlsServer(t *testing.T, c *cert) *httptest.Server {
+func tlsServer(t *testing.T, c *testcert.Cert) *httptest.Server {
 	t.Helper()
 	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
 	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
 	if c != nil {
-		srv.TLS = &tls.Config{Certificates: []tls.Certificate{c.tls}}
+		srv.TLS = &tls.Config{Certificates: []tls.Certificate{c.TLS}}
 	}
 	srv.StartTLS()
 	t.Cleanup(srv.Close)
@@ -31,13 +33,13 @@ func TestTLS(t *testing.T) {
 	selfSigned := tlsServer(t, nil)
 	selfSignedLeft := time.Until(selfSigned.Certificate().NotAfter)
 
-	expiredCert := newCert(t, now.Add(-90*day), now.Add(-3*day-time.Hour), false, nil)
+	expiredCert := testcert.New(t, now.Add(-90*day), now.Add(-3*day-time.Hour), false, nil)
 	expired := tlsServer(t, &expiredCert)
 
 	// The issuer runs out before the leaf: the chain is only as good as
 	// its earliest expiry.
-	ca := newCert(t, now.Add(-day), now.Add(10*day), true, nil)
-	leaf := newCert(t, now.Add(-day), now.Add(100*day), false, &ca)
+	ca := testcert.New(t, now.Add(-day), now.Add(10*day), true, nil)
+	leaf := testcert.New(t, now.Add(-day), now.Add(100*day), false, &ca)
 	chained := tlsServer(t, &leaf)
 
 	junk := junkServer(t)
@@ -87,14 +89,28 @@ func TestTLS(t *testing.T) {
 			if tc.wantConnected && res.Values.IP != "127.0.0.1" && res.Values.IP != "::1" {
 				t.Errorf("IP = %q, want loopback", res.Values.IP)
 			}
-			if tc.wantLeft == nil {
-				if res.Values.CertificateExpiration != nil {
-					t.Errorf("certificate expiration = %s, want none", *res.Values.CertificateExpiration)
-				}
-				return
-			}
-			near(t, "certificate expiration", res.Values.CertificateExpiration, *tc.wantLeft, time.Minute)
+			certSeen(t, res, tc.wantLeft)
 		})
+	}
+}
+
+// certSeen checks the certificate expiry a probe saw: as time left for
+// the conditions, and as the instant the monitor stores; none at all when
+// wantLeft is nil.
+func certSeen(t *testing.T, res Result, wantLeft *time.Duration) {
+	t.Helper()
+	if wantLeft == nil {
+		if res.Values.CertificateExpiration != nil || !res.CertificateNotAfter.IsZero() {
+			t.Errorf("certificate expiration = %v, not after %s, want none", res.Values.CertificateExpiration, res.CertificateNotAfter)
+		}
+		return
+	}
+	near(t, "certificate expiration", res.Values.CertificateExpiration, *wantLeft, time.Minute)
+	if got := time.Until(res.CertificateNotAfter); got < *wantLeft-time.Minute || got > *wantLeft+time.Minute {
+		t.Errorf("certificate not after %s, %s from now, want %s", res.CertificateNotAfter, got, *wantLeft)
+	}
+	if res.CertificateNotAfter.Location() != time.UTC {
+		t.Errorf("certificate not after %s is not in UTC", res.CertificateNotAfter)
 	}
 }
 

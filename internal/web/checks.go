@@ -14,6 +14,7 @@ import (
 
 	"github.com/sextant-ops/sextant/internal/availability"
 	"github.com/sextant-ops/sextant/internal/duration"
+	"github.com/sextant-ops/sextant/internal/kpi"
 	"github.com/sextant-ops/sextant/internal/monitor"
 )
 
@@ -236,6 +237,9 @@ type checkDetailPage struct {
 	FailURL     string
 	// Backup is a backup job's RPO box; nil for any other check.
 	Backup *backupPanel
+	// CertificateSoon: the chain last seen expires within 30 days (or has
+	// expired), as the "certificates expiring" KPI counts it.
+	CertificateSoon bool
 }
 
 // locationRow is one location's view of the check.
@@ -280,6 +284,7 @@ func (u *UI) showCheck(w http.ResponseWriter, r *http.Request) error {
 	dp.Range, dp.Ranges = rg, chartRanges
 	now := u.deps.Now()
 	dp.Now = now
+	dp.CertificateSoon = !st.CertificateNotAfter.IsZero() && st.CertificateNotAfter.Before(now.Add(kpi.CertificateHorizon))
 	from := now.Add(-rg.Span)
 	if rg.Granularity == "" {
 		res, err := u.deps.Monitor.Results(r.Context(), name, from, now, chartMaxPoints)

@@ -4,15 +4,8 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"errors"
-	"math/big"
 	"net"
 	"net/smtp"
 	"net/textproto"
@@ -22,6 +15,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/sextant-ops/sextant/internal/testcert"
 
 	"github.com/sextant-ops/sextant/internal/secret"
 )
@@ -271,7 +266,7 @@ func TestServerLimits(t *testing.T) {
 }
 
 func TestServerTLSAndAuth(t *testing.T) {
-	cert, key := selfSigned(t)
+	cert, key := testcert.SelfSigned(t).WritePEM(t)
 	sink := &recorder{}
 	addr := startServer(t, Config{TLSCert: cert, TLSKey: key, Username: "relay", Password: secret.New("s3cret")}, sink)
 	tlsConfig := &tls.Config{InsecureSkipVerify: true, ServerName: "127.0.0.1"} //nolint:gosec // a test certificate
@@ -321,7 +316,7 @@ func TestServerTLSAndAuth(t *testing.T) {
 }
 
 func TestConfigValidate(t *testing.T) {
-	cert, key := selfSigned(t)
+	cert, key := testcert.SelfSigned(t).WritePEM(t)
 	tests := []struct {
 		name string
 		cfg  Config
@@ -358,34 +353,4 @@ func TestConfigValidate(t *testing.T) {
 	if _, err := NewServer(Config{}, nil, Options{}); err == nil {
 		t.Error("NewServer took a nil sink")
 	}
-}
-
-// selfSigned writes a certificate and key for 127.0.0.1 and returns their
-// paths.
-func selfSigned(t *testing.T) (certPath, keyPath string) {
-	t.Helper()
-	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "sextant test"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
-		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &k.PublicKey, k)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kb, err := x509.MarshalPKCS8PrivateKey(k)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	certPath, keyPath = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
-	if err := os.WriteFile(certPath, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(keyPath, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kb}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return certPath, keyPath
 }
