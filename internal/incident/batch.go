@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/sextant-ops/sextant/internal/store"
 )
 
 // appendBuf holds the rows of one table that a batch has written but not
@@ -174,8 +176,35 @@ func (s *stmts) flushBuf(ctx context.Context, b *appendBuf) error {
 // constraints referring to the batch's new incidents are checked at the
 // statement's end, when they are in.
 func (s *stmts) flushPG(ctx context.Context) error {
+	args, ids, ok := s.takePG()
+	if !ok {
+		return nil
+	}
+	if err := s.insertReturning(ctx, pgFlush.query, args, ids); err != nil {
+		return fmt.Errorf("incident: write the batch: %w", err)
+	}
+	return nil
+}
+
+// commitPG sends what flushPG would and commits with it, in one round
+// trip (store.Pipe.CommitWith); with nothing pending it just commits.
+func (s *stmts) commitPG(ctx context.Context) error {
+	args, ids, ok := s.takePG()
+	if !ok {
+		return s.pipe.CommitWith(ctx, "", nil, nil)
+	}
+	err := s.pipe.CommitWith(ctx, pgFlush.query, args, func(rows store.Rows) error { return readIDs(rows, ids) })
+	if err != nil {
+		return fmt.Errorf("incident: write the batch: %w", err)
+	}
+	return nil
+}
+
+// takePG takes every pending row as flushPG's arguments, with the event
+// ids to fill in; ok is false when nothing is pending.
+func (s *stmts) takePG() (args []any, ids []*int64, ok bool) {
 	var events *appendBuf
-	args := make([]any, 0, len(pgFlush.types))
+	args = make([]any, 0, len(pgFlush.types))
 	empty := true
 	for _, b := range s.order {
 		empty = empty && len(b.args) == 0
@@ -187,16 +216,13 @@ func (s *stmts) flushPG(ctx context.Context) error {
 		}
 	}
 	if empty {
-		return nil
+		return nil, nil, false
 	}
-	ids := events.ids
+	ids = events.ids
 	for _, b := range s.order {
 		b.args, b.ids = b.args[:0:0], nil
 	}
-	if err := s.insertReturning(ctx, pgFlush.query, args, ids); err != nil {
-		return fmt.Errorf("incident: write the batch: %w", err)
-	}
-	return nil
+	return args, ids, true
 }
 
 // column is b's pending values of column c as one array of the column's
@@ -288,6 +314,12 @@ func (s *stmts) insertReturning(ctx context.Context, query string, args []any, i
 		return err
 	}
 	defer rows.Close()
+	return readIDs(rows, ids)
+}
+
+// readIDs hands the ids an INSERT … RETURNING id gave out in the order of
+// its rows (see insertReturning).
+func readIDs(rows store.Rows, ids []*int64) error {
 	got := make([]int64, 0, len(ids))
 	for rows.Next() {
 		var id int64
@@ -495,13 +527,20 @@ func (s *stmts) prefetchOpenPG(ctx context.Context, events []Event) error {
 		}
 		triggers[i] = triggers[i] || ev.Action == ActionTrigger
 	}
-	rows, err := s.query(ctx, openLookupPG, keys, triggers)
-	if err != nil {
-		return fmt.Errorf("incident: find open incidents: %w", err)
-	}
-	defer rows.Close()
-	if err := s.readOpen(rows); err != nil {
-		return err
+	if s.pipe != nil {
+		// The lookup carries the transaction's BEGIN.
+		if err := s.pipe.Query(ctx, openLookupPG, []any{keys, triggers}, s.readOpen); err != nil {
+			return fmt.Errorf("incident: find open incidents: %w", err)
+		}
+	} else {
+		rows, err := s.query(ctx, openLookupPG, keys, triggers)
+		if err != nil {
+			return fmt.Errorf("incident: find open incidents: %w", err)
+		}
+		defer rows.Close()
+		if err := s.readOpen(rows); err != nil {
+			return err
+		}
 	}
 	slices.Sort(s.ids)
 	s.expectNew = len(s.ids)
@@ -513,7 +552,7 @@ func (s *stmts) prefetchOpenPG(ctx context.Context, events []Event) error {
 // shares that incident's row, so what the batch does to it through one key
 // holds for the other; an id reserved by the lookup (via 2, PostgreSQL)
 // goes to s.ids.
-func (s *stmts) readOpen(rows *sql.Rows) error {
+func (s *stmts) readOpen(rows store.Rows) error {
 	byID := map[int64]*row{}
 	for rows.Next() {
 		var k string

@@ -182,7 +182,7 @@ func (e *Engine) applyAll(ctx context.Context, tx *stmts, events []Event) ([]Out
 // connection, and an explicit prepare and close per transaction would add
 // two round trips per distinct statement.
 type stmts struct {
-	tx      *sql.Tx
+	tx      txQuerier
 	prepare bool
 	m       map[string]*sql.Stmt
 	// pending, when the ingester batches, holds append-only rows not yet
@@ -207,13 +207,27 @@ type stmts struct {
 	nextID    int64
 	ids       []int64
 	expectNew int
+	// pipe, on PostgreSQL under the ingester, is the transaction tx is:
+	// the batch's lookup carries its BEGIN and its rows its COMMIT.
+	pipe *store.Pipe
+}
+
+// txQuerier is what stmts runs statements on: a *sql.Tx, or on
+// PostgreSQL under the ingester a *store.Pipe.
+type txQuerier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+	PrepareContext(ctx context.Context, query string) (*sql.Stmt, error)
 }
 
 // newStmts runs tx's statements, preparing them once when prepare is set
 // (see stmts).
-func newStmts(tx *sql.Tx, prepare bool) *stmts {
+func newStmts(tx txQuerier, prepare bool) *stmts {
 	return &stmts{tx: tx, prepare: prepare, m: map[string]*sql.Stmt{}}
 }
+
+func isTx(q txQuerier) bool { _, ok := q.(*sql.Tx); return ok }
 
 // prepareFor says whether db's engine gains from preparing per transaction.
 func prepareFor(db *store.DB) bool { return db == nil || db.Engine() != store.Postgres }
@@ -223,8 +237,8 @@ func (s *stmts) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
 		return st, nil
 	}
 	var st *sql.Stmt
-	if k := s.kept[query]; k != nil {
-		st = s.tx.StmtContext(ctx, k)
+	if k := s.kept[query]; k != nil && isTx(s.tx) {
+		st = s.tx.(*sql.Tx).StmtContext(ctx, k)
 	} else {
 		var err error
 		if st, err = s.tx.PrepareContext(ctx, query); err != nil {

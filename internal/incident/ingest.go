@@ -215,12 +215,13 @@ func (in *Ingester) commit(batch []*request) {
 	var outs [][]Outcome
 	var missed []string
 	enqueued := false
-	err := in.DB.Tx(ctx, func(tx *sql.Tx) error {
+	pg := in.DB.Engine() == store.Postgres
+	body := func(tx txQuerier, pipe *store.Pipe) error {
 		outs, enqueued = nil, false
 		st := newStmts(tx, prepareFor(in.DB))
-		st.kept = in.kept
+		st.kept, st.pipe = in.kept, pipe
 		defer func() { missed = st.missed; st.close() }()
-		st.batching(in.DB.Engine() == store.Postgres)
+		st.batching(pg)
 		// The open incidents of the batch's events are looked up at once;
 		// a batch holding a group chunk looks its keys up one by one, as
 		// the chunk changes incidents on its own.
@@ -232,7 +233,9 @@ func (in *Ingester) commit(batch []*request) {
 			}
 			events = append(events, r.events...)
 		}
-		if len(events) > 1 {
+		// On PostgreSQL a lone event is looked up the same way: the lookup
+		// carries the BEGIN and reserves the id of an incident it opens.
+		if len(events) > 1 || pg && len(events) == 1 {
 			if err := st.prefetchOpen(ctx, events); err != nil {
 				return err
 			}
@@ -254,10 +257,20 @@ func (in *Ingester) commit(batch []*request) {
 			outs = append(outs, o)
 			enqueued = enqueued || q
 		}
-		// The rows kept for the batch are sent before it commits; the ids
-		// of the events among them reach outs then.
+		// The rows kept for the batch are sent before it commits (on
+		// PostgreSQL with the COMMIT); the ids of the events among them
+		// reach outs then.
+		if pipe != nil {
+			return st.commitPG(ctx)
+		}
 		return st.flush(ctx)
-	})
+	}
+	var err error
+	if pg {
+		err = in.DB.Pipe(ctx, func(p *store.Pipe) error { return body(p, p) })
+	} else {
+		err = in.DB.Tx(ctx, func(tx *sql.Tx) error { return body(tx, nil) })
+	}
 	in.keep(ctx, missed)
 	if err != nil && len(batch) > 1 {
 		for _, r := range batch {

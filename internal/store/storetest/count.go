@@ -19,6 +19,10 @@ type Counts struct {
 	Prepares, Closes int64
 	// Begins, Commits and Rollbacks count transactions.
 	Begins, Commits, Rollbacks int64
+	// Pipelined counts the round trips saved by sending statements
+	// together (store.Pipe: BEGIN with the first query, COMMIT with the
+	// last statement).
+	Pipelined int64
 }
 
 // RoundTrips is how many times the caller waited for PostgreSQL's answer:
@@ -29,23 +33,23 @@ type Counts struct {
 // test warms the connection up before it counts. On SQLite nothing leaves
 // the process, so the figure only says how many calls were made.
 func (c Counts) RoundTrips() int64 {
-	return c.Statements + c.Prepares + c.Closes + c.Begins + c.Commits + c.Rollbacks
+	return c.Statements + c.Prepares + c.Closes + c.Begins + c.Commits + c.Rollbacks - c.Pipelined
 }
 
 // Sub is c minus an earlier reading.
 func (c Counts) Sub(o Counts) Counts {
 	return Counts{c.Statements - o.Statements, c.Prepares - o.Prepares, c.Closes - o.Closes,
-		c.Begins - o.Begins, c.Commits - o.Commits, c.Rollbacks - o.Rollbacks}
+		c.Begins - o.Begins, c.Commits - o.Commits, c.Rollbacks - o.Rollbacks, c.Pipelined - o.Pipelined}
 }
 
 // Counter counts the calls of every connection of one DB; see OpenCounting.
 type Counter struct {
-	statements, prepares, closes, begins, commits, rollbacks atomic.Int64
+	statements, prepares, closes, begins, commits, rollbacks, pipelined atomic.Int64
 }
 
 // Read returns the counts so far.
 func (c *Counter) Read() Counts {
-	return Counts{c.statements.Load(), c.prepares.Load(), c.closes.Load(), c.begins.Load(), c.commits.Load(), c.rollbacks.Load()}
+	return Counts{c.statements.Load(), c.prepares.Load(), c.closes.Load(), c.begins.Load(), c.commits.Load(), c.rollbacks.Load(), c.pipelined.Load()}
 }
 
 // OpenCounting opens and migrates a fresh database on engine e whose every
@@ -119,7 +123,18 @@ func (c *countingConn) ExecContext(ctx context.Context, query string, args []dri
 	if !ok {
 		return nil, driver.ErrSkip
 	}
-	c.c.statements.Add(1)
+	// store.Pipe sends a transaction's BEGIN, COMMIT or ROLLBACK as a
+	// statement when it travels alone: it counts as what it is.
+	switch query {
+	case "BEGIN":
+		c.c.begins.Add(1)
+	case "COMMIT":
+		c.c.commits.Add(1)
+	case "ROLLBACK":
+		c.c.rollbacks.Add(1)
+	default:
+		c.c.statements.Add(1)
+	}
 	return ec.ExecContext(ctx, query, args)
 }
 
@@ -130,6 +145,18 @@ func (c *countingConn) QueryContext(ctx context.Context, query string, args []dr
 	}
 	c.c.statements.Add(1)
 	return qc.QueryContext(ctx, query, args)
+}
+
+// Unwrap gives store.Pipe the driver's own connection.
+func (c *countingConn) Unwrap() driver.Conn { return c.Conn }
+
+// ObservePipe counts what a store.Pipe sent past database/sql: the
+// statements, BEGINs and COMMITs, and the round trips they shared.
+func (c *countingConn) ObservePipe(statements, begins, commits, roundTrips int) {
+	c.c.statements.Add(int64(statements))
+	c.c.begins.Add(int64(begins))
+	c.c.commits.Add(int64(commits))
+	c.c.pipelined.Add(int64(statements + begins + commits - roundTrips))
 }
 
 func (c *countingConn) Ping(ctx context.Context) error {
