@@ -422,7 +422,7 @@ func (s *stmts) newIncidentID(ctx context.Context) (int64, error) {
 		return s.nextID - 1, nil
 	}
 	if len(s.ids) == 0 {
-		rows, err := s.query(ctx, `SELECT nextval(pg_get_serial_sequence('incidents', 'id')) FROM generate_series(1, $1)`, max(s.expectNew, 1))
+		rows, err := s.query(ctx, `SELECT nextval('incidents_id_seq') FROM generate_series(1, $1)`, max(s.expectNew, 1))
 		if err != nil {
 			return 0, fmt.Errorf("incident: reserve ids: %w", err)
 		}
@@ -528,7 +528,16 @@ func (s *stmts) prefetchOpenPG(ctx context.Context, events []Event) error {
 		triggers[i] = triggers[i] || ev.Action == ActionTrigger
 	}
 	if s.pipe != nil {
-		// The lookup carries the transaction's BEGIN.
+		// The lookup carries the transaction's BEGIN, and with it a
+		// setting that keeps it on the open-key index: pgx keeps the
+		// statement prepared, and PostgreSQL's cached generic plan for it,
+		// made while the table was new and small, scanned the whole table
+		// on every lookup until an ANALYZE happened to replace it (seen as
+		// a storm falling from 4,500 to 1,500 events/s, see
+		// docs/PERFORMANCE.md). Nothing else in an ingest transaction scans.
+		if err := s.pipe.SetLocal(ctx, "enable_seqscan", "off"); err != nil {
+			return fmt.Errorf("incident: find open incidents: %w", err)
+		}
 		if err := s.pipe.Query(ctx, openLookupPG, []any{keys, triggers}, s.readOpen); err != nil {
 			return fmt.Errorf("incident: find open incidents: %w", err)
 		}
@@ -581,11 +590,16 @@ func (s *stmts) readOpen(rows store.Rows) error {
 // openLookupPG finds the open incidents of an array of keys ($1), their
 // own (via 0) or those they were merged into (via 1), and reserves an
 // incident id (via 2) for each key that is triggered ($2) and has neither.
+// The identity column's sequence is named, not looked up: the name is a
+// constant resolved once when the statement is planned, where
+// pg_get_serial_sequence searched pg_depend for every id, which on a
+// database whose catalogs carry many dead rows (schemas created and
+// dropped) cost more than the inserts (see docs/PERFORMANCE.md).
 const openLookupPG = `WITH found (k, via, id, status, severity, service_state, escalation, in_maintenance, snoozed) AS (
 		SELECT open_key, 0, ` + openColumns + ` FROM incidents WHERE open_key = ANY($1::text[])
 		UNION ALL SELECT m.open_key, 1, ` + mergedColumns + ` AND m.open_key = ANY($1::text[]))
 	SELECT * FROM found
-	UNION ALL SELECT '', 2, nextval(pg_get_serial_sequence('incidents', 'id')), '', '', '', '', FALSE, FALSE
+	UNION ALL SELECT '', 2, nextval('incidents_id_seq'), '', '', '', '', FALSE, FALSE
 		FROM unnest($1::text[], $2::boolean[]) AS b(k, triggered) WHERE b.triggered AND NOT EXISTS (SELECT 1 FROM found WHERE found.k = b.k)
 	ORDER BY 2`
 

@@ -26,6 +26,21 @@ type Pipe struct {
 	conn  *sql.Conn
 	begun bool
 	done  bool
+	// local holds SET LOCAL statements to send right after BEGIN.
+	local []string
+}
+
+// SetLocal has the transaction run with setting = value (SET LOCAL),
+// sent with its BEGIN, so it costs no round trip of its own. Call it
+// before the first statement; later it is sent at once.
+func (p *Pipe) SetLocal(ctx context.Context, setting, value string) error {
+	stmt := "SET LOCAL " + pgx.Identifier{setting}.Sanitize() + " = " + pgx.Identifier{value}.Sanitize()
+	if !p.begun {
+		p.local = append(p.local, stmt)
+		return nil
+	}
+	_, err := p.conn.ExecContext(ctx, stmt)
+	return err
 }
 
 // Rows is what a Pipe's query hands its reader: the rows in order, as
@@ -121,6 +136,12 @@ func (p *Pipe) begin(ctx context.Context) error {
 		p.discard()
 		return fmt.Errorf("store: begin: %w", err)
 	}
+	for _, stmt := range p.local {
+		if _, err := p.conn.ExecContext(ctx, stmt); err != nil {
+			return fmt.Errorf("store: %s: %w", stmt, err)
+		}
+	}
+	p.local = nil
 	return nil
 }
 
@@ -134,19 +155,15 @@ func (p *Pipe) Query(ctx context.Context, query string, args []any, read func(Ro
 	p.begun = true
 	return p.pgx(func(c *pgx.Conn, obs PipeObserver) error {
 		b := &pgx.Batch{}
-		if first {
-			b.Queue("BEGIN")
-		}
+		local := p.queueBegin(b, first)
 		b.Queue(query, args...)
 		if obs != nil {
-			obs.ObservePipe(1, boolInt(first), 0, 1)
+			obs.ObservePipe(1+local, boolInt(first), 0, 1)
 		}
 		br := c.SendBatch(ctx, b)
-		if first {
-			if _, err := br.Exec(); err != nil {
-				br.Close()
-				return fmt.Errorf("store: begin: %w", err)
-			}
+		if err := beginResults(br, first, local); err != nil {
+			br.Close()
+			return err
 		}
 		if err := readBatch(br, read); err != nil {
 			br.Close()
@@ -178,20 +195,16 @@ func (p *Pipe) CommitWith(ctx context.Context, query string, args []any, read fu
 	p.begun, p.done = true, true
 	err := p.pgx(func(c *pgx.Conn, obs PipeObserver) error {
 		b := &pgx.Batch{}
-		if first {
-			b.Queue("BEGIN")
-		}
+		local := p.queueBegin(b, first)
 		b.Queue(query, args...)
 		b.Queue("COMMIT")
 		if obs != nil {
-			obs.ObservePipe(1, boolInt(first), 1, 1)
+			obs.ObservePipe(1+local, boolInt(first), 1, 1)
 		}
 		br := c.SendBatch(ctx, b)
-		if first {
-			if _, err := br.Exec(); err != nil {
-				br.Close()
-				return fmt.Errorf("store: begin: %w", err)
-			}
+		if err := beginResults(br, first, local); err != nil {
+			br.Close()
+			return err
 		}
 		if err := readBatch(br, read); err != nil {
 			br.Close()
@@ -209,6 +222,37 @@ func (p *Pipe) CommitWith(ctx context.Context, query string, args []any, read fu
 		p.discard()
 	}
 	return err
+}
+
+// queueBegin queues BEGIN and the SET LOCAL statements when first, and
+// says how many of the latter it queued.
+func (p *Pipe) queueBegin(b *pgx.Batch, first bool) int {
+	if !first {
+		return 0
+	}
+	b.Queue("BEGIN")
+	for _, stmt := range p.local {
+		b.Queue(stmt)
+	}
+	n := len(p.local)
+	p.local = nil
+	return n
+}
+
+// beginResults reads the results of what queueBegin queued.
+func beginResults(br pgx.BatchResults, first bool, local int) error {
+	if !first {
+		return nil
+	}
+	if _, err := br.Exec(); err != nil {
+		return fmt.Errorf("store: begin: %w", err)
+	}
+	for range local {
+		if _, err := br.Exec(); err != nil {
+			return fmt.Errorf("store: set local: %w", err)
+		}
+	}
+	return nil
 }
 
 // readBatch reads the batch's next result: its rows to read, or, with no
