@@ -14,6 +14,7 @@ import (
 	"github.com/sextant-ops/sextant/internal/app"
 	"github.com/sextant-ops/sextant/internal/availability"
 	"github.com/sextant-ops/sextant/internal/catalog"
+	"github.com/sextant-ops/sextant/internal/csvsafe"
 	"github.com/sextant-ops/sextant/internal/kpi"
 	"github.com/sextant-ops/sextant/internal/timeline"
 )
@@ -122,6 +123,9 @@ func reportRow(r timeline.ServiceReport) [][2]string {
 	}
 }
 
+// writeReportCSV writes the header and the one row of reportRow, each
+// cell guarded by csvsafe.Cell like every CSV Sextant writes: the service
+// name comes from users.
 func writeReportCSV(w io.Writer, r timeline.ServiceReport) error {
 	cw := csv.NewWriter(w)
 	row := reportRow(r)
@@ -129,8 +133,8 @@ func writeReportCSV(w io.Writer, r timeline.ServiceReport) error {
 	for i, kv := range row {
 		head[i], vals[i] = kv[0], kv[1]
 	}
-	_ = cw.Write(head)
-	_ = cw.Write(vals)
+	_ = cw.Write(csvsafe.Row(head))
+	_ = cw.Write(csvsafe.Row(vals))
 	cw.Flush()
 	return cw.Error()
 }

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/sextant-ops/sextant/internal/apperr"
+	"github.com/sextant-ops/sextant/internal/csvsafe"
 )
 
 // The fixed columns of a class's CSV, before its attributes.
@@ -88,7 +89,10 @@ func (s *Store) class(name string) (Class, error) {
 }
 
 // ExportCSV writes the items of a class as CSV (CSVHeader, then one row
-// per item in name order), the format ImportCSV reads back.
+// per item in name order), the format ImportCSV reads back. Every cell is
+// guarded by csvsafe.Cell: a value a spreadsheet would run as a formula
+// (=HYPERLINK(…), @SUM(…), -2+3) is written after a single quote, which
+// ImportCSV strips again.
 func (s *Store) ExportCSV(ctx context.Context, class string, w io.Writer) error {
 	c, err := s.class(class)
 	if err != nil {
@@ -100,7 +104,7 @@ func (s *Store) ExportCSV(ctx context.Context, class string, w io.Writer) error 
 	}
 	cw := csv.NewWriter(w)
 	header := CSVHeader(c)
-	if err := cw.Write(header); err != nil {
+	if err := cw.Write(csvsafe.Row(header)); err != nil {
 		return err
 	}
 	for _, it := range l.set.Items {
@@ -111,7 +115,7 @@ func (s *Store) ExportCSV(ctx context.Context, class string, w io.Writer) error 
 		for _, a := range header[len(csvFixed):] {
 			row = append(row, string(it.Attributes[a]))
 		}
-		if err := cw.Write(row); err != nil {
+		if err := cw.Write(csvsafe.Row(row)); err != nil {
 			return err
 		}
 	}
@@ -149,7 +153,7 @@ func parseCSV(c Class, r io.Reader) (map[string]int, []csvRow, []CSVError) {
 	}
 	cols := map[string]int{}
 	for i, h := range header {
-		h = strings.TrimSpace(h)
+		h = importCell(h)
 		switch {
 		case h == "":
 			problems = append(problems, CSVError{Line: 1, Column: i + 1, Msg: "the header names no column here"})
@@ -197,12 +201,21 @@ func parseCSV(c Class, r io.Reader) (map[string]int, []csvRow, []CSVError) {
 		row := csvRow{line: line}
 		for i, cell := range rec {
 			l, _ := cr.FieldPos(i)
-			row.cells = append(row.cells, strings.TrimSpace(cell))
+			row.cells = append(row.cells, importCell(cell))
 			row.lines = append(row.lines, l)
 		}
 		rows = append(rows, row)
 	}
 	return cols, rows, problems
+}
+
+// importCell is a cell's value as the import takes it: without the
+// surrounding spaces, and without the one leading single quote the export
+// puts before a value a spreadsheet would take as a formula ('=x is =x;
+// csvsafe.Unguard says exactly which quotes are the export's), so that an
+// exported file reads back unchanged.
+func importCell(cell string) string {
+	return strings.TrimSpace(csvsafe.Unguard(strings.TrimSpace(cell)))
 }
 
 func csvSyntax(err error) CSVError {

@@ -173,3 +173,27 @@ func itoa(n int) string {
 	b, _ := json.Marshal(n)
 	return string(b)
 }
+
+// TestCIClassCSVFormulaGuard: the served export writes a value a
+// spreadsheet would run as a formula after a single quote, and the same
+// file posted back changes nothing.
+func TestCIClassCSVFormulaGuard(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		h := newHarness(t, db)
+		h.cmdb.SetClasses([]cmdb.Class{rackClass})
+		h.mustDo(auth.Operator, "POST", "/api/v1/cis", `{"name":"rack-1","class":"rack","owner":"=HYPERLINK(\"http://x\")","attributes":{"site":"par","units":"-4","asset":"@SUM(A1)"}}`, 201)
+		out := string(h.mustDo(auth.Viewer, "GET", "/api/v1/ci-classes/rack/csv", "", 200))
+		want := "name,owner,location,lifecycle,site,pdu,units,asset\n" +
+			`rack-1,"'=HYPERLINK(""http://x"")",,,par,,-4,'@SUM(A1)` + "\n"
+		if out != want {
+			t.Fatalf("export:\n%s\nwant:\n%s", out, want)
+		}
+		var res importAnswer
+		if err := json.Unmarshal(h.mustDo(auth.Operator, "POST", "/api/v1/ci-classes/rack/csv", out, 200), &res); err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(res, importAnswer{Created: []string{}, Updated: []string{}, Unchanged: []string{"rack-1"}}) {
+			t.Fatalf("round trip: %+v", res)
+		}
+	})
+}

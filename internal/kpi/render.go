@@ -13,6 +13,7 @@ import (
 
 	"codeberg.org/go-pdf/fpdf"
 	"github.com/sextant-ops/sextant/internal/availability"
+	"github.com/sextant-ops/sextant/internal/csvsafe"
 )
 
 // The formats a monthly report is given in.
@@ -106,46 +107,51 @@ func (r Report) MoneyDisplay(f float64) string { return availability.FormatMoney
 
 // WriteCSV writes the report as CSV rows: one per figure, with the raw
 // value (for programs) beside the display (what the PDF and the page
-// show). The first column says what the row is.
+// show). The first column says what the row is. Every cell is guarded
+// by csvsafe.Cell: service, queue and people names come from users, and a
+// spreadsheet would run one written as =HYPERLINK(…); figures, negative
+// ones included, stay numbers.
 func WriteCSV(w io.Writer, r Report) error {
 	cw := csv.NewWriter(w)
-	_ = cw.Write([]string{"record", "area", "name", "key", "title", "value", "display", "basis", "target", "url"})
+	// A failed write is kept by the csv.Writer and returned by Error.
+	write := func(cells ...string) { _ = cw.Write(csvsafe.Row(cells)) }
+	write("record", "area", "name", "key", "title", "value", "display", "basis", "target", "url")
 	scope := r.Service
 	if scope == "" {
 		scope = "overall"
 	}
-	_ = cw.Write([]string{"report", "", "month", r.Month, scope, "", r.From.Format(time.RFC3339) + " – " + r.To.Format(time.RFC3339), "", "", ""})
-	_ = cw.Write([]string{"summary", "", "objectives_met", "", "Objectives met", strconv.Itoa(r.ObjectivesMet), fmt.Sprintf("%d of %d", r.ObjectivesMet, r.ObjectivesTotal), "", "", ""})
-	_ = cw.Write([]string{"summary", "", "downtime", "", "Counted downtime", strconv.FormatFloat(r.DowntimeSeconds, 'f', -1, 64), DurationDisplay(r.DowntimeSeconds), "", "", ""})
-	_ = cw.Write([]string{"summary", "", "downtime_cost", "", "Downtime cost", strconv.FormatFloat(r.DowntimeCost, 'f', -1, 64), r.MoneyDisplay(r.DowntimeCost), "", "", ""})
+	write("report", "", "month", r.Month, scope, "", r.From.Format(time.RFC3339)+" – "+r.To.Format(time.RFC3339), "", "", "")
+	write("summary", "", "objectives_met", "", "Objectives met", strconv.Itoa(r.ObjectivesMet), fmt.Sprintf("%d of %d", r.ObjectivesMet, r.ObjectivesTotal), "", "", "")
+	write("summary", "", "downtime", "", "Counted downtime", strconv.FormatFloat(r.DowntimeSeconds, 'f', -1, 64), DurationDisplay(r.DowntimeSeconds), "", "", "")
+	write("summary", "", "downtime_cost", "", "Downtime cost", strconv.FormatFloat(r.DowntimeCost, 'f', -1, 64), r.MoneyDisplay(r.DowntimeCost), "", "", "")
 	for _, s := range r.Objectives {
-		_ = cw.Write([]string{"objective", "", s.Service, strconv.Itoa(s.Tier), Verdict(s), optNum(s.Availability), AvailabilityDisplay(s),
-			fmt.Sprintf("downtime %s, cost %s, %d outages", DurationDisplay(s.DowntimeSeconds), r.MoneyDisplay(s.DowntimeCost), s.Outages), TargetDisplay(s), "/services/" + s.Service})
+		write("objective", "", s.Service, strconv.Itoa(s.Tier), Verdict(s), optNum(s.Availability), AvailabilityDisplay(s),
+			fmt.Sprintf("downtime %s, cost %s, %d outages", DurationDisplay(s.DowntimeSeconds), r.MoneyDisplay(s.DowntimeCost), s.Outages), TargetDisplay(s), "/services/"+s.Service)
 	}
 	for _, a := range r.Areas {
 		for _, v := range a.KPIs {
-			_ = cw.Write([]string{"kpi", a.Name, v.Name, "", v.Title, optNum(v.Value), v.Display, v.Basis, optNum(v.Target), ""})
+			write("kpi", a.Name, v.Name, "", v.Title, optNum(v.Value), v.Display, v.Basis, optNum(v.Target), "")
 			for _, p := range v.Parts {
-				_ = cw.Write([]string{"part", a.Name, v.Name, p.Key, v.By, optNum(p.Value), p.Display, p.Basis, "", ""})
+				write("part", a.Name, v.Name, p.Key, v.By, optNum(p.Value), p.Display, p.Basis, "", "")
 			}
 			for _, t := range v.Trend {
-				_ = cw.Write([]string{"trend", a.Name, v.Name, t.Month, "", optNum(t.Value), t.Display, "", "", ""})
+				write("trend", a.Name, v.Name, t.Month, "", optNum(t.Value), t.Display, "", "", "")
 			}
 			for _, l := range v.Links {
-				_ = cw.Write([]string{"link", a.Name, v.Name, l.ID, l.Kind, "", "", "", "", l.URL})
+				write("link", a.Name, v.Name, l.ID, l.Kind, "", "", "", "", l.URL)
 			}
 		}
 	}
 	for _, c := range r.OverDelivery {
-		_ = cw.Write([]string{"over_delivery", AreaAlignment, c.Service, "", "availability above target", strconv.FormatFloat(c.Availability, 'f', -1, 64),
-			availability.Percent(c.Availability), "target " + availability.Percent(c.Target) + ", budget " + r.MoneyDisplay(c.Budget), strconv.FormatFloat(c.Target, 'f', -1, 64), c.URL})
+		write("over_delivery", AreaAlignment, c.Service, "", "availability above target", strconv.FormatFloat(c.Availability, 'f', -1, 64),
+			availability.Percent(c.Availability), "target "+availability.Percent(c.Target)+", budget "+r.MoneyDisplay(c.Budget), strconv.FormatFloat(c.Target, 'f', -1, 64), c.URL)
 	}
 	if r.Snapshot != nil {
-		_ = cw.Write([]string{"snapshot", "", "frozen_at", "", "", "", r.Snapshot.FrozenAt.Format(time.RFC3339), r.Snapshot.Digest, "", ""})
+		write("snapshot", "", "frozen_at", "", "", "", r.Snapshot.FrozenAt.Format(time.RFC3339), r.Snapshot.Digest, "", "")
 	}
 	if r.Correction != nil {
 		for _, d := range r.Correction.Changes {
-			_ = cw.Write([]string{"correction", "", d.KPI, "", d.Title, "", d.Now, "was " + d.Was, "", ""})
+			write("correction", "", d.KPI, "", d.Title, "", d.Now, "was "+d.Was, "", "")
 		}
 	}
 	cw.Flush()

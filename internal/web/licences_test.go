@@ -82,7 +82,8 @@ func TestLicencePages(t *testing.T) {
 
 // TestCSVPages: a class's list has its export link and import form; a
 // bad paste shows each problem with its line and column and writes
-// nothing, a good one says what it did.
+// nothing, a good one says what it did; the export guards a value a
+// spreadsheet would run as a formula with a single quote.
 func TestCSVPages(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, db *store.DB) {
 		e, c := licenceEnv(t, db, time.Now())
@@ -97,13 +98,13 @@ func TestCSVPages(t *testing.T) {
 		if _, err := c.GetItem(context.Background(), "srv-1"); err == nil {
 			t.Fatal("srv-1 was written from a refused file")
 		}
-		res, _ = e.post("/cis/classes/server/csv", url.Values{"csv": {"name,cpus\nsrv-1,8\n"}}, &op)
+		res, _ = e.post("/cis/classes/server/csv", url.Values{"csv": {"name,cpus,os\nsrv-1,8,=1+1\n"}}, &op)
 		wantStatus(t, res, 303)
 		_, body = e.get(res.Header.Get("Location"), &op)
 		wantContains(t, body, "Imported: 1 created, 0 updated, 0 unchanged.", `href="/cis/srv-1"`)
 		res, body = e.get("/cis/classes/server/csv", &op)
 		wantStatus(t, res, 200)
-		if !strings.HasPrefix(res.Header.Get("Content-Type"), "text/csv") || !strings.Contains(body, "srv-1,,,,,,,8,") {
+		if !strings.HasPrefix(res.Header.Get("Content-Type"), "text/csv") || !strings.Contains(body, "srv-1,,,,,'=1+1,,8,") {
 			t.Fatalf("export: %s %q", res.Header.Get("Content-Type"), body)
 		}
 		v := e.login("victor")
