@@ -54,7 +54,9 @@ func (a *App) newChanges() *change.Store {
 			People: a.changePeople,
 			Maintenance: func(ctx context.Context, actor string, services []string, title string, start, end time.Time) (string, error) {
 				w := catalog.MaintenanceWindow{Title: title, Start: start.UTC().Format(time.RFC3339), End: end.UTC().Format(time.RFC3339)}
-				if err := a.catalog.AddMaintenance(ctx, actor, services, w); err != nil {
+				// The change holds the window: a service declared in the
+				// config file takes it beside its spec.
+				if err := a.catalog.HoldMaintenance(ctx, actor, actor, services, w); err != nil {
 					return "", err
 				}
 				a.services.invalidate()

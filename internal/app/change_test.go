@@ -42,7 +42,9 @@ func (s *server) must(method, path, body string, want int, out any) {
 	}
 }
 
-const changeConfig = `change:
+const changeConfig = `services:
+  - {name: ledger, tier: 2, objective: {availability: 99%}}
+change:
   failure_window: 24h
   templates:
     - {name: deploy, title: Deploy a release}
@@ -103,6 +105,35 @@ func TestChangeHandWorked(t *testing.T) {
 			s.must("GET", "/api/v1/services/shop/report?"+day, "", 200, &rep)
 			if rep.Downtime != 0 || rep.InHours != 23*3600 {
 				t.Fatalf("case 1: downtime %v s, in hours %v s; want 0 and 82800", rep.Downtime, rep.InHours)
+			}
+
+			// Case 1 on a service declared in the config file, which the API
+			// cannot edit: the change holds its window beside the service's
+			// spec, shown with it, counted as maintenance, and kept when the
+			// file is applied again.
+			s.must("POST", "/api/v1/services/ledger/outages", `{"start":"2026-11-30T04:00:00Z","end":"2026-11-30T05:00:00Z","state":"down"}`, 201, nil)
+			var lc change.Request
+			s.must("POST", "/api/v1/changes", `{"type":"normal","title":"Ledger migration","services":["ledger"],"outage_expected":true,
+				"planned_start":"2026-11-30T04:00:00Z","planned_end":"2026-11-30T05:00:00Z","submit":true,"at":"2026-11-29T09:00:00Z"}`, 201, &lc)
+			s.must("POST", fmt.Sprintf("/api/v1/changes/%d/approvals", lc.ID), `{"decision":"approve","comment":"go","at":"2026-11-29T10:00:00Z"}`, 200, &lc)
+			if lc.State != change.Scheduled || lc.Maintenance == "" {
+				t.Fatalf("approved change on a file service: state %s, window %q, history %+v", lc.State, lc.Maintenance, lc.History)
+			}
+			for _, when := range []string{"after approval", "after the file is applied again"} {
+				var ledger struct {
+					Source      string
+					Maintenance []struct{ Title, Start, End string }
+				}
+				s.must("GET", "/api/v1/services/ledger", "", 200, &ledger)
+				if ledger.Source != "file" || len(ledger.Maintenance) != 1 || ledger.Maintenance[0].Title != fmt.Sprintf("Change #%d: Ledger migration", lc.ID) ||
+					ledger.Maintenance[0].Start != "2026-11-30T04:00:00Z" || ledger.Maintenance[0].End != "2026-11-30T05:00:00Z" {
+					t.Fatalf("%s: ledger %+v", when, ledger)
+				}
+				s.must("GET", "/api/v1/services/ledger/report?from=2026-11-30T00:00:00Z&to=2026-12-01T00:00:00Z", "", 200, &rep)
+				if rep.Downtime != 0 || rep.InHours != 23*3600 {
+					t.Fatalf("%s: ledger downtime %v s, in hours %v s; want 0 and 82800", when, rep.Downtime, rep.InHours)
+				}
+				s.must("POST", "/api/v1/config/reload", "", 200, nil)
 			}
 
 			// Case 2: it ran 20 minutes long, the outage with it.
@@ -204,10 +235,10 @@ func TestChangeHandWorked(t *testing.T) {
 				t.Fatalf("a backwards range: %d %s", code, body)
 			}
 
-			// The calendar feed has every change, the long one with its
-			// actual end.
+			// The calendar feed has every change (the ledger's too), the long
+			// one with its actual end.
 			code, ics := s.callAs(s.token, "GET", "/api/v1/changes/calendar.ics", "")
-			if code != 200 || !strings.Contains(ics, "BEGIN:VCALENDAR\r\n") || strings.Count(ics, "BEGIN:VEVENT") != 6 ||
+			if code != 200 || !strings.Contains(ics, "BEGIN:VCALENDAR\r\n") || strings.Count(ics, "BEGIN:VEVENT") != 7 ||
 				!strings.Contains(ics, fmt.Sprintf("UID:change-%d@sextant", c.ID)) || !strings.Contains(ics, "DTEND:20261130T032000Z") {
 				t.Fatalf("calendar feed: %d\n%s", code, ics)
 			}

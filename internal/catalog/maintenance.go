@@ -8,12 +8,15 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/sextant-ops/sextant/internal/apperr"
 	"github.com/sextant-ops/sextant/internal/audit"
+	"github.com/sextant-ops/sextant/internal/store"
 )
 
 // WindowRef names a maintenance window of a service by its content: the
@@ -118,6 +121,24 @@ func ServiceOccurrences(svc Service, zone *time.Location, from, to, now time.Tim
 // service that already has the same window. Problems with the window name
 // its fields ("rrule"); problems with a service name it ("services[1]").
 func (s *Store) AddMaintenance(ctx context.Context, actor string, services []string, w MaintenanceWindow) error {
+	return s.addMaintenance(ctx, actor, "", services, w)
+}
+
+// HoldMaintenance adds a window that Sextant itself holds for owner (an
+// approved change's planned window, "change:42") to each service: in the
+// spec of a service made through the API, as AddMaintenance does, and
+// beside the spec of one declared in the config file, which the file
+// owns (held_windows): the catalog reads it with the service, so reports,
+// incidents and notices treat it as maintenance all the same. Holding the
+// same owner's window again replaces it.
+func (s *Store) HoldMaintenance(ctx context.Context, actor, owner string, services []string, w MaintenanceWindow) error {
+	if owner == "" {
+		return errors.New("catalog: a held window needs its owner")
+	}
+	return s.addMaintenance(ctx, actor, owner, services, w)
+}
+
+func (s *Store) addMaintenance(ctx context.Context, actor, owner string, services []string, w MaintenanceWindow) error {
 	if len(services) == 0 {
 		return &apperr.Invalid{Fields: []apperr.Field{{Path: "services", Msg: "choose at least one service"}}}
 	}
@@ -130,6 +151,7 @@ func (s *Store) AddMaintenance(ctx context.Context, actor string, services []str
 		seen := map[string]bool{}
 		var changed []Service
 		var before []Service
+		var held []bool // the service is the file's: the window goes beside it
 		for i, name := range services {
 			path := "services[" + strconv.Itoa(i) + "]"
 			j := slices.IndexFunc(cat.Services, func(x Service) bool { return x.Name == name })
@@ -146,7 +168,7 @@ func (s *Store) AddMaintenance(ctx context.Context, actor string, services []str
 			if err != nil {
 				return err
 			}
-			if r.source == SourceFile {
+			if r.source == SourceFile && owner == "" {
 				inv.Add(path, "service %q is declared in the config file and is read-only here: add the window to the file", name)
 				continue
 			}
@@ -168,6 +190,7 @@ func (s *Store) AddMaintenance(ctx context.Context, actor string, services []str
 			svc.Maintenance = append(slices.Clone(svc.Maintenance), w)
 			cat.Services[j] = svc
 			changed = append(changed, svc)
+			held = append(held, r.source == SourceFile)
 		}
 		if err := inv.Err(); err != nil {
 			return dedupe(inv)
@@ -177,12 +200,76 @@ func (s *Store) AddMaintenance(ctx context.Context, actor string, services []str
 		}
 		now := s.now()
 		for i, svc := range changed {
+			if held[i] {
+				if err := holdWindow(ctx, tx, actor, owner, before[i], svc, w, now); err != nil {
+					return err
+				}
+				continue
+			}
 			if err := s.writeService(ctx, tx, actor, before[i], svc, now); err != nil {
 				return err
 			}
 		}
 		return nil
 	})
+}
+
+// holdWindow stores a held window of a file-declared service, replacing
+// the one its owner held before, and audits the service as it now reads.
+func holdWindow(ctx context.Context, tx *sql.Tx, actor, owner string, before, after Service, w MaintenanceWindow, now time.Time) error {
+	spec, err := json.Marshal(w)
+	if err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO held_windows (service, owner, spec, created_by, created_at) VALUES ($1, $2, $3, $4, $5)
+		ON CONFLICT (service, owner) DO UPDATE SET spec = excluded.spec, created_by = excluded.created_by, created_at = excluded.created_at`,
+		after.Name, owner, string(spec), actor, store.Millis(now)); err != nil {
+		return fmt.Errorf("catalog: hold a window on %q: %w", after.Name, err)
+	}
+	return audit.Record(ctx, tx, now, actor, audit.Update, "service", after.Name, before, after)
+}
+
+// heldWindows reads the held windows of the named services (all when
+// names is nil), by service, in the order they were first held.
+func heldWindows(ctx context.Context, q store.Querier, names []string) (map[string][]MaintenanceWindow, error) {
+	query, args := `SELECT service, spec FROM held_windows ORDER BY id`, []any(nil)
+	if names != nil {
+		if len(names) == 0 {
+			return nil, nil
+		}
+		ph := make([]string, len(names))
+		for i, n := range names {
+			ph[i], args = "$"+strconv.Itoa(i+1), append(args, n)
+		}
+		query = `SELECT service, spec FROM held_windows WHERE service IN (` + strings.Join(ph, ", ") + `) ORDER BY id`
+	}
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("catalog: read held windows: %w", err)
+	}
+	defer rows.Close()
+	out := map[string][]MaintenanceWindow{}
+	for rows.Next() {
+		var name, spec string
+		if err := rows.Scan(&name, &spec); err != nil {
+			return nil, fmt.Errorf("catalog: read held windows: %w", err)
+		}
+		var w MaintenanceWindow
+		if err := json.Unmarshal([]byte(spec), &w); err != nil {
+			return nil, fmt.Errorf("catalog: held window of %q: %w", name, err)
+		}
+		out[name] = append(out[name], w)
+	}
+	return out, rows.Err()
+}
+
+// withHeld adds to each service the windows held beside it.
+func withHeld(svcs []Service, held map[string][]MaintenanceWindow) {
+	for i := range svcs {
+		if ws := held[svcs[i].Name]; len(ws) > 0 {
+			svcs[i].Maintenance = append(slices.Clone(svcs[i].Maintenance), ws...)
+		}
+	}
 }
 
 // RemoveMaintenance takes the window with the given WindowRef off a

@@ -150,7 +150,24 @@ func decodeCalendar(r row) (StoredCalendar, error) {
 // ListServices returns one page of services ordered by name, and the cursor
 // of the next page ("" on the last).
 func (s *Store) ListServices(ctx context.Context, page store.Page) ([]StoredService, string, error) {
-	return listPage(ctx, s.db, servicesTable, page, decodeService, func(v StoredService) string { return v.Name })
+	out, next, err := listPage(ctx, s.db, servicesTable, page, decodeService, func(v StoredService) string { return v.Name })
+	if err != nil {
+		return nil, "", err
+	}
+	names := make([]string, len(out))
+	for i, v := range out {
+		names[i] = v.Name
+	}
+	held, err := heldWindows(ctx, s.db.Reader(), names)
+	if err != nil {
+		return nil, "", err
+	}
+	for i := range out {
+		if ws := held[out[i].Name]; len(ws) > 0 {
+			out[i].Maintenance = append(slices.Clone(out[i].Maintenance), ws...)
+		}
+	}
+	return out, next, nil
 }
 
 // ListCalendars returns one page of calendars ordered by name.
@@ -190,7 +207,18 @@ func (s *Store) GetService(ctx context.Context, name string) (StoredService, err
 	if err != nil {
 		return StoredService{}, err
 	}
-	return decodeService(r)
+	v, err := decodeService(r)
+	if err != nil {
+		return v, err
+	}
+	held, err := heldWindows(ctx, s.db.Reader(), []string{name})
+	if err != nil {
+		return v, err
+	}
+	if ws := held[name]; len(ws) > 0 {
+		v.Maintenance = append(slices.Clone(v.Maintenance), ws...)
+	}
+	return v, nil
 }
 
 // GetCalendar returns one calendar, or an error wrapping apperr.ErrNotFound.
@@ -202,9 +230,20 @@ func (s *Store) GetCalendar(ctx context.Context, name string) (StoredCalendar, e
 	return decodeCalendar(r)
 }
 
-// Load returns the whole stored catalog.
+// Load returns the whole stored catalog, each service with the windows
+// held beside it (HoldMaintenance). Writers validate against load alone:
+// held windows are no part of any spec.
 func (s *Store) Load(ctx context.Context) (Catalog, error) {
-	return load(ctx, s.db.Reader())
+	cat, err := load(ctx, s.db.Reader())
+	if err != nil {
+		return cat, err
+	}
+	held, err := heldWindows(ctx, s.db.Reader(), nil)
+	if err != nil {
+		return cat, err
+	}
+	withHeld(cat.Services, held)
+	return cat, nil
 }
 
 func load(ctx context.Context, q store.Querier) (Catalog, error) {

@@ -200,13 +200,7 @@ func (u *UI) rateService(w http.ResponseWriter, r *http.Request) error {
 		return errPageNotFound
 	}
 	name := r.PathValue("name")
-	form := ratingForm{Comment: r.PostFormValue("comment")}
-	var err error
-	if form.Score, err = strconv.Atoi(strings.TrimSpace(r.PostFormValue("score"))); err != nil {
-		err = &apperr.Invalid{Fields: []apperr.Field{{Path: "score", Msg: "choose a score from 1 (very dissatisfied) to 5 (very satisfied)"}}}
-	} else {
-		_, err = u.deps.Feedback.Rate(r.Context(), principal(r).Actor(), "", name, feedback.Input{Score: form.Score, Comment: form.Comment})
-	}
+	form, err := u.rateFromForm(r, name)
 	var inv *apperr.Invalid
 	if errors.As(err, &inv) {
 		page, perr := u.servicePage(r, name)
@@ -223,6 +217,18 @@ func (u *UI) rateService(w http.ResponseWriter, r *http.Request) error {
 	}
 	http.Redirect(w, r, "/services/"+url.PathEscape(name)+"?saved=feedback#feedback", http.StatusSeeOther)
 	return nil
+}
+
+// rateFromForm records the rating of service that the form of r gives,
+// as the signed-in person; the form comes back to show again.
+func (u *UI) rateFromForm(r *http.Request, service string) (ratingForm, error) {
+	form := ratingForm{Comment: r.PostFormValue("comment")}
+	var err error
+	if form.Score, err = strconv.Atoi(strings.TrimSpace(r.PostFormValue("score"))); err != nil {
+		return form, &apperr.Invalid{Fields: []apperr.Field{{Path: "score", Msg: "choose a score from 1 (very dissatisfied) to 5 (very satisfied)"}}}
+	}
+	_, err = u.deps.Feedback.Rate(r.Context(), principal(r).Actor(), "", service, feedback.Input{Score: form.Score, Comment: form.Comment})
+	return form, err
 }
 
 // satisfactionPage is /desk/satisfaction: the surveys sent over a range of

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -41,6 +42,7 @@ func (u *UI) portalRoutes(mux routeMux) {
 	mux.Handle("GET /portal/tickets/{id}/attachments/{attachment}", u.page(req, u.downloadPortalAttachment))
 	mux.Handle("GET /portal/articles/{id}", u.page(req, u.showPortalArticle))
 	mux.Handle("GET /portal/known-errors/{id}", u.page(req, u.showPortalKnownError))
+	mux.Handle("POST /portal/services/{name}/feedback", u.page(req, u.ratePortalService))
 	mux.Handle("GET /desk/approvals", u.page(auth.Viewer, u.showApprovals))
 	mux.Handle("POST /desk/approvals/{id}", u.page(auth.Viewer, u.decideApproval))
 	mux.Handle("GET /desk/kb", u.page(auth.Viewer, u.listArticles))
@@ -95,27 +97,87 @@ type portalHome struct {
 	Items    []portal.CompiledItem
 	Tickets  []desk.Ticket
 	Services []portalService
+	// Rating is the rating form being filled in (with its problems), or
+	// the one just saved (Saved); Choices its scores.
+	Rating  portalRating
+	Choices []scoreChoice
+	CanRate bool // this server keeps feedback
 }
 
-func (u *UI) showPortal(w http.ResponseWriter, r *http.Request) error {
+// portalRating is the portal's form to rate a service I use.
+type portalRating struct {
+	Service  string
+	Score    int
+	Comment  string
+	Saved    bool
+	Problems []apperr.Field
+}
+
+// /portal shows again with the rating form's problems.
+func (p *portalHome) template() string                  { return "portal.html" }
+func (p *portalHome) pageTitle() string                 { return "Help" }
+func (p *portalHome) setProblems(fields []apperr.Field) { p.Rating.Problems = fields }
+
+// portalHomeData gathers /portal for the signed-in requester.
+func (u *UI) portalHomeData(r *http.Request) (*portalHome, error) {
 	s, who, err := u.portalWho(r)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	p := portalHome{Query: strings.TrimSpace(r.URL.Query().Get("q")), Items: s.Config().Items}
+	p := &portalHome{Query: strings.TrimSpace(r.URL.Query().Get("q")), Items: s.Config().Items, Choices: scoreChoices(), CanRate: u.deps.Feedback != nil}
 	if p.Query != "" {
 		p.Searched = true
 		if p.Hits, err = s.Search(r.Context(), p.Query, ""); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	if p.Tickets, _, err = s.Tickets(r.Context(), who, store.Page{Limit: 20}); err != nil {
-		return err
+		return nil, err
 	}
 	if p.Services, err = u.servicesUsed(r.Context(), p.Tickets, p.Items); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+func (u *UI) showPortal(w http.ResponseWriter, r *http.Request) error {
+	p, err := u.portalHomeData(r)
+	if err != nil {
 		return err
 	}
+	if rated := r.URL.Query().Get("rated"); rated != "" {
+		p.Rating = portalRating{Service: rated, Saved: true}
+	}
 	u.render(w, r, http.StatusOK, "portal.html", "Help", p)
+	return nil
+}
+
+// ratePortalService answers POST /portal/services/{name}/feedback: a
+// requester rates a service they use (one of their tickets' or the
+// request catalog's); any other name is not found, so the form tells no
+// one which services exist.
+func (u *UI) ratePortalService(w http.ResponseWriter, r *http.Request) error {
+	if u.deps.Feedback == nil {
+		return errPageNotFound
+	}
+	p, err := u.portalHomeData(r)
+	if err != nil {
+		return err
+	}
+	name := r.PathValue("name")
+	if !slices.ContainsFunc(p.Services, func(s portalService) bool { return s.Name == name }) {
+		return errPageNotFound
+	}
+	form, err := u.rateFromForm(r, name)
+	p.Rating = portalRating{Service: name, Score: form.Score, Comment: form.Comment}
+	var inv *apperr.Invalid
+	if errors.As(err, &inv) {
+		return &formError{err: err, form: p}
+	}
+	if err != nil {
+		return err
+	}
+	http.Redirect(w, r, "/portal?rated="+url.QueryEscape(name)+"#status", http.StatusSeeOther)
 	return nil
 }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/sextant-ops/sextant/internal/auth"
 	"github.com/sextant-ops/sextant/internal/catalog"
 	"github.com/sextant-ops/sextant/internal/desk"
+	"github.com/sextant-ops/sextant/internal/feedback"
 	"github.com/sextant-ops/sextant/internal/portal"
 	"github.com/sextant-ops/sextant/internal/signed"
 	"github.com/sextant-ops/sextant/internal/store"
@@ -21,7 +22,7 @@ import (
 
 // portalEnv is the UI with a desk and the portal, and three requesters:
 // rita and rob of organisation acme, and sam of globex.
-func portalEnv(t *testing.T, db *store.DB, now time.Time, items ...portal.Item) (*env, *portal.Store) {
+func portalEnv(t *testing.T, db *store.DB, now time.Time, more ...func(*Deps)) (*env, *portal.Store) {
 	t.Helper()
 	var ps *portal.Store
 	e := newEnv(t, db, func(d *Deps) {
@@ -30,8 +31,11 @@ func portalEnv(t *testing.T, db *store.DB, now time.Time, items ...portal.Item) 
 		ps = &portal.Store{DB: db, Desk: ds, Auth: d.Auth, Catalog: d.Catalog, Now: func() time.Time { return now }}
 		d.Portal = ps
 		d.Links = signed.New([]byte("test key"))
+		for _, f := range more {
+			f(d)
+		}
 	})
-	cfg, problems := portal.Compile(items, portal.Settings{}, portal.Refs{Services: map[string]bool{"shop": true}})
+	cfg, problems := portal.Compile(nil, portal.Settings{}, portal.Refs{Services: map[string]bool{"shop": true}})
 	if problems != nil {
 		t.Fatal(problems)
 	}
@@ -243,6 +247,64 @@ func rateThis(t *testing.T, withSurvey bool) {
 			wantContains(t, body, `href="/survey/`+strconv.FormatInt(tk.ID, 10)+`?sig=x"`, "Rate this", "Not solved?")
 		} else {
 			wantNotContains(t, body, "Rate this")
+		}
+	})
+}
+
+// TestPortalRatesAService: a requester rates a service they use from the
+// portal (a bad score shows the form again with the problem and records
+// nothing; a good one is recorded with its sentiment and thanked), and a
+// service they do not use, or one that does not exist, is not found.
+func TestPortalRatesAService(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		now := time.Now()
+		var fb *feedback.Store
+		e, ps := portalEnv(t, db, now, func(d *Deps) {
+			fb = feedback.NewStore(db, d.Catalog, signed.New([]byte("web test key")), nil, nil)
+			d.Feedback = fb
+		})
+		e.putService(catalog.Service{Name: "erp", Title: "ERP"})
+		ctx := context.Background()
+		ritaWho, err := ps.WhoOf(ctx, auth.Principal{Kind: "user", Name: "rita"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := ps.Open(ctx, ritaWho, "user:rita", portal.OpenInput{Title: "Checkout fails", Service: "shop"}); err != nil {
+			t.Fatal(err)
+		}
+		rita, sam := e.login("rita"), e.login("sam")
+		res, body := e.get("/portal", &rita)
+		wantStatus(t, res, 200)
+		wantContains(t, body, `id="rate-shop"`, "Rate Web shop")
+
+		res, body = e.post("/portal/services/shop/feedback", url.Values{"comment": {"no score"}}, &rita)
+		wantStatus(t, res, 422)
+		wantContains(t, body, "The rating was not recorded", "choose a score", "no score")
+		res, _ = e.post("/portal/services/shop/feedback", url.Values{"score": {"5"}, "comment": {"Quick and friendly, thank you"}}, &rita)
+		wantStatus(t, res, 303)
+		if loc := res.Header.Get("Location"); loc != "/portal?rated=shop#status" {
+			t.Errorf("redirect to %q", loc)
+		}
+		_, body = e.get("/portal?rated=shop", &rita)
+		wantContains(t, body, "your rating of Web shop is recorded")
+		rs, err := fb.Ratings(ctx, "shop", time.Time{}, time.Now().Add(time.Hour), 0)
+		if err != nil || len(rs) != 1 || rs[0].Score != 5 || rs[0].Author != "user:rita" || rs[0].Sentiment == nil || *rs[0].Sentiment <= 0 {
+			t.Fatalf("ratings %+v (%v)", rs, err)
+		}
+		// erp is no service of rita's; sam has no ticket on shop; nothing
+		// does not exist: all alike not found, and nothing recorded.
+		for _, c := range []struct {
+			who     *session
+			service string
+		}{{&rita, "erp"}, {&sam, "shop"}, {&rita, "nothing"}} {
+			res, _ := e.post("/portal/services/"+c.service+"/feedback", url.Values{"score": {"1"}}, c.who)
+			wantStatus(t, res, 404)
+		}
+		if rs, _ := fb.Ratings(ctx, "erp", time.Time{}, time.Now().Add(time.Hour), 0); len(rs) != 0 {
+			t.Errorf("erp rated: %+v", rs)
+		}
+		if rs, _ := fb.Ratings(ctx, "shop", time.Time{}, time.Now().Add(time.Hour), 0); len(rs) != 1 {
+			t.Errorf("shop rated %d times", len(rs))
 		}
 	})
 }
