@@ -153,12 +153,21 @@ func (p *Pipe) Query(ctx context.Context, query string, args []any, read func(Ro
 	}
 	first := !p.begun
 	p.begun = true
+	return p.send(ctx, first, query, args, read, false)
+}
+
+// send sends, in one round trip, BEGIN and the SET LOCAL statements when
+// first, the query (its rows to read), and COMMIT when commit.
+func (p *Pipe) send(ctx context.Context, first bool, query string, args []any, read func(Rows) error, commit bool) error {
 	return p.pgx(func(c *pgx.Conn, obs PipeObserver) error {
 		b := &pgx.Batch{}
 		local := p.queueBegin(b, first)
 		b.Queue(query, args...)
+		if commit {
+			b.Queue("COMMIT")
+		}
 		if obs != nil {
-			obs.ObservePipe(1+local, boolInt(first), 0, 1)
+			obs.ObservePipe(1+local, boolInt(first), boolInt(commit), 1)
 		}
 		br := c.SendBatch(ctx, b)
 		if err := beginResults(br, first, local); err != nil {
@@ -168,6 +177,12 @@ func (p *Pipe) Query(ctx context.Context, query string, args []any, read func(Ro
 		if err := readBatch(br, read); err != nil {
 			br.Close()
 			return err
+		}
+		if commit {
+			if _, err := br.Exec(); err != nil {
+				br.Close()
+				return fmt.Errorf("store: commit: %w", err)
+			}
 		}
 		return br.Close()
 	})
@@ -193,29 +208,7 @@ func (p *Pipe) CommitWith(ctx context.Context, query string, args []any, read fu
 	}
 	first := !p.begun
 	p.begun, p.done = true, true
-	err := p.pgx(func(c *pgx.Conn, obs PipeObserver) error {
-		b := &pgx.Batch{}
-		local := p.queueBegin(b, first)
-		b.Queue(query, args...)
-		b.Queue("COMMIT")
-		if obs != nil {
-			obs.ObservePipe(1+local, boolInt(first), 1, 1)
-		}
-		br := c.SendBatch(ctx, b)
-		if err := beginResults(br, first, local); err != nil {
-			br.Close()
-			return err
-		}
-		if err := readBatch(br, read); err != nil {
-			br.Close()
-			return err
-		}
-		if _, err := br.Exec(); err != nil {
-			br.Close()
-			return fmt.Errorf("store: commit: %w", err)
-		}
-		return br.Close()
-	})
+	err := p.send(ctx, first, query, args, read, true)
 	if err != nil {
 		// Whether the COMMIT was applied is unknown only if the connection
 		// broke; either way this connection is not reused.
